@@ -1,0 +1,97 @@
+# usbox - plain GNU make; dependencies through pkg-config.
+#
+#   make                 build build/usbox
+#   make deps            install build and test dependencies (apt-get; sudo when not root)
+#   make run             deps + build + start `usbox -- bash`
+#   make check           deps + build + unit tests + integration tests (as an unprivileged user)
+#   make asan            build build-asan/usbox with ASan and UBSan
+#   make check-asan      the test suite against the ASan/UBSan build
+#   make bench           bench/startup against bwrap and unshare
+#   make install PREFIX=/usr/local
+#   make lint            cppcheck and clang-tidy
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+BUILD     ?= build
+CC        ?= cc
+PKGS      := libcap-ng libnl-3.0 libnl-route-3.0
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
+
+WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+             -Wno-unused-parameter -Wvla-larger-than=65536
+ifneq ($(CI)$(WERROR),)
+WARN      += -Werror
+endif
+CFLAGS    ?= -O2 -g
+ALL_CFLAGS = -std=gnu17 -D_GNU_SOURCE -DUSBOX_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) $(PKG_CFLAGS) \
+             -fstack-protector-strong -D_FORTIFY_SOURCE=2 -MMD -MP
+LDFLAGS   ?=
+ALL_LDFLAGS = $(LDFLAGS) -Wl,-z,relro -Wl,--as-needed
+
+LIB_SRCS  := $(wildcard common/*.c idmap/*.c netns/*.c cgroup/*.c) \
+             $(filter-out sandbox/main.c,$(wildcard sandbox/*.c))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps run check check-unit check-integration asan check-asan bench install clean lint
+
+all: $(BUILD)/usbox
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libusbox.a: $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/usbox: $(BUILD)/sandbox/main.o $(BUILD)/libusbox.a
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libusbox.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
+
+deps:
+	@tests/install-deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	$(BUILD)/usbox -- bash
+
+check: deps
+	@$(MAKE) --no-print-directory check-unit check-integration
+
+check-unit: $(UNIT_BINS)
+	@tests/run-unit.sh $(UNIT_BINS)
+
+check-integration: $(BUILD)/usbox
+	@tests/integration/run.sh $(BUILD)/usbox
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan \
+		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+		LDFLAGS="-fsanitize=address,undefined" all
+
+check-asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan \
+		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+		LDFLAGS="-fsanitize=address,undefined" check-unit check-integration
+
+bench: $(BUILD)/usbox
+	@bench/startup $(BUILD)/usbox
+
+install: $(BUILD)/usbox
+	install -D -m 0755 $(BUILD)/usbox $(DESTDIR)$(PREFIX)/bin/usbox
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--inline-suppr --std=c11 -D_GNU_SOURCE common idmap netns sandbox cgroup
+	clang-tidy --quiet $(LIB_SRCS) sandbox/main.c -- $(ALL_CFLAGS)
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench/startup - time sandbox start-up side by side with the peers.
+ *
+ *   startup [-n RUNS] USBOX
+ *
+ * Runs every variant RUNS times (default 200), interleaved round-robin so a
+ * change in machine load hits all alike, and prints each variant's median,
+ * 10th and 90th percentile and its ratio to bwrap's median.  Meant to run as
+ * an unprivileged user (`make bench` arranges that when run as root).
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+struct variant {
+	const char *name;
+	char *argv[24];
+	double *ms;
+	int failed;
+};
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Runs @argv once with stdio on /dev/null; returns milliseconds or -1. */
+static double run_once(char *const argv[])
+{
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int status;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	double t0 = now_ms();
+	int r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (r != 0 || waitpid(pid, &status, 0) < 0)
+		return -1;
+	double t = now_ms() - t0;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? t : -1;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double pct(const double *sorted, int n, double p)
+{
+	return sorted[(int)((n - 1) * p + 0.5)];
+}
+
+int main(int argc, char **argv)
+{
+	int runs = 200, opt;
+
+	while ((opt = getopt(argc, argv, "n:")) != -1)
+		if (opt == 'n')
+			runs = atoi(optarg);
+	if (optind >= argc || runs < 5) {
+		fprintf(stderr, "usage: startup [-n RUNS>=5] USBOX\n");
+		return 2;
+	}
+	char *usbox = argv[optind];
+	struct variant v[] = {
+		{ .name = "usbox --net none (full map)", .argv = { usbox, "--net", "none", "--", "true" } },
+		{ .name = "usbox --net none --map single", .argv = { usbox, "--net", "none", "--map", "single", "--", "true" } },
+		{ .name = "bwrap --unshare-all (single id)", .argv =
+		  { "bwrap", "--unshare-all", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--tmpfs",
+		    "/tmp", "true" } },
+		{ .name = "unshare -Urnpfmiu --mount-proc", .argv = { "unshare", "-Urnpfmiu", "--mount-proc", "true" } },
+	};
+	const int nv = (int)(sizeof(v) / sizeof(v[0]));
+
+	for (int i = 0; i < nv; i++) {
+		v[i].ms = calloc((size_t)runs, sizeof(double));
+		run_once(v[i].argv); /* warm caches, start the id-map holder */
+	}
+	for (int k = 0; k < runs; k++)
+		for (int i = 0; i < nv; i++)
+			if ((v[i].ms[k] = run_once(v[i].argv)) < 0)
+				v[i].failed++;
+	double base = 0;
+	printf("%-34s %9s %9s %9s %8s\n", "startup, median of runs", "p10 ms", "median", "p90 ms", "/bwrap");
+	for (int i = 0; i < nv; i++) {
+		qsort(v[i].ms, (size_t)runs, sizeof(double), cmp_double);
+		if (strncmp(v[i].name, "bwrap", 5) == 0)
+			base = pct(v[i].ms, runs, 0.5);
+	}
+	for (int i = 0; i < nv; i++) {
+		if (v[i].failed) {
+			printf("%-34s failed %d of %d runs\n", v[i].name, v[i].failed, runs);
+			continue;
+		}
+		double med = pct(v[i].ms, runs, 0.5);
+		printf("%-34s %9.2f %9.2f %9.2f %8.2f\n", v[i].name, pct(v[i].ms, runs, 0.1), med,
+		       pct(v[i].ms, runs, 0.9), base > 0 ? med / base : 0);
+	}
+	printf("%d runs each, interleaved\n", runs);
+	return 0;
+}

@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * holder.c - the per-user process that holds a fully mapped user namespace.
+ *
+ * DOC: Theory of operation
+ * State lives in $XDG_RUNTIME_DIR/usbox (or /tmp/usbox-UID, which must be the
+ * caller's own 0700 directory): "holder.lock" and "holder.pid" ("PID NS_INODE").
+ * Every usbox run holds a shared flock on holder.lock while its sandbox runs
+ * and touches the file's mtime at start and end.  The holder wakes every idle
+ * period; when it can take the lock exclusively and the last use is older than
+ * the idle period, it removes the state files and exits while still holding
+ * the lock.  A usbox that was waiting for the lock then finds the file gone
+ * (its inode no longer named) and starts over, so a run never joins a holder
+ * that is on its way out.  A holder is only joined after its pidfd and its
+ * namespace inode agree with the pid file, so a reused pid is never joined.
+ */
+#include "idmap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/cleanup.h"
+#include "../common/parse.h"
+#include "../common/proctitle.h"
+
+#define HOLDER_IDLE_DEFAULT 30 /* seconds */
+
+static int holder_idle_seconds(void)
+{
+	uint64_t v;
+	const char *s = getenv("USBOX_HOLDER_IDLE");
+	return s && parse_u64(s, 86400, &v) == 0 && v > 0 ? (int)v : HOLDER_IDLE_DEFAULT;
+}
+
+/* The state directory path; 0, or -errno when none is usable. */
+static int state_dir_path(uint32_t uid, char *buf, size_t len)
+{
+	const char *rt = getenv("XDG_RUNTIME_DIR");
+	struct stat st;
+
+	if (rt && rt[0] == '/' && stat(rt, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == uid)
+		snprintf(buf, len, "%s/usbox", rt);
+	else
+		snprintf(buf, len, "/tmp/usbox-%" PRIu32, uid);
+	return 0;
+}
+
+/* Opens the state directory, creating it; refuses one that is not ours alone. */
+static int open_state_dir(const char *path, uint32_t uid, struct ubx_err *e)
+{
+	struct stat st;
+
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return ubx_fail(e, errno, "mkdir %s", path);
+	int fd = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return ubx_fail(e, errno, "open %s", path);
+	if (fstat(fd, &st) < 0 || st.st_uid != uid || (st.st_mode & 077)) {
+		close(fd);
+		return ubx_fail(e, EPERM, "%s is not a private directory of uid %" PRIu32, path, uid);
+	}
+	return fd;
+}
+
+/* Whether @fd still is the file named holder.lock in @dirfd. */
+static bool lock_is_current(int dirfd, int fd)
+{
+	struct stat a, b;
+	return fstat(fd, &a) == 0 && fstatat(dirfd, "holder.lock", &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+}
+
+/* Opens the user namespace of the holder named in holder.pid, checked against
+ * its pidfd and recorded inode.  Return: an fd, or -errno. */
+static int open_holder_ns(int dirfd)
+{
+	char buf[64] = { 0 };
+	uint64_t pid, ino;
+	struct stat st;
+	char path[64];
+
+	_cleanup_close_ int fd = openat(dirfd, "holder.pid", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (read(fd, buf, sizeof(buf) - 1) <= 0 || sscanf(buf, "%" SCNu64 " %" SCNu64, &pid, &ino) != 2)
+		return -EINVAL;
+	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	if (pidfd < 0)
+		return -errno;
+	snprintf(path, sizeof(path), "/proc/%" PRIu64 "/ns/user", pid);
+	_cleanup_close_ int nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0)
+		return -errno;
+	if (fstat(nsfd, &st) < 0 || st.st_ino != ino)
+		return -ESRCH;
+	if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0) /* still the same process */
+		return -ESRCH;
+	return TAKE_FD(nsfd);
+}
+
+/* The holder's life after it is set up: wake every idle period and leave once
+ * no usbox has used it for that long. */
+static _Noreturn void holder_loop(const char *dir, int idle)
+{
+	for (;;) {
+		struct timespec ts = { .tv_sec = idle };
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+		_cleanup_close_ int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		_cleanup_close_ int fd =
+			dirfd < 0 ? -1 : openat(dirfd, "holder.lock", O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+		struct stat st;
+		if (fd < 0)
+			_exit(0); /* our state is gone: nobody can find us any more */
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0 || fstat(fd, &st) < 0)
+			continue;
+		if (time(NULL) - st.st_mtime >= idle) {
+			(void)unlinkat(dirfd, "holder.pid", 0);
+			(void)unlinkat(dirfd, "holder.lock", 0);
+			(void)rmdir(dir);
+			_exit(0);
+		}
+		(void)flock(fd, LOCK_UN);
+	}
+}
+
+/* In the second child: detach from the caller completely, create the user
+ * namespace and report our pid, then live in holder_loop(). */
+static _Noreturn void holder_main(int report_fd, const char *dir)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	pid_t me = getpid();
+
+	proctitle_set("usbox-holder");
+	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
+		_exit(1);
+	if (report_fd != 3 && dup2(report_fd, 3) < 0)
+		_exit(1);
+	(void)close_range(4, ~0U, 0);
+	(void)!chdir("/");
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (unshare(CLONE_NEWUSER) < 0)
+		_exit(1);
+	if (write(3, &me, sizeof(me)) != sizeof(me))
+		_exit(1);
+	close(3);
+	holder_loop(dir, holder_idle_seconds());
+}
+
+/* Starts a holder and returns its pid (>0) or -errno. */
+static pid_t spawn_holder(const char *dir, struct ubx_err *e)
+{
+	int p[2], status;
+	pid_t holder = 0;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return ubx_fail(e, errno, "pipe");
+	pid_t first = fork();
+	if (first < 0) {
+		close(p[0]);
+		close(p[1]);
+		return ubx_fail(e, errno, "fork");
+	}
+	if (first == 0) {
+		close(p[0]);
+		if (setsid() < 0)
+			_exit(1);
+		pid_t second = fork();
+		if (second == 0)
+			holder_main(p[1], dir);
+		_exit(second < 0);
+	}
+	close(p[1]);
+	ssize_t n = read(p[0], &holder, sizeof(holder));
+	close(p[0]);
+	while (waitpid(first, &status, 0) < 0 && errno == EINTR)
+		;
+	if (n != sizeof(holder) || holder <= 0)
+		return ubx_fail(e, EAGAIN, "start the id-map holder");
+	return holder;
+}
+
+/* Maps a fresh holder with the helpers and records it; kills it on failure.
+ * A helper's refusal comes back as -ECHILD. */
+static int make_holder(int dirfd, const char *dir, uint32_t uid, uint32_t gid, const struct idmap_range *ur,
+		       size_t nu, const struct idmap_range *gr, size_t ng, struct ubx_err *e)
+{
+	struct idmap um, gm;
+	char buf[64], path[64];
+	struct stat st;
+
+	idmap_layout(0, uid, ur, nu, 1 + (uint64_t)IDMAP_SANDBOX_IDS, &um);
+	idmap_layout(0, gid, gr, ng, 1 + (uint64_t)IDMAP_SANDBOX_IDS, &gm);
+	pid_t pid = spawn_holder(dir, e);
+	if (pid < 0)
+		return pid;
+	int r = idmap_run_helper("newuidmap", pid, &um, e);
+	if (r == 0)
+		r = idmap_run_helper("newgidmap", pid, &gm, e);
+	if (r < 0) {
+		kill(pid, SIGKILL);
+		return -ECHILD;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+	if (stat(path, &st) < 0) {
+		kill(pid, SIGKILL);
+		return ubx_fail(e, errno, "stat %s", path);
+	}
+	int len = snprintf(buf, sizeof(buf), "%d %" PRIu64 "\n", (int)pid, (uint64_t)st.st_ino);
+	_cleanup_close_ int fd =
+		openat(dirfd, "holder.pid.new", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, buf, (size_t)len) != len ||
+	    renameat(dirfd, "holder.pid.new", dirfd, "holder.pid") < 0) {
+		r = ubx_fail(e, errno, "write %s/holder.pid", dir);
+		kill(pid, SIGKILL);
+		return r;
+	}
+	return 0;
+}
+
+/* One attempt; -EAGAIN asks for another (the lock file went away). */
+static int try_enter(const char *dir, uint32_t uid, uint32_t gid, const struct idmap_range *ur, size_t nu,
+		     const struct idmap_range *gr, size_t ng, struct ubx_err *e)
+{
+	_cleanup_close_ int dirfd = open_state_dir(dir, uid, e);
+	if (dirfd < 0)
+		return dirfd;
+	_cleanup_close_ int lock =
+		openat(dirfd, "holder.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (lock < 0)
+		return ubx_fail(e, errno, "open %s/holder.lock", dir);
+	if (flock(lock, LOCK_SH) < 0)
+		return ubx_fail(e, errno, "lock %s/holder.lock", dir);
+	if (!lock_is_current(dirfd, lock))
+		return -EAGAIN;
+	(void)futimens(lock, NULL);
+	_cleanup_close_ int ns = open_holder_ns(dirfd);
+	if (ns < 0) {
+		/* Start one under the exclusive lock, unless another run just did. */
+		if (flock(lock, LOCK_EX) < 0)
+			return ubx_fail(e, errno, "lock %s/holder.lock", dir);
+		if (!lock_is_current(dirfd, lock))
+			return -EAGAIN;
+		ns = open_holder_ns(dirfd);
+		if (ns < 0) {
+			int r = make_holder(dirfd, dir, uid, gid, ur, nu, gr, ng, e);
+			if (r < 0)
+				return r;
+			ns = open_holder_ns(dirfd);
+		}
+		(void)flock(lock, LOCK_SH);
+		if (ns < 0)
+			return ubx_fail(e, -ns, "open the id-map holder's namespace");
+	}
+	if (setns(ns, CLONE_NEWUSER) < 0)
+		return ubx_fail(e, errno, "join the id-map holder's user namespace");
+	return TAKE_FD(lock);
+}
+
+int holder_enter(uint32_t uid, uint32_t gid, const struct idmap_range *ur, size_t nu,
+		 const struct idmap_range *gr, size_t ng, struct ubx_err *e)
+{
+	char dir[4096];
+	int r = state_dir_path(uid, dir, sizeof(dir));
+
+	for (int attempt = 0; r == 0 && attempt < 5; attempt++) {
+		r = try_enter(dir, uid, gid, ur, nu, gr, ng, e);
+		if (r != -EAGAIN)
+			return r;
+		r = 0;
+	}
+	return r < 0 ? r : ubx_fail(e, EAGAIN, "the id-map holder kept going away");
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * child.h - what runs inside the sandbox: its init (PID 1) and the command.
+ * Private to sandbox/.
+ */
+#ifndef USBOX_SANDBOX_CHILD_H
+#define USBOX_SANDBOX_CHILD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <signal.h>
+#include <stdint.h>
+
+#include "../common/error.h"
+#include "config.h"
+
+/* Sent from inside to the supervisor when set-up or exec fails, in one write. */
+struct child_report {
+	enum { REPORT_SETUP, REPORT_EXEC } kind;
+	struct ubx_err err;
+};
+
+struct child_params {
+	const struct usbox_config *cfg;
+	const char *cwd;        /* the caller's, to bind and to start in */
+	char **envp;
+	uint32_t uid, gid;      /* identity inside */
+	bool full_map;          /* setgroups allowed, tty group mapped */
+	int sync_fd;            /* one byte arrives once the maps are written */
+	int report_fd;          /* struct child_report on failure; closed on exec */
+};
+
+/* The signals usbox forwards to the command. */
+#define FORWARDED_SIGNALS SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH
+
+/* signals_fill() - @set := FORWARDED_SIGNALS plus SIGCHLD. */
+void signals_fill(sigset_t *set);
+
+/*
+ * init_main() - the sandbox's PID 1: wait for the maps, build the sandbox,
+ * start the command, then reap every child and forward signals until the
+ * command ends, and exit with its status (128+N for signal N).
+ */
+_Noreturn void init_main(const struct child_params *p);
+
+/*
+ * exec_command() - in a child of init: become the sandbox user with the
+ * right capabilities, and exec the command; reports failure and exits
+ * 126 or 127.
+ */
+_Noreturn void exec_command(const struct child_params *p);
+
+#define EXEC_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/*
+ * exec_find() - find @cmd the way a shell does: a name with a slash is taken
+ * as it is, anything else is looked up in @path (NULL: EXEC_DEFAULT_PATH).
+ * Directories that cannot be searched are skipped; a file that exists but is
+ * not executable is only an answer when no executable one follows.
+ * Return: 0 with the file in @out, -EACCES (found, not executable; the file
+ * in @out) or -ENOENT.
+ */
+int exec_find(const char *cmd, const char *path, char *out, size_t len);
+
+/* report_failure() - send @e as a report of @kind (best effort). */
+void report_failure(int fd, int kind, const struct ubx_err *e);
+
+#endif

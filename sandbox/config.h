@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * config.h - everything one sandbox run is asked to do, in one struct.
+ *
+ * The option parser fills it; every later stage only reads it.  It holds no
+ * pointers into argv that outlive main(), so it could be written to disk as
+ * the state of a detached sandbox later.
+ */
+#ifndef USBOX_SANDBOX_CONFIG_H
+#define USBOX_SANDBOX_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum net_mode {
+	NET_NONE, /* own network namespace, loopback only */
+	NET_HOST, /* the host's network namespace */
+};
+
+enum map_mode {
+	MAP_AUTO,   /* full subordinate range, single id as a fallback */
+	MAP_SINGLE, /* one id, no warning */
+};
+
+enum mount_kind {
+	MOUNT_BIND,  /* -v SRC:DST[:ro], --ro-bind SRC:DST */
+	MOUNT_TMPFS, /* --tmpfs DST[:OPTIONS] */
+};
+
+struct mount_spec {
+	enum mount_kind kind;
+	char *src;      /* absolute host path (binds only) */
+	char *dst;      /* absolute path inside the sandbox */
+	bool readonly;
+	uint64_t size;  /* tmpfs size in bytes, 0 for the default */
+	uint32_t mode;  /* tmpfs mode, 01777 by default */
+};
+
+/* One -e/--env or --env-file entry: "K=V" sets, "K" copies the caller's K. */
+struct env_op {
+	char *text;
+};
+
+struct usbox_config {
+	char **argv;              /* the command and its arguments */
+	uint32_t uid, gid;        /* identity inside */
+	bool uid_set, gid_set;    /* given with --uid/--gid/--root */
+	enum map_mode map;
+	char *hostname;           /* NULL: keep the host's */
+	bool clearenv;
+	struct env_op *env;
+	size_t n_env;
+	char *workdir;            /* NULL: the caller's working directory */
+	bool no_cwd;              /* do not bind the working directory */
+	struct mount_spec *mounts;
+	size_t n_mounts;
+	enum net_mode net;
+	bool tty, interactive;    /* -t, -i */
+};
+
+/*
+ * config_free() - release everything config_parse() allocated in @cfg.
+ */
+void config_free(struct usbox_config *cfg);
+
+#endif

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * init.c - PID 1 of the sandbox.
+ *
+ * DOC: Theory of operation
+ * The supervisor clones us into new namespaces with the forwarded signals and
+ * SIGCHLD blocked.  We ask to be killed with the supervisor, wait until it has
+ * written our id maps, build the file system, host name and loopback, then
+ * fork the command.  From then on we only read a signalfd: SIGCHLD reaps
+ * every child (orphans re-parent to us), anything else goes to the command.
+ * When the command ends we exit with its status, and the kernel kills what is
+ * left in the pid namespace.  A pid namespace's init ignores signals it has
+ * no handler for, even from the supervisor, so each forwarded signal gets a
+ * no-op handler although it is only ever read from the signalfd.
+ */
+#include "child.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../common/proctitle.h"
+#include "../netns/netns.h"
+#include "mounts.h"
+
+void signals_fill(sigset_t *set)
+{
+	static const int sigs[] = { FORWARDED_SIGNALS, SIGCHLD };
+	sigemptyset(set);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(set, sigs[i]);
+}
+
+static void ignore_signal(int sig)
+{
+	(void)sig;
+}
+
+static int build_sandbox(const struct child_params *p, struct ubx_err *e)
+{
+	int r = mounts_setup(p->cfg, p->cwd, p->full_map ? 5 : -1, e);
+	if (r < 0)
+		return r;
+	if (p->cfg->hostname && sethostname(p->cfg->hostname, strlen(p->cfg->hostname)) < 0)
+		return ubx_fail(e, errno, "sethostname %s", p->cfg->hostname);
+	if (p->cfg->net == NET_NONE && (r = netns_loopback_up(e)) < 0)
+		return ubx_wrap(e, "network");
+	return 0;
+}
+
+static int status_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + WTERMSIG(status);
+}
+
+/* Reaps every child that has ended; exits when one of them was the command. */
+static void reap(pid_t command)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		if (pid == command)
+			_exit(status_code(status));
+}
+
+static _Noreturn void init_loop(pid_t command)
+{
+	struct sigaction sa = { .sa_handler = ignore_signal };
+	static const int forwarded[] = { FORWARDED_SIGNALS };
+	struct signalfd_siginfo si;
+	sigset_t set;
+
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		sigaction(forwarded[i], &sa, NULL);
+	signals_fill(&set);
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (sfd < 0)
+		_exit(125);
+	reap(command);
+	for (;;) {
+		ssize_t n = read(sfd, &si, sizeof(si));
+		if (n != sizeof(si)) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			_exit(125);
+		}
+		if (si.ssi_signo == SIGCHLD)
+			reap(command);
+		else
+			kill(command, (int)si.ssi_signo);
+	}
+}
+
+_Noreturn void init_main(const struct child_params *p)
+{
+	struct ubx_err e = { 0 };
+	char go;
+
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	proctitle_set("usbox-init");
+	if (read(p->sync_fd, &go, 1) != 1) /* the supervisor died or gave up */
+		_exit(125);
+	close(p->sync_fd);
+	if (build_sandbox(p, &e) < 0) {
+		report_failure(p->report_fd, REPORT_SETUP, &e);
+		_exit(125);
+	}
+	pid_t command = fork();
+	if (command < 0) {
+		ubx_fail(&e, errno, "fork");
+		report_failure(p->report_fd, REPORT_SETUP, &e);
+		_exit(125);
+	}
+	if (command == 0)
+		exec_command(p);
+	close(p->report_fd);
+	init_loop(command);
+}

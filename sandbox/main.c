@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * main.c - usbox's entry point and the one place that reports errors.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "../common/proctitle.h"
+#include "options.h"
+#include "sandbox.h"
+
+#ifndef USBOX_VERSION
+#define USBOX_VERSION "0.1.0"
+#endif
+
+#define EXIT_USBOX 125
+
+static int fail(const struct ubx_err *e)
+{
+	fprintf(stderr, "usbox: %s\n", e->msg);
+	return EXIT_USBOX;
+}
+
+static int run(const struct usbox_config *cfg)
+{
+	struct ubx_err e = { 0 };
+	struct sandbox sb;
+	int status;
+
+	if (sandbox_prepare(&sb, cfg, &e) < 0) {
+		status = fail(&e);
+	} else {
+		if (sb.plan.warning[0])
+			fprintf(stderr, "usbox: warning: %s\n", sb.plan.warning);
+		if (sandbox_start(&sb, &e) < 0) {
+			fail(&e);
+			status = sb.exit_status;
+		} else if ((status = sandbox_wait(&sb, &e)) < 0) {
+			status = fail(&e);
+		}
+	}
+	sandbox_destroy(&sb);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct usbox_config cfg;
+	struct ubx_err e = { 0 };
+	char cwd[4096];
+	int status;
+
+	proctitle_init(argc, argv);
+	if (!getcwd(cwd, sizeof(cwd))) {
+		fprintf(stderr, "usbox: getcwd: %m\n");
+		return EXIT_USBOX;
+	}
+	int action = options_parse(argc, argv, cwd, &cfg, &e);
+	if (action < 0)
+		status = fail(&e);
+	else if (action == OPTIONS_HELP)
+		options_usage(stdout), status = 0;
+	else if (action == OPTIONS_VERSION)
+		printf("usbox %s\n", USBOX_VERSION), status = 0;
+	else
+		status = run(&cfg);
+	config_free(&cfg);
+	return status;
+}

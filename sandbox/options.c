@@ -1,0 +1,506 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * options.c - a table of options, each with the function that applies it to
+ * the config.  Long options take "--name value" or "--name=value"; short ones
+ * may be grouped ("-it") and take "-e K=V" or "-eK=V".
+ */
+#include "options.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/cleanup.h"
+#include "../common/parse.h"
+
+struct parse_ctx {
+	const char *cwd;
+	enum options_action action;
+};
+
+struct option_def {
+	const char *name;
+	char short_name;
+	const char *metavar; /* NULL: takes no value */
+	int (*apply)(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e);
+	const char *help;
+};
+
+static int set_uid(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)ctx;
+	if (parse_id(arg, &cfg->uid) < 0)
+		return ubx_fail(e, 0, "--uid: '%s' is not a user id", arg);
+	cfg->uid_set = true;
+	return 0;
+}
+
+static int set_gid(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)ctx;
+	if (parse_id(arg, &cfg->gid) < 0)
+		return ubx_fail(e, 0, "--gid: '%s' is not a group id", arg);
+	cfg->gid_set = true;
+	return 0;
+}
+
+static int set_root(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)arg, (void)ctx, (void)e;
+	cfg->uid = cfg->gid = 0;
+	cfg->uid_set = cfg->gid_set = true;
+	return 0;
+}
+
+static int set_map(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)ctx;
+	if (strcmp(arg, "auto") == 0)
+		cfg->map = MAP_AUTO;
+	else if (strcmp(arg, "single") == 0)
+		cfg->map = MAP_SINGLE;
+	else
+		return ubx_fail(e, 0, "--map: '%s' is not one of auto, single", arg);
+	return 0;
+}
+
+static bool valid_hostname(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 64 || s[0] == '-' || s[0] == '.')
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '.')
+			return false;
+	return true;
+}
+
+/* Replaces *@slot with a copy of @arg. */
+static int set_string(char **slot, const char *arg, struct ubx_err *e)
+{
+	char *copy = strdup(arg);
+	if (!copy)
+		return ubx_fail(e, ENOMEM, "strdup");
+	free(*slot);
+	*slot = copy;
+	return 0;
+}
+
+static int set_hostname(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)ctx;
+	if (!valid_hostname(arg))
+		return ubx_fail(e, 0, "--hostname: '%s' is not a valid host name", arg);
+	return set_string(&cfg->hostname, arg, e);
+}
+
+static bool valid_env_name(const char *s, size_t len)
+{
+	if (len == 0 || isdigit((unsigned char)s[0]))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+			return false;
+	return true;
+}
+
+/* Appends one env entry after checking its name. */
+static int env_append(struct usbox_config *cfg, const char *text, const char *what, struct ubx_err *e)
+{
+	size_t name_len = strcspn(text, "=");
+	if (!valid_env_name(text, name_len))
+		return ubx_fail(e, 0, "%s: '%s' is not NAME=VALUE or NAME", what, text);
+	struct env_op *grown = realloc(cfg->env, (cfg->n_env + 1) * sizeof(*grown));
+	if (!grown)
+		return ubx_fail(e, ENOMEM, "realloc");
+	cfg->env = grown;
+	cfg->env[cfg->n_env].text = strdup(text);
+	if (!cfg->env[cfg->n_env].text)
+		return ubx_fail(e, ENOMEM, "strdup");
+	cfg->n_env++;
+	return 0;
+}
+
+static int add_env(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)ctx;
+	return env_append(cfg, arg, "--env", e);
+}
+
+int options_read_env_file(FILE *f, const char *name, struct usbox_config *cfg, struct ubx_err *e)
+{
+	char line[8192];
+	char what[300];
+
+	for (unsigned lineno = 1; fgets(line, sizeof(line), f); lineno++) {
+		line[strcspn(line, "\r\n")] = '\0';
+		const char *p = line + strspn(line, " \t");
+		if (*p == '\0' || *p == '#')
+			continue;
+		snprintf(what, sizeof(what), "--env-file %.200s line %u", name, lineno);
+		int r = env_append(cfg, p, what, e);
+		if (r < 0)
+			return r;
+	}
+	if (ferror(f))
+		return ubx_fail(e, EIO, "--env-file %s", name);
+	return 0;
+}
+
+static int add_env_file(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)ctx;
+	_cleanup_fclose_ FILE *f = fopen(arg, "re");
+	if (!f)
+		return ubx_fail(e, errno, "--env-file %s", arg);
+	return options_read_env_file(f, arg, cfg, e);
+}
+
+static int set_clearenv(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)arg, (void)ctx, (void)e;
+	cfg->clearenv = true;
+	return 0;
+}
+
+static int set_workdir(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)ctx;
+	if (arg[0] != '/')
+		return ubx_fail(e, 0, "--workdir: '%s' is not an absolute path", arg);
+	return set_string(&cfg->workdir, arg, e);
+}
+
+static int mount_append(struct usbox_config *cfg, struct mount_spec *m, struct ubx_err *e)
+{
+	struct mount_spec *grown = realloc(cfg->mounts, (cfg->n_mounts + 1) * sizeof(*grown));
+	if (!grown) {
+		free(m->src);
+		free(m->dst);
+		return ubx_fail(e, ENOMEM, "realloc");
+	}
+	cfg->mounts = grown;
+	cfg->mounts[cfg->n_mounts++] = *m;
+	return 0;
+}
+
+/* Makes @path absolute against @cwd. */
+static char *absolute_path(const char *path, const char *cwd)
+{
+	char *out = NULL;
+	if (path[0] == '/')
+		return strdup(path);
+	if (asprintf(&out, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, path) < 0)
+		return NULL;
+	return out;
+}
+
+int options_parse_bind(const char *arg, bool force_ro, const char *cwd, struct mount_spec *m, struct ubx_err *e)
+{
+	const char *opt = force_ro ? "--ro-bind" : "--volume";
+	_cleanup_free_ char *copy = strdup(arg);
+	char *save = NULL;
+
+	if (!copy)
+		return ubx_fail(e, ENOMEM, "strdup");
+	*m = (struct mount_spec){ .kind = MOUNT_BIND, .readonly = force_ro };
+	char *src = strtok_r(copy, ":", &save);
+	char *dst = strtok_r(NULL, ":", &save);
+	char *flag = strtok_r(NULL, ":", &save);
+	if (!src || !dst || strtok_r(NULL, "", &save) || (flag && force_ro) || strstr(arg, "::") ||
+	    arg[0] == ':' || arg[strlen(arg) - 1] == ':')
+		return ubx_fail(e, 0, "%s: '%s' is not SRC:DST%s", opt, arg, force_ro ? "" : "[:ro|rw]");
+	if (dst[0] != '/')
+		return ubx_fail(e, 0, "%s: destination '%s' is not an absolute path", opt, dst);
+	if (flag && strcmp(flag, "ro") != 0 && strcmp(flag, "rw") != 0)
+		return ubx_fail(e, 0, "%s: '%s' is not ro or rw", opt, flag);
+	m->readonly = force_ro || (flag && strcmp(flag, "ro") == 0);
+	m->src = absolute_path(src, cwd);
+	m->dst = strdup(dst);
+	if (!m->src || !m->dst) {
+		free(m->src);
+		free(m->dst);
+		return ubx_fail(e, ENOMEM, "strdup");
+	}
+	return 0;
+}
+
+/* Applies one "size=…" or "mode=…" tmpfs option. */
+static int tmpfs_option(const char *opt, struct mount_spec *m, struct ubx_err *e)
+{
+	uint64_t v;
+
+	if (strncmp(opt, "size=", 5) == 0) {
+		if (parse_size(opt + 5, &v) < 0 || v == 0 || v == PARSE_SIZE_MAX)
+			return ubx_fail(e, 0, "--tmpfs: '%s' is not a size like 64M", opt + 5);
+		m->size = v;
+		return 0;
+	}
+	if (strncmp(opt, "mode=", 5) == 0) {
+		char *end = NULL;
+		errno = 0;
+		unsigned long mode = strtoul(opt + 5, &end, 8);
+		if (!opt[5] || *end || errno || mode > 07777)
+			return ubx_fail(e, 0, "--tmpfs: '%s' is not an octal mode", opt + 5);
+		m->mode = (uint32_t)mode;
+		return 0;
+	}
+	return ubx_fail(e, 0, "--tmpfs: unknown option '%s' (size=, mode=)", opt);
+}
+
+int options_parse_tmpfs(const char *arg, struct mount_spec *m, struct ubx_err *e)
+{
+	_cleanup_free_ char *copy = strdup(arg);
+	char *save = NULL;
+
+	if (!copy)
+		return ubx_fail(e, ENOMEM, "strdup");
+	*m = (struct mount_spec){ .kind = MOUNT_TMPFS, .mode = 01777 };
+	char *colon = strchr(copy, ':');
+	if (colon)
+		*colon = '\0';
+	if (copy[0] != '/')
+		return ubx_fail(e, 0, "--tmpfs: destination '%s' is not an absolute path", copy);
+	if (colon) {
+		for (char *o = strtok_r(colon + 1, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+			int r = tmpfs_option(o, m, e);
+			if (r < 0)
+				return r;
+		}
+	}
+	m->dst = strdup(copy);
+	return m->dst ? 0 : ubx_fail(e, ENOMEM, "strdup");
+}
+
+static int add_volume(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	struct mount_spec m;
+	int r = options_parse_bind(arg, false, ctx->cwd, &m, e);
+	return r < 0 ? r : mount_append(cfg, &m, e);
+}
+
+static int add_ro_bind(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	struct mount_spec m;
+	int r = options_parse_bind(arg, true, ctx->cwd, &m, e);
+	return r < 0 ? r : mount_append(cfg, &m, e);
+}
+
+static int add_tmpfs(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	struct mount_spec m;
+	(void)ctx;
+	int r = options_parse_tmpfs(arg, &m, e);
+	return r < 0 ? r : mount_append(cfg, &m, e);
+}
+
+static int set_net(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)ctx;
+	if (strcmp(arg, "none") == 0)
+		cfg->net = NET_NONE;
+	else if (strcmp(arg, "host") == 0)
+		cfg->net = NET_HOST;
+	else
+		return ubx_fail(e, 0, "--net: '%s' is not one of none, host", arg);
+	return 0;
+}
+
+static int set_no_cwd(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)arg, (void)ctx, (void)e;
+	cfg->no_cwd = true;
+	return 0;
+}
+
+static int set_tty(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)arg, (void)ctx, (void)e;
+	cfg->tty = true;
+	return 0;
+}
+
+static int set_interactive(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)arg, (void)ctx, (void)e;
+	cfg->interactive = true;
+	return 0;
+}
+
+static int want_help(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)cfg, (void)arg, (void)e;
+	ctx->action = OPTIONS_HELP;
+	return 0;
+}
+
+static int want_version(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)cfg, (void)arg, (void)e;
+	ctx->action = OPTIONS_VERSION;
+	return 0;
+}
+
+static const struct option_def option_table[] = {
+	{ "uid", 0, "N", set_uid, "user id inside (maps to you outside; default: your uid)" },
+	{ "gid", 0, "N", set_gid, "group id inside (default: your gid)" },
+	{ "root", 0, NULL, set_root, "run as uid 0 and gid 0 inside (Docker's default capabilities)" },
+	{ "map", 0, "auto|single", set_map, "auto: your subordinate ids too (default); single: one id" },
+	{ "hostname", 0, "NAME", set_hostname, "host name inside" },
+	{ "env", 'e', "K=V", add_env, "set K inside; a bare K copies yours (repeatable)" },
+	{ "env-file", 0, "FILE", add_env_file, "read K=V lines from FILE" },
+	{ "clearenv", 0, NULL, set_clearenv, "start from an empty environment" },
+	{ "workdir", 'w', "DIR", set_workdir, "working directory inside (default: yours)" },
+	{ "volume", 'v', "SRC:DST[:ro]", add_volume, "bind SRC at DST, read-write unless :ro" },
+	{ "ro-bind", 0, "SRC:DST", add_ro_bind, "bind SRC at DST read-only" },
+	{ "tmpfs", 0, "DST[:size=N,mode=M]", add_tmpfs, "a fresh tmpfs at DST" },
+	{ "net", 0, "none|host", set_net, "none: loopback only (default); host: the host's network" },
+	{ "no-cwd", 0, NULL, set_no_cwd, "do not make the working directory writable" },
+	{ "tty", 't', NULL, set_tty, "give the command a terminal" },
+	{ "interactive", 'i', NULL, set_interactive, "keep stdin open" },
+	{ "help", 'h', NULL, want_help, "show this help" },
+	{ "version", 'V', NULL, want_version, "show the version" },
+};
+
+static const struct option_def *find_long(const char *name, size_t len)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(option_table); i++)
+		if (strlen(option_table[i].name) == len && strncmp(option_table[i].name, name, len) == 0)
+			return &option_table[i];
+	return NULL;
+}
+
+static const struct option_def *find_short(char c)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(option_table); i++)
+		if (option_table[i].short_name == c)
+			return &option_table[i];
+	return NULL;
+}
+
+/* Parses argv[*i], a long option; may consume the next word as its value. */
+static int parse_long(int argc, char **argv, int *i, struct usbox_config *cfg, struct parse_ctx *ctx,
+		      struct ubx_err *e)
+{
+	const char *name = argv[*i] + 2;
+	const char *eq = strchr(name, '=');
+	size_t len = eq ? (size_t)(eq - name) : strlen(name);
+	const struct option_def *def = find_long(name, len);
+
+	if (!def)
+		return ubx_fail(e, 0, "unknown option '--%.*s' (see usbox --help)", (int)len, name);
+	if (!def->metavar) {
+		if (eq)
+			return ubx_fail(e, 0, "option '--%s' takes no value", def->name);
+		return def->apply(cfg, NULL, ctx, e);
+	}
+	if (eq)
+		return def->apply(cfg, eq + 1, ctx, e);
+	if (*i + 1 >= argc)
+		return ubx_fail(e, 0, "option '--%s' needs a value (%s)", def->name, def->metavar);
+	return def->apply(cfg, argv[++*i], ctx, e);
+}
+
+/* Parses argv[*i], one or more grouped short options. */
+static int parse_short(int argc, char **argv, int *i, struct usbox_config *cfg, struct parse_ctx *ctx,
+		       struct ubx_err *e)
+{
+	for (const char *p = argv[*i] + 1; *p; p++) {
+		const struct option_def *def = find_short(*p);
+		if (!def)
+			return ubx_fail(e, 0, "unknown option '-%c' (see usbox --help)", *p);
+		if (!def->metavar) {
+			int r = def->apply(cfg, NULL, ctx, e);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		if (p[1])
+			return def->apply(cfg, p + 1, ctx, e);
+		if (*i + 1 >= argc)
+			return ubx_fail(e, 0, "option '-%c' needs a value (%s)", *p, def->metavar);
+		return def->apply(cfg, argv[++*i], ctx, e);
+	}
+	return 0;
+}
+
+static int copy_command(int argc, char **argv, int first, struct usbox_config *cfg, struct ubx_err *e)
+{
+	cfg->argv = calloc((size_t)(argc - first + 1), sizeof(char *));
+	if (!cfg->argv)
+		return ubx_fail(e, ENOMEM, "calloc");
+	for (int k = first; k < argc; k++) {
+		cfg->argv[k - first] = strdup(argv[k]);
+		if (!cfg->argv[k - first])
+			return ubx_fail(e, ENOMEM, "strdup");
+	}
+	return 0;
+}
+
+int options_parse(int argc, char **argv, const char *cwd, struct usbox_config *cfg, struct ubx_err *e)
+{
+	struct parse_ctx ctx = { .cwd = cwd, .action = OPTIONS_RUN };
+	int i = 1, r;
+
+	*cfg = (struct usbox_config){ .map = MAP_AUTO, .net = NET_NONE };
+	if (i < argc && strcmp(argv[i], "run") == 0)
+		i++;
+	for (; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--") == 0) {
+			i++;
+			break;
+		}
+		if (a[0] != '-' || a[1] == '\0')
+			break;
+		r = a[1] == '-' ? parse_long(argc, argv, &i, cfg, &ctx, e) : parse_short(argc, argv, &i, cfg, &ctx, e);
+		if (r < 0)
+			return r;
+	}
+	if (ctx.action != OPTIONS_RUN)
+		return (int)ctx.action;
+	if (i >= argc)
+		return ubx_fail(e, 0, "no command given (usage: usbox [OPTIONS] [--] CMD [ARG...])");
+	r = copy_command(argc, argv, i, cfg, e);
+	return r < 0 ? r : OPTIONS_RUN;
+}
+
+void options_usage(FILE *out)
+{
+	fputs("Usage: usbox [run] [OPTIONS] [--] CMD [ARG...]\n\n"
+	      "Run CMD in a rootless sandbox: its own user, mount, pid, uts, ipc, net and cgroup\n"
+	      "namespaces, a read-only view of the host, a private /tmp, /proc and /dev, and the\n"
+	      "working directory writable.\n\nOptions:\n",
+	      out);
+	for (size_t i = 0; i < ARRAY_SIZE(option_table); i++) {
+		const struct option_def *d = &option_table[i];
+		char left[64];
+		snprintf(left, sizeof(left), "%c%c%s--%s%s%s", d->short_name ? '-' : ' ',
+			 d->short_name ? d->short_name : ' ', d->short_name ? ", " : "  ", d->name,
+			 d->metavar ? " " : "", d->metavar ? d->metavar : "");
+		fprintf(out, "  %-34s %s\n", left, d->help);
+	}
+	fputs("\nExit status: the command's; 125 usbox failed, 126 the command cannot run,\n"
+	      "127 the command was not found, 128+N the command was killed by signal N.\n",
+	      out);
+}
+
+void config_free(struct usbox_config *cfg)
+{
+	if (cfg->argv)
+		for (char **p = cfg->argv; *p; p++)
+			free(*p);
+	free(cfg->argv);
+	free(cfg->hostname);
+	for (size_t i = 0; i < cfg->n_env; i++)
+		free(cfg->env[i].text);
+	free(cfg->env);
+	free(cfg->workdir);
+	for (size_t i = 0; i < cfg->n_mounts; i++) {
+		free(cfg->mounts[i].src);
+		free(cfg->mounts[i].dst);
+	}
+	free(cfg->mounts);
+	*cfg = (struct usbox_config){ 0 };
+}

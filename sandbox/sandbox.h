@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sandbox.h - the life of one sandbox, in the order it happens:
+ *
+ *   sandbox_prepare()  plan the id maps (may join the id-map holder)
+ *   sandbox_start()    clone into new namespaces, map ids, build the file
+ *                      system, start the command; returns once it runs
+ *   sandbox_wait()     forward signals until the command ends
+ *   sandbox_destroy()  release everything
+ */
+#ifndef USBOX_SANDBOX_H
+#define USBOX_SANDBOX_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "../common/error.h"
+#include "../idmap/idmap.h"
+#include "config.h"
+
+struct sandbox {
+	const struct usbox_config *cfg;
+	char *cwd;                 /* the caller's working directory */
+	char **envp;               /* the command's environment */
+	struct idmap_request ids;
+	struct idmap_plan plan;
+	pid_t pid;                 /* the sandbox's init, as seen from here */
+	int pidfd;
+	int exit_status;           /* what usbox should exit with when start fails */
+};
+
+/*
+ * sandbox_prepare() - everything that can be decided before the clone.
+ * Afterwards sb->plan.warning holds a line for the user when the full id map
+ * could not be had.
+ * Return: 0 or a negative errno (exit status 125).
+ */
+int sandbox_prepare(struct sandbox *sb, const struct usbox_config *cfg, struct ubx_err *e);
+
+/*
+ * sandbox_start() - create the sandbox and start the command in it.
+ * Return: 0 once the command has been executed; a negative errno with the
+ * reason in @e and sb->exit_status set to 125 (set-up failed), 126 (the
+ * command cannot be run) or 127 (not found).  Nothing is left running then.
+ */
+int sandbox_start(struct sandbox *sb, struct ubx_err *e);
+
+/*
+ * sandbox_wait() - forward SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2
+ * and SIGWINCH to the command until it ends.
+ * Return: the command's exit status (128+N when killed by signal N), or a
+ * negative errno.
+ */
+int sandbox_wait(struct sandbox *sb, struct ubx_err *e);
+
+/* sandbox_destroy() - release what prepare and start acquired. */
+void sandbox_destroy(struct sandbox *sb);
+
+#endif

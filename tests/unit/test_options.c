@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: MIT */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../sandbox/env.h"
+#include "../../sandbox/options.h"
+
+#define PARSE(cfg, e, ...)                                                                  \
+	({                                                                                  \
+		char *argv_[] = { "usbox", __VA_ARGS__, NULL };                             \
+		options_parse((int)(sizeof(argv_) / sizeof(argv_[0])) - 1, argv_, "/home/u", \
+			      (cfg), (e));                                                  \
+	})
+
+START_TEST(run_with_options)
+{
+	struct usbox_config c;
+	struct ubx_err e = { 0 };
+	int r = PARSE(&c, &e, "run", "--uid", "5", "--gid=6", "--hostname", "box", "-e", "A=1", "-eB",
+		      "-w", "/srv", "-v", "data:/data:ro", "--ro-bind", "/etc:/e", "--tmpfs", "/t:size=1M,mode=700",
+		      "--net", "host", "--no-cwd", "--map", "single", "-it", "--", "ls", "-l");
+	ck_assert_msg(r == OPTIONS_RUN, "%s", e.msg);
+	ck_assert_uint_eq(c.uid, 5);
+	ck_assert_uint_eq(c.gid, 6);
+	ck_assert(c.uid_set && c.gid_set);
+	ck_assert_str_eq(c.hostname, "box");
+	ck_assert_uint_eq(c.n_env, 2);
+	ck_assert_str_eq(c.env[1].text, "B");
+	ck_assert_str_eq(c.workdir, "/srv");
+	ck_assert_uint_eq(c.n_mounts, 3);
+	ck_assert_str_eq(c.mounts[0].src, "/home/u/data");
+	ck_assert_str_eq(c.mounts[0].dst, "/data");
+	ck_assert(c.mounts[0].readonly);
+	ck_assert(c.mounts[1].readonly);
+	ck_assert_int_eq(c.mounts[2].kind, MOUNT_TMPFS);
+	ck_assert_uint_eq(c.mounts[2].size, 1 << 20);
+	ck_assert_uint_eq(c.mounts[2].mode, 0700);
+	ck_assert_int_eq(c.net, NET_HOST);
+	ck_assert(c.no_cwd && c.tty && c.interactive);
+	ck_assert_int_eq(c.map, MAP_SINGLE);
+	ck_assert_str_eq(c.argv[0], "ls");
+	ck_assert_str_eq(c.argv[1], "-l");
+	ck_assert_ptr_null(c.argv[2]);
+	config_free(&c);
+}
+END_TEST
+
+START_TEST(command_without_dashes_and_root)
+{
+	struct usbox_config c;
+	struct ubx_err e = { 0 };
+	ck_assert_int_eq(PARSE(&c, &e, "--root", "sh", "-c", "--uid"), OPTIONS_RUN);
+	ck_assert_uint_eq(c.uid, 0);
+	ck_assert(c.uid_set);
+	ck_assert_str_eq(c.argv[2], "--uid");
+	ck_assert_int_eq(c.net, NET_NONE);
+	ck_assert_int_eq(c.map, MAP_AUTO);
+	config_free(&c);
+	ck_assert_int_eq(PARSE(&c, &e, "--help"), OPTIONS_HELP);
+	config_free(&c);
+	ck_assert_int_eq(PARSE(&c, &e, "-V"), OPTIONS_VERSION);
+	config_free(&c);
+}
+END_TEST
+
+START_TEST(bad_options_name_the_input)
+{
+	static const struct { const char *a, *b, *needle; } bad[] = {
+		{ "--bogus", "x", "--bogus" },
+		{ "-x", "x", "-x" },
+		{ "--uid", "abc", "abc" },
+		{ "--uid", "-1", "-1" },
+		{ "--map", "full", "full" },
+		{ "--net", "slirpx", "slirpx" },
+		{ "--hostname", "bad_name!", "bad_name!" },
+		{ "-e", "=x", "=x" },
+		{ "-e", "1A=x", "1A=x" },
+		{ "-w", "rel", "rel" },
+		{ "-v", "/a", "/a" },
+		{ "-v", "/a:rel", "rel" },
+		{ "-v", "/a:/b:rx", "rx" },
+		{ "-v", ":/a:/b", ":/a:/b" },
+		{ "-v", "/a:/b:ro:x", "/a:/b:ro:x" },
+		{ "--ro-bind", "/a:/b:ro", "/a:/b:ro" },
+		{ "--tmpfs", "rel", "rel" },
+		{ "--tmpfs", "/t:size=lots", "lots" },
+		{ "--tmpfs", "/t:mode=99", "99" },
+		{ "--tmpfs", "/t:uid=0", "uid=0" },
+		{ "--env-file", "/nonexistent/env", "/nonexistent/env" },
+		{ "--clearenv=1", "x", "--clearenv" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct usbox_config c;
+		struct ubx_err e = { 0 };
+		ck_assert_msg(PARSE(&c, &e, (char *)bad[i].a, (char *)bad[i].b, "true") < 0, "%s %s accepted",
+			      bad[i].a, bad[i].b);
+		ck_assert_msg(strstr(e.msg, bad[i].needle), "'%s' does not name '%s'", e.msg, bad[i].needle);
+		ck_assert_msg(!strchr(e.msg, '\n'), "more than one line: %s", e.msg);
+		config_free(&c);
+	}
+}
+END_TEST
+
+START_TEST(missing_value_and_command)
+{
+	struct usbox_config c;
+	struct ubx_err e = { 0 };
+	ck_assert_int_lt(PARSE(&c, &e, "--uid"), 0);
+	ck_assert_ptr_nonnull(strstr(e.msg, "needs a value"));
+	config_free(&c);
+	ck_assert_int_lt(PARSE(&c, &e, "--net", "none"), 0);
+	ck_assert_ptr_nonnull(strstr(e.msg, "no command"));
+	config_free(&c);
+}
+END_TEST
+
+START_TEST(env_file_lines)
+{
+	struct usbox_config c = { 0 };
+	struct ubx_err e = { 0 };
+	const char *text = "# comment\n\nA=1\r\n  B=two words\nC\n";
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	ck_assert_int_eq(options_read_env_file(f, "env", &c, &e), 0);
+	fclose(f);
+	ck_assert_uint_eq(c.n_env, 3);
+	ck_assert_str_eq(c.env[0].text, "A=1");
+	ck_assert_str_eq(c.env[1].text, "B=two words");
+	ck_assert_str_eq(c.env[2].text, "C");
+	const char *bad = "A=1\nnot valid\n";
+	f = fmemopen((void *)bad, strlen(bad), "r");
+	ck_assert_int_lt(options_read_env_file(f, "env", &c, &e), 0);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(e.msg, "line 2"));
+	config_free(&c);
+}
+END_TEST
+
+START_TEST(env_build_order)
+{
+	char *host[] = { "HOME=/h", "PATH=/bin", "X=1", NULL };
+	struct env_op ops[] = { { "X=2" }, { "NEW=v" }, { "HOME" }, { "GONE" }, { "X=3" } };
+	char **env = env_build(host, false, ops, 5);
+	ck_assert_ptr_nonnull(env);
+	int n = 0, seen_x = 0;
+	for (char **p = env; *p; p++, n++)
+		if (strncmp(*p, "X=", 2) == 0) {
+			ck_assert_str_eq(*p, "X=3");
+			seen_x++;
+		}
+	ck_assert_int_eq(n, 4);
+	ck_assert_int_eq(seen_x, 1);
+	for (char **p = env; *p; p++)
+		free(*p);
+	free(env);
+	struct env_op keep[] = { { "HOME" }, { "PATH" } };
+	env = env_build(host, true, keep, 2);
+	ck_assert_str_eq(env[0], "HOME=/h");
+	ck_assert_str_eq(env[1], "PATH=/bin");
+	ck_assert_ptr_null(env[2]);
+	free(env[0]), free(env[1]), free(env);
+	env = env_build(host, true, NULL, 0);
+	ck_assert_ptr_null(env[0]);
+	free(env);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("options");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, run_with_options);
+	tcase_add_test(tc, command_without_dashes_and_root);
+	tcase_add_test(tc, bad_options_name_the_input);
+	tcase_add_test(tc, missing_value_and_command);
+	tcase_add_test(tc, env_file_lines);
+	tcase_add_test(tc, env_build_order);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+#include <check.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "../../common/parse.h"
+
+START_TEST(size_accepts_units)
+{
+	static const struct { const char *in; uint64_t out; } ok[] = {
+		{ "0", 0 },
+		{ "65536", 65536 },
+		{ "512M", 512ULL << 20 },
+		{ "512m", 512ULL << 20 },
+		{ "1G", 1ULL << 30 },
+		{ "1.5g", 3ULL << 29 },
+		{ "2GiB", 2ULL << 30 },
+		{ "512Mi", 512ULL << 20 },
+		{ "64kb", 64ULL << 10 },
+		{ "1T", 1ULL << 40 },
+		{ "0.5k", 512 },
+		{ "max", PARSE_SIZE_MAX },
+		{ "MAX", PARSE_SIZE_MAX },
+		{ "16777215T", 16777215ULL << 40 },
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		uint64_t v = 1;
+		ck_assert_msg(parse_size(ok[i].in, &v) == 0, "%s rejected", ok[i].in);
+		ck_assert_msg(v == ok[i].out, "%s -> %llu", ok[i].in, (unsigned long long)v);
+	}
+}
+END_TEST
+
+START_TEST(size_rejects_garbage)
+{
+	static const char *const bad[] = { "", "M", "-1", " 1", "1 ", "1x", "1MM", "1.M", ".5M", "1.5",
+					   "1e6", "0x10", "1iB", "1Mx", "maxx", "+1" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint64_t v;
+		ck_assert_msg(parse_size(bad[i], &v) == -EINVAL, "'%s' accepted", bad[i]);
+	}
+	uint64_t v;
+	ck_assert_int_eq(parse_size("16777216T", &v), -ERANGE);
+	ck_assert_int_eq(parse_size("99999999999999999999", &v), -ERANGE);
+}
+END_TEST
+
+START_TEST(numbers_and_ids)
+{
+	uint64_t v;
+	uint32_t id;
+	ck_assert_int_eq(parse_u64("42", 100, &v), 0);
+	ck_assert_uint_eq(v, 42);
+	ck_assert_int_eq(parse_u64("101", 100, &v), -ERANGE);
+	ck_assert_int_eq(parse_u64("18446744073709551616", UINT64_MAX, &v), -ERANGE);
+	ck_assert_int_eq(parse_u64("18446744073709551615", UINT64_MAX, &v), 0);
+	ck_assert_int_eq(parse_u64("-1", 100, &v), -EINVAL);
+	ck_assert_int_eq(parse_u64("", 100, &v), -EINVAL);
+	ck_assert_int_eq(parse_id("0", &id), 0);
+	ck_assert_int_eq(parse_id("4294967294", &id), 0);
+	ck_assert_uint_eq(id, 4294967294u);
+	ck_assert_int_eq(parse_id("4294967295", &id), -ERANGE);
+	ck_assert_int_eq(parse_id("12a", &id), -EINVAL);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("parse");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, size_accepts_units);
+	tcase_add_test(tc, size_rejects_garbage);
+	tcase_add_test(tc, numbers_and_ids);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
