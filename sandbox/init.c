@@ -70,15 +70,23 @@ static void reap(pid_t command)
 			_exit(status_code(status));
 }
 
-static _Noreturn void init_loop(pid_t command)
+/* Gives each forwarded signal a handler so the kernel delivers it to us (they
+ * stay blocked and are read from a signalfd).  Done first thing: a signal that
+ * arrives while the disposition is still SIG_DFL is dropped for good. */
+static void catch_forwarded_signals(void)
 {
 	struct sigaction sa = { .sa_handler = ignore_signal };
 	static const int forwarded[] = { FORWARDED_SIGNALS };
-	struct signalfd_siginfo si;
-	sigset_t set;
 
 	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
 		sigaction(forwarded[i], &sa, NULL);
+}
+
+static _Noreturn void init_loop(pid_t command)
+{
+	struct signalfd_siginfo si;
+	sigset_t set;
+
 	signals_fill(&set);
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	if (sfd < 0)
@@ -103,6 +111,7 @@ _Noreturn void init_main(const struct child_params *p)
 	struct ubx_err e = { 0 };
 	char go;
 
+	catch_forwarded_signals();
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	proctitle_set("usbox-init");
 	if (read(p->sync_fd, &go, 1) != 1) /* the supervisor died or gave up */

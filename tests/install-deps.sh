@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what building and testing usbox needs on Debian/Ubuntu (apt-get),
+# through sudo when not root.  Does nothing when everything is there.
+set -eu
+build_pkgs="gcc make pkg-config libc6-dev libcap-ng-dev libnl-3-dev libnl-route-3-dev"
+test_pkgs="check uidmap bubblewrap iproute2 procps util-linux passwd tmux"
+missing=()
+for p in $build_pkgs $test_pkgs ${USBOX_EXTRA_PKGS:-}; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "installing: ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null || { echo "as root, run: apt-get install ${missing[*]}" >&2; exit 1; }
+	sudo=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Integration tests: run the real usbox binary as an unprivileged user.
+#
+#   tests/integration/run.sh BUILD/usbox
+#
+# As root (CI), it creates `usbox-test` (with one subordinate id range) and
+# `usbox-nosub` (without), copies the binary and tests to a directory those
+# users can read, and runs the suite as them.  As a normal user, it runs the
+# suite as you (you need a range in /etc/subuid and /etc/subgid); the tests
+# that need a second user are skipped then.
+# Hosts without unprivileged user namespaces skip everything (exit 77), unless
+# USBOX_MUST_WORK=1 or CI is set: then that is a failure.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+bin=$(readlink -f "${1:?usage: run.sh PATH/TO/usbox}")
+must_work=${USBOX_MUST_WORK:-${CI:+1}}
+
+skip_or_fail() {
+	if [ -n "$must_work" ]; then echo "FAIL: $*" >&2; exit 1; fi
+	echo "SKIP: $*" >&2; exit 77
+}
+
+ensure_user() { # NAME SUBID_START (empty: no range)
+	local name=$1 start=$2
+	id "$name" >/dev/null 2>&1 || useradd -m -s /bin/bash -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$name" ||
+		{ echo "cannot create user $name" >&2; exit 1; }
+	for f in /etc/subuid /etc/subgid; do
+		touch "$f"
+		sed -i "/^$name:/d" "$f"
+		[ -n "$start" ] && echo "$name:$start:65536" >>"$f"
+	done
+	return 0
+}
+
+stage=$(mktemp -d /tmp/usbox-check.XXXXXX)
+trap 'rm -rf "$stage"' EXIT
+install -m 0755 "$bin" "$stage/usbox"
+install -m 0755 "$here/tests.sh" "$here/lib.sh" "$stage/"
+chmod 0755 "$stage"
+
+run_as() { # USER SUITE
+	local user=$1 suite=$2 home
+	home=$(getent passwd "$user" | cut -d: -f6)
+	(cd "$home" && setpriv --reuid="$user" --regid="$user" --init-groups \
+		env -i HOME="$home" USER="$user" LOGNAME="$user" PATH=/usr/local/bin:/usr/bin:/bin \
+		LANG=C.UTF-8 USBOX="$stage/usbox" USBOX_MUST_WORK="$must_work" \
+		bash "$stage/tests.sh" "$suite")
+}
+
+if [ "$(id -u)" -eq 0 ]; then
+	command -v newuidmap >/dev/null || skip_or_fail "newuidmap missing (install uidmap)"
+	ensure_user usbox-test 600000
+	ensure_user usbox-nosub ""
+	run_as usbox-test main
+	main=$?
+	run_as usbox-nosub nosub
+	nosub=$?
+else
+	USBOX="$stage/usbox" USBOX_MUST_WORK="$must_work" bash "$stage/tests.sh" main
+	main=$?
+	nosub=0
+	echo "SKIP: the single-map fallback tests need root to create a user without a subordinate range"
+fi
+[ "$main" -eq 77 ] && exit 77
+[ "$main" -eq 0 ] && [ "$nosub" -eq 0 ]

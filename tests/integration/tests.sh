@@ -1,0 +1,274 @@
+#!/usr/bin/env bash
+# The integration suite, run as an unprivileged user by run.sh.
+#   tests.sh main    everything that needs a user with a subordinate range
+#   tests.sh nosub   the single-map fallback, for a user without one
+set -u
+. "$(dirname "$0")/lib.sh"
+U=${USBOX:?}
+me=$(id -u) mygid=$(id -g)
+work=$(mktemp -d "$HOME/usbox-work.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+export USBOX_HOLDER_IDLE=1
+
+if ! unshare -U true 2>/dev/null; then
+	[ -n "${USBOX_MUST_WORK:-}" ] && { echo "FAIL: no unprivileged user namespaces here"; exit 1; }
+	echo "SKIP: no unprivileged user namespaces on this host"
+	exit 77
+fi
+
+# ---------------------------------------------------------------- identity
+t_full_range_in_uid_map() {
+	local total
+	total=$("$U" -- awk '{n += $3} END {print n}' /proc/self/uid_map) || return 1
+	expect_eq "$total" 65536 "ids in uid_map"
+	total=$("$U" -- awk '{n += $3} END {print n}' /proc/self/gid_map) || return 1
+	expect_eq "$total" 65536 "ids in gid_map"
+	# keep-id: some other id inside maps somewhere too, and nobody is mapped
+	"$U" -- stat -c %U /proc/self >/dev/null || return 1
+}
+
+t_identity_inside() {
+	expect_eq "$("$U" -- id -u)" "$me" "default uid" &&
+	expect_eq "$("$U" -- id -g)" "$mygid" "default gid" &&
+	expect_eq "$("$U" --root -- id -u)" 0 "--root uid" &&
+	expect_eq "$("$U" --uid 123 --gid 456 -- id -u):$("$U" --uid 123 --gid 456 -- id -g)" 123:456 "--uid/--gid" &&
+	expect_eq "$("$U" -- id -G)" "$mygid" "supplementary groups"
+}
+
+t_capabilities_cut() {
+	expect_eq "$("$U" -- awk '/^Cap(Eff|Prm|Bnd|Amb)/ {print $2}' /proc/self/status | sort -u)" \
+		0000000000000000 "non-root capabilities" &&
+	expect_eq "$("$U" --root -- awk '/^CapBnd/ {print $2}' /proc/self/status)" 00000000a80425fb \
+		"root's bounding set (Docker's default)" &&
+	expect_eq "$("$U" -- awk '/^NoNewPrivs/ {print $2}' /proc/self/status)" 1 "no_new_privs"
+}
+
+# ---------------------------------------------------------------- pid 1
+t_only_sandbox_processes_and_init() {
+	local out
+	out=$("$U" -- ps -e -o pid=,comm=) || return 1
+	expect_match "$out" "^ *1 usbox-init" "pid 1" || return 1
+	expect_eq "$(wc -l <<<"$out")" 2 "processes inside (init, ps): $out"
+}
+
+t_orphan_reaped() {
+	local out
+	out=$("$U" -- sh -c '(sleep 0.3 &) ; sleep 1; cat /proc/[0-9]*/stat 2>/dev/null | awk "{print \$3}" | sort | uniq -c') || return 1
+	[[ $out != *Z* ]] || fail "a zombie is left: $out"
+}
+
+t_exit_codes() {
+	expect_status 0 "$U" -- true &&
+	expect_status 1 "$U" -- false &&
+	expect_status 42 "$U" -- sh -c 'exit 42' &&
+	expect_status 126 "$U" -- /etc/hostname &&
+	expect_status 127 "$U" -- no-such-command-xyz &&
+	expect_status 137 "$U" -- sh -c 'kill -9 $$' &&
+	expect_status 143 "$U" -- sh -c 'kill -TERM $$' &&
+	expect_status 125 "$U" --no-such-option -- true
+}
+
+t_error_messages_one_line() {
+	local err
+	err=$("$U" -- no-such-command-xyz 2>&1 >/dev/null)
+	expect_eq "$err" "usbox: no-such-command-xyz: command not found" "127 message" || return 1
+	err=$("$U" --map full -- true 2>&1 >/dev/null)
+	expect_eq "$err" "usbox: --map: 'full' is not one of auto, single" "bad value" || return 1
+	err=$("$U" -v /no/such/dir:/x -- true 2>&1 >/dev/null)
+	expect_match "$err" "^usbox: .*/no/such/dir: No such file or directory$" "bad volume"
+}
+
+t_sigterm_reaches_command() {
+	"$U" -- sh -c 'trap "echo got-term > term-marker; exit 3" TERM; echo ready > ready-marker; while :; do sleep 0.05; done' &
+	local pid=$! i
+	for i in $(seq 100); do [ -e ready-marker ] && break; sleep 0.05; done
+	kill -TERM "$pid"
+	wait "$pid"
+	local rc=$?
+	expect_eq "$rc" 3 "exit status after SIGTERM" && expect_eq "$(cat term-marker)" got-term "trap ran"
+}
+
+t_other_signals_forwarded() {
+	local sig rc
+	for sig in INT HUP QUIT USR1 USR2; do
+		rm -f ready-marker
+		"$U" -- sh -c "trap 'exit 7' $sig; touch ready-marker; while :; do sleep 0.05; done" &
+		local pid=$! i
+		for i in $(seq 100); do [ -e ready-marker ] && break; sleep 0.05; done
+		kill -s "$sig" "$pid"
+		wait "$pid"
+		rc=$?
+		expect_eq "$rc" 7 "SIG$sig forwarded" || return 1
+	done
+}
+
+t_sigkill_of_usbox_kills_sandbox() {
+	local tag="usbox-kill-test-$$-$RANDOM"
+	"$U" -- bash -c "touch ready-marker; exec -a $tag sleep 1000" &
+	local pid=$! i
+	for i in $(seq 100); do [ -e ready-marker ] && break; sleep 0.05; done
+	sleep 0.2
+	pgrep -f "$tag" >/dev/null || fail "the sandboxed command did not start" || return 1
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null
+	for i in $(seq 40); do pgrep -f "$tag" >/dev/null || return 0; sleep 0.05; done
+	fail "sandbox processes survived usbox's SIGKILL: $(pgrep -af "$tag")"
+}
+
+# ---------------------------------------------------------------- file system
+t_host_is_read_only() {
+	expect_status 1 "$U" -- sh -c 'touch /usr/usbox-probe 2>/dev/null' &&
+	expect_status 1 "$U" -- sh -c "touch $HOME/../usbox-probe 2>/dev/null" &&
+	expect_status 1 "$U" --no-cwd -- sh -c 'touch probe 2>/dev/null'
+}
+
+t_cwd_writable_and_owned_by_caller() {
+	"$U" -- sh -c 'echo data > written-inside' || return 1
+	expect_eq "$(stat -c %u:%g written-inside)" "$me:$mygid" "owner on the host" &&
+	expect_eq "$(cat written-inside)" data "content" &&
+	expect_eq "$("$U" -- pwd)" "$PWD" "cwd inside"
+}
+
+t_root_inside_writes_as_caller() {
+	"$U" --root -- sh -c 'echo x > by-root' || return 1
+	expect_eq "$(stat -c %u by-root)" "$me" "file written by root inside"
+}
+
+t_tmp_private_and_empty() {
+	local probe
+	probe=$(mktemp /tmp/usbox-host-probe.XXXXXX)
+	expect_eq "$("$U" -- sh -c 'ls -A /tmp | wc -l')" 0 "entries in /tmp" || { rm -f "$probe"; return 1; }
+	"$U" -- sh -c 'echo hi > /tmp/inside-only && cat /tmp/inside-only' >/dev/null || return 1
+	rm -f "$probe"
+	[ ! -e /tmp/inside-only ] || fail "a file written to /tmp inside reached the host"
+}
+
+t_proc_dev_sys() {
+	local out
+	out=$("$U" -- sh -c 'ls /dev | tr "\n" " "; test -c /dev/null && echo null-ok; echo x > /dev/null && echo write-ok; ls /dev/pts; touch /sys/x 2>/dev/null || echo sys-ro; ls /dev/shm | wc -l') || return 1
+	expect_match "$out" "full null ptmx pts random shm stderr stdin stdout tty urandom zero" "/dev entries" &&
+	expect_match "$out" "null-ok" "/dev/null" && expect_match "$out" "write-ok" "write /dev/null" &&
+	expect_match "$out" "ptmx" "own devpts" && expect_match "$out" "sys-ro" "/sys read-only"
+}
+
+t_volumes_and_tmpfs() {
+	mkdir -p vol-src && echo v > vol-src/f
+	local out
+	out=$("$U" --no-cwd -v "$PWD/vol-src:/tmp/vol" --ro-bind "$PWD/vol-src:/tmp/ro" --tmpfs /tmp/t:size=1M \
+		-- sh -c 'cat /tmp/vol/f; echo w > /tmp/vol/new; touch /tmp/ro/x 2>/dev/null || echo ro-ok; df -k /tmp/t | awk "NR==2{print \$2}"') || return 1
+	expect_eq "$out" "$(printf 'v\nro-ok\n1024')" "volume output" &&
+	expect_eq "$(cat vol-src/new)" w "write through -v" &&
+	expect_status 1 "$U" -v "$PWD/vol-src:/tmp/vol:ro" -- sh -c 'touch /tmp/vol/y 2>/dev/null'
+}
+
+t_bad_mounts_exit_125() {
+	expect_status 125 "$U" -v /no/such:/x -- true 2>/dev/null &&
+	expect_status 125 "$U" -v "$PWD:/not-in-host-view" -- true 2>/dev/null &&
+	expect_status 125 "$U" -w /no/such/dir -- true 2>/dev/null
+}
+
+t_workdir_resolved_inside() {
+	expect_eq "$("$U" -w /tmp -- pwd)" /tmp "-w /tmp" &&
+	expect_eq "$("$U" -w /usr/bin -- pwd)" /usr/bin "-w /usr/bin"
+}
+
+# ---------------------------------------------------------------- environment
+t_environment_options() {
+	printf '# comment\nFROM_FILE=yes\n' > env-file
+	expect_eq "$(FOO=host "$U" -e BAR=1 -- sh -c 'echo $FOO-$BAR')" host-1 "inherit and -e" &&
+	expect_eq "$(FOO=host "$U" --clearenv -e FOO -e X=y -- /usr/bin/env | sort | tr '\n' ' ')" "FOO=host X=y " "--clearenv" &&
+	expect_eq "$("$U" --env-file env-file -- sh -c 'echo $FROM_FILE')" yes "--env-file"
+}
+
+t_hostname_stays_inside() {
+	local host
+	host=$(hostname)
+	expect_eq "$("$U" --hostname sbx -- hostname)" sbx "--hostname" &&
+	expect_status 1 "$U" --root -- sh -c 'hostname changed-inside 2>/dev/null' &&
+	expect_eq "$(hostname)" "$host" "host name after"
+}
+
+ifaces() { awk -F: 'NR>2 {gsub(/ /, "", $1); print $1}' "${1:-/proc/net/dev}" | sort | tr '\n' ' '; }
+
+t_network_none_and_host() {
+	expect_eq "$("$U" -- cat /proc/net/dev | ifaces /dev/stdin)" "lo " "interfaces with --net none" &&
+	expect_eq "$("$U" --net host -- cat /proc/net/dev | ifaces /dev/stdin)" "$(ifaces)" "interfaces with --net host"
+}
+
+t_loopback_is_up() {
+	command -v ip >/dev/null || { skip "ip (iproute2) not installed"; return; }
+	expect_match "$("$U" -- ip -o link show lo)" "<LOOPBACK,UP," "lo flags" &&
+	expect_match "$("$U" -- ip -o addr show lo)" "inet 127.0.0.1/8" "lo address" &&
+	expect_eq "$("$U" -- ip route show)" "" "no routes besides loopback"
+}
+
+# ---------------------------------------------------------------- hygiene
+t_caller_fd_not_inherited() {
+	local out
+	out=$(exec 7</etc/hostname 9>/dev/null; "$U" -- sh -c 'ls /proc/self/fd | tr "\n" " "') || return 1
+	expect_eq "$out" "0 1 2 3 " "fds inside (3 is ls's own directory)"
+}
+
+t_stdin_passes_through() {
+	expect_eq "$(echo piped | "$U" -- cat)" piped "stdin" &&
+	expect_eq "$("$U" -- sh -c 'echo out; echo err >&2' 2>/dev/null)" out "stdout alone" &&
+	expect_eq "$("$U" -- sh -c 'echo out; echo err >&2' 2>&1 >/dev/null)" err "stderr alone"
+}
+
+t_no_controlling_tty_without_t() {
+	expect_eq "$("$U" -- sh -c 'ps -o sid= -p $$; echo $$')" "$(printf '2\n2' | tr -d ' ')" "own session" ||
+	expect_match "$("$U" -- sh -c 'cat /proc/self/stat | cut -d" " -f6,7')" "^[0-9]+ 0$" "no controlling tty"
+}
+
+t_nothing_left_behind() {
+	local before after mounts_before mounts_after
+	mounts_before=$(wc -l </proc/self/mountinfo)
+	before=$(ls -A /tmp | grep -v '^usbox-' | sort)
+	"$U" -- sh -c 'sleep 0.1 & sleep 0.1 & wait' || return 1
+	"$U" -v /no/such:/x -- true 2>/dev/null
+	after=$(ls -A /tmp | grep -v '^usbox-' | sort)
+	mounts_after=$(wc -l </proc/self/mountinfo)
+	expect_eq "$mounts_after" "$mounts_before" "host mounts" || return 1
+	expect_eq "$after" "$before" "entries in /tmp" || return 1
+	local left
+	left=$(pgrep -u "$me" -a -x 'usbox|usbox-init|sleep')
+	[ -z "$left" ] || fail "processes left: $left" || return 1
+	# The id-map holder leaves by itself once idle (USBOX_HOLDER_IDLE=1 here).
+	local i
+	for i in $(seq 60); do
+		pgrep -u "$me" -x usbox-holder >/dev/null || break
+		sleep 0.1
+	done
+	pgrep -u "$me" -x usbox-holder >/dev/null && fail "usbox-holder still running after idling" && return 1
+	[ ! -e "/tmp/usbox-$me" ] || fail "state directory /tmp/usbox-$me left: $(ls -la /tmp/usbox-$me)"
+}
+
+t_help_and_version() {
+	"$U" --help | grep -q -- '--volume' || fail "--help" || return 1
+	expect_match "$("$U" --version)" '^usbox [0-9]+\.[0-9]+' "--version" &&
+	expect_status 0 "$U" --help
+}
+
+t_map_single_quiet() {
+	local err
+	err=$("$U" --map single -- awk '{print $3}' /proc/self/uid_map 2>&1)
+	expect_eq "$err" 1 "--map single: one id, no warning"
+}
+
+# ---------------------------------------------------------------- no range
+n_single_map_fallback() {
+	local out err
+	out=$("$U" -- sh -c 'cat /proc/self/uid_map | wc -l; id -u' 2>stderr-file) || return 1
+	err=$(cat stderr-file)
+	expect_eq "$out" "$(printf '1\n%s' "$me")" "single map" &&
+	expect_match "$err" "^usbox: warning: no subordinate uid range for $(id -un) in /etc/subuid" "warning" &&
+	expect_eq "$(wc -l <stderr-file)" 1 "one warning line" &&
+	expect_eq "$("$U" --map single -- true 2>&1)" "" "--map single has no warning" &&
+	expect_eq "$("$U" --root -- id -u 2>/dev/null)" 0 "--root with a single map"
+}
+
+case ${1:-main} in
+main) run_tests t_ ;;
+nosub) run_tests n_ ;;
+esac
+summary
