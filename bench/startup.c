@@ -23,6 +23,7 @@ extern char **environ;
 
 struct variant {
 	const char *name;
+	char *env; /* one extra NAME=VALUE, or NULL */
 	char *argv[24];
 	double *ms;
 	int failed;
@@ -35,8 +36,19 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+static char **envp_with(char *extra)
+{
+	size_t n = 0;
+	while (environ[n])
+		n++;
+	char **e = calloc(n + 2, sizeof(char *));
+	memcpy(e, environ, n * sizeof(char *));
+	e[n] = extra;
+	return e;
+}
+
 /* Runs @argv once with stdio on /dev/null; returns milliseconds or -1. */
-static double run_once(char *const argv[])
+static double run_once(char *const argv[], char **envp)
 {
 	posix_spawn_file_actions_t fa;
 	pid_t pid;
@@ -47,7 +59,7 @@ static double run_once(char *const argv[])
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
 	double t0 = now_ms();
-	int r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	int r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	if (r != 0 || waitpid(pid, &status, 0) < 0)
 		return -1;
@@ -80,6 +92,8 @@ int main(int argc, char **argv)
 	char *usbox = argv[optind];
 	struct variant v[] = {
 		{ .name = "usbox --net none (full map)", .argv = { usbox, "--net", "none", "--", "true" } },
+		{ .name = "usbox, helpers every run (no holder)", .env = "USBOX_NO_HOLDER=1",
+		  .argv = { usbox, "--net", "none", "--", "true" } },
 		{ .name = "usbox --net none --map single", .argv = { usbox, "--net", "none", "--map", "single", "--", "true" } },
 		{ .name = "bwrap --unshare-all (single id)", .argv =
 		  { "bwrap", "--unshare-all", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--tmpfs",
@@ -88,16 +102,18 @@ int main(int argc, char **argv)
 	};
 	const int nv = (int)(sizeof(v) / sizeof(v[0]));
 
+	char **envs[sizeof(v) / sizeof(v[0])];
 	for (int i = 0; i < nv; i++) {
 		v[i].ms = calloc((size_t)runs, sizeof(double));
-		run_once(v[i].argv); /* warm caches, start the id-map holder */
+		envs[i] = v[i].env ? envp_with(v[i].env) : environ;
+		run_once(v[i].argv, envs[i]); /* warm caches, start the id-map holder */
 	}
 	for (int k = 0; k < runs; k++)
 		for (int i = 0; i < nv; i++)
-			if ((v[i].ms[k] = run_once(v[i].argv)) < 0)
+			if ((v[i].ms[k] = run_once(v[i].argv, envs[i])) < 0)
 				v[i].failed++;
 	double base = 0;
-	printf("%-34s %9s %9s %9s %8s\n", "startup, median of runs", "p10 ms", "median", "p90 ms", "/bwrap");
+	printf("%-38s %9s %9s %9s %8s\n", "startup, median of runs", "p10 ms", "median", "p90 ms", "/bwrap");
 	for (int i = 0; i < nv; i++) {
 		qsort(v[i].ms, (size_t)runs, sizeof(double), cmp_double);
 		if (strncmp(v[i].name, "bwrap", 5) == 0)
@@ -105,11 +121,11 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < nv; i++) {
 		if (v[i].failed) {
-			printf("%-34s failed %d of %d runs\n", v[i].name, v[i].failed, runs);
+			printf("%-38s failed %d of %d runs\n", v[i].name, v[i].failed, runs);
 			continue;
 		}
 		double med = pct(v[i].ms, runs, 0.5);
-		printf("%-34s %9.2f %9.2f %9.2f %8.2f\n", v[i].name, pct(v[i].ms, runs, 0.1), med,
+		printf("%-38s %9.2f %9.2f %9.2f %8.2f\n", v[i].name, pct(v[i].ms, runs, 0.1), med,
 		       pct(v[i].ms, runs, 0.9), base > 0 ? med / base : 0);
 	}
 	printf("%d runs each, interleaved\n", runs);

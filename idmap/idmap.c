@@ -299,7 +299,10 @@ int idmap_prepare(const struct idmap_request *req, struct idmap_plan *plan, stru
 			 req->uid);
 		return 0;
 	}
-	int fd = holder_enter(req->uid, req->gid, ur, nu, gr, ng, &herr);
+	const char *no_holder = getenv("USBOX_NO_HOLDER");
+	int fd = no_holder && *no_holder && strcmp(no_holder, "0") != 0 ?
+			 -EPERM :
+			 holder_enter(req->uid, req->gid, ur, nu, gr, ng, &herr);
 	if (fd >= 0) {
 		plan->holder_lock_fd = fd;
 		plan_holder(req, ranges_total(ur, nu), ranges_total(gr, ng), plan);
@@ -310,7 +313,8 @@ int idmap_prepare(const struct idmap_request *req, struct idmap_plan *plan, stru
 			 req->uid);
 		return 0;
 	}
-	/* No holder (state directory unusable): the helpers map each sandbox. */
+	/* No holder (refused, or its state directory unusable): the helpers map
+	 * each sandbox. */
 	plan->method = IDMAP_HELPER;
 	idmap_layout(req->inside_uid, req->uid, ur, nu, IDMAP_SANDBOX_IDS, &plan->uid);
 	idmap_layout(req->inside_gid, req->gid, gr, ng, IDMAP_SANDBOX_IDS, &plan->gid);

@@ -57,15 +57,21 @@ int sandbox_prepare(struct sandbox *sb, const struct usbox_config *cfg, struct u
 	return idmap_prepare(&sb->ids, &sb->plan, e);
 }
 
+/* clone3() into the new namespaces; clone() where clone3 is refused with
+ * ENOSYS (valgrind, older seccomp profiles).  Both fork-like: no CLONE_VM. */
 static pid_t clone_init(const struct usbox_config *cfg, int *pidfd)
 {
+	uint64_t flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
+			 CLONE_NEWCGROUP | CLONE_PIDFD | (cfg->net == NET_HOST ? 0 : CLONE_NEWNET);
 	struct clone_args args = {
-		.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
-			 CLONE_NEWCGROUP | CLONE_PIDFD | (cfg->net == NET_HOST ? 0 : CLONE_NEWNET),
+		.flags = flags,
 		.pidfd = (uint64_t)(uintptr_t)pidfd,
 		.exit_signal = SIGCHLD,
 	};
-	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	if (pid < 0 && errno == ENOSYS)
+		pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, pidfd, NULL, NULL);
+	return pid;
 }
 
 /* Kills and reaps the init after a failed start. */

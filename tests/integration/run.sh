@@ -20,31 +20,15 @@ skip_or_fail() {
 	echo "SKIP: $*" >&2; exit 77
 }
 
-ensure_user() { # NAME SUBID_START (empty: no range)
-	local name=$1 start=$2
-	id "$name" >/dev/null 2>&1 || useradd -m -s /bin/bash -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$name" ||
-		{ echo "cannot create user $name" >&2; exit 1; }
-	for f in /etc/subuid /etc/subgid; do
-		touch "$f"
-		sed -i "/^$name:/d" "$f"
-		[ -n "$start" ] && echo "$name:$start:65536" >>"$f"
-	done
-	return 0
-}
+. "$here/../users.sh"
 
-stage=$(mktemp -d /tmp/usbox-check.XXXXXX)
+stage=$(stage_dir) || exit 1
 trap 'rm -rf "$stage"' EXIT
 install -m 0755 "$bin" "$stage/usbox"
 install -m 0755 "$here/tests.sh" "$here/lib.sh" "$stage/"
-chmod 0755 "$stage"
 
 run_as() { # USER SUITE
-	local user=$1 suite=$2 home
-	home=$(getent passwd "$user" | cut -d: -f6)
-	(cd "$home" && setpriv --reuid="$user" --regid="$user" --init-groups \
-		env -i HOME="$home" USER="$user" LOGNAME="$user" PATH=/usr/local/bin:/usr/bin:/bin \
-		LANG=C.UTF-8 USBOX="$stage/usbox" USBOX_MUST_WORK="$must_work" \
-		bash "$stage/tests.sh" "$suite")
+	USBOX_ENV="USBOX=$stage/usbox USBOX_MUST_WORK=$must_work" as_user "$1" bash "$stage/tests.sh" "$2"
 }
 
 if [ "$(id -u)" -eq 0 ]; then

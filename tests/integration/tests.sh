@@ -249,6 +249,15 @@ t_help_and_version() {
 	expect_status 0 "$U" --help
 }
 
+t_full_map_without_holder() {
+	pkill -u "$me" -x usbox-holder
+	local i
+	for i in $(seq 40); do pgrep -u "$me" -x usbox-holder >/dev/null || break; sleep 0.05; done
+	expect_eq "$(USBOX_NO_HOLDER=1 "$U" -- awk '{n += $3} END {print n}' /proc/self/uid_map 2>&1)" 65536 \
+		"ids mapped by the helpers" || return 1
+	! pgrep -u "$me" -x usbox-holder >/dev/null || fail "USBOX_NO_HOLDER=1 started a holder"
+}
+
 t_map_single_quiet() {
 	local err
 	err=$("$U" --map single -- awk '{print $3}' /proc/self/uid_map 2>&1)
