@@ -68,8 +68,13 @@ check: deps
 check-unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
 
-check-integration: $(BUILD)/usbox
-	@tests/integration/run.sh $(BUILD)/usbox
+HELPERS := $(BUILD)/tests/helpers/tiocsti
+$(BUILD)/tests/helpers/%: tests/helpers/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu17 -O2 $(WARN) -o $@ $<
+
+check-integration: $(BUILD)/usbox $(HELPERS)
+	@tests/integration/run.sh $(BUILD)/usbox $(HELPERS)
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan \

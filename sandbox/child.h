@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/ioctl.h>
 
 #include "../common/error.h"
 #include "config.h"
@@ -28,6 +29,8 @@ struct child_params {
 	bool full_map;          /* setgroups allowed, tty group mapped */
 	int sync_fd;            /* one byte arrives once the maps are written */
 	int report_fd;          /* struct child_report on failure; closed on exec */
+	int tty_sock;           /* with -t: where the pty master goes, else -1 */
+	struct winsize ws;      /* with -t: the user's window size */
 };
 
 /* The signals usbox forwards to the command. */

@@ -5,6 +5,7 @@
  * 0-2, and exec.
  */
 #include "child.h"
+#include "tty.h"
 
 #include <cap-ng.h>
 #include <errno.h>
@@ -81,6 +82,8 @@ static int prepare_exec(const struct child_params *p, struct ubx_err *e)
 		return ubx_fail(e, errno, "no_new_privs");
 	if (chdir(dir) < 0)
 		return ubx_fail(e, errno, "working directory %s", dir);
+	if (p->tty_sock >= 0 && (r = tty_open_inside(p->tty_sock, &p->ws, e)) < 0)
+		return r;
 	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		return ubx_fail(e, errno, "close_range");
 	return 0;

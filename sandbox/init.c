@@ -130,5 +130,7 @@ _Noreturn void init_main(const struct child_params *p)
 	if (command == 0)
 		exec_command(p);
 	close(p->report_fd);
+	if (p->tty_sock >= 0)
+		close(p->tty_sock);
 	init_loop(command);
 }

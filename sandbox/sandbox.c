@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -41,6 +42,10 @@ int sandbox_prepare(struct sandbox *sb, const struct usbox_config *cfg, struct u
 
 	*sb = (struct sandbox){ .cfg = cfg, .pid = -1, .pidfd = -1, .exit_status = 125 };
 	sb->plan.holder_lock_fd = -1;
+	sb->tty.master = sb->tty.in_fd = -1;
+	int r = cfg->tty ? tty_check(cfg->interactive, &sb->ws, e) : 0;
+	if (r < 0)
+		return r;
 	sb->cwd = getcwd(NULL, 0);
 	if (!sb->cwd)
 		return ubx_fail(e, errno, "getcwd");
@@ -113,81 +118,149 @@ static int release_init(struct sandbox *sb, int sync_fd, struct ubx_err *e)
 	return 0;
 }
 
+/* The pipes and the pty socket between supervisor and sandbox: [0] stays
+ * here, [1] goes in (the sync pipe is the other way round). */
+struct channels {
+	int sync[2], report[2], tty[2];
+};
+
+static void channels_close(struct channels *c)
+{
+	int *all = &c->sync[0];
+	for (size_t i = 0; i < sizeof(*c) / sizeof(int); i++)
+		if (all[i] >= 0)
+			close(all[i]), all[i] = -1;
+}
+
+static int channels_open(struct channels *c, bool tty, struct ubx_err *e)
+{
+	*c = (struct channels){ { -1, -1 }, { -1, -1 }, { -1, -1 } };
+	if (pipe2(c->sync, O_CLOEXEC) < 0 || pipe2(c->report, O_CLOEXEC) < 0 ||
+	    (tty && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->tty) < 0)) {
+		int r = ubx_fail(e, errno, "pipe");
+		channels_close(c);
+		return r;
+	}
+	return 0;
+}
+
+/* After set-up: with -t, take the pty and start relaying. */
+static int after_exec(struct sandbox *sb, int tty_sock, struct ubx_err *e)
+{
+	return sb->cfg->tty ? tty_receive(&sb->tty, tty_sock, sb->cfg->interactive, e) : 0;
+}
+
 int sandbox_start(struct sandbox *sb, struct ubx_err *e)
 {
-	int sync_p[2], rep_p[2];
+	struct channels ch;
 	sigset_t set;
 
 	signals_fill(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	if (pipe2(sync_p, O_CLOEXEC) < 0)
-		return ubx_fail(e, errno, "pipe");
-	if (pipe2(rep_p, O_CLOEXEC) < 0) {
-		close(sync_p[0]);
-		close(sync_p[1]);
-		return ubx_fail(e, errno, "pipe");
-	}
+	if (channels_open(&ch, sb->cfg->tty, e) < 0)
+		return -EIO;
+	int sync_p[2] = { ch.sync[0], ch.sync[1] }, rep_p[2] = { ch.report[0], ch.report[1] };
 	struct child_params p = {
 		.cfg = sb->cfg, .cwd = sb->cwd, .envp = sb->envp,
 		.uid = sb->ids.inside_uid, .gid = sb->ids.inside_gid,
 		.full_map = sb->plan.method != IDMAP_SINGLE,
 		.sync_fd = sync_p[0], .report_fd = rep_p[1],
+		.tty_sock = ch.tty[1], .ws = sb->ws,
 	};
 	sb->pid = clone_init(sb->cfg, &sb->pidfd);
 	if (sb->pid == 0) {
 		close(sync_p[1]);
 		close(rep_p[0]);
+		if (ch.tty[0] >= 0)
+			close(ch.tty[0]);
 		init_main(&p);
 	}
+	int err = errno;
 	close(sync_p[0]);
 	close(rep_p[1]);
+	if (ch.tty[1] >= 0)
+		close(ch.tty[1]);
 	_cleanup_close_ int sync_fd = sync_p[1];
 	_cleanup_close_ int rep_fd = rep_p[0];
+	_cleanup_close_ int tty_sock = ch.tty[0];
 	if (sb->pid < 0)
-		return ubx_fail(e, errno, "create the sandbox's namespaces");
+		return ubx_fail(e, err, "create the sandbox's namespaces");
 	int r = release_init(sb, sync_fd, e);
 	if (r == 0) {
 		close(TAKE_FD(sync_fd));
 		r = read_report(sb, rep_fd, e);
 	}
-	if (r < 0)
+	if (r == 0)
+		r = after_exec(sb, tty_sock, e);
+	if (r < 0) {
+		tty_restore(&sb->tty);
 		abandon(sb);
+	}
 	return r;
 }
 
-/* Waits for the init, forwarding signals meanwhile. */
-int sandbox_wait(struct sandbox *sb, struct ubx_err *e)
+/* Forwards what the signalfd holds; with -t a SIGWINCH resizes the pty. */
+static void forward_signals(struct sandbox *sb, int sfd)
 {
 	struct signalfd_siginfo si;
+
+	while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGWINCH && sb->tty.master >= 0)
+			tty_resize(&sb->tty);
+		else
+			(void)syscall(SYS_pidfd_send_signal, sb->pidfd, (int)si.ssi_signo, NULL, 0);
+	}
+}
+
+/* One poll() round; sets *ended when the init has exited. */
+static int wait_round(struct sandbox *sb, int sfd, bool *ended, struct ubx_err *e)
+{
+	struct tty_relay *t = &sb->tty;
+	struct pollfd fds[4] = {
+		{ .fd = sb->pidfd, .events = POLLIN },
+		{ .fd = sfd, .events = POLLIN },
+		{ .fd = t->master, .events = POLLIN | (t->n_pending ? POLLOUT : 0) },
+		{ .fd = t->n_pending < sizeof(t->pending) ? t->in_fd : -1, .events = POLLIN },
+	};
+
+	if (poll(fds, 4, -1) < 0)
+		return errno == EINTR ? 0 : ubx_fail(e, errno, "poll");
+	forward_signals(sb, sfd);
+	if (t->master >= 0 &&
+	    !tty_pump(t, fds[2].revents & (POLLIN | POLLHUP | POLLERR), fds[3].revents & (POLLIN | POLLHUP),
+		      fds[2].revents & POLLOUT))
+		t->master = (close(t->master), -1); /* every slave is closed: nothing more to relay */
+	*ended = fds[0].revents & POLLIN;
+	return 0;
+}
+
+int sandbox_wait(struct sandbox *sb, struct ubx_err *e)
+{
 	sigset_t set;
 	siginfo_t info;
+	bool ended = false;
+	int r;
 
 	signals_fill(&set);
 	sigdelset(&set, SIGCHLD);
 	_cleanup_close_ int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0)
 		return ubx_fail(e, errno, "signalfd");
-	for (;;) {
-		struct pollfd fds[2] = { { .fd = sb->pidfd, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
-		if (poll(fds, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			return ubx_fail(e, errno, "poll");
-		}
-		while (read(sfd, &si, sizeof(si)) == sizeof(si))
-			(void)syscall(SYS_pidfd_send_signal, sb->pidfd, (int)si.ssi_signo, NULL, 0);
-		if (!(fds[0].revents & POLLIN))
-			continue;
-		memset(&info, 0, sizeof(info));
-		if (waitid(P_PIDFD, (id_t)sb->pidfd, &info, WEXITED) < 0)
-			return ubx_fail(e, errno, "wait for the sandbox");
-		sb->pid = -1;
-		return info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
-	}
+	while (!ended)
+		if ((r = wait_round(sb, sfd, &ended, e)) < 0)
+			return r;
+	memset(&info, 0, sizeof(info));
+	if (waitid(P_PIDFD, (id_t)sb->pidfd, &info, WEXITED) < 0)
+		return ubx_fail(e, errno, "wait for the sandbox");
+	sb->pid = -1;
+	tty_drain(&sb->tty);
+	tty_restore(&sb->tty);
+	return info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
 }
 
 void sandbox_destroy(struct sandbox *sb)
 {
+	tty_restore(&sb->tty);
 	idmap_plan_release(&sb->plan);
 	if (sb->pidfd >= 0)
 		close(sb->pidfd);

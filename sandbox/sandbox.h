@@ -17,6 +17,7 @@
 #include "../common/error.h"
 #include "../idmap/idmap.h"
 #include "config.h"
+#include "tty.h"
 
 struct sandbox {
 	const struct usbox_config *cfg;
@@ -27,6 +28,8 @@ struct sandbox {
 	pid_t pid;                 /* the sandbox's init, as seen from here */
 	int pidfd;
 	int exit_status;           /* what usbox should exit with when start fails */
+	struct winsize ws;         /* with -t: the user's window size at start */
+	struct tty_relay tty;      /* with -t: the relay; its master is -1 otherwise */
 };
 
 /*
@@ -47,7 +50,9 @@ int sandbox_start(struct sandbox *sb, struct ubx_err *e);
 
 /*
  * sandbox_wait() - forward SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2
- * and SIGWINCH to the command until it ends.
+ * and SIGWINCH to the command until it ends; with -t, relay the terminal
+ * (a SIGWINCH then resizes the pty) and restore the user's terminal before
+ * returning.
  * Return: the command's exit status (128+N when killed by signal N), or a
  * negative errno.
  */

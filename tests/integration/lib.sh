@@ -45,3 +45,24 @@ summary() {
 	echo "$passed passed, $failed failed, $skipped skipped"
 	[ "$failed" -eq 0 ] && { [ "$skipped" -eq 0 ] || [ -z "${USBOX_MUST_WORK:-}" ]; }
 }
+
+# ---- a real terminal, through tmux (one private server per test)
+tm_start() { # start a shell in a 100x30 pane, in the current directory
+	TM="tmux -L usbox-test-$$-$RANDOM -f /dev/null"
+	$TM new-session -d -x 100 -y 30 "env PS1='host\$ ' bash --norc --noprofile" || return 1
+	tm_wait 'host\$' 5
+}
+tm_send() { $TM send-keys -l -- "$1" && $TM send-keys Enter; }
+tm_keys() { $TM send-keys "$@"; }
+tm_screen() { $TM capture-pane -p -S -200; }
+tm_wait() { # REGEX SECONDS: wait until the pane matches REGEX
+	local i
+	for i in $(seq $(( ${2:-5} * 20 ))); do
+		tm_screen | grep -Eq -- "$1" && return 0
+		sleep 0.05
+	done
+	echo "FAIL: the terminal never showed /$1/; it shows:"
+	tm_screen | grep -v '^$' | tail -n 15
+	return 1
+}
+tm_stop() { $TM kill-server 2>/dev/null; }

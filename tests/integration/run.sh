@@ -12,7 +12,8 @@
 # USBOX_MUST_WORK=1 or CI is set: then that is a failure.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-bin=$(readlink -f "${1:?usage: run.sh PATH/TO/usbox}")
+bin=$(readlink -f "${1:?usage: run.sh PATH/TO/usbox [HELPER...]}")
+shift
 must_work=${USBOX_MUST_WORK:-${CI:+1}}
 
 skip_or_fail() {
@@ -26,9 +27,12 @@ stage=$(stage_dir) || exit 1
 trap 'rm -rf "$stage"' EXIT
 install -m 0755 "$bin" "$stage/usbox"
 install -m 0755 "$here/tests.sh" "$here/lib.sh" "$stage/"
+mkdir -m 0755 "$stage/helpers"
+for h in "$@"; do install -m 0755 "$h" "$stage/helpers/"; done
 
 run_as() { # USER SUITE
-	USBOX_ENV="USBOX=$stage/usbox USBOX_MUST_WORK=$must_work" as_user "$1" bash "$stage/tests.sh" "$2"
+	USBOX_ENV="USBOX=$stage/usbox HELPERS=$stage/helpers USBOX_MUST_WORK=$must_work" \
+		as_user "$1" bash "$stage/tests.sh" "$2"
 }
 
 if [ "$(id -u)" -eq 0 ]; then
@@ -40,7 +44,7 @@ if [ "$(id -u)" -eq 0 ]; then
 	run_as usbox-nosub nosub
 	nosub=$?
 else
-	USBOX="$stage/usbox" USBOX_MUST_WORK="$must_work" bash "$stage/tests.sh" main
+	USBOX="$stage/usbox" HELPERS="$stage/helpers" USBOX_MUST_WORK="$must_work" bash "$stage/tests.sh" main
 	main=$?
 	nosub=0
 	echo "SKIP: the single-map fallback tests need root to create a user without a subordinate range"

@@ -264,6 +264,77 @@ t_map_single_quiet() {
 	expect_eq "$err" 1 "--map single: one id, no warning"
 }
 
+# ---------------------------------------------------------------- terminals (-t, -i)
+t_tty_interactive_shell() {
+	command -v tmux >/dev/null || { skip "tmux not installed"; return; }
+	tm_start || return 1
+	trap tm_stop RETURN
+	tm_send 'stty -g > stty-before' &&
+	tm_send "$U -it -- env PS1='box\$ ' bash --norc --noprofile" && tm_wait 'box\$' &&
+	tm_send 'echo "tty=$(tty)"; echo "size=$(stty size)"' && tm_wait 'size=[0-9]' || return 1
+	expect_match "$(tm_screen)" 'tty=/dev/pts/[0-9]+' "tty inside" &&
+	expect_match "$(tm_screen)" 'size=30 100' "initial size" || return 1
+	$TM resize-window -x 120 -y 40 && sleep 0.3
+	tm_send 'echo "resized=$(stty size)"' && tm_wait 'resized=40 120' || return 1
+	tm_send 'sleep 100' && sleep 0.5 && tm_keys C-c && tm_send 'echo "sleep-status=$?"' &&
+	tm_wait 'sleep-status=130' || return 1
+	tm_send 'echo shell-alive' && tm_wait '^shell-alive' || return 1
+	tm_send 'sleep 60' && sleep 0.5 && tm_keys C-z && tm_wait 'Stopped +sleep 60' || return 1
+	tm_send 'fg' && sleep 0.3 && tm_keys C-c && tm_send 'echo "job-control-ok"' && tm_wait '^job-control-ok' || return 1
+	tm_send 'exit 3' && tm_wait 'host\$ *$' && tm_send 'echo "host-status=$?"' && tm_wait 'host-status=3' || return 1
+	tm_send 'stty -g | cmp - stty-before && echo stty-restored' && tm_wait '^stty-restored'
+}
+
+t_tty_restored_after_command_killed() {
+	command -v tmux >/dev/null || { skip "tmux not installed"; return; }
+	tm_start || return 1
+	trap tm_stop RETURN
+	tm_send 'stty -g > stty-before' &&
+	tm_send "$U -it -- bash -c 'stty raw -echo; kill -9 \$\$'; echo \"killed-status=\$?\"" &&
+	tm_wait 'killed-status=137' || return 1
+	tm_send 'stty -g | cmp - stty-before && echo stty-restored' && tm_wait '^stty-restored'
+}
+
+t_tiocsti_refused_without_t() {
+	command -v tmux >/dev/null || { skip "tmux not installed"; return; }
+	[ -x "${HELPERS:-}/tiocsti" ] || { fail "tests/helpers/tiocsti not built"; return; }
+	tm_start || return 1
+	trap tm_stop RETURN
+	if [ "$(cat /proc/sys/dev/tty/legacy_tiocsti 2>/dev/null || echo 1)" = 1 ]; then
+		# Control: outside a sandbox the probe does inject into this shell.
+		tm_send "$HELPERS/tiocsti 'touch control-marker'" && sleep 0.5
+		[ -e control-marker ] || { fail "control: TIOCSTI did not inject outside the sandbox"; return; }
+	fi
+	tm_send "$U -- $HELPERS/tiocsti 'touch breach-marker'; echo \"probe-status=\$?\"" &&
+	tm_wait 'probe-status=1' || return 1
+	sleep 0.5
+	[ ! -e breach-marker ] || fail "the sandbox typed into the user's shell (TIOCSTI)"
+}
+
+t_tty_options_errors() {
+	expect_status 125 "$U" -it -- true </dev/null 2>err &&
+	expect_eq "$(cat err)" "usbox: -i with -t: the input device is not a terminal (drop -t or -i)" "message" &&
+	expect_eq "$("$U" -t -- sh -c 'tty >/dev/null && echo has-tty' </dev/null)" $'has-tty\r' "-t without a terminal on stdin (pty output ends lines with CR LF)"
+}
+
+t_tty_signals_and_status() {
+	expect_status 42 "$U" -t -- sh -c 'exit 42' </dev/null >/dev/null &&
+	expect_status 137 "$U" -t -- sh -c 'kill -9 $$' </dev/null >/dev/null || return 1
+	"$U" -t -- sh -c 'trap "exit 5" TERM; touch ready; while :; do sleep 0.05; done' </dev/null >/dev/null &
+	local pid=$! i
+	for i in $(seq 100); do [ -e ready ] && break; sleep 0.05; done
+	kill -TERM "$pid"
+	wait "$pid"
+	expect_eq "$?" 5 "SIGTERM with -t"
+}
+
+t_large_output_in_order() {
+	head -c 50000000 /dev/urandom > big || return 1
+	"$U" -- cat big | cmp - big || fail "50 MB through a pipe" || return 1
+	"$U" -t -- sh -c 'stty raw -echo; cat big' </dev/null > big-tty || return 1
+	cmp big big-tty || fail "50 MB through the pty"
+}
+
 # ---------------------------------------------------------------- no range
 n_single_map_fallback() {
 	local out err

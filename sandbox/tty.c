@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: MIT */
+#include "tty.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../common/cleanup.h"
+
+int tty_check(bool interactive, struct winsize *ws, struct ubx_err *e)
+{
+	if (interactive && !isatty(STDIN_FILENO))
+		return ubx_fail(e, 0, "-i with -t: the input device is not a terminal (drop -t or -i)");
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, ws) == 0 && ws->ws_row && ws->ws_col)
+		return 0;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, ws) == 0 && ws->ws_row && ws->ws_col)
+		return 0;
+	*ws = (struct winsize){ .ws_row = 24, .ws_col = 80 };
+	return 0;
+}
+
+static int send_fd(int sock, int fd)
+{
+	char data = 't';
+	struct iovec iov = { .iov_base = &data, .iov_len = 1 };
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+
+	memset(u.buf, 0, sizeof(u.buf));
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -errno;
+}
+
+static int receive_fd(int sock)
+{
+	char data;
+	struct iovec iov = { .iov_base = &data, .iov_len = 1 };
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+	int fd = -1;
+
+	ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	if (n <= 0)
+		return n == 0 ? -EPIPE : -errno;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
+		return -EBADMSG;
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
+int tty_open_inside(int sock, const struct winsize *ws, struct ubx_err *e)
+{
+	_cleanup_close_ int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		return ubx_fail(e, errno, "open /dev/ptmx");
+	if (unlockpt(master) < 0)
+		return ubx_fail(e, errno, "unlock the pty");
+	_cleanup_close_ int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_CLOEXEC);
+	if (slave < 0)
+		return ubx_fail(e, errno, "open the pty's slave");
+	if (ioctl(slave, TIOCSWINSZ, ws) < 0)
+		return ubx_fail(e, errno, "set the window size");
+	int r = send_fd(sock, master);
+	if (r < 0)
+		return ubx_fail(e, -r, "send the pty to usbox");
+	if (ioctl(slave, TIOCSCTTY, 0) < 0)
+		return ubx_fail(e, errno, "make the pty the controlling terminal");
+	for (int fd = 0; fd < 3; fd++)
+		if (dup2(slave, fd) < 0)
+			return ubx_fail(e, errno, "dup2");
+	return 0;
+}
+
+int tty_receive(struct tty_relay *t, int sock, bool interactive, struct ubx_err *e)
+{
+	struct termios raw;
+
+	t->master = receive_fd(sock);
+	if (t->master < 0)
+		return ubx_fail(e, -t->master, "receive the pty");
+	if (fcntl(t->master, F_SETFL, O_NONBLOCK) < 0)
+		return ubx_fail(e, errno, "pty");
+	t->in_fd = interactive ? STDIN_FILENO : -1;
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &t->saved) < 0)
+		return 0;
+	raw = t->saved;
+	cfmakeraw(&raw);
+	if (tcsetattr(STDIN_FILENO, TCSADRAIN, &raw) < 0)
+		return ubx_fail(e, errno, "raw mode");
+	t->raw = true;
+	return 0;
+}
+
+void tty_resize(struct tty_relay *t)
+{
+	struct winsize ws;
+	if (t->master >= 0 && (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0))
+		(void)ioctl(t->master, TIOCSWINSZ, &ws);
+}
+
+static bool write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			struct pollfd p = { .fd = fd, .events = POLLOUT };
+			(void)poll(&p, 1, -1);
+			continue;
+		}
+		if (n <= 0)
+			return false;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+/* Copies what the pty has to stdout.  Return: false at EIO/EOF. */
+static bool pump_out(struct tty_relay *t)
+{
+	char buf[65536];
+	for (;;) {
+		ssize_t n = read(t->master, buf, sizeof(buf));
+		if (n > 0) {
+			(void)write_all(STDOUT_FILENO, buf, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		return n < 0 && errno == EAGAIN;
+	}
+}
+
+/* Moves user input to the pty without ever blocking on it. */
+static void pump_in(struct tty_relay *t, bool in_ready)
+{
+	if (in_ready && t->n_pending < sizeof(t->pending)) {
+		ssize_t n = read(t->in_fd, t->pending + t->n_pending, sizeof(t->pending) - t->n_pending);
+		if (n > 0)
+			t->n_pending += (size_t)n;
+		else if (n == 0 || (errno != EINTR && errno != EAGAIN))
+			t->in_fd = -1; /* the user's side is gone: stop reading it */
+	}
+	if (t->n_pending) {
+		ssize_t n = write(t->master, t->pending, t->n_pending);
+		if (n > 0) {
+			memmove(t->pending, t->pending + n, t->n_pending - (size_t)n);
+			t->n_pending -= (size_t)n;
+		}
+	}
+}
+
+bool tty_pump(struct tty_relay *t, bool master_ready, bool in_ready, bool master_writable)
+{
+	bool open = true;
+	if (master_ready)
+		open = pump_out(t);
+	if (in_ready || master_writable)
+		pump_in(t, in_ready);
+	return open;
+}
+
+void tty_drain(struct tty_relay *t)
+{
+	if (t->master >= 0)
+		(void)pump_out(t);
+}
+
+void tty_restore(struct tty_relay *t)
+{
+	if (t->raw) {
+		(void)tcsetattr(STDIN_FILENO, TCSADRAIN, &t->saved);
+		t->raw = false;
+	}
+	if (t->master >= 0) {
+		close(t->master);
+		t->master = -1;
+	}
+}
