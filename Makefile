@@ -3,7 +3,8 @@
 #   make                 build build/usbox
 #   make deps            install build and test dependencies (apt-get; sudo when not root)
 #   make run             deps + build + start `usbox -- bash`
-#   make check           deps + build + unit tests + integration tests (as an unprivileged user)
+#   make check           deps + build + unit, integration (as an unprivileged user) and VM tests
+#   make check-vm        the cgroup v2 tests alone, in QEMU VMs
 #   make asan            build build-asan/usbox with ASan and UBSan
 #   make check-asan      the test suite against the ASan/UBSan build
 #   make valgrind        unit tests and usbox's pre-clone paths under valgrind
@@ -16,6 +17,8 @@ PREFIX    ?= /usr/local
 BUILD     ?= build
 CC        ?= cc
 PKGS      := libcap-ng libnl-3.0 libnl-route-3.0
+# libsystemd: headers only; the library is dlopen()ed on the D-Bus path (cgroup/systemd.c)
+SD_CFLAGS  = $(shell pkg-config --cflags libsystemd 2>/dev/null)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
@@ -26,10 +29,11 @@ ifneq ($(CI)$(WERROR),)
 WARN      += -Werror
 endif
 CFLAGS    ?= -O2 -g
-ALL_CFLAGS = -std=gnu17 -D_GNU_SOURCE -DUSBOX_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) $(PKG_CFLAGS) \
+ALL_CFLAGS = -std=gnu17 -D_GNU_SOURCE -DUSBOX_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) $(PKG_CFLAGS) $(SD_CFLAGS) \
              -fstack-protector-strong -D_FORTIFY_SOURCE=2 -MMD -MP
 LDFLAGS   ?=
 ALL_LDFLAGS = $(LDFLAGS) -Wl,-z,relro -Wl,--as-needed
+PKG_LIBS  += -ldl
 
 LIB_SRCS  := $(wildcard common/*.c idmap/*.c netns/*.c cgroup/*.c) \
              $(filter-out sandbox/main.c,$(wildcard sandbox/*.c))
@@ -37,7 +41,7 @@ LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run check check-unit check-integration asan check-asan valgrind bench install clean lint
+.PHONY: all deps run check check-unit check-integration check-vm asan check-asan valgrind bench install clean lint
 
 all: $(BUILD)/usbox
 
@@ -63,7 +67,7 @@ run: deps
 	$(BUILD)/usbox -- bash
 
 check: deps
-	@$(MAKE) --no-print-directory check-unit check-integration
+	@$(MAKE) --no-print-directory check-unit check-integration check-vm
 
 check-unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
@@ -75,6 +79,10 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c
 
 check-integration: $(BUILD)/usbox $(HELPERS)
 	@tests/integration/run.sh $(BUILD)/usbox $(HELPERS)
+
+# cgroup v2 limits, in throw-away QEMU VMs (tests/vm/README.md)
+check-vm: $(BUILD)/usbox
+	@tests/vm/run.sh $(BUILD)/usbox
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan \

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../cgroup/cgroup.h"
+
 enum net_mode {
 	NET_NONE, /* own network namespace, loopback only */
 	NET_HOST, /* the host's network namespace */
@@ -21,6 +23,12 @@ enum net_mode {
 enum map_mode {
 	MAP_AUTO,   /* full subordinate range, single id as a fallback */
 	MAP_SINGLE, /* one id, no warning */
+};
+
+enum stats_mode {
+	STATS_NONE,
+	STATS_TEXT, /* --stats */
+	STATS_JSON, /* --stats=json */
 };
 
 enum mount_kind {
@@ -57,6 +65,9 @@ struct usbox_config {
 	size_t n_mounts;
 	enum net_mode net;
 	bool tty, interactive;    /* -t, -i */
+	struct cgroup_limits limits;
+	char *cgroup_parent;      /* --cgroup-parent, or NULL */
+	enum stats_mode stats;
 };
 
 /*

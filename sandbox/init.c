@@ -16,6 +16,7 @@
 #include "child.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -117,6 +118,11 @@ _Noreturn void init_main(const struct child_params *p)
 	if (read(p->sync_fd, &go, 1) != 1) /* the supervisor died or gave up */
 		_exit(125);
 	close(p->sync_fd);
+	if (unshare(CLONE_NEWCGROUP) < 0) { /* rooted at the cgroup we were cloned into */
+		ubx_fail(&e, errno, "cgroup namespace");
+		report_failure(p->report_fd, REPORT_SETUP, &e);
+		_exit(125);
+	}
 	if (build_sandbox(p, &e) < 0) {
 		report_failure(p->report_fd, REPORT_SETUP, &e);
 		_exit(125);

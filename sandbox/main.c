@@ -23,6 +23,28 @@ static int fail(const struct ubx_err *e)
 	return EXIT_USBOX;
 }
 
+static void print_stats(const struct usbox_config *cfg, const struct cgroup_stats *s)
+{
+	if (cfg->stats == STATS_JSON)
+		fprintf(stderr, "{\"memory_peak_bytes\": %llu, \"cpu_usec\": %llu, \"pids_peak\": %llu}\n",
+			(unsigned long long)s->mem_peak, (unsigned long long)s->cpu_usec,
+			(unsigned long long)s->pids_peak);
+	else
+		fprintf(stderr, "usbox: stats: memory peak %.1f MiB, CPU %.3f s, pids peak %llu\n",
+			(double)s->mem_peak / 1048576.0, (double)s->cpu_usec / 1e6,
+			(unsigned long long)s->pids_peak);
+}
+
+/* What the sandbox's cgroup saw, reported after the command ended. */
+static void report_end(const struct usbox_config *cfg, const struct sandbox *sb)
+{
+	if (sb->oom_killed)
+		fprintf(stderr, "usbox: sandbox killed: out of memory (limit %s)\n",
+			cfg->limits.mem_text[0] ? cfg->limits.mem_text : "from the parent cgroup");
+	if (cfg->stats != STATS_NONE)
+		print_stats(cfg, &sb->stats);
+}
+
 static int run(const struct usbox_config *cfg)
 {
 	struct ubx_err e = { 0 };
@@ -39,6 +61,8 @@ static int run(const struct usbox_config *cfg)
 			status = sb.exit_status;
 		} else if ((status = sandbox_wait(&sb, &e)) < 0) {
 			status = fail(&e);
+		} else {
+			report_end(cfg, &sb);
 		}
 	}
 	sandbox_destroy(&sb);

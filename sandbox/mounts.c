@@ -8,7 +8,8 @@
  *    mean the host.
  * 2. Make the root clone read-only and private with one recursive
  *    mount_setattr() and attach it over /tmp of this (private) namespace.
- * 3. Mount /proc, /dev, /dev/pts, /dev/shm and /tmp with fsopen()/fsmount()
+ * 3. Mount /proc, /dev, /dev/pts, /dev/shm, /tmp (and, on cgroup v2 hosts,
+ *    /sys/fs/cgroup) with fsopen()/fsmount()
  *    and move_mount() them to targets opened inside the new root with
  *    RESOLVE_IN_ROOT; then the working directory and the user's mounts.
  * 4. pivot_root() into it and detach the old root.
@@ -22,7 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -181,6 +184,21 @@ static int mount_proc(int root, struct ubx_err *e)
 	return attach(m, root, "proc", false, e);
 }
 
+/* /sys/fs/cgroup: when the host's is cgroup2, a fresh read-only cgroup2 mount
+ * of the sandbox's own cgroup namespace, so the command sees its own limits
+ * (memory.max, cpu.max, ...) at the root, as under Docker and podman. */
+static int mount_cgroup(int root, struct ubx_err *e)
+{
+	struct statfs st;
+	if (statfs("/sys/fs/cgroup", &st) < 0 || st.f_type != CGROUP2_SUPER_MAGIC)
+		return 0; /* cgroup v1 or hybrid: keep the read-only view of the host's */
+	_cleanup_close_ int m = fs_new("cgroup2", NULL,
+				       MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, e);
+	if (m < 0)
+		return m;
+	return attach(m, root, "/sys/fs/cgroup", false, e);
+}
+
 /* Clones the host tree at @src for binding; read-only when asked. */
 static int clone_source(const char *src, bool readonly, struct ubx_err *e)
 {
@@ -257,7 +275,7 @@ static int build_view(const struct usbox_config *cfg, const char *cwd, int tty_g
 	if (move_mount(root, "", AT_FDCWD, "/tmp", MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		return ubx_fail(e, errno, "attach the host view");
 	if ((r = mount_proc(root, e)) < 0 || (r = mount_dev(root, tty_gid, e)) < 0 ||
-	    (r = mount_tmpfs(root, "/tmp", "1777", NULL, e)) < 0)
+	    (r = mount_tmpfs(root, "/tmp", "1777", NULL, e)) < 0 || (r = mount_cgroup(root, e)) < 0)
 		return r;
 	if (cwd_fd >= 0 && (r = attach(cwd_fd, root, cwd, false, e)) < 0)
 		return ubx_wrap(e, "working directory");

@@ -13,6 +13,7 @@
 
 #include "../common/cleanup.h"
 #include "../common/parse.h"
+#include "../cgroup/cgroup.h"
 
 struct parse_ctx {
 	const char *cwd;
@@ -22,7 +23,7 @@ struct parse_ctx {
 struct option_def {
 	const char *name;
 	char short_name;
-	const char *metavar; /* NULL: takes no value */
+	const char *metavar; /* NULL: takes no value; "[…]": only as --name=value */
 	int (*apply)(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e);
 	const char *help;
 };
@@ -328,6 +329,107 @@ static int set_interactive(struct usbox_config *cfg, const char *arg, struct par
 	return 0;
 }
 
+/* A size for a memory limit; "max" allowed. */
+static int set_mem_size(uint64_t *slot, const char *opt, const char *arg, struct ubx_err *e)
+{
+	uint64_t v;
+	if (parse_size(arg, &v) < 0 || v == 0)
+		return ubx_fail(e, 0, "%s: '%s' is not a size like 512M, 1.5g or max", opt, arg);
+	*slot = v == PARSE_SIZE_MAX ? CGROUP_MAX : v;
+	return 0;
+}
+
+static int set_mem(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)ctx;
+	snprintf(cfg->limits.mem_text, sizeof(cfg->limits.mem_text), "%s", arg);
+	return set_mem_size(&cfg->limits.mem, "--mem", arg, e);
+}
+
+static int set_mem_swap(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)ctx;
+	if (strcmp(arg, "0") == 0) { /* no swap at all */
+		cfg->limits.mem_swap = 0;
+		return 0;
+	}
+	return set_mem_size(&cfg->limits.mem_swap, "--mem-swap", arg, e);
+}
+
+static int set_mem_high(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)ctx;
+	return set_mem_size(&cfg->limits.mem_high, "--mem-high", arg, e);
+}
+
+static int set_cpus(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)ctx;
+	if (cgroup_parse_cpus(arg, &cfg->limits.cpu_quota) < 0)
+		return ubx_fail(e, 0, "--cpus: '%s' is not a number of CPUs like 0.5 or 2", arg);
+	return 0;
+}
+
+static int set_weight(uint64_t *slot, const char *opt, const char *arg, struct ubx_err *e)
+{
+	if (parse_u64(arg, 10000, slot) < 0 || *slot == 0)
+		return ubx_fail(e, 0, "%s: '%s' is not a weight from 1 to 10000", opt, arg);
+	return 0;
+}
+
+static int set_cpu_weight(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)ctx;
+	return set_weight(&cfg->limits.cpu_weight, "--cpu-weight", arg, e);
+}
+
+static int set_io_weight(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)ctx;
+	return set_weight(&cfg->limits.io_weight, "--io-weight", arg, e);
+}
+
+static int set_pids(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)ctx;
+	if (strcmp(arg, "max") == 0) {
+		cfg->limits.pids = CGROUP_MAX;
+		return 0;
+	}
+	if (parse_u64(arg, 4194304, &cfg->limits.pids) < 0 || cfg->limits.pids == 0)
+		return ubx_fail(e, 0, "--pids: '%s' is not a number of processes or max", arg);
+	return 0;
+}
+
+static int set_cpuset(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)ctx;
+	if (cgroup_parse_cpuset(arg) < 0)
+		return ubx_fail(e, 0, "--cpuset-cpus: '%s' is not a CPU list like 0-3,6", arg);
+	snprintf(cfg->limits.cpuset_cpus, sizeof(cfg->limits.cpuset_cpus), "%s", arg);
+	return 0;
+}
+
+static int set_cgroup_parent(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)ctx;
+	if (arg[0] != '/')
+		return ubx_fail(e, 0, "--cgroup-parent: '%s' is not an absolute path", arg);
+	return set_string(&cfg->cgroup_parent, arg, e);
+}
+
+static int set_stats(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)ctx;
+	if (!arg || strcmp(arg, "text") == 0)
+		cfg->stats = STATS_TEXT;
+	else if (strcmp(arg, "json") == 0)
+		cfg->stats = STATS_JSON;
+	else
+		return ubx_fail(e, 0, "--stats: '%s' is not json or text", arg);
+	return 0;
+}
+
 static int want_help(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	(void)cfg, (void)arg, (void)e;
@@ -357,6 +459,16 @@ static const struct option_def option_table[] = {
 	{ "tmpfs", 0, "DST[:size=N,mode=M]", add_tmpfs, "a fresh tmpfs at DST" },
 	{ "net", 0, "none|host", set_net, "none: loopback only (default); host: the host's network" },
 	{ "no-cwd", 0, NULL, set_no_cwd, "do not make the working directory writable" },
+	{ "mem", 0, "SIZE", set_mem, "memory limit (512M, 1.5g, max)" },
+	{ "mem-swap", 0, "SIZE", set_mem_swap, "swap limit" },
+	{ "mem-high", 0, "SIZE", set_mem_high, "memory use above which the sandbox is throttled" },
+	{ "cpus", 0, "N", set_cpus, "CPU time limit in CPUs (0.5, 1.5, 2)" },
+	{ "cpu-weight", 0, "N", set_cpu_weight, "CPU weight, 1 to 10000 (100 is the default)" },
+	{ "pids", 0, "N", set_pids, "process limit" },
+	{ "cpuset-cpus", 0, "LIST", set_cpuset, "run only on these CPUs (0-3,6)" },
+	{ "io-weight", 0, "N", set_io_weight, "I/O weight, 1 to 10000" },
+	{ "cgroup-parent", 0, "DIR", set_cgroup_parent, "a delegated cgroup v2 directory to put the sandbox under" },
+	{ "stats", 0, "[=json]", set_stats, "print peak memory, CPU time and pids at exit" },
 	{ "tty", 't', NULL, set_tty, "give the command a terminal" },
 	{ "interactive", 'i', NULL, set_interactive, "keep stdin open" },
 	{ "help", 'h', NULL, want_help, "show this help" },
@@ -390,10 +502,10 @@ static int parse_long(int argc, char **argv, int *i, struct usbox_config *cfg, s
 
 	if (!def)
 		return ubx_fail(e, 0, "unknown option '--%.*s' (see usbox --help)", (int)len, name);
-	if (!def->metavar) {
-		if (eq)
+	if (!def->metavar || def->metavar[0] == '[') {
+		if (eq && !def->metavar)
 			return ubx_fail(e, 0, "option '--%s' takes no value", def->name);
-		return def->apply(cfg, NULL, ctx, e);
+		return def->apply(cfg, eq ? eq + 1 : NULL, ctx, e);
 	}
 	if (eq)
 		return def->apply(cfg, eq + 1, ctx, e);
@@ -444,6 +556,7 @@ int options_parse(int argc, char **argv, const char *cwd, struct usbox_config *c
 	int i = 1, r;
 
 	*cfg = (struct usbox_config){ .map = MAP_AUTO, .net = NET_NONE };
+	cgroup_limits_init(&cfg->limits);
 	if (i < argc && strcmp(argv[i], "run") == 0)
 		i++;
 	for (; i < argc; i++) {
@@ -476,9 +589,10 @@ void options_usage(FILE *out)
 	for (size_t i = 0; i < ARRAY_SIZE(option_table); i++) {
 		const struct option_def *d = &option_table[i];
 		char left[64];
+		bool optional = d->metavar && d->metavar[0] == '[';
 		snprintf(left, sizeof(left), "%c%c%s--%s%s%s", d->short_name ? '-' : ' ',
 			 d->short_name ? d->short_name : ' ', d->short_name ? ", " : "  ", d->name,
-			 d->metavar ? " " : "", d->metavar ? d->metavar : "");
+			 d->metavar && !optional ? " " : "", d->metavar ? d->metavar : "");
 		fprintf(out, "  %-34s %s\n", left, d->help);
 	}
 	fputs("\nExit status: the command's; 125 usbox failed, 126 the command cannot run,\n"
@@ -497,6 +611,7 @@ void config_free(struct usbox_config *cfg)
 		free(cfg->env[i].text);
 	free(cfg->env);
 	free(cfg->workdir);
+	free(cfg->cgroup_parent);
 	for (size_t i = 0; i < cfg->n_mounts; i++) {
 		free(cfg->mounts[i].src);
 		free(cfg->mounts[i].dst);

@@ -40,10 +40,12 @@ int sandbox_prepare(struct sandbox *sb, const struct usbox_config *cfg, struct u
 	char pwbuf[4096];
 	struct passwd pw, *found = NULL;
 
-	*sb = (struct sandbox){ .cfg = cfg, .pid = -1, .pidfd = -1, .exit_status = 125 };
+	int r;
+
+	*sb = (struct sandbox){ .cfg = cfg, .pid = -1, .pidfd = -1, .exit_status = 125, .cg = { .leaf_fd = -1 } };
 	sb->plan.holder_lock_fd = -1;
 	sb->tty.master = sb->tty.in_fd = -1;
-	int r = cfg->tty ? tty_check(cfg->interactive, &sb->ws, e) : 0;
+	r = cfg->tty ? tty_check(cfg->interactive, &sb->ws, e) : 0;
 	if (r < 0)
 		return r;
 	sb->cwd = getcwd(NULL, 0);
@@ -59,23 +61,35 @@ int sandbox_prepare(struct sandbox *sb, const struct usbox_config *cfg, struct u
 	sb->ids.want_full = cfg->map == MAP_AUTO;
 	if (sb->ids.want_full && getpwuid_r(sb->ids.uid, &pw, pwbuf, sizeof(pwbuf), &found) == 0 && found)
 		sb->ids.user = strdup(found->pw_name);
-	return idmap_prepare(&sb->ids, &sb->plan, e);
+	/* Ids first: the holder must not start inside the sandbox's cgroup. */
+	if ((r = idmap_prepare(&sb->ids, &sb->plan, e)) < 0)
+		return r;
+	if (cgroup_limits_any(&cfg->limits) || cfg->stats != STATS_NONE)
+		return cgroup_setup(&cfg->limits, cfg->cgroup_parent, cfg->stats != STATS_NONE, &sb->cg, e);
+	return 0;
 }
 
-/* clone3() into the new namespaces; clone() where clone3 is refused with
- * ENOSYS (valgrind, older seccomp profiles).  Both fork-like: no CLONE_VM. */
-static pid_t clone_init(const struct usbox_config *cfg, int *pidfd)
+/* clone3() into the new namespaces (and straight into the sandbox's cgroup
+ * when it has one); clone() where clone3 is refused with ENOSYS (valgrind,
+ * older seccomp profiles), with *placed false: the caller must move the child
+ * into its cgroup.  Both fork-like: no CLONE_VM.  The cgroup namespace is made
+ * by the init itself, once it is in its cgroup, so that its root is there. */
+static pid_t clone_init(const struct sandbox *sb, int *pidfd, bool *placed)
 {
-	uint64_t flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
-			 CLONE_NEWCGROUP | CLONE_PIDFD | (cfg->net == NET_HOST ? 0 : CLONE_NEWNET);
+	uint64_t flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_PIDFD |
+			 (sb->cfg->net == NET_HOST ? 0 : CLONE_NEWNET);
 	struct clone_args args = {
-		.flags = flags,
+		.flags = flags | (sb->cg.leaf_fd >= 0 ? CLONE_INTO_CGROUP : 0),
 		.pidfd = (uint64_t)(uintptr_t)pidfd,
 		.exit_signal = SIGCHLD,
+		.cgroup = (uint64_t)(sb->cg.leaf_fd >= 0 ? sb->cg.leaf_fd : 0),
 	};
+	*placed = true;
 	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
-	if (pid < 0 && errno == ENOSYS)
+	if (pid < 0 && errno == ENOSYS) {
+		*placed = sb->cg.leaf_fd < 0;
 		pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, pidfd, NULL, NULL);
+	}
 	return pid;
 }
 
@@ -108,9 +122,12 @@ static int read_report(struct sandbox *sb, int fd, struct ubx_err *e)
 	return -(e->code ? e->code : EINVAL);
 }
 
-static int release_init(struct sandbox *sb, int sync_fd, struct ubx_err *e)
+static int release_init(struct sandbox *sb, int sync_fd, bool placed, struct ubx_err *e)
 {
-	int r = idmap_apply(&sb->plan, &sb->ids, sb->pid, e);
+	int r = placed ? 0 : cgroup_add_pid(&sb->cg, sb->pid, e);
+	if (r < 0)
+		return r;
+	r = idmap_apply(&sb->plan, &sb->ids, sb->pid, e);
 	if (r < 0)
 		return ubx_wrap(e, "map ids");
 	if (write(sync_fd, "g", 1) != 1)
@@ -167,7 +184,8 @@ int sandbox_start(struct sandbox *sb, struct ubx_err *e)
 		.sync_fd = sync_p[0], .report_fd = rep_p[1],
 		.tty_sock = ch.tty[1], .ws = sb->ws,
 	};
-	sb->pid = clone_init(sb->cfg, &sb->pidfd);
+	bool placed;
+	sb->pid = clone_init(sb, &sb->pidfd, &placed);
 	if (sb->pid == 0) {
 		close(sync_p[1]);
 		close(rep_p[0]);
@@ -185,7 +203,7 @@ int sandbox_start(struct sandbox *sb, struct ubx_err *e)
 	_cleanup_close_ int tty_sock = ch.tty[0];
 	if (sb->pid < 0)
 		return ubx_fail(e, err, "create the sandbox's namespaces");
-	int r = release_init(sb, sync_fd, e);
+	int r = release_init(sb, sync_fd, placed, e);
 	if (r == 0) {
 		close(TAKE_FD(sync_fd));
 		r = read_report(sb, rep_fd, e);
@@ -255,17 +273,22 @@ int sandbox_wait(struct sandbox *sb, struct ubx_err *e)
 	sb->pid = -1;
 	tty_drain(&sb->tty);
 	tty_restore(&sb->tty);
+	sb->oom_killed = cgroup_oom_killed(&sb->cg);
+	cgroup_read_stats(&sb->cg, &sb->stats);
+	if (sb->oom_killed)
+		return 137;
 	return info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
 }
 
 void sandbox_destroy(struct sandbox *sb)
 {
 	tty_restore(&sb->tty);
+	cgroup_teardown(&sb->cg);
 	idmap_plan_release(&sb->plan);
 	if (sb->pidfd >= 0)
 		close(sb->pidfd);
 	free(sb->cwd);
 	free((char *)sb->ids.user);
 	cleanup_strvp(&sb->envp);
-	*sb = (struct sandbox){ .pid = -1, .pidfd = -1 };
+	*sb = (struct sandbox){ .pid = -1, .pidfd = -1, .tty = { .master = -1, .in_fd = -1 } };
 }

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "../cgroup/cgroup.h"
 #include "../common/error.h"
 #include "../idmap/idmap.h"
 #include "config.h"
@@ -30,10 +31,14 @@ struct sandbox {
 	int exit_status;           /* what usbox should exit with when start fails */
 	struct winsize ws;         /* with -t: the user's window size at start */
 	struct tty_relay tty;      /* with -t: the relay; its master is -1 otherwise */
+	struct cgroup_sandbox cg;  /* with limits or --stats */
+	bool oom_killed;           /* after wait: the OOM killer struck */
+	struct cgroup_stats stats; /* after wait, with --stats */
 };
 
 /*
- * sandbox_prepare() - everything that can be decided before the clone.
+ * sandbox_prepare() - everything that can be decided before the clone: the
+ * id-map plan, and the cgroup when limits or --stats were asked for.
  * Afterwards sb->plan.warning holds a line for the user when the full id map
  * could not be had.
  * Return: 0 or a negative errno (exit status 125).
@@ -53,8 +58,9 @@ int sandbox_start(struct sandbox *sb, struct ubx_err *e);
  * and SIGWINCH to the command until it ends; with -t, relay the terminal
  * (a SIGWINCH then resizes the pty) and restore the user's terminal before
  * returning.
- * Return: the command's exit status (128+N when killed by signal N), or a
- * negative errno.
+ * Afterwards sb->oom_killed and sb->stats tell what the cgroup saw.
+ * Return: the command's exit status (128+N when killed by signal N; 137 when
+ * the OOM killer struck), or a negative errno.
  */
 int sandbox_wait(struct sandbox *sb, struct ubx_err *e);
 

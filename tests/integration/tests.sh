@@ -335,6 +335,22 @@ t_large_output_in_order() {
 	cmp big big-tty || fail "50 MB through the pty"
 }
 
+# ---------------------------------------------------------------- limits on this host
+t_limits_without_cgroup_v2_memory() {
+	local mnt
+	mnt=$(awk '$0 ~ / - cgroup2 / {print $5; exit}' /proc/self/mountinfo)
+	if [ -n "$mnt" ] && grep -qw memory "$mnt/cgroup.controllers" 2>/dev/null; then
+		skip "this host has cgroup v2 memory: the VM tests (make check-vm) cover limits"
+		return
+	fi
+	local err
+	err=$("$U" --mem 64M -- true 2>&1)
+	expect_eq "$?" 125 "exit status" &&
+	expect_match "$err" "^usbox: limits need (cgroup v2|the memory controller in cgroup v2)" "message" &&
+	expect_eq "$(wc -l <<<"$err")" 1 "one line" &&
+	expect_eq "$("$U" --cpus abc -- true 2>&1)" "usbox: --cpus: 'abc' is not a number of CPUs like 0.5 or 2" "bad value"
+}
+
 # ---------------------------------------------------------------- no range
 n_single_map_fallback() {
 	local out err

@@ -91,6 +91,16 @@ START_TEST(bad_options_name_the_input)
 		{ "--tmpfs", "/t:uid=0", "uid=0" },
 		{ "--env-file", "/nonexistent/env", "/nonexistent/env" },
 		{ "--clearenv=1", "x", "--clearenv" },
+		{ "--mem", "lots", "lots" },
+		{ "--mem", "0", "'0'" },
+		{ "--mem-high", "-5M", "-5M" },
+		{ "--cpus", "0", "'0'" },
+		{ "--cpu-weight", "0", "'0'" },
+		{ "--io-weight", "10001", "10001" },
+		{ "--pids", "0", "'0'" },
+		{ "--cpuset-cpus", "3-1", "3-1" },
+		{ "--cgroup-parent", "rel/dir", "rel/dir" },
+		{ "--stats=xml", "x", "xml" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct usbox_config c;
@@ -101,6 +111,36 @@ START_TEST(bad_options_name_the_input)
 		ck_assert_msg(!strchr(e.msg, '\n'), "more than one line: %s", e.msg);
 		config_free(&c);
 	}
+}
+END_TEST
+
+START_TEST(limits)
+{
+	struct usbox_config c;
+	struct ubx_err e = { 0 };
+	ck_assert_int_eq(PARSE(&c, &e, "--mem", "512M", "--mem-swap", "0", "--mem-high=1.5g", "--cpus", "1.5", "--pids",
+			       "max", "--cpu-weight", "50", "--io-weight", "200", "--cpuset-cpus", "0-1", "--stats=json",
+			       "--cgroup-parent", "/sys/fs/cgroup/x", "true"),
+			 OPTIONS_RUN);
+	ck_assert_uint_eq(c.limits.mem, 512ULL << 20);
+	ck_assert_str_eq(c.limits.mem_text, "512M");
+	ck_assert_uint_eq(c.limits.mem_swap, 0);
+	ck_assert_uint_eq(c.limits.mem_high, 3ULL << 29);
+	ck_assert_uint_eq(c.limits.cpu_quota, 150000);
+	ck_assert_uint_eq(c.limits.pids, CGROUP_MAX);
+	ck_assert_uint_eq(c.limits.cpu_weight, 50);
+	ck_assert_uint_eq(c.limits.io_weight, 200);
+	ck_assert_str_eq(c.limits.cpuset_cpus, "0-1");
+	ck_assert_int_eq(c.stats, STATS_JSON);
+	ck_assert_str_eq(c.cgroup_parent, "/sys/fs/cgroup/x");
+	config_free(&c);
+	ck_assert_int_eq(PARSE(&c, &e, "--stats", "--mem", "max", "true"), OPTIONS_RUN);
+	ck_assert_int_eq(c.stats, STATS_TEXT);
+	ck_assert_uint_eq(c.limits.mem, CGROUP_MAX);
+	ck_assert(!cgroup_limits_any(&(struct cgroup_limits){ .mem = CGROUP_UNSET, .mem_swap = CGROUP_UNSET,
+		.mem_high = CGROUP_UNSET, .cpu_quota = CGROUP_UNSET, .cpu_weight = CGROUP_UNSET,
+		.io_weight = CGROUP_UNSET, .pids = CGROUP_UNSET }));
+	config_free(&c);
 }
 END_TEST
 
@@ -174,6 +214,7 @@ int main(void)
 	tcase_add_test(tc, run_with_options);
 	tcase_add_test(tc, command_without_dashes_and_root);
 	tcase_add_test(tc, bad_options_name_the_input);
+	tcase_add_test(tc, limits);
 	tcase_add_test(tc, missing_value_and_command);
 	tcase_add_test(tc, env_file_lines);
 	tcase_add_test(tc, env_build_order);

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# cgroup v2 tests in throw-away VMs (this host may bind memory/cpu/pids to
+# cgroup v1 and run no systemd).  As root it runs them as `usbox-test`.
+#   tests/vm/run.sh BUILD/usbox
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../users.sh"
+bin=$(readlink -f "${1:?usage: run.sh PATH/TO/usbox}")
+must_work=${USBOX_MUST_WORK:-${CI:+1}}
+user=$(id -un)
+if [ "$(id -u)" -eq 0 ]; then
+	ensure_user usbox-test 600000 || exit 1
+	user=usbox-test
+fi
+for tool in qemu-system-x86_64 busybox; do
+	command -v $tool >/dev/null && continue
+	[ -n "$must_work" ] && { echo "FAIL: $tool is missing for the VM tests"; exit 1; }
+	echo "SKIP: the VM tests need $tool"; exit 77
+done
+# Not under /tmp: the guest mounts a fresh tmpfs there.
+stage=$(mktemp -d /var/tmp/usbox-vm.XXXXXX) && chmod 0755 "$stage" || exit 1
+trap 'rm -rf "$stage"' EXIT
+install -m 0755 "$bin" "$here/tests.sh" "$here/../integration/lib.sh" "$stage/"
+vm() { "$here/usbox-vm" --user "$user" -e USBOX="$stage/usbox" -e USBOX_MUST_WORK="$must_work" "$@"; }
+status=0
+echo "== VM: delegated user@.service subtree, no systemd"
+vm -- bash "$stage/tests.sh" plain || status=1
+echo "== VM: starting cgroup not delegated to the user"
+vm --delegate nobody -- bash "$stage/tests.sh" nobody || status=1
+echo "== VM: real systemd, transient scope over D-Bus"
+vm --systemd -- bash "$stage/tests.sh" systemd || status=1
+exit $status

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# cgroup v2 tests, run inside the VM (tests/vm/usbox-vm) as the unprivileged
+# user by tests/vm/run.sh.
+#   tests.sh plain      usbox in a delegated user@UID.service subtree, no systemd
+#   tests.sh nobody     the starting cgroup is not delegated to the user
+#   tests.sh systemd    real systemd: a transient scope over D-Bus
+set -u
+. "$(dirname "$0")/lib.sh"
+U=${USBOX:?}
+work=$(mktemp -d "$HOME/usbox-vm-work.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+export USBOX_HOLDER_IDLE=1
+app=$(dirname "${USBOX_CGROUP:-/nonexistent/x}")   # .../user@UID.service/app.slice
+
+usbox_cgroups() { find /sys/fs/cgroup -type d -name 'usbox-[0-9]*' 2>/dev/null; }
+
+t_oom_kill_reported() {
+	local err rc
+	err=$("$U" --mem 64M -- python3 -c 'b = bytearray(200 << 20); print("survived")' 2>&1)
+	rc=$?
+	expect_eq "$rc" 137 "exit status" &&
+	expect_match "$err" "usbox: sandbox killed: out of memory \(limit 64M\)" "message" &&
+	expect_eq "$(usbox_cgroups)" "" "cgroups left"
+}
+
+t_fork_bomb_contained() {
+	local out rc
+	out=$("$U" --pids 64 --stats=json -- bash -c 'bomb() { bomb | bomb & }; bomb 2>/dev/null; sleep 4; exit 0' 2>&1)
+	rc=$?
+	expect_eq "$rc" 0 "exit status" || return 1
+	local peak
+	peak=$(sed -n 's/.*"pids_peak": \([0-9]*\).*/\1/p' <<<"$out")
+	[ -n "$peak" ] && [ "$peak" -le 64 ] && [ "$peak" -ge 32 ] || fail "pids peak '$peak' (want 32..64): $out" || return 1
+	sleep 0.3
+	! pgrep -u "$(id -u)" -f 'bomb' >/dev/null || fail "fork bomb processes left: $(pgrep -af bomb)" || return 1
+	expect_eq "$(usbox_cgroups)" "" "cgroups left"
+}
+
+t_cpu_quota_holds() {
+	local out usec t0 t1 ratio
+	t0=$(date +%s%N)
+	out=$("$U" --cpus 0.5 --stats=json -- sh -c 'timeout 5 sh -c "while :; do :; done"; true' 2>&1) || { echo "$out"; return 1; }
+	t1=$(date +%s%N)
+	usec=$(sed -n 's/.*"cpu_usec": \([0-9]*\).*/\1/p' <<<"$out")
+	# CPU time over the 5 s the loop ran: 0.5 ± 20 %
+	ratio=$(( usec / 50000 ))   # percent of one CPU over 5 s
+	echo "cpu: ${usec} µs in 5 s (${ratio}% of a CPU; wall $(( (t1 - t0) / 1000000 )) ms)"
+	[ "$ratio" -ge 40 ] && [ "$ratio" -le 60 ] || fail "CPU use ${ratio}% with --cpus 0.5 (want 40..60%)"
+}
+
+t_limits_written() {
+	local out
+	out=$("$U" --mem 100M --mem-high 90M --mem-swap 0 --pids 33 --cpus 1.5 --cpu-weight 50 --cpuset-cpus 0 -- \
+		sh -c 'cd /sys/fs/cgroup && cat memory.max memory.high memory.swap.max pids.max cpu.max cpu.weight cpuset.cpus; cat /proc/self/cgroup') || return 1
+	expect_eq "$out" "$(printf '104857600\n94371840\n0\n33\n150000 100000\n50\n0\n0::/')" "limits seen inside"
+}
+
+t_nothing_left_after_kill9() {
+	"$U" --mem 64M -- sh -c 'touch started; exec sleep 100' &
+	local pid=$! i
+	for i in $(seq 100); do [ -e started ] && break; sleep 0.05; done
+	[ -d "$app/usbox-$pid" ] || fail "no cgroup $app/usbox-$pid while running" || return 1
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null
+	sleep 0.5
+	pgrep -x sleep >/dev/null && { fail "sandbox survived usbox's SIGKILL"; return; }
+	"$U" --mem 64M -- true || return 1
+	expect_eq "$(usbox_cgroups)" "" "cgroups left after the next run"
+}
+
+t_no_limits_no_cgroup() {
+	expect_eq "$("$U" -- cat /proc/self/cgroup)" "0::/" "cgroup namespace root" &&
+	expect_eq "$(usbox_cgroups)" "" "cgroups made without limits"
+}
+
+t_bad_limits() {
+	expect_status 125 "$U" --mem lots -- true 2>/dev/null &&
+	expect_status 125 "$U" --cpus 0 -- true 2>/dev/null &&
+	expect_status 125 "$U" --pids -1 -- true 2>/dev/null &&
+	expect_status 125 "$U" --cgroup-parent /sys/fs/cgroup/init.scope --mem 64M -- true 2>/dev/null &&
+	expect_eq "$(usbox_cgroups)" "" "cgroups left"
+}
+
+t_cgroup_parent() {
+	local parent="$app/ci-runner"
+	mkdir "$parent" && echo "+memory +pids" > "$parent/cgroup.subtree_control" || return 1
+	local out
+	out=$("$U" --cgroup-parent "$parent" --pids 10 -- cat /sys/fs/cgroup/pids.max)
+	expect_eq "$out" 10 "pids.max under --cgroup-parent" &&
+	expect_eq "$(ls -d "$parent"/*/ 2>/dev/null)" "" "left under the parent" &&
+	rmdir "$parent"
+}
+
+# ---------------------------------------------------------------- not delegated
+n_limit_without_delegation_fails() {
+	local err
+	err=$("$U" --mem 64M -- true 2>&1)
+	expect_eq "$?" 125 "exit status" &&
+	expect_match "$err" "^usbox: limits need a cgroup v2 subtree you own" "message" &&
+	expect_eq "$(wc -l <<<"$err")" 1 "one line" &&
+	expect_eq "$("$U" -- echo runs)" runs "without limits"
+}
+
+# ---------------------------------------------------------------- systemd
+s_transient_scope_over_dbus() {
+	[ -S "$XDG_RUNTIME_DIR/bus" ] || { fail "no user bus at $XDG_RUNTIME_DIR/bus"; return; }
+	local out
+	out=$("$U" --mem 64M --pids 50 -- sh -c 'cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max; touch started; sleep 1' &
+		for i in $(seq 100); do [ -e started ] && break; sleep 0.05; done
+		systemctl --user list-units --type=scope --no-legend --plain 'usbox-[0-9]*.scope' | awk '{print $1}'
+		wait) || return 1
+	expect_match "$out" "67108864" "memory.max" && expect_match "$out" "50" "pids.max" &&
+	expect_match "$out" "usbox-[0-9]+\.scope" "a transient usbox scope while running" || return 1
+	sleep 0.5
+	expect_eq "$(systemctl --user list-units --type=scope --all --no-legend --plain 'usbox-[0-9]*.scope')" "" "scopes after exit" &&
+	expect_eq "$(usbox_cgroups)" "" "cgroups left"
+}
+
+s_oom_under_systemd() {
+	local err
+	err=$("$U" --mem 64M -- python3 -c 'b = bytearray(200 << 20)' 2>&1)
+	expect_eq "$?" 137 "exit status" && expect_match "$err" "out of memory \(limit 64M\)" "message"
+}
+
+case ${1:-plain} in
+plain) run_tests t_ ;;
+nobody) run_tests n_ ;;
+systemd) run_tests s_ ;;
+esac
+summary
