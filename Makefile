@@ -9,6 +9,7 @@
 #   make check-asan      the test suite against the ASan/UBSan build
 #   make valgrind        unit tests and usbox's pre-clone paths under valgrind
 #   make bench [RUNS=N]  bench/startup against bwrap and unshare, as an unprivileged user
+#   make bench-vm        the cgroup path's cost, in the VM
 #   make install PREFIX=/usr/local
 #   make lint            cppcheck and clang-tidy
 
@@ -41,7 +42,7 @@ LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run check check-unit check-integration check-vm asan check-asan valgrind bench install clean lint
+.PHONY: all deps run check check-unit check-integration check-vm asan check-asan valgrind bench bench-vm install clean lint
 
 all: $(BUILD)/usbox
 
@@ -113,6 +114,9 @@ $(BUILD)/bench/startup: bench/startup.c
 
 bench: $(BUILD)/usbox $(BUILD)/bench/startup
 	@bench/run.sh $(BUILD)/usbox $(BUILD)/bench/startup $(if $(RUNS),-n $(RUNS))
+
+bench-vm: $(BUILD)/usbox $(BUILD)/bench/startup
+	@bench/vm.sh $(BUILD)/usbox $(BUILD)/bench/startup $(RUNS)
 
 install: $(BUILD)/usbox
 	install -D -m 0755 $(BUILD)/usbox $(DESTDIR)$(PREFIX)/bin/usbox

@@ -2,15 +2,19 @@
 /*
  * bench/startup - time sandbox start-up side by side with the peers.
  *
- *   startup [-n RUNS] USBOX
+ *   startup [-n RUNS] USBOX            against bwrap and unshare
+ *   startup [-n RUNS] -c [-s] USBOX    the cgroup path (in the VM): with and
+ *                                      without --mem; -s adds systemd-run --scope
  *
  * Runs every variant RUNS times (default 200), interleaved round-robin so a
  * change in machine load hits all alike, and prints each variant's median,
- * 10th and 90th percentile and its ratio to bwrap's median.  Meant to run as
- * an unprivileged user (`make bench` arranges that when run as root).
+ * 10th and 90th percentile and its ratio to the baseline's median (bwrap's,
+ * or with -c usbox's without a limit).  Meant to run as an unprivileged user
+ * (`make bench` arranges that when run as root).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <stdbool.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,10 +85,16 @@ static double pct(const double *sorted, int n, double p)
 int main(int argc, char **argv)
 {
 	int runs = 200, opt;
+	bool cgroup_mode = false, with_systemd = false;
 
-	while ((opt = getopt(argc, argv, "n:")) != -1)
+	while ((opt = getopt(argc, argv, "n:cs")) != -1) {
 		if (opt == 'n')
 			runs = atoi(optarg);
+		else if (opt == 'c')
+			cgroup_mode = true;
+		else if (opt == 's')
+			with_systemd = true;
+	}
 	if (optind >= argc || runs < 5) {
 		fprintf(stderr, "usage: startup [-n RUNS>=5] USBOX\n");
 		return 2;
@@ -100,9 +110,20 @@ int main(int argc, char **argv)
 		    "/tmp", "true" } },
 		{ .name = "unshare -Urnpfmiu --mount-proc", .argv = { "unshare", "-Urnpfmiu", "--mount-proc", "true" } },
 	};
-	const int nv = (int)(sizeof(v) / sizeof(v[0]));
+	struct variant cg[] = {
+		{ .name = "usbox -- true (no limit)", .argv = { usbox, "--", "true" } },
+		{ .name = "usbox --mem 512M -- true", .argv = { usbox, "--mem", "512M", "--", "true" } },
+		{ .name = "systemd-run --user --scope true", .argv = { "systemd-run", "--user", "--scope", "-q", "true" } },
+	};
+	int nv = (int)(sizeof(v) / sizeof(v[0]));
+	const char *base_name = "bwrap";
+	if (cgroup_mode) {
+		nv = with_systemd ? 3 : 2;
+		memcpy(v, cg, (size_t)nv * sizeof(cg[0]));
+		base_name = "usbox -- true";
+	}
 
-	char **envs[sizeof(v) / sizeof(v[0])];
+	char **envs[sizeof(v) / sizeof(v[0]) + 1];
 	for (int i = 0; i < nv; i++) {
 		v[i].ms = calloc((size_t)runs, sizeof(double));
 		envs[i] = v[i].env ? envp_with(v[i].env) : environ;
@@ -113,10 +134,11 @@ int main(int argc, char **argv)
 			if ((v[i].ms[k] = run_once(v[i].argv, envs[i])) < 0)
 				v[i].failed++;
 	double base = 0;
-	printf("%-38s %9s %9s %9s %8s\n", "startup, median of runs", "p10 ms", "median", "p90 ms", "/bwrap");
+	printf("%-38s %9s %9s %9s %8s\n", "startup, median of runs", "p10 ms", "median", "p90 ms",
+	       cgroup_mode ? "/nolimit" : "/bwrap");
 	for (int i = 0; i < nv; i++) {
 		qsort(v[i].ms, (size_t)runs, sizeof(double), cmp_double);
-		if (strncmp(v[i].name, "bwrap", 5) == 0)
+		if (strncmp(v[i].name, base_name, strlen(base_name)) == 0)
 			base = pct(v[i].ms, runs, 0.5);
 	}
 	for (int i = 0; i < nv; i++) {

@@ -25,7 +25,7 @@
 	X(sd_bus_message_unref)            \
 	X(sd_bus_message_read)             \
 	X(sd_bus_call)                     \
-	X(sd_bus_match_signal)             \
+	X(sd_bus_match_signal_async)       \
 	X(sd_bus_process)                  \
 	X(sd_bus_wait)                     \
 	X(sd_bus_error_free)
@@ -39,7 +39,7 @@ struct sd_api {
 /* Loads libsystemd.  Return: 0 or -ENOENT. */
 static int sd_load(struct sd_api *api)
 {
-	void *lib = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
+	void *lib = dlopen("libsystemd.so.0", RTLD_LAZY | RTLD_LOCAL);
 	if (!lib)
 		return -ENOENT;
 #define LOAD(name)                                                       \
@@ -78,7 +78,6 @@ static int append_properties(struct sd_api *api, sd_bus_message *m)
 	    (r = api->sd_bus_message_append(m, "(sv)", "PIDs", "au", 1, (uint32_t)getpid())) < 0 ||
 	    (r = api->sd_bus_message_append(m, "(sv)", "Delegate", "b", 1)) < 0 ||
 	    (r = api->sd_bus_message_append(m, "(sv)", "CollectMode", "s", "inactive-or-failed")) < 0 ||
-	    (r = api->sd_bus_message_append(m, "(sv)", "Description", "s", "usbox sandbox")) < 0 ||
 	    (r = api->sd_bus_message_close_container(m)) < 0)
 		return r;
 	return api->sd_bus_message_append(m, "a(sa(sv))", 0);
@@ -123,8 +122,10 @@ int cgroup_systemd_scope(const char *unit, struct ubx_err *e)
 
 	if (sd_load(&api) < 0 || api.sd_bus_open_user(&bus) < 0)
 		return -ENOENT;
-	r = api.sd_bus_match_signal(bus, NULL, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-				    "org.freedesktop.systemd1.Manager", "JobRemoved", on_job_removed, &w);
+	/* Asynchronous: the bus delivers AddMatch before the call that follows,
+	 * so no JobRemoved can be missed, and no round trip is waited for. */
+	r = api.sd_bus_match_signal_async(bus, NULL, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+					  "org.freedesktop.systemd1.Manager", "JobRemoved", on_job_removed, NULL, &w);
 	if (r < 0)
 		ubx_fail(e, -r, "systemd user manager: watch jobs");
 	else
