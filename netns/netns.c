@@ -2,10 +2,16 @@
 #include "netns.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
 #include <net/if.h>
 #include <netlink/netlink.h>
+#include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <netlink/route/route.h>
 #include <netlink/socket.h>
+#include <string.h>
+#include <sys/ioctl.h>
 
 static void sock_freep(struct nl_sock **s)
 {
@@ -19,21 +25,125 @@ static void link_putp(struct rtnl_link **l)
 		rtnl_link_put(*l);
 }
 
-int netns_loopback_up(struct ubx_err *e)
+static void addr_putp(struct nl_addr **a)
 {
-	__attribute__((cleanup(sock_freep))) struct nl_sock *sk = nl_socket_alloc();
-	__attribute__((cleanup(link_putp))) struct rtnl_link *lo = NULL;
-	__attribute__((cleanup(link_putp))) struct rtnl_link *change = rtnl_link_alloc();
+	if (*a)
+		nl_addr_put(*a);
+}
+
+static void rtaddr_putp(struct rtnl_addr **a)
+{
+	if (*a)
+		rtnl_addr_put(*a);
+}
+
+static void route_putp(struct rtnl_route **r)
+{
+	if (*r)
+		rtnl_route_put(*r);
+}
+
+#define _cleanup_nlsock_ __attribute__((cleanup(sock_freep)))
+#define _cleanup_link_ __attribute__((cleanup(link_putp)))
+#define _cleanup_nladdr_ __attribute__((cleanup(addr_putp)))
+
+static int connect_route(struct nl_sock **out, struct ubx_err *e)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	int r;
+	if (!sk)
+		return ubx_fail(e, ENOMEM, "netlink");
+	if ((r = nl_connect(sk, NETLINK_ROUTE)) < 0) {
+		nl_socket_free(sk);
+		return ubx_fail(e, 0, "netlink connect: %s", nl_geterror(r));
+	}
+	*out = sk;
+	return 0;
+}
+
+/* Sets @name's MTU (when non-zero) and brings it up; returns its ifindex. */
+static int link_up(struct nl_sock *sk, const char *name, unsigned mtu, struct ubx_err *e)
+{
+	_cleanup_link_ struct rtnl_link *link = NULL;
+	_cleanup_link_ struct rtnl_link *change = rtnl_link_alloc();
 	int r;
 
-	if (!sk || !change)
+	if (!change)
 		return ubx_fail(e, ENOMEM, "netlink");
-	if ((r = nl_connect(sk, NETLINK_ROUTE)) < 0)
-		return ubx_fail(e, 0, "netlink connect: %s", nl_geterror(r));
-	if ((r = rtnl_link_get_kernel(sk, 0, "lo", &lo)) < 0)
-		return ubx_fail(e, 0, "find lo: %s", nl_geterror(r));
+	if ((r = rtnl_link_get_kernel(sk, 0, name, &link)) < 0)
+		return ubx_fail(e, 0, "find %s: %s", name, nl_geterror(r));
+	if (mtu)
+		rtnl_link_set_mtu(change, mtu);
 	rtnl_link_set_flags(change, IFF_UP);
-	if ((r = rtnl_link_change(sk, lo, change, 0)) < 0)
-		return ubx_fail(e, 0, "bring lo up: %s", nl_geterror(r));
+	if ((r = rtnl_link_change(sk, link, change, 0)) < 0)
+		return ubx_fail(e, 0, "bring %s up: %s", name, nl_geterror(r));
+	return rtnl_link_get_ifindex(link);
+}
+
+static int add_address(struct nl_sock *sk, int ifindex, const char *cidr, struct ubx_err *e)
+{
+	__attribute__((cleanup(rtaddr_putp))) struct rtnl_addr *a = rtnl_addr_alloc();
+	_cleanup_nladdr_ struct nl_addr *local = NULL;
+	int r;
+
+	if (!a || nl_addr_parse(cidr, AF_INET, &local) < 0)
+		return ubx_fail(e, EINVAL, "address %s", cidr);
+	rtnl_addr_set_ifindex(a, ifindex);
+	if ((r = rtnl_addr_set_local(a, local)) < 0 || (r = rtnl_addr_add(sk, a, 0)) < 0)
+		return ubx_fail(e, 0, "add address %s: %s", cidr, nl_geterror(r));
 	return 0;
+}
+
+static int add_default_route(struct nl_sock *sk, int ifindex, const char *gw, struct ubx_err *e)
+{
+	__attribute__((cleanup(route_putp))) struct rtnl_route *route = rtnl_route_alloc();
+	_cleanup_nladdr_ struct nl_addr *dst = NULL;
+	_cleanup_nladdr_ struct nl_addr *via = NULL;
+	int r;
+
+	if (!route || nl_addr_parse("0.0.0.0/0", AF_INET, &dst) < 0 || nl_addr_parse(gw, AF_INET, &via) < 0)
+		return ubx_fail(e, EINVAL, "route via %s", gw);
+	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
+	if (!nh)
+		return ubx_fail(e, ENOMEM, "netlink");
+	rtnl_route_nh_set_ifindex(nh, ifindex);
+	rtnl_route_nh_set_gateway(nh, via);
+	rtnl_route_add_nexthop(route, nh); /* the route owns it now */
+	rtnl_route_set_family(route, AF_INET);
+	if ((r = rtnl_route_set_dst(route, dst)) < 0 || (r = rtnl_route_add(sk, route, NLM_F_CREATE)) < 0)
+		return ubx_fail(e, 0, "add the default route via %s: %s", gw, nl_geterror(r));
+	return 0;
+}
+
+int netns_tap_setup(int tun_fd, struct ubx_err *e)
+{
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
+	_cleanup_nlsock_ struct nl_sock *sk = NULL;
+	int r;
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", NETNS_TAP_NAME);
+	if (ioctl(tun_fd, TUNSETIFF, &ifr) < 0)
+		return ubx_fail(e, errno, "create the TAP device %s", NETNS_TAP_NAME);
+	if (fcntl(tun_fd, F_SETFL, O_NONBLOCK) < 0)
+		return ubx_fail(e, errno, "TAP");
+	if ((r = connect_route(&sk, e)) < 0)
+		return r;
+	int ifindex = link_up(sk, NETNS_TAP_NAME, NETNS_TAP_MTU, e);
+	if (ifindex < 0)
+		return ifindex;
+	char cidr[32];
+	snprintf(cidr, sizeof(cidr), "%s/%d", NETNS_GUEST_ADDR, NETNS_GUEST_PREFIX);
+	if ((r = add_address(sk, ifindex, cidr, e)) < 0)
+		return r;
+	return add_default_route(sk, ifindex, NETNS_GATEWAY, e);
+}
+
+int netns_loopback_up(struct ubx_err *e)
+{
+	_cleanup_nlsock_ struct nl_sock *sk = NULL;
+	int r = connect_route(&sk, e);
+	if (r < 0)
+		return r;
+	r = link_up(sk, "lo", 0, e);
+	return r < 0 ? r : 0;
 }

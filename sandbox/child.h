@@ -30,6 +30,7 @@ struct child_params {
 	int sync_fd;            /* one byte arrives once the maps are written */
 	int report_fd;          /* struct child_report on failure; closed on exec */
 	int tty_sock;           /* with -t: where the pty master goes, else -1 */
+	int net_sock;           /* slirp or -p: the TAP goes out, sockets on request; else -1 */
 	struct winsize ws;      /* with -t: the user's window size */
 };
 

@@ -14,10 +14,12 @@
 #include <stdint.h>
 
 #include "../cgroup/cgroup.h"
+#include "../netns/netns.h"
 
 enum net_mode {
-	NET_NONE, /* own network namespace, loopback only */
-	NET_HOST, /* the host's network namespace */
+	NET_SLIRP, /* own network namespace with a TAP behind libslirp (default) */
+	NET_NONE,  /* own network namespace, loopback only */
+	NET_HOST,  /* the host's network namespace */
 };
 
 enum map_mode {
@@ -64,6 +66,9 @@ struct usbox_config {
 	struct mount_spec *mounts;
 	size_t n_mounts;
 	enum net_mode net;
+	bool allow_host_loopback; /* --net slirp:allow_host_loopback */
+	struct portfwd_spec *ports; /* -p */
+	size_t n_ports;
 	bool tty, interactive;    /* -t, -i */
 	struct cgroup_limits limits;
 	char *cgroup_parent;      /* --cgroup-parent, or NULL */

@@ -6,8 +6,10 @@
  * The supervisor clones us into new namespaces with the forwarded signals and
  * SIGCHLD blocked.  We ask to be killed with the supervisor, wait until it has
  * written our id maps, build the file system, host name and loopback, then
- * fork the command.  From then on we only read a signalfd: SIGCHLD reaps
- * every child (orphans re-parent to us), anything else goes to the command.
+ * fork the command.  From then on we poll a signalfd (SIGCHLD reaps every
+ * child, orphans included; anything else goes to the command) and, with a
+ * network of our own that has forwarded ports, a socket on which the
+ * supervisor asks for sockets of our network namespace.
  * When the command ends we exit with its status, and the kernel kills what is
  * left in the pid namespace.  A pid namespace's init ignores signals it has
  * no handler for, even from the supervisor, so each forwarded signal gets a
@@ -16,7 +18,10 @@
 #include "child.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -24,6 +29,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../common/cleanup.h"
+#include "../common/fdpass.h"
 #include "../common/proctitle.h"
 #include "../netns/netns.h"
 #include "mounts.h"
@@ -41,16 +48,50 @@ static void ignore_signal(int sig)
 	(void)sig;
 }
 
+/* The TAP for the slirp network: made here, inside, then handed to the
+ * supervisor, which answers once libslirp runs behind it. */
+static int start_tap(const struct child_params *p, int tun, struct ubx_err *e)
+{
+	char ack;
+	int r = netns_tap_setup(tun, e);
+	if (r < 0)
+		return ubx_wrap(e, "network");
+	if ((r = fd_send(p->net_sock, tun, 'n')) < 0)
+		return ubx_fail(e, -r, "hand the TAP to usbox");
+	if (read(p->net_sock, &ack, 1) != 1)
+		return ubx_fail(e, EPIPE, "the user-mode network did not start");
+	return 0;
+}
+
 static int build_sandbox(const struct child_params *p, struct ubx_err *e)
 {
-	int r = mounts_setup(p->cfg, p->cwd, p->full_map ? 5 : -1, e);
+	bool slirp = p->cfg->net == NET_SLIRP;
+	_cleanup_close_ int tun = slirp ? open("/dev/net/tun", O_RDWR | O_CLOEXEC) : -1;
+	if (slirp && tun < 0)
+		return ubx_fail(e, errno, "open /dev/net/tun (the slirp network needs it; --net none does not)");
+	int r = mounts_setup(p->cfg, p->cwd, p->full_map ? 5 : -1, slirp ? NETNS_DNS : NULL, e);
 	if (r < 0)
 		return r;
 	if (p->cfg->hostname && sethostname(p->cfg->hostname, strlen(p->cfg->hostname)) < 0)
 		return ubx_fail(e, errno, "sethostname %s", p->cfg->hostname);
-	if (p->cfg->net == NET_NONE && (r = netns_loopback_up(e)) < 0)
+	if (p->cfg->net != NET_HOST && (r = netns_loopback_up(e)) < 0)
 		return ubx_wrap(e, "network");
-	return 0;
+	return slirp ? start_tap(p, tun, e) : 0;
+}
+
+/* Answers one request on @sock ('T' or 'U') with a fresh socket of this
+ * network namespace.  Return: false once the supervisor has hung up. */
+static bool serve_socket(int sock)
+{
+	char req;
+	if (read(sock, &req, 1) != 1)
+		return false;
+	int fd = socket(AF_INET, (req == 'U' ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || fd_send(sock, fd, req) < 0)
+		(void)!write(sock, "e", 1); /* no descriptor: the request failed */
+	if (fd >= 0)
+		close(fd);
+	return true;
 }
 
 static int status_code(int status)
@@ -83,7 +124,7 @@ static void catch_forwarded_signals(void)
 		sigaction(forwarded[i], &sa, NULL);
 }
 
-static _Noreturn void init_loop(pid_t command)
+static _Noreturn void init_loop(pid_t command, int net_sock)
 {
 	struct signalfd_siginfo si;
 	sigset_t set;
@@ -94,6 +135,13 @@ static _Noreturn void init_loop(pid_t command)
 		_exit(125);
 	reap(command);
 	for (;;) {
+		struct pollfd fds[2] = { { .fd = sfd, .events = POLLIN }, { .fd = net_sock, .events = POLLIN } };
+		if (poll(fds, 2, -1) < 0)
+			continue;
+		if ((fds[1].revents & (POLLIN | POLLHUP)) && !serve_socket(net_sock))
+			net_sock = -1;
+		if (!(fds[0].revents & POLLIN))
+			continue;
 		ssize_t n = read(sfd, &si, sizeof(si));
 		if (n != sizeof(si)) {
 			if (n < 0 && errno == EINTR)
@@ -138,5 +186,5 @@ _Noreturn void init_main(const struct child_params *p)
 	close(p->report_fd);
 	if (p->tty_sock >= 0)
 		close(p->tty_sock);
-	init_loop(command);
+	init_loop(command, p->net_sock);
 }

@@ -199,6 +199,30 @@ static int mount_cgroup(int root, struct ubx_err *e)
 	return attach(m, root, "/sys/fs/cgroup", false, e);
 }
 
+/* /etc/resolv.conf naming @dns: a file on a small private tmpfs that is never
+ * attached itself, bound over the host's (or wherever its symlink leads in
+ * the view, e.g. a systemd-resolved stub file). */
+static int mount_resolv_conf(int root, const char *dns, struct ubx_err *e)
+{
+	const char *opts[] = { "size", "4096", "mode", "0755", NULL };
+	char text[128];
+	_cleanup_close_ int probe = open_in_root(root, "/etc/resolv.conf", O_PATH);
+	if (probe < 0)
+		return 0; /* nothing to cover: the host has no resolver configuration */
+	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+	_cleanup_close_ int m = fs_new("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, e);
+	if (m < 0)
+		return ubx_wrap(e, "/etc/resolv.conf");
+	int len = snprintf(text, sizeof(text), "nameserver %s\n", dns);
+	_cleanup_close_ int f = openat(m, "resolv.conf", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (f < 0 || write(f, text, (size_t)len) != len)
+		return ubx_fail(e, errno, "write /etc/resolv.conf");
+	_cleanup_close_ int file = open_tree(m, "resolv.conf", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (file < 0 || mount_setattr(file, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0)
+		return ubx_fail(e, errno, "bind /etc/resolv.conf");
+	return attach(file, root, "/etc/resolv.conf", true, e);
+}
+
 /* Clones the host tree at @src for binding; read-only when asked. */
 static int clone_source(const char *src, bool readonly, struct ubx_err *e)
 {
@@ -264,8 +288,8 @@ static int pivot_into(int root, struct ubx_err *e)
 }
 
 /* Everything from the fresh root's attachment to pivot_root. */
-static int build_view(const struct usbox_config *cfg, const char *cwd, int tty_gid, int root, int cwd_fd,
-		      int *src_fds, struct ubx_err *e)
+static int build_view(const struct usbox_config *cfg, const char *cwd, int tty_gid, const char *dns, int root,
+		      int cwd_fd, int *src_fds, struct ubx_err *e)
 {
 	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID, .propagation = MS_PRIVATE };
 	int r;
@@ -275,7 +299,8 @@ static int build_view(const struct usbox_config *cfg, const char *cwd, int tty_g
 	if (move_mount(root, "", AT_FDCWD, "/tmp", MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		return ubx_fail(e, errno, "attach the host view");
 	if ((r = mount_proc(root, e)) < 0 || (r = mount_dev(root, tty_gid, e)) < 0 ||
-	    (r = mount_tmpfs(root, "/tmp", "1777", NULL, e)) < 0 || (r = mount_cgroup(root, e)) < 0)
+	    (r = mount_tmpfs(root, "/tmp", "1777", NULL, e)) < 0 || (r = mount_cgroup(root, e)) < 0 ||
+	    (dns && (r = mount_resolv_conf(root, dns, e)) < 0))
 		return r;
 	if (cwd_fd >= 0 && (r = attach(cwd_fd, root, cwd, false, e)) < 0)
 		return ubx_wrap(e, "working directory");
@@ -285,7 +310,7 @@ static int build_view(const struct usbox_config *cfg, const char *cwd, int tty_g
 	return pivot_into(root, e);
 }
 
-int mounts_setup(const struct usbox_config *cfg, const char *cwd, int tty_gid, struct ubx_err *e)
+int mounts_setup(const struct usbox_config *cfg, const char *cwd, int tty_gid, const char *dns, struct ubx_err *e)
 {
 	_cleanup_free_ int *src_fds = calloc(cfg->n_mounts + 1, sizeof(int));
 	_cleanup_close_ int cwd_fd = -1;
@@ -306,7 +331,7 @@ int mounts_setup(const struct usbox_config *cfg, const char *cwd, int tty_gid, s
 	}
 	r = clone_sources(cfg, src_fds, e);
 	if (r == 0)
-		r = build_view(cfg, cwd, tty_gid, root, cwd_fd, src_fds, e);
+		r = build_view(cfg, cwd, tty_gid, dns, root, cwd_fd, src_fds, e);
 	close_all(src_fds, cfg->n_mounts);
 	return r;
 }

@@ -299,12 +299,31 @@ static int add_tmpfs(struct usbox_config *cfg, const char *arg, struct parse_ctx
 static int set_net(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	(void)ctx;
+	cfg->allow_host_loopback = false;
 	if (strcmp(arg, "none") == 0)
 		cfg->net = NET_NONE;
 	else if (strcmp(arg, "host") == 0)
 		cfg->net = NET_HOST;
+	else if (strcmp(arg, "slirp") == 0)
+		cfg->net = NET_SLIRP;
+	else if (strcmp(arg, "slirp:allow_host_loopback") == 0)
+		cfg->net = NET_SLIRP, cfg->allow_host_loopback = true;
 	else
-		return ubx_fail(e, 0, "--net: '%s' is not one of none, host", arg);
+		return ubx_fail(e, 0, "--net: '%s' is not one of slirp, slirp:allow_host_loopback, none, host", arg);
+	return 0;
+}
+
+static int add_port(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	struct portfwd_spec spec;
+	(void)ctx;
+	if (portfwd_parse(arg, &spec) < 0)
+		return ubx_fail(e, 0, "--publish: '%s' is not [IP:]HOSTPORT:SANDBOXPORT[/tcp|/udp]", arg);
+	struct portfwd_spec *grown = realloc(cfg->ports, (cfg->n_ports + 1) * sizeof(*grown));
+	if (!grown)
+		return ubx_fail(e, ENOMEM, "realloc");
+	cfg->ports = grown;
+	cfg->ports[cfg->n_ports++] = spec;
 	return 0;
 }
 
@@ -457,7 +476,8 @@ static const struct option_def option_table[] = {
 	{ "volume", 'v', "SRC:DST[:ro]", add_volume, "bind SRC at DST, read-write unless :ro" },
 	{ "ro-bind", 0, "SRC:DST", add_ro_bind, "bind SRC at DST read-only" },
 	{ "tmpfs", 0, "DST[:size=N,mode=M]", add_tmpfs, "a fresh tmpfs at DST" },
-	{ "net", 0, "none|host", set_net, "none: loopback only (default); host: the host's network" },
+	{ "net", 0, "MODE", set_net, "slirp (default; slirp:allow_host_loopback), none: loopback only, host" },
+	{ "publish", 'p', "[IP:]HP:SP[/udp]", add_port, "forward host port HP to port SP inside (repeatable)" },
 	{ "no-cwd", 0, NULL, set_no_cwd, "do not make the working directory writable" },
 	{ "mem", 0, "SIZE", set_mem, "memory limit (512M, 1.5g, max)" },
 	{ "mem-swap", 0, "SIZE", set_mem_swap, "swap limit" },
@@ -555,7 +575,7 @@ int options_parse(int argc, char **argv, const char *cwd, struct usbox_config *c
 	struct parse_ctx ctx = { .cwd = cwd, .action = OPTIONS_RUN };
 	int i = 1, r;
 
-	*cfg = (struct usbox_config){ .map = MAP_AUTO, .net = NET_NONE };
+	*cfg = (struct usbox_config){ .map = MAP_AUTO, .net = NET_SLIRP };
 	cgroup_limits_init(&cfg->limits);
 	if (i < argc && strcmp(argv[i], "run") == 0)
 		i++;
@@ -573,6 +593,8 @@ int options_parse(int argc, char **argv, const char *cwd, struct usbox_config *c
 	}
 	if (ctx.action != OPTIONS_RUN)
 		return (int)ctx.action;
+	if (cfg->n_ports && cfg->net == NET_HOST)
+		return ubx_fail(e, 0, "--publish needs a network of the sandbox's own, not --net host");
 	if (i >= argc)
 		return ubx_fail(e, 0, "no command given (usage: usbox [OPTIONS] [--] CMD [ARG...])");
 	r = copy_command(argc, argv, i, cfg, e);
@@ -612,6 +634,7 @@ void config_free(struct usbox_config *cfg)
 	free(cfg->env);
 	free(cfg->workdir);
 	free(cfg->cgroup_parent);
+	free(cfg->ports);
 	for (size_t i = 0; i < cfg->n_mounts; i++) {
 		free(cfg->mounts[i].src);
 		free(cfg->mounts[i].dst);

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
+#include "../common/fdpass.h"
 #include "child.h"
 #include "env.h"
 
@@ -42,11 +43,15 @@ int sandbox_prepare(struct sandbox *sb, const struct usbox_config *cfg, struct u
 
 	int r;
 
-	*sb = (struct sandbox){ .cfg = cfg, .pid = -1, .pidfd = -1, .exit_status = 125, .cg = { .leaf_fd = -1 } };
+	*sb = (struct sandbox){ .cfg = cfg, .pid = -1, .pidfd = -1, .exit_status = 125, .cg = { .leaf_fd = -1 },
+				.net_sock = -1 };
 	sb->plan.holder_lock_fd = -1;
 	sb->tty.master = sb->tty.in_fd = -1;
 	r = cfg->tty ? tty_check(cfg->interactive, &sb->ws, e) : 0;
 	if (r < 0)
+		return r;
+	/* Bound first: a port in use fails before anything else is made. */
+	if (cfg->n_ports && (r = portfwd_open(cfg->ports, cfg->n_ports, &sb->pf, e)) < 0)
 		return r;
 	sb->cwd = getcwd(NULL, 0);
 	if (!sb->cwd)
@@ -138,7 +143,7 @@ static int release_init(struct sandbox *sb, int sync_fd, bool placed, struct ubx
 /* The pipes and the pty socket between supervisor and sandbox: [0] stays
  * here, [1] goes in (the sync pipe is the other way round). */
 struct channels {
-	int sync[2], report[2], tty[2];
+	int sync[2], report[2], tty[2], net[2];
 };
 
 static void channels_close(struct channels *c)
@@ -149,11 +154,12 @@ static void channels_close(struct channels *c)
 			close(all[i]), all[i] = -1;
 }
 
-static int channels_open(struct channels *c, bool tty, struct ubx_err *e)
+static int channels_open(struct channels *c, bool tty, bool net, struct ubx_err *e)
 {
-	*c = (struct channels){ { -1, -1 }, { -1, -1 }, { -1, -1 } };
+	*c = (struct channels){ { -1, -1 }, { -1, -1 }, { -1, -1 }, { -1, -1 } };
 	if (pipe2(c->sync, O_CLOEXEC) < 0 || pipe2(c->report, O_CLOEXEC) < 0 ||
-	    (tty && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->tty) < 0)) {
+	    (tty && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->tty) < 0) ||
+	    (net && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->net) < 0)) {
 		int r = ubx_fail(e, errno, "pipe");
 		channels_close(c);
 		return r;
@@ -161,9 +167,29 @@ static int channels_open(struct channels *c, bool tty, struct ubx_err *e)
 	return 0;
 }
 
-/* After set-up: with -t, take the pty and start relaying. */
+/* With the slirp network: take the TAP from the init, start libslirp behind
+ * it and tell the init, which only then starts the command.  When the init
+ * fails first, the socket closes and its report says why. */
+static int start_network(struct sandbox *sb, struct ubx_err *e)
+{
+	if (sb->cfg->net != NET_SLIRP)
+		return 0;
+	int tap = fd_receive(sb->net_sock, NULL);
+	if (tap < 0)
+		return 1; /* the init gave up: read its report */
+	int r = netns_slirp_new(tap, sb->cfg->allow_host_loopback, &sb->slirp, e);
+	if (r < 0)
+		return r;
+	if (write(sb->net_sock, "g", 1) != 1)
+		return 1;
+	return 0;
+}
+
+/* After the exec: with -t, take the pty and start relaying; start forwarding. */
 static int after_exec(struct sandbox *sb, int tty_sock, struct ubx_err *e)
 {
+	if (sb->pf)
+		portfwd_attach(sb->pf, sb->net_sock);
 	return sb->cfg->tty ? tty_receive(&sb->tty, tty_sock, sb->cfg->interactive, e) : 0;
 }
 
@@ -174,7 +200,8 @@ int sandbox_start(struct sandbox *sb, struct ubx_err *e)
 
 	signals_fill(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	if (channels_open(&ch, sb->cfg->tty, e) < 0)
+	bool net = sb->cfg->net == NET_SLIRP || sb->pf;
+	if (channels_open(&ch, sb->cfg->tty, net, e) < 0)
 		return -EIO;
 	int sync_p[2] = { ch.sync[0], ch.sync[1] }, rep_p[2] = { ch.report[0], ch.report[1] };
 	struct child_params p = {
@@ -182,7 +209,7 @@ int sandbox_start(struct sandbox *sb, struct ubx_err *e)
 		.uid = sb->ids.inside_uid, .gid = sb->ids.inside_gid,
 		.full_map = sb->plan.method != IDMAP_SINGLE,
 		.sync_fd = sync_p[0], .report_fd = rep_p[1],
-		.tty_sock = ch.tty[1], .ws = sb->ws,
+		.tty_sock = ch.tty[1], .ws = sb->ws, .net_sock = ch.net[1],
 	};
 	bool placed;
 	sb->pid = clone_init(sb, &sb->pidfd, &placed);
@@ -191,6 +218,8 @@ int sandbox_start(struct sandbox *sb, struct ubx_err *e)
 		close(rep_p[0]);
 		if (ch.tty[0] >= 0)
 			close(ch.tty[0]);
+		if (ch.net[0] >= 0)
+			close(ch.net[0]);
 		init_main(&p);
 	}
 	int err = errno;
@@ -198,6 +227,9 @@ int sandbox_start(struct sandbox *sb, struct ubx_err *e)
 	close(rep_p[1]);
 	if (ch.tty[1] >= 0)
 		close(ch.tty[1]);
+	if (ch.net[1] >= 0)
+		close(ch.net[1]);
+	sb->net_sock = ch.net[0];
 	_cleanup_close_ int sync_fd = sync_p[1];
 	_cleanup_close_ int rep_fd = rep_p[0];
 	_cleanup_close_ int tty_sock = ch.tty[0];
@@ -206,8 +238,10 @@ int sandbox_start(struct sandbox *sb, struct ubx_err *e)
 	int r = release_init(sb, sync_fd, placed, e);
 	if (r == 0) {
 		close(TAKE_FD(sync_fd));
-		r = read_report(sb, rep_fd, e);
+		r = start_network(sb, e);
 	}
+	if (r >= 0)
+		r = read_report(sb, rep_fd, e);
 	if (r == 0)
 		r = after_exec(sb, tty_sock, e);
 	if (r < 0) {
@@ -230,19 +264,31 @@ static void forward_signals(struct sandbox *sb, int sfd)
 	}
 }
 
-/* One poll() round; sets *ended when the init has exited. */
+#define POLL_MAX 2048
+
+/* One poll() round over the init, signals, the terminal, the network stack
+ * and forwarded ports; sets *ended when the init has exited. */
 static int wait_round(struct sandbox *sb, int sfd, bool *ended, struct ubx_err *e)
 {
 	struct tty_relay *t = &sb->tty;
-	struct pollfd fds[4] = {
-		{ .fd = sb->pidfd, .events = POLLIN },
-		{ .fd = sfd, .events = POLLIN },
-		{ .fd = t->master, .events = POLLIN | (t->n_pending ? POLLOUT : 0) },
-		{ .fd = t->n_pending < sizeof(t->pending) ? t->in_fd : -1, .events = POLLIN },
-	};
+	struct pollfd *fds = sb->pfds;
+	size_t n = 4;
+	int timeout = -1;
 
-	if (poll(fds, 4, -1) < 0)
+	fds[0] = (struct pollfd){ .fd = sb->pidfd, .events = POLLIN };
+	fds[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+	fds[2] = (struct pollfd){ .fd = t->master, .events = POLLIN | (t->n_pending ? POLLOUT : 0) };
+	fds[3] = (struct pollfd){ .fd = t->n_pending < sizeof(t->pending) ? t->in_fd : -1, .events = POLLIN };
+	if (sb->slirp)
+		netns_slirp_fill(sb->slirp, fds, &n, POLL_MAX, &timeout);
+	if (sb->pf)
+		portfwd_fill(sb->pf, fds, &n, POLL_MAX);
+	if (poll(fds, n, timeout) < 0)
 		return errno == EINTR ? 0 : ubx_fail(e, errno, "poll");
+	if (sb->slirp)
+		netns_slirp_dispatch(sb->slirp, fds);
+	if (sb->pf)
+		portfwd_dispatch(sb->pf, fds);
 	forward_signals(sb, sfd);
 	if (t->master >= 0 &&
 	    !tty_pump(t, fds[2].revents & (POLLIN | POLLHUP | POLLERR), fds[3].revents & (POLLIN | POLLHUP),
@@ -264,6 +310,9 @@ int sandbox_wait(struct sandbox *sb, struct ubx_err *e)
 	_cleanup_close_ int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0)
 		return ubx_fail(e, errno, "signalfd");
+	sb->pfds = calloc(POLL_MAX, sizeof(struct pollfd));
+	if (!sb->pfds)
+		return ubx_fail(e, ENOMEM, "poll array");
 	while (!ended)
 		if ((r = wait_round(sb, sfd, &ended, e)) < 0)
 			return r;
@@ -283,6 +332,11 @@ int sandbox_wait(struct sandbox *sb, struct ubx_err *e)
 void sandbox_destroy(struct sandbox *sb)
 {
 	tty_restore(&sb->tty);
+	netns_slirp_free(sb->slirp);
+	portfwd_free(sb->pf);
+	if (sb->net_sock >= 0)
+		close(sb->net_sock);
+	free(sb->pfds);
 	cgroup_teardown(&sb->cg);
 	idmap_plan_release(&sb->plan);
 	if (sb->pidfd >= 0)
@@ -290,5 +344,5 @@ void sandbox_destroy(struct sandbox *sb)
 	free(sb->cwd);
 	free((char *)sb->ids.user);
 	cleanup_strvp(&sb->envp);
-	*sb = (struct sandbox){ .pid = -1, .pidfd = -1, .tty = { .master = -1, .in_fd = -1 } };
+	*sb = (struct sandbox){ .pid = -1, .pidfd = -1, .tty = { .master = -1, .in_fd = -1 }, .net_sock = -1 };
 }

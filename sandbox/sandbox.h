@@ -17,6 +17,7 @@
 #include "../cgroup/cgroup.h"
 #include "../common/error.h"
 #include "../idmap/idmap.h"
+#include "../netns/netns.h"
 #include "config.h"
 #include "tty.h"
 
@@ -34,6 +35,10 @@ struct sandbox {
 	struct cgroup_sandbox cg;  /* with limits or --stats */
 	bool oom_killed;           /* after wait: the OOM killer struck */
 	struct cgroup_stats stats; /* after wait, with --stats */
+	struct netns_slirp *slirp; /* --net slirp: the user-mode stack */
+	struct portfwd *pf;        /* -p: forwarded ports */
+	int net_sock;              /* to the init: TAP hand-over, sockets inside */
+	struct pollfd *pfds;       /* the supervisor's poll array */
 };
 
 /*

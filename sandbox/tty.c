@@ -6,10 +6,10 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "../common/cleanup.h"
+#include "../common/fdpass.h"
 
 int tty_check(bool interactive, struct winsize *ws, struct ubx_err *e)
 {
@@ -21,46 +21,6 @@ int tty_check(bool interactive, struct winsize *ws, struct ubx_err *e)
 		return 0;
 	*ws = (struct winsize){ .ws_row = 24, .ws_col = 80 };
 	return 0;
-}
-
-static int send_fd(int sock, int fd)
-{
-	char data = 't';
-	struct iovec iov = { .iov_base = &data, .iov_len = 1 };
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
-
-	memset(u.buf, 0, sizeof(u.buf));
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -errno;
-}
-
-static int receive_fd(int sock)
-{
-	char data;
-	struct iovec iov = { .iov_base = &data, .iov_len = 1 };
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
-	int fd = -1;
-
-	ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-	if (n <= 0)
-		return n == 0 ? -EPIPE : -errno;
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
-		return -EBADMSG;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
 }
 
 int tty_open_inside(int sock, const struct winsize *ws, struct ubx_err *e)
@@ -75,7 +35,7 @@ int tty_open_inside(int sock, const struct winsize *ws, struct ubx_err *e)
 		return ubx_fail(e, errno, "open the pty's slave");
 	if (ioctl(slave, TIOCSWINSZ, ws) < 0)
 		return ubx_fail(e, errno, "set the window size");
-	int r = send_fd(sock, master);
+	int r = fd_send(sock, master, 't');
 	if (r < 0)
 		return ubx_fail(e, -r, "send the pty to usbox");
 	if (ioctl(slave, TIOCSCTTY, 0) < 0)
@@ -90,7 +50,7 @@ int tty_receive(struct tty_relay *t, int sock, bool interactive, struct ubx_err 
 {
 	struct termios raw;
 
-	t->master = receive_fd(sock);
+	t->master = fd_receive(sock, NULL);
 	if (t->master < 0)
 		return ubx_fail(e, -t->master, "receive the pty");
 	if (fcntl(t->master, F_SETFL, O_NONBLOCK) < 0)

@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * slirp.c - the user-mode TCP/IP stack (libslirp) behind the sandbox's TAP.
+ *
+ * DOC: Theory of operation
+ * All libslirp wiring is here.  The supervisor's poll loop asks for the
+ * descriptors to watch (the TAP plus libslirp's sockets) and the next timer,
+ * polls, and hands the result back: frames read from the TAP go to
+ * slirp_input(), libslirp's own sockets are serviced by slirp_pollfds_poll(),
+ * and frames libslirp emits are written to the TAP by send_packet.  libslirp
+ * (and GLib, which it needs) is loaded with dlopen() only for this mode.
+ */
+#include "netns.h"
+
+#include <arpa/inet.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <poll.h>
+#include <slirp/libslirp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SLIRP_FUNCS(X)             \
+	X(slirp_new)               \
+	X(slirp_cleanup)           \
+	X(slirp_pollfds_fill)      \
+	X(slirp_pollfds_poll)      \
+	X(slirp_input)
+
+struct slirp_api {
+#define FIELD(name) __typeof__(name) *name;
+	SLIRP_FUNCS(FIELD)
+#undef FIELD
+};
+
+#define MAX_TIMERS 8
+#define FRAME_MAX (NETNS_TAP_MTU + 64)
+
+struct slirp_timer {
+	SlirpTimerCb cb;
+	void *cb_opaque;
+	int64_t expire_ms; /* -1: not armed */
+	bool used;
+};
+
+struct netns_slirp {
+	struct slirp_api api;
+	void *lib;
+	Slirp *slirp;
+	int tap;
+	struct slirp_timer timers[MAX_TIMERS];
+	struct pollfd *fds; /* the caller's array, during fill/dispatch */
+	size_t n, cap;
+	size_t tap_idx;     /* where the TAP is in fds */
+	uint8_t frame[FRAME_MAX];
+};
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
+{
+	struct netns_slirp *s = opaque;
+	ssize_t n = write(s->tap, buf, len);
+	/* A full TAP queue drops the frame; TCP retransmits. */
+	return n < 0 && errno == EAGAIN ? (ssize_t)len : n;
+}
+
+static void cb_guest_error(const char *msg, void *opaque)
+{
+	(void)msg, (void)opaque;
+}
+
+static int64_t cb_clock_get_ns(void *opaque)
+{
+	(void)opaque;
+	return now_ns();
+}
+
+static void *cb_timer_new(SlirpTimerCb cb, void *cb_opaque, void *opaque)
+{
+	struct netns_slirp *s = opaque;
+	for (size_t i = 0; i < MAX_TIMERS; i++)
+		if (!s->timers[i].used) {
+			s->timers[i] = (struct slirp_timer){ cb, cb_opaque, -1, true };
+			return &s->timers[i];
+		}
+	return NULL;
+}
+
+static void cb_timer_free(void *timer, void *opaque)
+{
+	(void)opaque;
+	if (timer)
+		((struct slirp_timer *)timer)->used = false;
+}
+
+static void cb_timer_mod(void *timer, int64_t expire_ms, void *opaque)
+{
+	(void)opaque;
+	if (timer)
+		((struct slirp_timer *)timer)->expire_ms = expire_ms;
+}
+
+static void cb_poll_fd(int fd, void *opaque)
+{
+	(void)fd, (void)opaque;
+}
+
+static void cb_notify(void *opaque)
+{
+	(void)opaque;
+}
+
+static const SlirpCb callbacks = {
+	.send_packet = cb_send_packet,
+	.guest_error = cb_guest_error,
+	.clock_get_ns = cb_clock_get_ns,
+	.timer_new = cb_timer_new,
+	.timer_free = cb_timer_free,
+	.timer_mod = cb_timer_mod,
+	.register_poll_fd = cb_poll_fd,
+	.unregister_poll_fd = cb_poll_fd,
+	.notify = cb_notify,
+};
+
+static int load_api(struct netns_slirp *s, struct ubx_err *e)
+{
+	s->lib = dlopen("libslirp.so.0", RTLD_LAZY | RTLD_LOCAL);
+	if (!s->lib)
+		return ubx_fail(e, 0, "the slirp network needs libslirp (apt-get install libslirp0): %s", dlerror());
+#define LOAD(name)                                                                     \
+	if (!(s->api.name = (__typeof__(name) *)dlsym(s->lib, #name)))                 \
+		return ubx_fail(e, 0, "libslirp lacks %s (need version 4.1 or newer)", #name);
+	SLIRP_FUNCS(LOAD)
+#undef LOAD
+	return 0;
+}
+
+static void fill_config(SlirpConfig *c, bool allow_host_loopback)
+{
+	*c = (SlirpConfig){ .version = 3, .in_enabled = true, .in6_enabled = true, .vprefix_len = 64,
+			    .if_mtu = NETNS_TAP_MTU, .if_mru = NETNS_TAP_MTU,
+			    .disable_host_loopback = !allow_host_loopback };
+	inet_pton(AF_INET, "10.0.2.0", &c->vnetwork);
+	inet_pton(AF_INET, "255.255.255.0", &c->vnetmask);
+	inet_pton(AF_INET, NETNS_GATEWAY, &c->vhost);
+	inet_pton(AF_INET, "10.0.2.15", &c->vdhcp_start);
+	inet_pton(AF_INET, NETNS_DNS, &c->vnameserver);
+	inet_pton(AF_INET6, "fd00::", &c->vprefix_addr6);
+	inet_pton(AF_INET6, "fd00::2", &c->vhost6);
+	inet_pton(AF_INET6, "fd00::3", &c->vnameserver6);
+}
+
+int netns_slirp_new(int tap_fd, bool allow_host_loopback, struct netns_slirp **out, struct ubx_err *e)
+{
+	struct netns_slirp *s = calloc(1, sizeof(*s));
+	SlirpConfig cfg;
+	int r;
+
+	if (!s) {
+		close(tap_fd);
+		return ubx_fail(e, ENOMEM, "slirp");
+	}
+	s->tap = tap_fd;
+	if ((r = load_api(s, e)) < 0) {
+		netns_slirp_free(s);
+		return r;
+	}
+	fill_config(&cfg, allow_host_loopback);
+	s->slirp = s->api.slirp_new(&cfg, &callbacks, s);
+	if (!s->slirp) {
+		netns_slirp_free(s);
+		return ubx_fail(e, 0, "start libslirp");
+	}
+	*out = s;
+	return 0;
+}
+
+static short to_poll(int ev)
+{
+	return (short)(((ev & SLIRP_POLL_IN) ? POLLIN : 0) | ((ev & SLIRP_POLL_OUT) ? POLLOUT : 0) |
+		       ((ev & SLIRP_POLL_PRI) ? POLLPRI : 0));
+}
+
+static int from_poll(short ev)
+{
+	return ((ev & POLLIN) ? SLIRP_POLL_IN : 0) | ((ev & POLLOUT) ? SLIRP_POLL_OUT : 0) |
+	       ((ev & POLLPRI) ? SLIRP_POLL_PRI : 0) | ((ev & POLLERR) ? SLIRP_POLL_ERR : 0) |
+	       ((ev & POLLHUP) ? SLIRP_POLL_HUP : 0);
+}
+
+static int cb_add_poll(int fd, int events, void *opaque)
+{
+	struct netns_slirp *s = opaque;
+	if (s->n >= s->cap)
+		return -1;
+	s->fds[s->n] = (struct pollfd){ .fd = fd, .events = to_poll(events) };
+	return (int)s->n++;
+}
+
+static int cb_get_revents(int idx, void *opaque)
+{
+	struct netns_slirp *s = opaque;
+	return idx < 0 || (size_t)idx >= s->n ? 0 : from_poll(s->fds[idx].revents);
+}
+
+void netns_slirp_fill(struct netns_slirp *s, struct pollfd *fds, size_t *n, size_t cap, int *timeout_ms)
+{
+	uint32_t timeout = *timeout_ms < 0 ? UINT32_MAX : (uint32_t)*timeout_ms;
+	int64_t now_ms = now_ns() / 1000000;
+
+	s->fds = fds;
+	s->n = *n;
+	s->cap = cap;
+	if (s->n < s->cap) {
+		s->tap_idx = s->n;
+		fds[s->n++] = (struct pollfd){ .fd = s->tap, .events = POLLIN };
+	}
+	s->api.slirp_pollfds_fill(s->slirp, &timeout, cb_add_poll, s);
+	for (size_t i = 0; i < MAX_TIMERS; i++) {
+		if (!s->timers[i].used || s->timers[i].expire_ms < 0)
+			continue;
+		int64_t left = s->timers[i].expire_ms - now_ms;
+		if (left < 0)
+			left = 0;
+		if ((uint64_t)left < timeout)
+			timeout = (uint32_t)left;
+	}
+	*timeout_ms = timeout == UINT32_MAX ? -1 : (int)(timeout > INT32_MAX ? INT32_MAX : timeout);
+	*n = s->n;
+}
+
+/* Feeds what the TAP holds to the stack, a bounded batch per round. */
+static void read_tap(struct netns_slirp *s)
+{
+	for (int i = 0; i < 64; i++) {
+		ssize_t len = read(s->tap, s->frame, sizeof(s->frame));
+		if (len <= 0)
+			return;
+		s->api.slirp_input(s->slirp, s->frame, (int)len);
+	}
+}
+
+static void run_timers(struct netns_slirp *s)
+{
+	int64_t now_ms = now_ns() / 1000000;
+	for (size_t i = 0; i < MAX_TIMERS; i++) {
+		struct slirp_timer *t = &s->timers[i];
+		if (t->used && t->expire_ms >= 0 && t->expire_ms <= now_ms) {
+			t->expire_ms = -1;
+			t->cb(t->cb_opaque);
+		}
+	}
+}
+
+void netns_slirp_dispatch(struct netns_slirp *s, const struct pollfd *fds)
+{
+	s->fds = (struct pollfd *)fds;
+	if (fds[s->tap_idx].revents & POLLIN)
+		read_tap(s);
+	s->api.slirp_pollfds_poll(s->slirp, 0, cb_get_revents, s);
+	run_timers(s);
+}
+
+void netns_slirp_free(struct netns_slirp *s)
+{
+	if (!s)
+		return;
+	if (s->slirp)
+		s->api.slirp_cleanup(s->slirp);
+	if (s->tap >= 0)
+		close(s->tap);
+	/* libslirp stays loaded: GLib does not support being unloaded. */
+	free(s);
+}
