@@ -19,12 +19,13 @@ stage_dir() {
 	d=$(mktemp -d /tmp/usbox-check.XXXXXX) && chmod 0755 "$d" && echo "$d"
 }
 
-# as_user USER CMD...: run CMD as USER in USER's home with a clean login environment.
+# as_user USER CMD...: run CMD as USER in USER's home with a clean login
+# environment (inside network namespace $USBOX_NETNS when that is set).
 as_user() {
 	local user=$1 home
 	shift
 	home=$(getent passwd "$user" | cut -d: -f6)
-	(cd "$home" && setpriv --reuid="$user" --regid="$user" --init-groups \
+	(cd "$home" && ${USBOX_NETNS:+ip netns exec "$USBOX_NETNS"} setpriv --reuid="$user" --regid="$user" --init-groups \
 		env -i HOME="$home" USER="$user" LOGNAME="$user" PATH=/usr/local/bin:/usr/bin:/usr/sbin:/bin \
 		LANG=C.UTF-8 TERM="${TERM:-xterm}" ${USBOX_ENV:-} "$@")
 }

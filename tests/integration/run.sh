@@ -22,6 +22,7 @@ skip_or_fail() {
 }
 
 . "$here/../users.sh"
+. "$here/nethosts.sh"
 
 stage=$(stage_dir) || exit 1
 trap 'rm -rf "$stage"' EXIT
@@ -43,11 +44,21 @@ if [ "$(id -u)" -eq 0 ]; then
 	main=$?
 	run_as usbox-nosub nosub
 	nosub=$?
+	# The network suite: usbox as the test user inside the client test host.
+	if nethosts_up; then
+		USBOX_ENV="USBOX=$stage/usbox USBOX_MUST_WORK=$must_work" USBOX_NETNS=$NET_CLI \
+			as_user usbox-test bash "$stage/tests.sh" net
+		net=$?
+	else
+		net=1
+	fi
+	nethosts_down
 else
 	USBOX="$stage/usbox" HELPERS="$stage/helpers" USBOX_MUST_WORK="$must_work" bash "$stage/tests.sh" main
 	main=$?
-	nosub=0
+	nosub=0 net=0
 	echo "SKIP: the single-map fallback tests need root to create a user without a subordinate range"
+	echo "SKIP: the network tests need root to create their test hosts (ip netns)"
 fi
 [ "$main" -eq 77 ] && exit 77
-[ "$main" -eq 0 ] && [ "$nosub" -eq 0 ]
+[ "$main" -eq 0 ] && [ "$nosub" -eq 0 ] && [ "$net" -eq 0 ]

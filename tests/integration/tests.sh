@@ -191,15 +191,16 @@ t_hostname_stays_inside() {
 ifaces() { awk -F: 'NR>2 {gsub(/ /, "", $1); print $1}' "${1:-/proc/net/dev}" | sort | tr '\n' ' '; }
 
 t_network_none_and_host() {
-	expect_eq "$("$U" -- cat /proc/net/dev | ifaces /dev/stdin)" "lo " "interfaces with --net none" &&
+	expect_eq "$("$U" --net none -- cat /proc/net/dev | ifaces /dev/stdin)" "lo " "interfaces with --net none" &&
+	expect_eq "$("$U" -- cat /proc/net/dev | ifaces /dev/stdin)" "eth0 lo " "interfaces with the default (slirp)" &&
 	expect_eq "$("$U" --net host -- cat /proc/net/dev | ifaces /dev/stdin)" "$(ifaces)" "interfaces with --net host"
 }
 
 t_loopback_is_up() {
 	command -v ip >/dev/null || { skip "ip (iproute2) not installed"; return; }
-	expect_match "$("$U" -- ip -o link show lo)" "<LOOPBACK,UP," "lo flags" &&
-	expect_match "$("$U" -- ip -o addr show lo)" "inet 127.0.0.1/8" "lo address" &&
-	expect_eq "$("$U" -- ip route show)" "" "no routes besides loopback"
+	expect_match "$("$U" --net none -- ip -o link show lo)" "<LOOPBACK,UP," "lo flags" &&
+	expect_match "$("$U" --net none -- ip -o addr show lo)" "inet 127.0.0.1/8" "lo address" &&
+	expect_eq "$("$U" --net none -- ip route show)" "" "no routes besides loopback"
 }
 
 # ---------------------------------------------------------------- hygiene
@@ -363,8 +364,107 @@ n_single_map_fallback() {
 	expect_eq "$("$U" --root -- id -u 2>/dev/null)" 0 "--root with a single map"
 }
 
+# ---------------------------------------------------------------- network (in the ubx-cli test host)
+# Test hosts (nethosts.sh): 10.77.0.1 serves HTTP :8080, UDP echo :9999, DNS;
+# this namespace has a stub resolver on 127.0.0.53.
+
+wait_for_file() { local i; for i in $(seq 100); do [ -e "$1" ] && return 0; sleep 0.05; done; return 1; }
+
+w_slirp_interface_and_resolver() {
+	local out
+	out=$("$U" -- sh -c 'ip -o -4 addr show eth0; ip route show default; cat /etc/resolv.conf; cat /sys/class/net/eth0/mtu 2>/dev/null || ip -o link show eth0') || return 1
+	expect_match "$out" "inet 10\.0\.2\.100/24" "address" &&
+	expect_match "$out" "default via 10\.0\.2\.2 dev eth0" "route" &&
+	expect_match "$out" "nameserver 10\.0\.2\.3" "resolv.conf" &&
+	expect_match "$out" "mtu 65520" "MTU"
+}
+
+w_http_to_test_host() {
+	expect_eq "$("$U" -- curl -s -m 10 http://10.77.0.1:8080/hello.txt)" "hello from the test host" "curl" &&
+	expect_eq "$("$U" -- wget -q -T 10 -O - http://10.77.0.1:8080/hello.txt)" "hello from the test host" "wget"
+}
+
+w_udp_exchange() {
+	expect_eq "$("$U" -- python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(5)
+s.sendto(b"ping", ("10.77.0.1", 9999)); print(s.recvfrom(100)[0].decode())')" "echo:ping" "UDP echo"
+}
+
+w_dns_through_slirp_and_stub() {
+	expect_eq "$(grep nameserver /etc/resolv.conf)" "nameserver 127.0.0.53" "this host uses a stub resolver" &&
+	expect_match "$("$U" -- getent hosts testhost.usbox.test)" "^10\.77\.0\.1 +testhost\.usbox\.test" "resolved inside" &&
+	expect_eq "$("$U" -- curl -s -m 10 http://testhost.usbox.test:8080/hello.txt)" "hello from the test host" "by name"
+}
+
+w_host_loopback_off_by_default() {
+	python3 -m http.server 18500 --bind 127.0.0.1 >/dev/null 2>&1 &
+	local srv=$!
+	trap 'kill $srv 2>/dev/null' RETURN
+	local i
+	for i in $(seq 50); do curl -s -m 1 -o /dev/null http://127.0.0.1:18500/ && break; sleep 0.1; done
+	expect_status 7 "$U" -- curl -s -m 5 -o /dev/null http://10.0.2.2:18500/ &&
+	expect_eq "$("$U" --net slirp:allow_host_loopback -- curl -s -m 5 -o /dev/null -w '%{http_code}' http://10.0.2.2:18500/)" 200 \
+		"with allow_host_loopback"
+}
+
+w_port_forward_tcp() {
+	mkdir -p www && echo "served from inside" > www/inside.txt
+	"$U" -p 18600:8000 -- sh -c 'python3 -m http.server 8000 --bind 127.0.0.1 --directory www >/dev/null 2>&1 & touch up; sleep 8' &
+	local pid=$! i
+	wait_for_file up || return 1
+	for i in $(seq 50); do curl -s -m 1 -o /dev/null http://127.0.0.1:18600/ && break; sleep 0.1; done
+	expect_eq "$(curl -s -m 5 http://127.0.0.1:18600/inside.txt)" "served from inside" "through -p" &&
+	expect_eq "$(curl -s -m 5 http://10.77.0.2:18600/inside.txt)" "served from inside" "on the host's address"
+	local rc=$?
+	kill "$pid"; wait "$pid" 2>/dev/null
+	return $rc
+}
+
+w_port_forward_udp() {
+	"$U" -p 18700:9000/udp -- python3 -c '
+import socket, os
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 9000)); open("up", "w")
+for _ in range(3):
+    data, peer = s.recvfrom(100); s.sendto(b"inside:" + data, peer)' &
+	local pid=$!
+	wait_for_file up || return 1
+	local out
+	out=$(python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(5)
+s.sendto(b"hi", ("127.0.0.1", 18700)); print(s.recvfrom(100)[0].decode())')
+	kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+	expect_eq "$out" "inside:hi" "UDP through -p"
+}
+
+w_port_busy_is_clean_error() {
+	python3 -m http.server 18800 --bind 127.0.0.1 >/dev/null 2>&1 &
+	local srv=$! err
+	trap 'kill $srv 2>/dev/null' RETURN
+	sleep 0.5
+	err=$("$U" -p 127.0.0.1:18800:80 -- true 2>&1)
+	expect_eq "$?" 125 "exit status" &&
+	expect_eq "$err" "usbox: -p: tcp port 18800 on 127.0.0.1 is already in use" "message" &&
+	expect_status 125 "$U" -p 80:80 -- true 2>/dev/null &&
+	expect_status 125 "$U" -p 99999:80 -- true 2>/dev/null &&
+	expect_status 125 "$U" --net host -p 18801:80 -- true 2>/dev/null
+}
+
+w_nothing_left_after_kill9() {
+	"$U" -p 18900:80 -- sh -c 'touch up; exec sleep 100' &
+	local pid=$! i
+	wait_for_file up || return 1
+	kill -9 "$pid"; wait "$pid" 2>/dev/null
+	for i in $(seq 40); do pgrep -u "$(id -u)" -x sleep >/dev/null || break; sleep 0.05; done
+	! pgrep -u "$(id -u)" -x sleep >/dev/null || fail "sandbox left after kill -9" || return 1
+	! ss -ltn | grep -q ':18900 ' || fail "forwarded port still bound" || return 1
+	expect_eq "$(ip -o link show | grep -c tap)" 0 "TAP devices here"
+}
+
 case ${1:-main} in
 main) run_tests t_ ;;
 nosub) run_tests n_ ;;
+net) run_tests w_ ;;
 esac
 summary

@@ -1,0 +1,52 @@
+# Sourced by run.sh (as root): two test hosts in network namespaces of our own,
+# and nothing else: traffic never leaves them.
+#   ubx-cli  10.77.0.2/24  where usbox runs (as the test user); a stub resolver
+#            on 127.0.0.53 (like systemd-resolved) forwarding to the server
+#   ubx-srv  10.77.0.1/24  HTTP on :8080 (serving hello.txt), UDP echo on :9999,
+#            DNS on :53 answering testhost.usbox.test = 10.77.0.1
+NET_CLI=ubx-cli NET_SRV=ubx-srv
+net_pids=()
+
+nethosts_down() {
+	local p
+	for p in "${net_pids[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	ip netns del $NET_CLI 2>/dev/null
+	ip netns del $NET_SRV 2>/dev/null
+	rm -rf "/etc/netns/$NET_CLI" "${net_www:-/nonexistent}"
+}
+
+nethosts_up() {
+	nethosts_down
+	ip netns add $NET_CLI && ip netns add $NET_SRV &&
+	ip link add ubx-v0 netns $NET_CLI type veth peer name ubx-v1 netns $NET_SRV &&
+	ip -n $NET_CLI addr add 10.77.0.2/24 dev ubx-v0 && ip -n $NET_SRV addr add 10.77.0.1/24 dev ubx-v1 &&
+	ip -n $NET_CLI link set ubx-v0 up && ip -n $NET_SRV link set ubx-v1 up &&
+	ip -n $NET_CLI link set lo up && ip -n $NET_SRV link set lo up || return 1
+	net_www=$(mktemp -d /tmp/usbox-www.XXXXXX) && chmod 755 "$net_www" && echo "hello from the test host" > "$net_www/hello.txt"
+	ip netns exec $NET_SRV python3 -m http.server 8080 --bind 10.77.0.1 --directory "$net_www" >/dev/null 2>&1 &
+	net_pids+=($!)
+	ip netns exec $NET_SRV python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.77.0.1", 9999))
+while True:
+    data, peer = s.recvfrom(65536)
+    s.sendto(b"echo:" + data, peer)' &
+	net_pids+=($!)
+	ip netns exec $NET_SRV dnsmasq --keep-in-foreground --no-resolv --no-hosts --bind-interfaces \
+		--listen-address=10.77.0.1 --except-interface=lo --address=/testhost.usbox.test/10.77.0.1 \
+		--pid-file= --user=root 2>/dev/null &
+	net_pids+=($!)
+	ip netns exec $NET_CLI dnsmasq --keep-in-foreground --no-resolv --no-hosts --bind-interfaces \
+		--listen-address=127.0.0.53 --server=10.77.0.1 --pid-file= --user=root 2>/dev/null &
+	net_pids+=($!)
+	mkdir -p "/etc/netns/$NET_CLI" && echo "nameserver 127.0.0.53" > "/etc/netns/$NET_CLI/resolv.conf"
+	local i
+	for i in $(seq 50); do
+		ip netns exec $NET_CLI curl -s -m 1 -o /dev/null http://10.77.0.1:8080/hello.txt && return 0
+		sleep 0.1
+	done
+	echo "the test hosts did not come up" >&2
+	return 1
+}
