@@ -10,6 +10,7 @@
 #   make valgrind        unit tests and usbox's pre-clone paths under valgrind
 #   make bench [RUNS=N]  bench/startup against bwrap and unshare, as an unprivileged user
 #   make bench-vm        the cgroup path's cost, in the VM
+#   make bench-net       network throughput, round trips, helper RSS against slirp4netns and pasta (root)
 #   make install PREFIX=/usr/local
 #   make lint            cppcheck and clang-tidy
 
@@ -42,7 +43,7 @@ LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run check check-unit check-integration check-vm asan check-asan valgrind bench bench-vm install clean lint
+.PHONY: all deps run check check-unit check-integration check-vm asan check-asan valgrind bench bench-vm bench-net install clean lint
 
 all: $(BUILD)/usbox
 
@@ -117,6 +118,9 @@ bench: $(BUILD)/usbox $(BUILD)/bench/startup
 
 bench-vm: $(BUILD)/usbox $(BUILD)/bench/startup
 	@bench/vm.sh $(BUILD)/usbox $(BUILD)/bench/startup $(RUNS)
+
+bench-net: $(BUILD)/usbox $(BUILD)/bench/startup
+	@bench/net.sh $(BUILD)/usbox $(BUILD)/bench/startup $(SECONDS)
 
 install: $(BUILD)/usbox
 	install -D -m 0755 $(BUILD)/usbox $(DESTDIR)$(PREFIX)/bin/usbox

@@ -5,6 +5,8 @@
  *   startup [-n RUNS] USBOX            against bwrap and unshare
  *   startup [-n RUNS] -c [-s] USBOX    the cgroup path (in the VM): with and
  *                                      without --mem; -s adds systemd-run --scope
+ *   startup [-n RUNS] -N USBOX         the network: --net slirp against none,
+ *                                      and pasta --config-net
  *
  * Runs every variant RUNS times (default 200), interleaved round-robin so a
  * change in machine load hits all alike, and prints each variant's median,
@@ -85,15 +87,17 @@ static double pct(const double *sorted, int n, double p)
 int main(int argc, char **argv)
 {
 	int runs = 200, opt;
-	bool cgroup_mode = false, with_systemd = false;
+	bool cgroup_mode = false, with_systemd = false, net_mode = false;
 
-	while ((opt = getopt(argc, argv, "n:cs")) != -1) {
+	while ((opt = getopt(argc, argv, "n:csN")) != -1) {
 		if (opt == 'n')
 			runs = atoi(optarg);
 		else if (opt == 'c')
 			cgroup_mode = true;
 		else if (opt == 's')
 			with_systemd = true;
+		else if (opt == 'N')
+			net_mode = true;
 	}
 	if (optind >= argc || runs < 5) {
 		fprintf(stderr, "usage: startup [-n RUNS>=5] USBOX\n");
@@ -115,8 +119,18 @@ int main(int argc, char **argv)
 		{ .name = "usbox --mem 512M -- true", .argv = { usbox, "--mem", "512M", "--", "true" } },
 		{ .name = "systemd-run --user --scope true", .argv = { "systemd-run", "--user", "--scope", "-q", "true" } },
 	};
+	struct variant net[] = {
+		{ .name = "usbox --net none -- true", .argv = { usbox, "--net", "none", "--", "true" } },
+		{ .name = "usbox --net slirp -- true", .argv = { usbox, "--net", "slirp", "--", "true" } },
+		{ .name = "pasta --config-net -- true", .argv = { "pasta", "-q", "--config-net", "--", "true" } },
+	};
 	int nv = (int)(sizeof(v) / sizeof(v[0]));
 	const char *base_name = "bwrap";
+	if (net_mode) {
+		nv = 3;
+		memcpy(v, net, sizeof(net));
+		base_name = "usbox --net none";
+	}
 	if (cgroup_mode) {
 		nv = with_systemd ? 3 : 2;
 		memcpy(v, cg, (size_t)nv * sizeof(cg[0]));
@@ -135,7 +149,7 @@ int main(int argc, char **argv)
 				v[i].failed++;
 	double base = 0;
 	printf("%-38s %9s %9s %9s %8s\n", "startup, median of runs", "p10 ms", "median", "p90 ms",
-	       cgroup_mode ? "/nolimit" : "/bwrap");
+	       cgroup_mode ? "/nolimit" : net_mode ? "/none" : "/bwrap");
 	for (int i = 0; i < nv; i++) {
 		qsort(v[i].ms, (size_t)runs, sizeof(double), cmp_double);
 		if (strncmp(v[i].name, base_name, strlen(base_name)) == 0)

@@ -289,7 +289,8 @@ static int wait_round(struct sandbox *sb, int sfd, bool *ended, struct ubx_err *
 		netns_slirp_dispatch(sb->slirp, fds);
 	if (sb->pf)
 		portfwd_dispatch(sb->pf, fds);
-	forward_signals(sb, sfd);
+	if (fds[1].revents & POLLIN)
+		forward_signals(sb, sfd);
 	if (t->master >= 0 &&
 	    !tty_pump(t, fds[2].revents & (POLLIN | POLLHUP | POLLERR), fds[3].revents & (POLLIN | POLLHUP),
 		      fds[2].revents & POLLOUT))
@@ -313,6 +314,10 @@ int sandbox_wait(struct sandbox *sb, struct ubx_err *e)
 	sb->pfds = calloc(POLL_MAX, sizeof(struct pollfd));
 	if (!sb->pfds)
 		return ubx_fail(e, ENOMEM, "poll array");
+	/* libslirp and the port forwarder write to sockets whose peers may be
+	 * gone.  Ignored only here, after the clone: the command must not
+	 * inherit an ignored SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
 	while (!ended)
 		if ((r = wait_round(sb, sfd, &ended, e)) < 0)
 			return r;

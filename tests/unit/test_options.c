@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <check.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,7 +57,7 @@ START_TEST(command_without_dashes_and_root)
 	ck_assert_uint_eq(c.uid, 0);
 	ck_assert(c.uid_set);
 	ck_assert_str_eq(c.argv[2], "--uid");
-	ck_assert_int_eq(c.net, NET_NONE);
+	ck_assert_int_eq(c.net, NET_SLIRP);
 	ck_assert_int_eq(c.map, MAP_AUTO);
 	config_free(&c);
 	ck_assert_int_eq(PARSE(&c, &e, "--help"), OPTIONS_HELP);
@@ -75,6 +76,13 @@ START_TEST(bad_options_name_the_input)
 		{ "--uid", "-1", "-1" },
 		{ "--map", "full", "full" },
 		{ "--net", "slirpx", "slirpx" },
+		{ "--net", "slirp:nope", "slirp:nope" },
+		{ "-p", "80", "'80'" },
+		{ "-p", "a:80", "a:80" },
+		{ "-p", "1.2.3:80:80", "1.2.3:80:80" },
+		{ "-p", "0:80", "0:80" },
+		{ "-p", "80:65536", "80:65536" },
+		{ "-p", "80:80/sctp", "80:80/sctp" },
 		{ "--hostname", "bad_name!", "bad_name!" },
 		{ "-e", "=x", "=x" },
 		{ "-e", "1A=x", "1A=x" },
@@ -140,6 +148,32 @@ START_TEST(limits)
 	ck_assert(!cgroup_limits_any(&(struct cgroup_limits){ .mem = CGROUP_UNSET, .mem_swap = CGROUP_UNSET,
 		.mem_high = CGROUP_UNSET, .cpu_quota = CGROUP_UNSET, .cpu_weight = CGROUP_UNSET,
 		.io_weight = CGROUP_UNSET, .pids = CGROUP_UNSET }));
+	config_free(&c);
+}
+END_TEST
+
+START_TEST(network_options)
+{
+	struct usbox_config c;
+	struct ubx_err e = { 0 };
+	ck_assert_int_eq(PARSE(&c, &e, "--net", "slirp:allow_host_loopback", "-p", "8080:80", "-p",
+			       "127.0.0.1:5353:53/udp", "--publish=9000:9001/tcp", "true"),
+			 OPTIONS_RUN);
+	ck_assert_int_eq(c.net, NET_SLIRP);
+	ck_assert(c.allow_host_loopback);
+	ck_assert_uint_eq(c.n_ports, 3);
+	ck_assert_uint_eq(c.ports[0].host_port, 8080);
+	ck_assert_uint_eq(c.ports[0].sandbox_port, 80);
+	ck_assert(!c.ports[0].udp);
+	ck_assert_uint_eq(c.ports[0].host_ip, 0);
+	ck_assert(c.ports[1].udp);
+	ck_assert_uint_eq(c.ports[1].host_ip, htonl(0x7f000001));
+	ck_assert_uint_eq(c.ports[2].sandbox_port, 9001);
+	config_free(&c);
+	ck_assert_int_lt(PARSE(&c, &e, "--net", "host", "-p", "8080:80", "true"), 0);
+	ck_assert_ptr_nonnull(strstr(e.msg, "--net host"));
+	config_free(&c);
+	ck_assert_int_eq(PARSE(&c, &e, "--net", "none", "-p", "8080:80", "true"), OPTIONS_RUN);
 	config_free(&c);
 }
 END_TEST
@@ -215,6 +249,7 @@ int main(void)
 	tcase_add_test(tc, command_without_dashes_and_root);
 	tcase_add_test(tc, bad_options_name_the_input);
 	tcase_add_test(tc, limits);
+	tcase_add_test(tc, network_options);
 	tcase_add_test(tc, missing_value_and_command);
 	tcase_add_test(tc, env_file_lines);
 	tcase_add_test(tc, env_build_order);

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# bench/net - usbox's network side by side with slirp4netns, pasta and the
+# plain paths, in one run, between test hosts in network namespaces of our own
+# (tests/integration/nethosts.sh): nothing leaves the machine.
+#
+#   bench/net.sh BUILD/usbox BUILD/bench/startup [SECONDS]     (as root)
+#
+# Prints iperf3 throughput (Gbit/s) sandbox -> test host and host -> sandbox
+# through port forwarding, 1 and 4 streams; TCP request/response round trips;
+# the network helper's RSS; and start-up with the network against without.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+if [ "${1:-}" = --inner ]; then shift; inner=1; else inner=0; fi
+
+# ------------------------------------------------------------ as the user, in ubx-cli
+if [ "$inner" = 1 ]; then
+	U=$1 T=$2 STARTUP=$3
+	gbps() { python3 -c 'import json,sys
+try:
+    d = json.load(sys.stdin); print("%.2f" % (d["end"]["sum_received"]["bits_per_second"] / 1e9))
+except Exception: print("fail")'; }
+	RR="python3 $(dirname "$0")/rr.py 10.77.0.1 7777"
+	rss_of() { awk '/VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status" 2>/dev/null || echo "?"; }
+	wait_port() { local i; for i in $(seq 100); do ss -ltn | grep -q ":$1 " && return 0; sleep 0.05; done; }
+
+	# slirp4netns: a user+net namespace, the helper attached, an API socket for port forwarding
+	d=$(mktemp -d); unshare -rn sleep 1000 & ns=$!; sleep 0.3
+	slirp4netns --configure --mtu=65520 --disable-host-loopback --api-socket "$d/api" "$ns" tap0 >/dev/null 2>&1 & s4=$!
+	sleep 1
+	s4x() { nsenter -t "$ns" -U -n --preserve-credentials "$@"; }
+	python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"tcp\",\"host_addr\":\"127.0.0.1\",\"host_port\":15302,\"guest_port\":5201}}"); s.shutdown(socket.SHUT_WR); s.recv(1000)' "$d/api"
+
+	printf '%-44s %10s %10s\n' "throughput, Gbit/s ($T s each)" "1 stream" "4 streams"
+	row() { printf '%-44s %10s %10s\n' "$1" "$2" "$3"; }
+	row "loopback (ceiling)" "$(iperf3 -c 127.0.0.1 -p 5202 -t "$T" -J | gbps)" "$(iperf3 -c 127.0.0.1 -p 5202 -t "$T" -P 4 -J | gbps)"
+	row "veth, no sandbox" "$(iperf3 -c 10.77.0.1 -t "$T" -J | gbps)" "$(iperf3 -c 10.77.0.1 -t "$T" -P 4 -J | gbps)"
+	"$U" -- iperf3 -c 10.77.0.1 -t "$T" -J > "$d/u1" & up=$!; sleep $((T / 2)); usbox_rss=$(rss_of "$up"); wait $up
+	row "out: usbox slirp" "$(gbps < "$d/u1")" "$("$U" -- iperf3 -c 10.77.0.1 -t "$T" -P 4 -J | gbps)"
+	s4x iperf3 -c 10.77.0.1 -t "$T" -J > "$d/s1" & sp=$!; sleep $((T / 2)); s4_rss=$(rss_of "$s4"); wait $sp
+	row "out: slirp4netns --mtu 65520" "$(gbps < "$d/s1")" "$(s4x iperf3 -c 10.77.0.1 -t "$T" -P 4 -J | gbps)"
+	pasta --config-net -- iperf3 -c 10.77.0.1 -t "$T" -J > "$d/p1" 2>/dev/null & pp=$!; sleep $((T / 2)); pasta_rss=$(rss_of "$(pgrep -n -x pasta)"); wait $pp
+	row "out: pasta --config-net" "$(gbps < "$d/p1")" "$(pasta --config-net -- iperf3 -c 10.77.0.1 -t "$T" -P 4 -J 2>/dev/null | gbps)"
+	in_usbox() { "$U" -p 15301:5201 -- iperf3 -s -1 >/dev/null & local p=$!; wait_port 15301; sleep 0.3; iperf3 -c 127.0.0.1 -p 15301 -t "$T" "$@" -J | gbps; wait $p; }
+	in_s4() { s4x iperf3 -s -1 >/dev/null & local p=$!; sleep 0.5; iperf3 -c 127.0.0.1 -p 15302 -t "$T" "$@" -J | gbps; wait $p; }
+	in_pasta() { pasta --config-net -t 15303:5201 -- iperf3 -s -1 >/dev/null 2>&1 & local p=$!; wait_port 15303; sleep 0.5; iperf3 -c 127.0.0.1 -p 15303 -t "$T" "$@" -J | gbps; wait $p; }
+	row "in (-p): usbox, splice forwarder" "$(in_usbox)" "$(in_usbox -P 4)"
+	row "in (-p): slirp4netns add_hostfwd" "$(in_s4)" "$(in_s4 -P 4)"
+	row "in (-p): pasta -t" "$(in_pasta)" "$(in_pasta -P 4)"
+	echo
+	printf '%-44s %10s\n' "TCP request/response round trip, µs" "median"
+	printf '%-44s %10s\n' "veth, no sandbox" "$($RR)"
+	printf '%-44s %10s\n' "usbox slirp" "$("$U" -- $RR)"
+	printf '%-44s %10s\n' "slirp4netns" "$(s4x $RR)"
+	printf '%-44s %10s\n' "pasta" "$(pasta --config-net -- $RR)"
+	echo
+	printf '%-44s %10s\n' "network helper RSS during a transfer, MB" ""
+	printf '%-44s %10s\n' "usbox (the supervisor runs libslirp)" "$usbox_rss"
+	printf '%-44s %10s\n' "slirp4netns" "$s4_rss"
+	printf '%-44s %10s\n' "pasta" "$pasta_rss"
+	kill "$s4" "$ns" 2>/dev/null; rm -rf "$d"
+	echo
+	"$STARTUP" -n 100 -N "$U"
+	exit 0
+fi
+
+# ------------------------------------------------------------ as root: test hosts, then the user part
+. "$here/../tests/users.sh"
+. "$here/../tests/integration/nethosts.sh"
+[ "$(id -u)" -eq 0 ] || { echo "bench/net.sh makes test hosts with ip netns: run it as root" >&2; exit 1; }
+for t in iperf3 slirp4netns pasta; do command -v $t >/dev/null || { echo "needs $t (apt-get install iperf3 slirp4netns passt)" >&2; exit 1; }; done
+ensure_user usbox-test 600000
+stage=$(stage_dir)
+trap 'nethosts_down; rm -rf "$stage"' EXIT
+install -m 0755 "$1" "$2" "$0" "$here/rr.py" "$stage/"
+nethosts_up || exit 1
+ip -n $NET_CLI route add default via 10.77.0.1   # pasta wants a default route to copy
+ip netns exec $NET_SRV iperf3 -s -B 10.77.0.1 >/dev/null 2>&1 & net_pids+=($!)
+ip netns exec $NET_CLI iperf3 -s -B 127.0.0.1 -p 5202 >/dev/null 2>&1 & net_pids+=($!)
+ip netns exec $NET_SRV python3 -c '
+import socket, threading
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("10.77.0.1", 7777)); s.listen()
+def echo(c):
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    while (b := c.recv(4096)): c.sendall(b)
+while True: threading.Thread(target=echo, args=(s.accept()[0],), daemon=True).start()' & net_pids+=($!)
+sleep 0.5
+USBOX_NETNS=$NET_CLI as_user usbox-test bash "$stage/net.sh" --inner "$stage/usbox" "${3:-5}" "$stage/startup"
