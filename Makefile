@@ -55,11 +55,11 @@ $(BUILD)/libusbox.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
 $(BUILD)/usbox: $(BUILD)/sandbox/main.o $(BUILD)/libusbox.a
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(PKG_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libusbox.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.a,$^) $(PKG_LIBS) $(CHECK_LIBS)
 
 deps:
 	@tests/install-deps.sh

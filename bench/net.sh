@@ -14,7 +14,8 @@ if [ "${1:-}" = --inner ]; then shift; inner=1; else inner=0; fi
 
 # ------------------------------------------------------------ as the user, in ubx-cli
 if [ "$inner" = 1 ]; then
-	U=$1 T=$2 STARTUP=$3
+	U=$1 T=$2 STARTUP=$3 ROUNDS=${4:-3}
+	lim() { timeout $((T + 15)) "$@"; }   # a stalled run counts as "fail", never hangs the bench
 	gbps() { python3 -c 'import json,sys
 try:
     d = json.load(sys.stdin); print("%.2f" % (d["end"]["sum_received"]["bits_per_second"] / 1e9))
@@ -27,31 +28,50 @@ except Exception: print("fail")'; }
 	d=$(mktemp -d); unshare -rn sleep 1000 & ns=$!; sleep 0.3
 	slirp4netns --configure --mtu=65520 --disable-host-loopback --api-socket "$d/api" "$ns" tap0 >/dev/null 2>&1 & s4=$!
 	sleep 1
-	s4x() { nsenter -t "$ns" -U -n --preserve-credentials "$@"; }
+	S4X=(nsenter -t "$ns" -U -n --preserve-credentials)   # run inside slirp4netns's namespace
+	s4x() { "${S4X[@]}" "$@"; }
 	python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"tcp\",\"host_addr\":\"127.0.0.1\",\"host_port\":15302,\"guest_port\":5201}}"); s.shutdown(socket.SHUT_WR); s.recv(1000)' "$d/api"
 
-	printf '%-44s %10s %10s\n' "throughput, Gbit/s ($T s each)" "1 stream" "4 streams"
-	row() { printf '%-44s %10s %10s\n' "$1" "$2" "$3"; }
-	row "loopback (ceiling)" "$(iperf3 -c 127.0.0.1 -p 5202 -t "$T" -J | gbps)" "$(iperf3 -c 127.0.0.1 -p 5202 -t "$T" -P 4 -J | gbps)"
-	row "veth, no sandbox" "$(iperf3 -c 10.77.0.1 -t "$T" -J | gbps)" "$(iperf3 -c 10.77.0.1 -t "$T" -P 4 -J | gbps)"
+	out_usbox() { lim "$U" -- iperf3 -c 10.77.0.1 -t "$T" "$@" -J | gbps; }
+	out_s4() { lim "${S4X[@]}" iperf3 -c 10.77.0.1 -t "$T" "$@" -J | gbps; }
+	out_pasta() { lim pasta --config-net -- iperf3 -c 10.77.0.1 -t "$T" "$@" -J 2>/dev/null | gbps; }
+	in_usbox() { "$U" -p 15301:5201 -- iperf3 -s -1 >/dev/null & local p=$!; wait_port 15301; sleep 0.3; lim iperf3 -c 127.0.0.1 -p 15301 -t "$T" "$@" -J | gbps; kill $p 2>/dev/null; wait $p; }
+	in_s4() { s4x iperf3 -s -1 >/dev/null & local p=$!; sleep 0.5; lim iperf3 -c 127.0.0.1 -p 15302 -t "$T" "$@" -J | gbps; kill $p 2>/dev/null; wait $p; }
+	in_pasta() { pasta --config-net -t 15303:5201 -- iperf3 -s -1 >/dev/null 2>&1 & local p=$!; wait_port 15303; sleep 0.5; lim iperf3 -c 127.0.0.1 -p 15303 -t "$T" "$@" -J | gbps; kill $p 2>/dev/null; wait $p; }
+	ceil() { lim iperf3 -c 127.0.0.1 -p 5202 -t "$T" "$@" -J | gbps; }
+	veth() { lim iperf3 -c 10.77.0.1 -t "$T" "$@" -J | gbps; }
+	# median of the runs that finished; "(k failed)" when some stalled or failed
+	median() { tr ' ' '\n' | grep . | sort -g | awk '/^[0-9.]+$/ {a[n++] = $1} /fail/ {f++}
+		END { if (!n) {print "fail"; exit} m = a[int((n - 1) / 2)]; print f ? m "(" f " failed)" : m }'; }
+	# Interleaved rounds: the machine's speed drifts, so every tool sees the same drift.
+	declare -A res
+	tools="ceil veth out_usbox out_s4 out_pasta in_usbox in_s4 in_pasta"
+	for round in $(seq "$ROUNDS"); do
+		for t in $tools; do
+			res[$t.1]+=" $($t)"
+			res[$t.4]+=" $($t -P 4)"
+		done
+	done
 	"$U" -- iperf3 -c 10.77.0.1 -t "$T" -J > "$d/u1" & up=$!; sleep $((T / 2)); usbox_rss=$(rss_of "$up"); wait $up
-	row "out: usbox slirp" "$(gbps < "$d/u1")" "$("$U" -- iperf3 -c 10.77.0.1 -t "$T" -P 4 -J | gbps)"
 	s4x iperf3 -c 10.77.0.1 -t "$T" -J > "$d/s1" & sp=$!; sleep $((T / 2)); s4_rss=$(rss_of "$s4"); wait $sp
-	row "out: slirp4netns --mtu 65520" "$(gbps < "$d/s1")" "$(s4x iperf3 -c 10.77.0.1 -t "$T" -P 4 -J | gbps)"
-	pasta --config-net -- iperf3 -c 10.77.0.1 -t "$T" -J > "$d/p1" 2>/dev/null & pp=$!; sleep $((T / 2)); pasta_rss=$(rss_of "$(pgrep -n -x pasta)"); wait $pp
-	row "out: pasta --config-net" "$(gbps < "$d/p1")" "$(pasta --config-net -- iperf3 -c 10.77.0.1 -t "$T" -P 4 -J 2>/dev/null | gbps)"
-	in_usbox() { "$U" -p 15301:5201 -- iperf3 -s -1 >/dev/null & local p=$!; wait_port 15301; sleep 0.3; iperf3 -c 127.0.0.1 -p 15301 -t "$T" "$@" -J | gbps; wait $p; }
-	in_s4() { s4x iperf3 -s -1 >/dev/null & local p=$!; sleep 0.5; iperf3 -c 127.0.0.1 -p 15302 -t "$T" "$@" -J | gbps; wait $p; }
-	in_pasta() { pasta --config-net -t 15303:5201 -- iperf3 -s -1 >/dev/null 2>&1 & local p=$!; wait_port 15303; sleep 0.5; iperf3 -c 127.0.0.1 -p 15303 -t "$T" "$@" -J | gbps; wait $p; }
-	row "in (-p): usbox, splice forwarder" "$(in_usbox)" "$(in_usbox -P 4)"
-	row "in (-p): slirp4netns add_hostfwd" "$(in_s4)" "$(in_s4 -P 4)"
-	row "in (-p): pasta -t" "$(in_pasta)" "$(in_pasta -P 4)"
+	lim pasta --config-net -- iperf3 -c 10.77.0.1 -t "$T" -J > "$d/p1" 2>/dev/null & pp=$!; sleep $((T / 2)); pasta_rss=$(rss_of "$(pgrep -n -x pasta)"); wait $pp
+	printf '%-44s %10s %10s\n' "throughput, Gbit/s (median of $ROUNDS x $T s)" "1 stream" "4 streams"
+	row() { printf '%-44s %10s %10s\n' "$1" "$(median <<<"${res[$2.1]}")" "$(median <<<"${res[$2.4]}")"; }
+	row "loopback (ceiling)" ceil
+	row "veth, no sandbox" veth
+	row "out: usbox slirp" out_usbox
+	row "out: slirp4netns --mtu 65520" out_s4
+	row "out: pasta --config-net" out_pasta
+	row "in (-p): usbox, splice forwarder" in_usbox
+	row "in (-p): slirp4netns add_hostfwd" in_s4
+	row "in (-p): pasta -t" in_pasta
+	echo "single-stream outbound runs: usbox${res[out_usbox.1]}; slirp4netns${res[out_s4.1]}; pasta${res[out_pasta.1]}"
 	echo
 	printf '%-44s %10s\n' "TCP request/response round trip, µs" "median"
 	printf '%-44s %10s\n' "veth, no sandbox" "$($RR)"
 	printf '%-44s %10s\n' "usbox slirp" "$("$U" -- $RR)"
 	printf '%-44s %10s\n' "slirp4netns" "$(s4x $RR)"
-	printf '%-44s %10s\n' "pasta" "$(pasta --config-net -- $RR)"
+	printf '%-44s %10s\n' "pasta" "$(lim pasta --config-net -- $RR 2>/dev/null)"
 	echo
 	printf '%-44s %10s\n' "network helper RSS during a transfer, MB" ""
 	printf '%-44s %10s\n' "usbox (the supervisor runs libslirp)" "$usbox_rss"
@@ -69,7 +89,7 @@ fi
 [ "$(id -u)" -eq 0 ] || { echo "bench/net.sh makes test hosts with ip netns: run it as root" >&2; exit 1; }
 for t in iperf3 slirp4netns pasta; do command -v $t >/dev/null || { echo "needs $t (apt-get install iperf3 slirp4netns passt)" >&2; exit 1; }; done
 ensure_user usbox-test 600000
-stage=$(stage_dir)
+stage=$(mktemp -d /var/tmp/usbox-bench.XXXXXX) && chmod 0755 "$stage"   # not /tmp: private inside the sandbox
 trap 'nethosts_down; rm -rf "$stage"' EXIT
 install -m 0755 "$1" "$2" "$0" "$here/rr.py" "$stage/"
 nethosts_up || exit 1
@@ -84,4 +104,4 @@ def echo(c):
     while (b := c.recv(4096)): c.sendall(b)
 while True: threading.Thread(target=echo, args=(s.accept()[0],), daemon=True).start()' & net_pids+=($!)
 sleep 0.5
-USBOX_NETNS=$NET_CLI as_user usbox-test bash "$stage/net.sh" --inner "$stage/usbox" "${3:-5}" "$stage/startup"
+USBOX_NETNS=$NET_CLI as_user usbox-test bash "$stage/net.sh" --inner "$stage/usbox" "${3:-4}" "$stage/startup" "${ROUNDS:-3}"

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include <check.h>
+#include "unit.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,19 +86,4 @@ START_TEST(limits_any)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("cgroup");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, cpus);
-	tcase_add_test(tc, cpuset);
-	tcase_add_test(tc, mountinfo);
-	tcase_add_test(tc, self_path);
-	tcase_add_test(tc, limits_any);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+UNIT_MAIN("cgroup", cpus, cpuset, mountinfo, self_path, limits_any)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include <check.h>
+#include "unit.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,20 +132,4 @@ START_TEST(format_lines)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("idmap");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, subid_names_numbers_comments);
-	tcase_add_test(tc, subid_skips_malformed);
-	tcase_add_test(tc, layout_keep_id);
-	tcase_add_test(tc, layout_root_and_several_ranges);
-	tcase_add_test(tc, layout_short_range_and_single);
-	tcase_add_test(tc, format_lines);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+UNIT_MAIN("idmap", subid_names_numbers_comments, subid_skips_malformed, layout_keep_id, layout_root_and_several_ranges, layout_short_range_and_single, format_lines)

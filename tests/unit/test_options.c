@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include <check.h>
+#include "unit.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -241,22 +241,4 @@ START_TEST(env_build_order)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("options");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, run_with_options);
-	tcase_add_test(tc, command_without_dashes_and_root);
-	tcase_add_test(tc, bad_options_name_the_input);
-	tcase_add_test(tc, limits);
-	tcase_add_test(tc, network_options);
-	tcase_add_test(tc, missing_value_and_command);
-	tcase_add_test(tc, env_file_lines);
-	tcase_add_test(tc, env_build_order);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+UNIT_MAIN("options", run_with_options, command_without_dashes_and_root, bad_options_name_the_input, limits, network_options, missing_value_and_command, env_file_lines, env_build_order)

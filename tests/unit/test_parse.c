@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include <check.h>
+#include "unit.h"
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -65,17 +65,4 @@ START_TEST(numbers_and_ids)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("parse");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, size_accepts_units);
-	tcase_add_test(tc, size_rejects_garbage);
-	tcase_add_test(tc, numbers_and_ids);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+UNIT_MAIN("parse", size_accepts_units, size_rejects_garbage, numbers_and_ids)
