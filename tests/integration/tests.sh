@@ -458,8 +458,8 @@ w_nothing_left_after_kill9() {
 	kill -9 "$pid"; wait "$pid" 2>/dev/null
 	for i in $(seq 40); do pgrep -u "$(id -u)" -x sleep >/dev/null || break; sleep 0.05; done
 	! pgrep -u "$(id -u)" -x sleep >/dev/null || fail "sandbox left after kill -9" || return 1
-	! ss -ltn | grep -q ':18900 ' || fail "forwarded port still bound" || return 1
-	expect_eq "$(ip -o link show | grep -c tap)" 0 "TAP devices here"
+	! ss -ltn | grep -q ':18900 ' || fail "forwarded port still bound"
+	# (that the TAP and the namespace are freed is checked as root by run.sh)
 }
 
 case ${1:-main} in
