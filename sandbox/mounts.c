@@ -199,28 +199,35 @@ static int mount_cgroup(int root, struct ubx_err *e)
 	return attach(m, root, "/sys/fs/cgroup", false, e);
 }
 
-/* /etc/resolv.conf naming @dns: a file on a small private tmpfs that is never
- * attached itself, bound over the host's (or wherever its symlink leads in
- * the view, e.g. a systemd-resolved stub file). */
+/* /etc/resolv.conf naming @dns: a file written in the sandbox's fresh /tmp,
+ * bound (read-only) over the host's (or wherever its symlink leads in the
+ * view, e.g. a systemd-resolved stub file), then unlinked from /tmp.  Linux
+ * before 6.15 cannot clone from a mount that is not attached yet, so the file
+ * lives on an attached one. */
 static int mount_resolv_conf(int root, const char *dns, struct ubx_err *e)
 {
-	const char *opts[] = { "size", "4096", "mode", "0755", NULL };
+	static const char name[] = ".usbox-resolv.conf";
+	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
 	char text[128];
+	int r;
+
 	_cleanup_close_ int probe = open_in_root(root, "/etc/resolv.conf", O_PATH);
 	if (probe < 0)
 		return 0; /* nothing to cover: the host has no resolver configuration */
-	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
-	_cleanup_close_ int m = fs_new("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, e);
-	if (m < 0)
-		return ubx_wrap(e, "/etc/resolv.conf");
+	_cleanup_close_ int tmp = open_in_root(root, "/tmp", O_RDONLY | O_DIRECTORY);
+	if (tmp < 0)
+		return ubx_fail(e, -tmp, "/tmp");
 	int len = snprintf(text, sizeof(text), "nameserver %s\n", dns);
-	_cleanup_close_ int f = openat(m, "resolv.conf", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	_cleanup_close_ int f = openat(tmp, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (f < 0 || write(f, text, (size_t)len) != len)
 		return ubx_fail(e, errno, "write /etc/resolv.conf");
-	_cleanup_close_ int file = open_tree(m, "resolv.conf", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	_cleanup_close_ int file = open_tree(tmp, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (file < 0 || mount_setattr(file, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0)
-		return ubx_fail(e, errno, "bind /etc/resolv.conf");
-	return attach(file, root, "/etc/resolv.conf", true, e);
+		r = ubx_fail(e, errno, "bind /etc/resolv.conf");
+	else
+		r = attach(file, root, "/etc/resolv.conf", true, e);
+	(void)unlinkat(tmp, name, 0);
+	return r;
 }
 
 /* Clones the host tree at @src for binding; read-only when asked. */

@@ -68,6 +68,15 @@ t_nothing_left_after_kill9() {
 	expect_eq "$(usbox_cgroups)" "" "cgroups left after the next run"
 }
 
+# The VM boots Debian 12's kernel (6.1): what users run, older than the host's.
+t_default_network_on_this_kernel() {
+	local out
+	out=$("$U" -- sh -c 'cat /etc/resolv.conf; ls -A /tmp | wc -l; ip -o -4 addr show eth0') || return 1
+	expect_match "$out" "^nameserver 10\.0\.2\.3" "resolv.conf" &&
+	expect_match "$out" $'\n0\n' "/tmp empty" &&
+	expect_match "$out" "inet 10\.0\.2\.100/24" "eth0"
+}
+
 t_no_limits_no_cgroup() {
 	expect_eq "$("$U" -- cat /proc/self/cgroup)" "0::/" "cgroup namespace root" &&
 	expect_eq "$(usbox_cgroups)" "" "cgroups made without limits"
