@@ -23,9 +23,10 @@ struct parse_ctx {
 struct option_def {
 	const char *name;
 	char short_name;
-	const char *metavar; /* NULL: takes no value; "[…]": only as --name=value */
+	const char *metavar; /* NULL: takes no value */
 	int (*apply)(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e);
 	const char *help;
+	bool optional;       /* the value is optional and given only as --name=value */
 };
 
 static int set_uid(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
@@ -464,35 +465,35 @@ static int want_version(struct usbox_config *cfg, const char *arg, struct parse_
 }
 
 static const struct option_def option_table[] = {
-	{ "uid", 0, "N", set_uid, "user id inside (maps to you outside; default: your uid)" },
-	{ "gid", 0, "N", set_gid, "group id inside (default: your gid)" },
-	{ "root", 0, NULL, set_root, "run as uid 0 and gid 0 inside (Docker's default capabilities)" },
-	{ "map", 0, "auto|single", set_map, "auto: your subordinate ids too (default); single: one id" },
-	{ "hostname", 0, "NAME", set_hostname, "host name inside" },
-	{ "env", 'e', "K=V", add_env, "set K inside; a bare K copies yours (repeatable)" },
-	{ "env-file", 0, "FILE", add_env_file, "read K=V lines from FILE" },
-	{ "clearenv", 0, NULL, set_clearenv, "start from an empty environment" },
-	{ "workdir", 'w', "DIR", set_workdir, "working directory inside (default: yours)" },
-	{ "volume", 'v', "SRC:DST[:ro]", add_volume, "bind SRC at DST, read-write unless :ro" },
-	{ "ro-bind", 0, "SRC:DST", add_ro_bind, "bind SRC at DST read-only" },
-	{ "tmpfs", 0, "DST[:size=N,mode=M]", add_tmpfs, "a fresh tmpfs at DST" },
-	{ "net", 0, "MODE", set_net, "slirp (default; slirp:allow_host_loopback), none: loopback only, host" },
-	{ "publish", 'p', "[IP:]HP:SP[/udp]", add_port, "forward host port HP to port SP inside (repeatable)" },
-	{ "no-cwd", 0, NULL, set_no_cwd, "do not make the working directory writable" },
-	{ "mem", 0, "SIZE", set_mem, "memory limit (512M, 1.5g, max)" },
-	{ "mem-swap", 0, "SIZE", set_mem_swap, "swap limit" },
-	{ "mem-high", 0, "SIZE", set_mem_high, "memory use above which the sandbox is throttled" },
-	{ "cpus", 0, "N", set_cpus, "CPU time limit in CPUs (0.5, 1.5, 2)" },
-	{ "cpu-weight", 0, "N", set_cpu_weight, "CPU weight, 1 to 10000 (100 is the default)" },
-	{ "pids", 0, "N", set_pids, "process limit" },
-	{ "cpuset-cpus", 0, "LIST", set_cpuset, "run only on these CPUs (0-3,6)" },
-	{ "io-weight", 0, "N", set_io_weight, "I/O weight, 1 to 10000" },
-	{ "cgroup-parent", 0, "DIR", set_cgroup_parent, "a delegated cgroup v2 directory to put the sandbox under" },
-	{ "stats", 0, "[=json]", set_stats, "print peak memory, CPU time and pids at exit" },
-	{ "tty", 't', NULL, set_tty, "give the command a terminal" },
-	{ "interactive", 'i', NULL, set_interactive, "keep stdin open" },
-	{ "help", 'h', NULL, want_help, "show this help" },
-	{ "version", 'V', NULL, want_version, "show the version" },
+	{ "uid", 0, "N", set_uid, "user id inside (maps to you outside; default: your uid)", false },
+	{ "gid", 0, "N", set_gid, "group id inside (default: your gid)", false },
+	{ "root", 0, NULL, set_root, "run as uid 0 and gid 0 inside (Docker's default capabilities)", false },
+	{ "map", 0, "auto|single", set_map, "auto: your subordinate ids too (default); single: one id", false },
+	{ "hostname", 0, "NAME", set_hostname, "host name inside", false },
+	{ "env", 'e', "K=V", add_env, "set K inside; a bare K copies yours (repeatable)", false },
+	{ "env-file", 0, "FILE", add_env_file, "read K=V lines from FILE", false },
+	{ "clearenv", 0, NULL, set_clearenv, "start from an empty environment", false },
+	{ "workdir", 'w', "DIR", set_workdir, "working directory inside (default: yours)", false },
+	{ "volume", 'v', "SRC:DST[:ro]", add_volume, "bind SRC at DST, read-write unless :ro", false },
+	{ "ro-bind", 0, "SRC:DST", add_ro_bind, "bind SRC at DST read-only", false },
+	{ "tmpfs", 0, "DST[:size=N,mode=M]", add_tmpfs, "a fresh tmpfs at DST", false },
+	{ "net", 0, "MODE", set_net, "slirp (default; slirp:allow_host_loopback), none: loopback only, host", false },
+	{ "publish", 'p', "[IP:]HP:SP[/udp]", add_port, "forward host port HP to port SP inside (repeatable)", false },
+	{ "no-cwd", 0, NULL, set_no_cwd, "do not make the working directory writable", false },
+	{ "mem", 0, "SIZE", set_mem, "memory limit (512M, 1.5g, max)", false },
+	{ "mem-swap", 0, "SIZE", set_mem_swap, "swap limit", false },
+	{ "mem-high", 0, "SIZE", set_mem_high, "memory use above which the sandbox is throttled", false },
+	{ "cpus", 0, "N", set_cpus, "CPU time limit in CPUs (0.5, 1.5, 2)", false },
+	{ "cpu-weight", 0, "N", set_cpu_weight, "CPU weight, 1 to 10000 (100 is the default)", false },
+	{ "pids", 0, "N", set_pids, "process limit", false },
+	{ "cpuset-cpus", 0, "LIST", set_cpuset, "run only on these CPUs (0-3,6)", false },
+	{ "io-weight", 0, "N", set_io_weight, "I/O weight, 1 to 10000", false },
+	{ "cgroup-parent", 0, "DIR", set_cgroup_parent, "a delegated cgroup v2 directory to put the sandbox under", false },
+	{ "stats", 0, "json", set_stats, "print peak memory, CPU time and pids at exit", true },
+	{ "tty", 't', NULL, set_tty, "give the command a terminal", false },
+	{ "interactive", 'i', NULL, set_interactive, "keep stdin open", false },
+	{ "help", 'h', NULL, want_help, "show this help", false },
+	{ "version", 'V', NULL, want_version, "show the version", false },
 };
 
 static const struct option_def *find_long(const char *name, size_t len)
@@ -522,7 +523,7 @@ static int parse_long(int argc, char **argv, int *i, struct usbox_config *cfg, s
 
 	if (!def)
 		return ubx_fail(e, 0, "unknown option '--%.*s' (see usbox --help)", (int)len, name);
-	if (!def->metavar || def->metavar[0] == '[') {
+	if (!def->metavar || def->optional) {
 		if (eq && !def->metavar)
 			return ubx_fail(e, 0, "option '--%s' takes no value", def->name);
 		return def->apply(cfg, eq ? eq + 1 : NULL, ctx, e);
@@ -605,16 +606,16 @@ void options_usage(FILE *out)
 {
 	fputs("Usage: usbox [run] [OPTIONS] [--] CMD [ARG...]\n\n"
 	      "Run CMD in a rootless sandbox: its own user, mount, pid, uts, ipc, net and cgroup\n"
-	      "namespaces, a read-only view of the host, a private /tmp, /proc and /dev, and the\n"
-	      "working directory writable.\n\nOptions:\n",
+	      "namespaces, a read-only view of the host, a private /tmp, /proc and /dev, the\n"
+	      "working directory writable, a user-mode network, and cgroup v2 limits.\n\nOptions:\n",
 	      out);
 	for (size_t i = 0; i < ARRAY_SIZE(option_table); i++) {
 		const struct option_def *d = &option_table[i];
 		char left[64];
-		bool optional = d->metavar && d->metavar[0] == '[';
-		snprintf(left, sizeof(left), "%c%c%s--%s%s%s", d->short_name ? '-' : ' ',
+		snprintf(left, sizeof(left), "%c%c%s--%s%s%s%s%s", d->short_name ? '-' : ' ',
 			 d->short_name ? d->short_name : ' ', d->short_name ? ", " : "  ", d->name,
-			 d->metavar && !optional ? " " : "", d->metavar ? d->metavar : "");
+			 d->optional ? "[=" : d->metavar ? " " : "", d->metavar ? d->metavar : "",
+			 d->optional ? "]" : "", "");
 		fprintf(out, "  %-34s %s\n", left, d->help);
 	}
 	fputs("\nExit status: the command's; 125 usbox failed, 126 the command cannot run,\n"

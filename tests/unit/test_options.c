@@ -143,6 +143,7 @@ START_TEST(limits)
 	ck_assert_str_eq(c.cgroup_parent, "/sys/fs/cgroup/x");
 	config_free(&c);
 	ck_assert_int_eq(PARSE(&c, &e, "--stats", "--mem", "max", "true"), OPTIONS_RUN);
+	ck_assert_str_eq(c.argv[0], "true"); /* --stats took no word as its value */
 	ck_assert_int_eq(c.stats, STATS_TEXT);
 	ck_assert_uint_eq(c.limits.mem, CGROUP_MAX);
 	ck_assert(!cgroup_limits_any(&(struct cgroup_limits){ .mem = CGROUP_UNSET, .mem_swap = CGROUP_UNSET,
@@ -157,7 +158,7 @@ START_TEST(network_options)
 	struct usbox_config c;
 	struct ubx_err e = { 0 };
 	ck_assert_int_eq(PARSE(&c, &e, "--net", "slirp:allow_host_loopback", "-p", "8080:80", "-p",
-			       "127.0.0.1:5353:53/udp", "--publish=9000:9001/tcp", "true"),
+			       "127.0.0.1:5353:53/udp", "--publish", "9000:9001/tcp", "true"),
 			 OPTIONS_RUN);
 	ck_assert_int_eq(c.net, NET_SLIRP);
 	ck_assert(c.allow_host_loopback);
