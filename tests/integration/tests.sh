@@ -402,7 +402,7 @@ w_host_loopback_off_by_default() {
 	local srv=$!
 	trap 'kill $srv 2>/dev/null' RETURN
 	local i
-	for i in $(seq 50); do curl -s -m 1 -o /dev/null http://127.0.0.1:18500/ && break; sleep 0.1; done
+	for i in $(seq 200); do curl -s -m 1 -o /dev/null http://127.0.0.1:18500/ && break; sleep 0.1; done
 	expect_status 7 "$U" -- curl -s -m 5 -o /dev/null http://10.0.2.2:18500/ &&
 	expect_eq "$("$U" --net slirp:allow_host_loopback -- curl -s -m 5 -o /dev/null -w '%{http_code}' http://10.0.2.2:18500/)" 200 \
 		"with allow_host_loopback"
@@ -440,9 +440,9 @@ s.sendto(b"hi", ("127.0.0.1", 18700)); print(s.recvfrom(100)[0].decode())')
 
 w_port_busy_is_clean_error() {
 	python3 -m http.server 18800 --bind 127.0.0.1 >/dev/null 2>&1 &
-	local srv=$! err
+	local srv=$! err i
 	trap 'kill $srv 2>/dev/null' RETURN
-	sleep 0.5
+	for i in $(seq 200); do ss -ltn | grep -q '127.0.0.1:18800 ' && break; sleep 0.05; done
 	err=$("$U" -p 127.0.0.1:18800:80 -- true 2>&1)
 	expect_eq "$?" 125 "exit status" &&
 	expect_eq "$err" "usbox: -p: tcp port 18800 on 127.0.0.1 is already in use" "message" &&
