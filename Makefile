@@ -4,7 +4,7 @@
 #   make deps            install build and test dependencies (apt-get; sudo when not root)
 #   make run             deps + build + start `usbox -- bash`
 #   make check           deps + build + unit, integration (as an unprivileged user) and VM tests
-#   make check-vm        the cgroup v2 tests alone, in QEMU VMs
+#   make check-vm        the VM tests alone: cgroup v2, and the integration suite on Debian 12's kernel
 #   make asan            build build-asan/usbox with ASan and UBSan
 #   make check-asan      the test suite against the ASan/UBSan build
 #   make valgrind        unit tests and usbox's pre-clone paths under valgrind
@@ -83,8 +83,8 @@ check-integration: $(BUILD)/usbox $(HELPERS)
 	@tests/integration/run.sh $(BUILD)/usbox $(HELPERS)
 
 # cgroup v2 limits, in throw-away QEMU VMs (tests/vm/README.md)
-check-vm: $(BUILD)/usbox
-	@tests/vm/run.sh $(BUILD)/usbox
+check-vm: $(BUILD)/usbox $(HELPERS)
+	@tests/vm/run.sh $(BUILD)/usbox $(abspath $(HELPERS))
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan \

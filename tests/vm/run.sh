@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # cgroup v2 tests in throw-away VMs (this host may bind memory/cpu/pids to
 # cgroup v1 and run no systemd).  As root it runs them as `usbox-test`.
-#   tests/vm/run.sh BUILD/usbox
+#   tests/vm/run.sh BUILD/usbox [HELPER...]     (HELPERs as for tests/integration/run.sh)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../users.sh"
-bin=$(readlink -f "${1:?usage: run.sh PATH/TO/usbox}")
+bin=$(readlink -f "${1:?usage: run.sh PATH/TO/usbox [HELPER...]}")
+shift
 must_work=${USBOX_MUST_WORK:-${CI:+1}}
 user=$(id -un)
 if [ "$(id -u)" -eq 0 ]; then
@@ -29,4 +30,13 @@ echo "== VM: starting cgroup not delegated to the user"
 vm --delegate nobody -- bash "$stage/tests.sh" nobody || status=1
 echo "== VM: real systemd, transient scope over D-Bus"
 vm --systemd -- bash "$stage/tests.sh" systemd || status=1
+# The guest boots Debian 12's kernel, which users run and which may be older
+# than this host's: the whole integration suite again, there (as root, so it
+# makes its users and test hosts).  Skipped when not root.
+if [ "$(id -u)" -eq 0 ] && [ -n "${USBOX_VM_INTEGRATION:-1}" ] && [ "${USBOX_VM_INTEGRATION:-1}" != 0 ]; then
+	kver=$("$here/usbox-vm" --root -- uname -r 2>/dev/null)
+	echo "== VM: the integration suite on kernel $kver"
+	"$here/usbox-vm" --root -m 2048 -t 1200 -e CI="${CI:-}" -e USBOX_MUST_WORK="$must_work" -- \
+		"$here/../integration/run.sh" "$bin" "$@" || status=1
+fi
 exit $status
