@@ -173,7 +173,7 @@ static int read_file(const char *dir, const char *file, char *buf, size_t len)
 /* The value of "KEY N" in a flat-keyed file such as memory.events. */
 static uint64_t read_key(const char *dir, const char *file, const char *key)
 {
-	char buf[4096];
+	char buf[4096] = "";
 	size_t klen = strlen(key);
 	if (read_file(dir, file, buf, sizeof(buf)) < 0)
 		return 0;
@@ -232,7 +232,7 @@ static void needed_controllers(const struct cgroup_limits *l, bool stats, char *
 /* Whether usbox may make a child of @dir with @ctl enabled in it. */
 static bool can_host(const char *dir, const char *ctl)
 {
-	char procs[PATH_MAX], populated[4096];
+	char procs[PATH_MAX], populated[4096] = "";
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
 	if (access(dir, W_OK) < 0 || access(procs, W_OK) < 0)
 		return false;

@@ -141,11 +141,15 @@ static const SlirpCb callbacks = {
 static int load_api(struct netns_slirp *s, struct ubx_err *e)
 {
 	s->lib = dlopen("libslirp.so.0", RTLD_LAZY | RTLD_LOCAL);
-	if (!s->lib)
-		return ubx_fail(e, 0, "the slirp network needs libslirp (apt-get install libslirp0): %s", dlerror());
-#define LOAD(name)                                                                     \
-	if (!(s->api.name = (__typeof__(name) *)dlsym(s->lib, #name)))                 \
-		return ubx_fail(e, 0, "libslirp lacks %s (need version 4.1 or newer)", #name);
+	if (!s->lib) {
+		ubx_fail(e, 0, "the slirp network needs libslirp (apt-get install libslirp0): %s", dlerror());
+		return -ENOENT;
+	}
+#define LOAD(name)                                                                      \
+	if (!(s->api.name = (__typeof__(name) *)dlsym(s->lib, #name))) {                \
+		ubx_fail(e, 0, "libslirp lacks %s (need version 4.1 or newer)", #name); \
+		return -ENOENT;                                                         \
+	}
 	SLIRP_FUNCS(LOAD)
 #undef LOAD
 	return 0;

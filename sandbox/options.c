@@ -277,21 +277,21 @@ int options_parse_tmpfs(const char *arg, struct mount_spec *m, struct ubx_err *e
 
 static int add_volume(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
-	struct mount_spec m;
+	struct mount_spec m = { 0 };
 	int r = options_parse_bind(arg, false, ctx->cwd, &m, e);
 	return r < 0 ? r : mount_append(cfg, &m, e);
 }
 
 static int add_ro_bind(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
-	struct mount_spec m;
+	struct mount_spec m = { 0 };
 	int r = options_parse_bind(arg, true, ctx->cwd, &m, e);
 	return r < 0 ? r : mount_append(cfg, &m, e);
 }
 
 static int add_tmpfs(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
-	struct mount_spec m;
+	struct mount_spec m = { 0 };
 	(void)ctx;
 	int r = options_parse_tmpfs(arg, &m, e);
 	return r < 0 ? r : mount_append(cfg, &m, e);
