@@ -13,6 +13,7 @@
 #   make bench-net       network throughput, round trips, helper RSS against slirp4netns and pasta (root)
 #   make install PREFIX=/usr/local
 #   make lint            cppcheck and clang-tidy
+#   make fuzz            libFuzzer on every text parser (FUZZ_SECONDS each)
 
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
@@ -43,7 +44,7 @@ LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run check check-unit check-integration check-vm asan check-asan valgrind bench bench-vm bench-net install clean lint
+.PHONY: all deps run check check-unit check-integration check-vm asan check-asan valgrind fuzz bench bench-vm bench-net install clean lint
 
 all: $(BUILD)/usbox
 
@@ -122,6 +123,23 @@ bench-vm: $(BUILD)/usbox $(BUILD)/bench/startup
 bench-net: $(BUILD)/usbox $(BUILD)/bench/startup
 	@bench/net.sh $(BUILD)/usbox $(BUILD)/bench/startup $(SECONDS)
 
+# libFuzzer harnesses for every parser of untrusted text (clang), each run for
+# FUZZ_SECONDS under ASan and UBSan.
+FUZZ_SECONDS ?= 20
+FUZZ_LIB  := common/error.c common/parse.c common/fdpass.c common/proctitle.c idmap/idmap.c idmap/holder.c \
+             sandbox/options.c sandbox/env.c cgroup/systemd.c \
+             cgroup/cgroup.c netns/portfwd.c
+FUZZERS   := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/*.c))
+build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
+	@mkdir -p build-fuzz
+	clang -std=gnu17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) $(SD_CFLAGS) \
+		-o $@ $< $(FUZZ_LIB)
+
+fuzz: $(FUZZERS)
+	@for f in $(FUZZERS); do mkdir -p build-fuzz/corpus-$$(basename $$f); \
+		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 build-fuzz/corpus-$$(basename $$f) 2>&1 | \
+		grep -E 'Done|ERROR|SUMMARY' || exit 1; done
+
 install: $(BUILD)/usbox
 	install -D -m 0755 $(BUILD)/usbox $(DESTDIR)$(PREFIX)/bin/usbox
 
@@ -131,6 +149,6 @@ lint:
 	clang-tidy --quiet $(LIB_SRCS) sandbox/main.c -- $(ALL_CFLAGS)
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -130,13 +130,19 @@ static int add_env(struct usbox_config *cfg, const char *arg, struct parse_ctx *
 	return env_append(cfg, arg, "--env", e);
 }
 
-int options_read_env_file(FILE *f, const char *name, struct usbox_config *cfg, struct ubx_err *e)
-{
-	char line[8192];
-	char what[300];
+#define ENV_FILE_MAX (1 << 20)
 
-	for (unsigned lineno = 1; fgets(line, sizeof(line), f); lineno++) {
-		line[strcspn(line, "\r\n")] = '\0';
+/* Splits @text (NUL-terminated) into lines and applies each. */
+static int env_lines(char *text, const char *name, struct usbox_config *cfg, struct ubx_err *e)
+{
+	char what[300];
+	unsigned lineno = 1;
+
+	for (char *line = text, *next; line && *line; line = next, lineno++) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		line[strcspn(line, "\r")] = '\0';
 		const char *p = line + strspn(line, " \t");
 		if (*p == '\0' || *p == '#')
 			continue;
@@ -145,9 +151,24 @@ int options_read_env_file(FILE *f, const char *name, struct usbox_config *cfg, s
 		if (r < 0)
 			return r;
 	}
+	return 0;
+}
+
+int options_read_env_file(FILE *f, const char *name, struct usbox_config *cfg, struct ubx_err *e)
+{
+	_cleanup_free_ char *text = malloc(ENV_FILE_MAX + 1);
+
+	if (!text)
+		return ubx_fail(e, ENOMEM, "--env-file %s", name);
+	size_t n = fread(text, 1, ENV_FILE_MAX + 1, f);
 	if (ferror(f))
 		return ubx_fail(e, EIO, "--env-file %s", name);
-	return 0;
+	if (n > ENV_FILE_MAX)
+		return ubx_fail(e, 0, "--env-file %.200s: larger than 1 MiB", name);
+	if (memchr(text, '\0', n))
+		return ubx_fail(e, 0, "--env-file %.200s: not a text file (it holds a NUL byte)", name);
+	text[n] = '\0';
+	return env_lines(text, name, cfg, e);
 }
 
 static int add_env_file(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)

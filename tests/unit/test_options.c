@@ -209,6 +209,9 @@ START_TEST(env_file_lines)
 	ck_assert_int_lt(options_read_env_file(f, "env", &c, &e), 0);
 	fclose(f);
 	ck_assert_ptr_nonnull(strstr(e.msg, "line 2"));
+	FILE *z = fopen("/dev/zero", "r");
+	ck_assert_int_lt(options_read_env_file(z, "/dev/zero", &c, &e), 0);
+	fclose(z);
 	config_free(&c);
 }
 END_TEST
