@@ -193,49 +193,51 @@ static int after_exec(struct sandbox *sb, int tty_sock, struct ubx_err *e)
 	return sb->cfg->tty ? tty_receive(&sb->tty, tty_sock, sb->cfg->interactive, e) : 0;
 }
 
+/* Keeps one end of each channel in this process and closes the other:
+ * @inside chooses the init's ends ([1], and [0] of the sync pipe). */
+static void channels_keep(struct channels *c, bool inside)
+{
+	int *pairs[] = { c->sync, c->report, c->tty, c->net };
+	for (size_t i = 0; i < ARRAY_SIZE(pairs); i++) {
+		int drop = (i == 0) == inside ? 1 : 0; /* the sync pipe runs the other way */
+		if (pairs[i][drop] >= 0)
+			close(pairs[i][drop]);
+		pairs[i][drop] = -1;
+	}
+}
+
 int sandbox_start(struct sandbox *sb, struct ubx_err *e)
 {
 	struct channels ch;
 	sigset_t set;
+	bool placed;
+	int r;
 
 	signals_fill(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	bool net = sb->cfg->net == NET_SLIRP || sb->pf;
-	if (channels_open(&ch, sb->cfg->tty, net, e) < 0)
-		return -EIO;
-	int sync_p[2] = { ch.sync[0], ch.sync[1] }, rep_p[2] = { ch.report[0], ch.report[1] };
+	if ((r = channels_open(&ch, sb->cfg->tty, sb->cfg->net == NET_SLIRP || sb->pf, e)) < 0)
+		return r;
 	struct child_params p = {
 		.cfg = sb->cfg, .cwd = sb->cwd, .envp = sb->envp,
 		.uid = sb->ids.inside_uid, .gid = sb->ids.inside_gid,
 		.full_map = sb->plan.method != IDMAP_SINGLE,
-		.sync_fd = sync_p[0], .report_fd = rep_p[1],
+		.sync_fd = ch.sync[0], .report_fd = ch.report[1],
 		.tty_sock = ch.tty[1], .ws = sb->ws, .net_sock = ch.net[1],
 	};
-	bool placed;
 	sb->pid = clone_init(sb, &sb->pidfd, &placed);
 	if (sb->pid == 0) {
-		close(sync_p[1]);
-		close(rep_p[0]);
-		if (ch.tty[0] >= 0)
-			close(ch.tty[0]);
-		if (ch.net[0] >= 0)
-			close(ch.net[0]);
+		channels_keep(&ch, true);
 		init_main(&p);
 	}
 	int err = errno;
-	close(sync_p[0]);
-	close(rep_p[1]);
-	if (ch.tty[1] >= 0)
-		close(ch.tty[1]);
-	if (ch.net[1] >= 0)
-		close(ch.net[1]);
+	channels_keep(&ch, false);
 	sb->net_sock = ch.net[0];
-	_cleanup_close_ int sync_fd = sync_p[1];
-	_cleanup_close_ int rep_fd = rep_p[0];
+	_cleanup_close_ int sync_fd = ch.sync[1];
+	_cleanup_close_ int rep_fd = ch.report[0];
 	_cleanup_close_ int tty_sock = ch.tty[0];
 	if (sb->pid < 0)
 		return ubx_fail(e, err, "create the sandbox's namespaces");
-	int r = release_init(sb, sync_fd, placed, e);
+	r = release_init(sb, sync_fd, placed, e);
 	if (r == 0) {
 		close(TAKE_FD(sync_fd));
 		r = start_network(sb, e);
