@@ -44,8 +44,8 @@ static int holder_idle_seconds(void)
 	return s && parse_u64(s, 86400, &v) == 0 && v > 0 ? (int)v : HOLDER_IDLE_DEFAULT;
 }
 
-/* The state directory path; 0, or -errno when none is usable. */
-static int state_dir_path(uint32_t uid, char *buf, size_t len)
+/* The state directory path (open_state_dir() decides whether it is usable). */
+static void state_dir_path(uint32_t uid, char *buf, size_t len)
 {
 	const char *rt = getenv("XDG_RUNTIME_DIR");
 	struct stat st;
@@ -54,7 +54,6 @@ static int state_dir_path(uint32_t uid, char *buf, size_t len)
 		snprintf(buf, len, "%s/usbox", rt);
 	else
 		snprintf(buf, len, "/tmp/usbox-%" PRIu32, uid);
-	return 0;
 }
 
 /* Opens the state directory, creating it; refuses one that is not ours alone. */
@@ -278,13 +277,12 @@ int holder_enter(uint32_t uid, uint32_t gid, const struct idmap_range *ur, size_
 		 const struct idmap_range *gr, size_t ng, struct ubx_err *e)
 {
 	char dir[4096];
-	int r = state_dir_path(uid, dir, sizeof(dir));
 
-	for (int attempt = 0; r == 0 && attempt < 5; attempt++) {
-		r = try_enter(dir, uid, gid, ur, nu, gr, ng, e);
+	state_dir_path(uid, dir, sizeof(dir));
+	for (int attempt = 0; attempt < 5; attempt++) {
+		int r = try_enter(dir, uid, gid, ur, nu, gr, ng, e);
 		if (r != -EAGAIN)
 			return r;
-		r = 0;
 	}
-	return r < 0 ? r : ubx_fail(e, EAGAIN, "the id-map holder kept going away");
+	return ubx_fail(e, EAGAIN, "the id-map holder kept going away");
 }

@@ -58,10 +58,9 @@ static bool env_put(struct env_list *l, const char *entry)
 char **env_build(char *const *host, bool clear, const struct env_op *ops, size_t n_ops)
 {
 	_cleanup_strv_ char **owned = NULL;
-	struct env_list l = { 0 };
-	bool ok = env_put(&l, "_=x"); /* allocates the array even when empty */
+	struct env_list l = { .v = calloc(64, sizeof(char *)), .cap = 64 };
+	bool ok = l.v != NULL;
 
-	env_remove(&l, "_", 1);
 	for (char *const *p = host; ok && !clear && p && *p; p++)
 		ok = env_put(&l, *p);
 	for (size_t i = 0; ok && i < n_ops; i++) {

@@ -371,10 +371,10 @@ static int set_interactive(struct usbox_config *cfg, const char *arg, struct par
 }
 
 /* A size for a memory limit; "max" allowed. */
-static int set_mem_size(uint64_t *slot, const char *opt, const char *arg, struct ubx_err *e)
+static int set_mem_size(uint64_t *slot, const char *opt, const char *arg, bool allow_zero, struct ubx_err *e)
 {
 	uint64_t v;
-	if (parse_size(arg, &v) < 0 || v == 0)
+	if (parse_size(arg, &v) < 0 || (v == 0 && !allow_zero))
 		return ubx_fail(e, 0, "%s: '%s' is not a size like 512M, 1.5g or max", opt, arg);
 	*slot = v == PARSE_SIZE_MAX ? CGROUP_MAX : v;
 	return 0;
@@ -384,23 +384,19 @@ static int set_mem(struct usbox_config *cfg, const char *arg, struct parse_ctx *
 {
 	(void)ctx;
 	snprintf(cfg->limits.mem_text, sizeof(cfg->limits.mem_text), "%s", arg);
-	return set_mem_size(&cfg->limits.mem, "--mem", arg, e);
+	return set_mem_size(&cfg->limits.mem, "--mem", arg, false, e);
 }
 
 static int set_mem_swap(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	(void)ctx;
-	if (strcmp(arg, "0") == 0) { /* no swap at all */
-		cfg->limits.mem_swap = 0;
-		return 0;
-	}
-	return set_mem_size(&cfg->limits.mem_swap, "--mem-swap", arg, e);
+	return set_mem_size(&cfg->limits.mem_swap, "--mem-swap", arg, true, e); /* 0: no swap */
 }
 
 static int set_mem_high(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	(void)ctx;
-	return set_mem_size(&cfg->limits.mem_high, "--mem-high", arg, e);
+	return set_mem_size(&cfg->limits.mem_high, "--mem-high", arg, false, e);
 }
 
 static int set_cpus(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)

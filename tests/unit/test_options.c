@@ -142,6 +142,11 @@ START_TEST(limits)
 	ck_assert_int_eq(c.stats, STATS_JSON);
 	ck_assert_str_eq(c.cgroup_parent, "/sys/fs/cgroup/x");
 	config_free(&c);
+	ck_assert_int_eq(PARSE(&c, &e, "--mem-swap", "0M", "true"), OPTIONS_RUN);
+	ck_assert_uint_eq(c.limits.mem_swap, 0);
+	config_free(&c);
+	ck_assert_int_lt(PARSE(&c, &e, "--mem", "0M", "true"), 0);
+	config_free(&c);
 	ck_assert_int_eq(PARSE(&c, &e, "--stats", "--mem", "max", "true"), OPTIONS_RUN);
 	ck_assert_str_eq(c.argv[0], "true"); /* --stats took no word as its value */
 	ck_assert_int_eq(c.stats, STATS_TEXT);
