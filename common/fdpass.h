@@ -5,11 +5,32 @@
 #ifndef USBOX_COMMON_FDPASS_H
 #define USBOX_COMMON_FDPASS_H
 
+#include <stddef.h>
+
 /*
- * fd_send() - send @fd with the one-byte message @tag over @sock (SCM_RIGHTS).
+ * fd_send_msg() - send @fd with the message @buf of @len bytes (at least 1)
+ * over @sock (SCM_RIGHTS), in one datagram.
  * Return: 0 or a negative errno.
  */
+int fd_send_msg(int sock, int fd, const void *buf, size_t len);
+
+/* fd_send() - fd_send_msg() with the one-byte message @tag. */
 int fd_send(int sock, int fd, char tag);
+
+/*
+ * fd_receive_msg() - receive one fd (close-on-exec) and up to @len bytes of
+ * message into @buf; *@got (when not NULL) is the message's length.
+ * Return: the fd, -EPIPE when the peer closed, or another negative errno
+ * (-EBADMSG when the message carried no descriptor).
+ */
+int fd_receive_msg(int sock, void *buf, size_t len, size_t *got);
+
+/*
+ * fd_recv() - receive one message into @buf (*@got bytes) and the descriptor
+ * it carries, if any, into *@fd (-1 when none).
+ * Return: 0, -EPIPE when the peer closed, or another negative errno.
+ */
+int fd_recv(int sock, void *buf, size_t len, size_t *got, int *fd);
 
 /*
  * fd_receive() - receive one fd (close-on-exec) and its tag from @sock.

@@ -34,6 +34,7 @@
 #include "../common/cleanup.h"
 #include "../common/parse.h"
 #include "../common/proctitle.h"
+#include "../common/statedir.h"
 
 #define HOLDER_IDLE_DEFAULT 30 /* seconds */
 
@@ -42,43 +43,6 @@ static int holder_idle_seconds(void)
 	uint64_t v;
 	const char *s = getenv("USBOX_HOLDER_IDLE");
 	return s && parse_u64(s, 86400, &v) == 0 && v > 0 ? (int)v : HOLDER_IDLE_DEFAULT;
-}
-
-/* The state directory path (open_state_dir() decides whether it is usable). */
-static void state_dir_path(uint32_t uid, char *buf, size_t len)
-{
-	const char *rt = getenv("XDG_RUNTIME_DIR");
-	struct stat st;
-
-	if (rt && rt[0] == '/' && stat(rt, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == uid)
-		snprintf(buf, len, "%s/usbox", rt);
-	else
-		snprintf(buf, len, "/tmp/usbox-%" PRIu32, uid);
-}
-
-/* Opens the state directory, creating it; refuses one that is not ours alone. */
-static int open_state_dir(const char *path, uint32_t uid, struct ubx_err *e)
-{
-	struct stat st;
-
-	if (mkdir(path, 0700) < 0 && errno != EEXIST)
-		return ubx_fail(e, errno, "mkdir %s", path);
-	int fd = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return ubx_fail(e, errno, "open %s", path);
-	if (fstat(fd, &st) < 0 || st.st_uid != uid || (st.st_mode & 077)) {
-		close(fd);
-		return ubx_fail(e, EPERM, "%s is not a private directory of uid %" PRIu32, path, uid);
-	}
-	return fd;
-}
-
-/* Whether @fd still is the file named holder.lock in @dirfd. */
-static bool lock_is_current(int dirfd, int fd)
-{
-	struct stat a, b;
-	return fstat(fd, &a) == 0 && fstatat(dirfd, "holder.lock", &b, AT_SYMLINK_NOFOLLOW) == 0 &&
-	       a.st_ino == b.st_ino && a.st_dev == b.st_dev;
 }
 
 /* Opens the user namespace of the holder named in holder.pid, checked against
@@ -238,7 +202,7 @@ static int make_holder(int dirfd, const char *dir, uint32_t uid, uint32_t gid, c
 static int try_enter(const char *dir, uint32_t uid, uint32_t gid, const struct idmap_range *ur, size_t nu,
 		     const struct idmap_range *gr, size_t ng, struct ubx_err *e)
 {
-	_cleanup_close_ int dirfd = open_state_dir(dir, uid, e);
+	_cleanup_close_ int dirfd = state_dir_open(dir, uid, e);
 	if (dirfd < 0)
 		return dirfd;
 	_cleanup_close_ int lock =
@@ -247,7 +211,7 @@ static int try_enter(const char *dir, uint32_t uid, uint32_t gid, const struct i
 		return ubx_fail(e, errno, "open %s/holder.lock", dir);
 	if (flock(lock, LOCK_SH) < 0)
 		return ubx_fail(e, errno, "lock %s/holder.lock", dir);
-	if (!lock_is_current(dirfd, lock))
+	if (!lock_is_current(dirfd, "holder.lock", lock))
 		return -EAGAIN;
 	(void)futimens(lock, NULL);
 	_cleanup_close_ int ns = open_holder_ns(dirfd);
@@ -255,7 +219,7 @@ static int try_enter(const char *dir, uint32_t uid, uint32_t gid, const struct i
 		/* Start one under the exclusive lock, unless another run just did. */
 		if (flock(lock, LOCK_EX) < 0)
 			return ubx_fail(e, errno, "lock %s/holder.lock", dir);
-		if (!lock_is_current(dirfd, lock))
+		if (!lock_is_current(dirfd, "holder.lock", lock))
 			return -EAGAIN;
 		ns = open_holder_ns(dirfd);
 		if (ns < 0) {

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -147,6 +148,36 @@ int idmap_write_direct(pid_t pid, const char *which, const struct idmap *m, bool
 		return ubx_fail(e, -len, "format %s map", which);
 	snprintf(file, sizeof(file), "%s_map", which);
 	return write_proc_file(pid, file, text, (size_t)len, e);
+}
+
+/* Reads the calling process's own @which ("uid"/"gid") map as identity
+ * extents of its namespace's ids. */
+static int own_ids(const char *which, struct idmap *m, struct ubx_err *e)
+{
+	char path[32];
+	unsigned long in, out, count;
+
+	snprintf(path, sizeof(path), "/proc/self/%s_map", which);
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	if (!f)
+		return ubx_fail(e, errno, "read %s", path);
+	m->n = 0;
+	while (m->n < IDMAP_MAX_EXTENTS && fscanf(f, "%lu %lu %lu", &in, &out, &count) == 3)
+		m->ext[m->n++] = (struct idmap_extent){ (uint32_t)in, (uint32_t)in, (uint32_t)count };
+	return m->n ? 0 : ubx_fail(e, EINVAL, "%s is empty", path);
+}
+
+int idmap_write_identity(pid_t pid, struct ubx_err *e)
+{
+	struct idmap m;
+	int r = own_ids("uid", &m, e);
+	if (r == 0)
+		r = idmap_write_direct(pid, "uid", &m, false, e);
+	if (r == 0)
+		r = own_ids("gid", &m, e);
+	if (r == 0)
+		r = idmap_write_direct(pid, "gid", &m, false, e);
+	return r;
 }
 
 /* Reads what a helper printed on stderr, keeping its first line. */
@@ -297,6 +328,12 @@ int idmap_prepare(const struct idmap_request *req, struct idmap_plan *plan, stru
 		snprintf(plan->warning, sizeof(plan->warning),
 			 "%s not found (install the uidmap package); mapping only uid %" PRIu32, missing,
 			 req->uid);
+		return 0;
+	}
+	if (req->join_userns) { /* a user network's helper stands in for the holder */
+		if (setns(req->userns_fd, CLONE_NEWUSER) < 0)
+			return ubx_fail(e, errno, "join the network helper's user namespace");
+		plan_holder(req, ranges_total(ur, nu), ranges_total(gr, ng), plan);
 		return 0;
 	}
 	const char *no_holder = getenv("USBOX_NO_HOLDER");

@@ -92,6 +92,8 @@ struct idmap_request {
 	uint32_t inside_gid;
 	const char *user;    /* the caller's name, for /etc/subuid; may be NULL */
 	const char *subuid_path, *subgid_path; /* NULL: /etc/subuid, /etc/subgid */
+	bool join_userns;    /* join @userns_fd (fully mapped like the holder's) instead */
+	int userns_fd;
 };
 
 struct idmap_plan {
@@ -128,6 +130,14 @@ void idmap_plan_release(struct idmap_plan *plan);
  * Return: 0, or a negative errno with the helper's own message in @e.
  */
 int idmap_run_helper(const char *helper, pid_t pid, const struct idmap *m, struct ubx_err *e);
+
+/*
+ * idmap_write_identity() - give @pid, a child that just made a user namespace
+ * of the caller's, the same ids as the caller's namespace (each mapped to
+ * itself).  The caller needs CAP_SETUID/CAP_SETGID there (e.g. in the holder).
+ * Return: 0 or a negative errno.
+ */
+int idmap_write_identity(pid_t pid, struct ubx_err *e);
 
 /*
  * idmap_write_direct() - write @m to /proc/@pid/{uid,gid}_map (@which is "uid"

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "netns.h"
+#include "internal.h"
+
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,10 +11,13 @@
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <netlink/route/link/veth.h>
 #include <netlink/route/route.h>
 #include <netlink/socket.h>
 #include <string.h>
 #include <sys/ioctl.h>
+
+#include "../common/cleanup.h"
 
 static void sock_freep(struct nl_sock **s)
 {
@@ -115,11 +121,40 @@ static int add_default_route(struct nl_sock *sk, int ifindex, const char *gw, st
 	return 0;
 }
 
+static int iface_configure(struct nl_sock *sk, const char *name, unsigned mtu, const struct netns_lease *l,
+			   struct ubx_err *e)
+{
+	char cidr[32], gw[INET_ADDRSTRLEN];
+	int r;
+
+	int ifindex = link_up(sk, name, mtu, e);
+	if (ifindex < 0)
+		return ifindex;
+	snprintf(cidr, sizeof(cidr), "%s/%u", inet_ntop(AF_INET, &l->addr, gw, sizeof(gw)), (unsigned)l->prefix);
+	if ((r = add_address(sk, ifindex, cidr, e)) < 0)
+		return r;
+	return add_default_route(sk, ifindex, inet_ntop(AF_INET, &l->gateway, gw, sizeof(gw)), e);
+}
+
+int netns_iface_setup(const char *name, unsigned mtu, const struct netns_lease *l, struct ubx_err *e)
+{
+	_cleanup_nlsock_ struct nl_sock *sk = NULL;
+	int r = connect_route(&sk, e);
+	return r < 0 ? r : iface_configure(sk, name, mtu, l, e);
+}
+
+void netns_default_lease(struct netns_lease *l)
+{
+	*l = (struct netns_lease){ .prefix = NETNS_GUEST_PREFIX };
+	inet_pton(AF_INET, NETNS_GUEST_ADDR, &l->addr);
+	inet_pton(AF_INET, NETNS_GATEWAY, &l->gateway);
+	inet_pton(AF_INET, NETNS_DNS, &l->dns);
+}
+
 int netns_tap_setup(int tun_fd, struct ubx_err *e)
 {
 	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
-	_cleanup_nlsock_ struct nl_sock *sk = NULL;
-	int r;
+	struct netns_lease l;
 
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", NETNS_TAP_NAME);
 	if (ioctl(tun_fd, TUNSETIFF, &ifr) < 0)
@@ -132,16 +167,66 @@ int netns_tap_setup(int tun_fd, struct ubx_err *e)
 		return ubx_fail(e, errno, "TAP %s", NETNS_TAP_NAME);
 	if (fcntl(tun_fd, F_SETFL, O_NONBLOCK) < 0)
 		return ubx_fail(e, errno, "TAP");
-	if ((r = connect_route(&sk, e)) < 0)
+	netns_default_lease(&l);
+	return netns_iface_setup(NETNS_TAP_NAME, NETNS_TAP_MTU, &l, e);
+}
+
+/* The user network's bridge namespace: lo, the bridge NETNS_BRIDGE_NAME and
+ * the TAP of @tun_fd as its first port (all at the TAP's MTU, all up). */
+int nl_bridge_setup(int tun_fd, struct ubx_err *e)
+{
+	_cleanup_nlsock_ struct nl_sock *sk = NULL;
+	_cleanup_link_ struct rtnl_link *br = rtnl_link_alloc();
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
+	int r;
+
+	if (!br)
+		return ubx_fail(e, ENOMEM, "netlink");
+	if ((r = connect_route(&sk, e)) < 0 || (r = link_up(sk, "lo", 0, e)) < 0)
 		return r;
-	int ifindex = link_up(sk, NETNS_TAP_NAME, NETNS_TAP_MTU, e);
-	if (ifindex < 0)
-		return ifindex;
-	char cidr[32];
-	snprintf(cidr, sizeof(cidr), "%s/%d", NETNS_GUEST_ADDR, NETNS_GUEST_PREFIX);
-	if ((r = add_address(sk, ifindex, cidr, e)) < 0)
-		return r;
-	return add_default_route(sk, ifindex, NETNS_GATEWAY, e);
+	rtnl_link_set_name(br, NETNS_BRIDGE_NAME);
+	rtnl_link_set_mtu(br, NETNS_TAP_MTU);
+	rtnl_link_set_flags(br, IFF_UP);
+	if ((r = rtnl_link_set_type(br, "bridge")) < 0 || (r = rtnl_link_add(sk, br, NLM_F_CREATE | NLM_F_EXCL)) < 0)
+		return ubx_fail(e, 0, "create the bridge: %s", nl_geterror(r));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", NETNS_UPLINK_NAME);
+	if (ioctl(tun_fd, TUNSETIFF, &ifr) < 0 || fcntl(tun_fd, F_SETFL, O_NONBLOCK) < 0)
+		return ubx_fail(e, errno, "create the TAP device %s", NETNS_UPLINK_NAME);
+	int master = link_up(sk, NETNS_BRIDGE_NAME, 0, e);
+	if (master < 0 || (r = link_up(sk, NETNS_UPLINK_NAME, NETNS_TAP_MTU, e)) < 0)
+		return master < 0 ? master : r;
+	if ((r = rtnl_link_enslave_ifindex(sk, master, r)) < 0)
+		return ubx_fail(e, 0, "add %s to the bridge: %s", NETNS_UPLINK_NAME, nl_geterror(r));
+	return master;
+}
+
+int nl_veth_add(struct nl_sock *sk, const char *name, int master, int peer_netns, struct ubx_err *e)
+{
+	_cleanup_link_ struct rtnl_link *link = rtnl_link_veth_alloc();
+	if (!link)
+		return ubx_fail(e, ENOMEM, "netlink");
+	struct rtnl_link *peer = rtnl_link_veth_get_peer(link);
+	rtnl_link_set_name(link, name);
+	rtnl_link_set_mtu(link, NETNS_TAP_MTU);
+	rtnl_link_set_master(link, master);
+	rtnl_link_set_flags(link, IFF_UP);
+	rtnl_link_set_name(peer, NETNS_TAP_NAME);
+	rtnl_link_set_mtu(peer, NETNS_TAP_MTU);
+	rtnl_link_set_ns_fd(peer, peer_netns);
+	rtnl_link_put(peer);
+	int r = rtnl_link_add(sk, link, NLM_F_CREATE | NLM_F_EXCL);
+	if (r < 0)
+		return ubx_fail(e, 0, "create the veth pair %s: %s", name, nl_geterror(r));
+	return 0;
+}
+
+void nl_link_delete(struct nl_sock *sk, const char *name)
+{
+	_cleanup_link_ struct rtnl_link *link = rtnl_link_alloc();
+	if (link) {
+		rtnl_link_set_name(link, name);
+		(void)rtnl_link_delete(sk, link);
+	}
 }
 
 int netns_loopback_up(struct ubx_err *e)

@@ -21,6 +21,25 @@ struct pollfd;
 #define NETNS_GATEWAY "10.0.2.2"
 #define NETNS_DNS "10.0.2.3"
 
+/* An interface's addresses inside a sandbox (IPv4, network byte order). */
+struct netns_lease {
+	uint32_t addr;
+	uint32_t gateway; /* the default route */
+	uint32_t dns;     /* what /etc/resolv.conf names */
+	uint8_t prefix;
+};
+
+/* netns_default_lease() - the slirp network's: NETNS_GUEST_ADDR and friends. */
+void netns_default_lease(struct netns_lease *l);
+
+/*
+ * netns_iface_setup() - configure the existing interface @name of the calling
+ * process's network namespace with libnl-route: MTU @mtu (0: keep), up, the
+ * address and a default route from @l.
+ * Return: 0 or a negative errno.
+ */
+int netns_iface_setup(const char *name, unsigned mtu, const struct netns_lease *l, struct ubx_err *e);
+
 /*
  * netns_loopback_up() - bring up "lo" in the calling process's network
  * namespace (which must be its own, with CAP_NET_ADMIN over it).
@@ -41,13 +60,16 @@ int netns_tap_setup(int tun_fd, struct ubx_err *e);
 struct netns_slirp;
 
 /*
- * netns_slirp_new() - start libslirp for the TAP @tap_fd (taken over).
- * @allow_host_loopback lets the sandbox reach the host's 127.0.0.1 as
- * NETNS_GATEWAY.  libslirp is loaded with dlopen() here, so a sandbox without
+ * netns_slirp_new() - start libslirp for the TAP @tap_fd (taken over), for
+ * the network @net/@prefix in which it answers as @l->gateway and @l->dns
+ * (@l NULL: the default 10.0.2.0/24 layout).
+ * @allow_host_loopback lets the sandbox reach the host's 127.0.0.1 as the
+ * gateway.  libslirp is loaded with dlopen() here, so a sandbox without
  * this network never loads it.
  * Return: 0 with *@out set, or a negative errno.
  */
-int netns_slirp_new(int tap_fd, bool allow_host_loopback, struct netns_slirp **out, struct ubx_err *e);
+int netns_slirp_new(int tap_fd, const struct netns_lease *l, bool allow_host_loopback, struct netns_slirp **out,
+		    struct ubx_err *e);
 
 /*
  * netns_slirp_fill() - append the descriptors to poll to @fds (from index
@@ -99,5 +121,104 @@ void portfwd_dispatch(struct portfwd *pf, const struct pollfd *fds);
 
 /* portfwd_free() - close every socket. */
 void portfwd_free(struct portfwd *pf);
+
+/*
+ * User networks: `usbox network create NAME`.  A network is a definition
+ * file (its subnet) and, while sandboxes use it, a helper process
+ * ("usbox-net NAME") in a user namespace of its own.  The helper holds a
+ * network namespace with a bridge whose uplink is a TAP behind libslirp, in
+ * which libslirp answers as the subnet's .1 (gateway) and .2 (DNS).  Each
+ * sandbox on the network joins the helper's user namespace, so that the
+ * helper can put one end of a veth pair on the bridge and the other into the
+ * sandbox as eth0.  The helper hands out addresses, keeps the network's
+ * /etc/hosts, and exits when it has been idle for USBOX_HOLDER_IDLE seconds.
+ */
+#define NETNS_NAME_MAX 32
+
+struct netns_network {
+	char name[NETNS_NAME_MAX + 1];
+	uint32_t net;             /* network byte order */
+	uint8_t prefix;
+	bool allow_host_loopback;
+};
+
+/* netns_network_name_valid() - [A-Za-z0-9][A-Za-z0-9_.-]*, at most NETNS_NAME_MAX, not a --net mode. */
+bool netns_network_name_valid(const char *name);
+
+/*
+ * netns_subnet_parse() - parse "A.B.C.D/N" (N from 8 to 28, no host bits).
+ * Return: 0 or -EINVAL with the reason in @e.
+ */
+int netns_subnet_parse(const char *text, uint32_t *net, uint8_t *prefix, struct ubx_err *e);
+
+/*
+ * netns_network_create() - save a new network @name with @subnet (NULL: the
+ * first free 10.89.N.0/24).  Refuses a name in use or a subnet that overlaps
+ * another network of the user.
+ * Return: 0 with *@out filled, or a negative errno.
+ */
+int netns_network_create(const char *name, const char *subnet, bool allow_host_loopback,
+			 struct netns_network *out, struct ubx_err *e);
+
+/* netns_network_load() - read the definition of @name; -ENOENT names the fix. */
+int netns_network_load(const char *name, struct netns_network *out, struct ubx_err *e);
+
+/*
+ * netns_network_list() - every network of the user, sorted by name.
+ * Return: the count (with *@out to free()), or a negative errno.
+ */
+int netns_network_list(struct netns_network **out, struct ubx_err *e);
+
+/*
+ * netns_network_users() - how many sandboxes use @name now (0 when its
+ * helper is not running).
+ * Return: the count or a negative errno.
+ */
+int netns_network_users(const char *name, struct ubx_err *e);
+
+/*
+ * netns_network_remove() - delete @name; refused (-EBUSY) while a sandbox
+ * uses it.  An idle helper is stopped first.
+ * Return: 0 or a negative errno.
+ */
+int netns_network_remove(const char *name, struct ubx_err *e);
+
+/* A sandbox's connection to its network's helper. */
+struct netns_conn {
+	int sock;     /* to the helper; closing it releases the address */
+	int userns;   /* the helper's user namespace */
+	int lock;     /* held while connecting/starting, else -1 */
+	char hosts[4096]; /* the network's hosts file, to bind at /etc/hosts */
+};
+
+/*
+ * netns_network_connect() - connect to the helper of @n.
+ * Return: 1 when it runs (@c->sock and @c->userns set); 0 when it does not,
+ * with @c->lock held so that the caller can start it with
+ * netns_network_start(); or a negative errno.
+ */
+int netns_network_connect(const struct netns_network *n, struct netns_conn *c, struct ubx_err *e);
+
+/*
+ * netns_network_start() - start the helper of @n and connect to it.  The
+ * caller must be in the id-map holder's user namespace (the helper's becomes
+ * a child of it, with the same ids) and hold @c->lock from
+ * netns_network_connect().
+ * Return: 0 or a negative errno.
+ */
+int netns_network_start(const struct netns_network *n, struct netns_conn *c, struct ubx_err *e);
+
+/*
+ * netns_network_attach() - ask the helper for an address and a veth whose
+ * inner end becomes NETNS_TAP_NAME in the network namespace @netns_fd, and
+ * register @name (may be "") in the network's hosts file.  Everything is
+ * released when @c->sock closes.
+ * Return: 0 with *@lease filled, or a negative errno.
+ */
+int netns_network_attach(struct netns_conn *c, int netns_fd, const char *name, struct netns_lease *lease,
+			 struct ubx_err *e);
+
+/* netns_conn_close() - close everything in @c. */
+void netns_conn_close(struct netns_conn *c);
 
 #endif

@@ -155,23 +155,27 @@ static int load_api(struct netns_slirp *s, struct ubx_err *e)
 	return 0;
 }
 
-static void fill_config(SlirpConfig *c, bool allow_host_loopback)
+static void fill_config(SlirpConfig *c, const struct netns_lease *l, bool allow_host_loopback)
 {
+	uint32_t mask = htonl(l->prefix ? ~0u << (32 - l->prefix) : 0);
 	*c = (SlirpConfig){ .version = 3, .in_enabled = true, .in6_enabled = true, .vprefix_len = 64,
 			    .if_mtu = NETNS_TAP_MTU, .if_mru = NETNS_TAP_MTU,
 			    .disable_host_loopback = !allow_host_loopback };
-	inet_pton(AF_INET, "10.0.2.0", &c->vnetwork);
-	inet_pton(AF_INET, "255.255.255.0", &c->vnetmask);
-	inet_pton(AF_INET, NETNS_GATEWAY, &c->vhost);
-	inet_pton(AF_INET, "10.0.2.15", &c->vdhcp_start);
-	inet_pton(AF_INET, NETNS_DNS, &c->vnameserver);
+	c->vnetwork.s_addr = l->gateway & mask;
+	c->vnetmask.s_addr = mask;
+	c->vhost.s_addr = l->gateway;
+	c->vnameserver.s_addr = l->dns;
+	/* Nobody should ask: addresses are configured, not leased. */
+	c->vdhcp_start.s_addr = (l->gateway & mask) | (htonl(0xffffffffu >> l->prefix) & htonl(~0xfu));
 	inet_pton(AF_INET6, "fd00::", &c->vprefix_addr6);
 	inet_pton(AF_INET6, "fd00::2", &c->vhost6);
 	inet_pton(AF_INET6, "fd00::3", &c->vnameserver6);
 }
 
-int netns_slirp_new(int tap_fd, bool allow_host_loopback, struct netns_slirp **out, struct ubx_err *e)
+int netns_slirp_new(int tap_fd, const struct netns_lease *l, bool allow_host_loopback, struct netns_slirp **out,
+		    struct ubx_err *e)
 {
+	struct netns_lease def;
 	struct netns_slirp *s = calloc(1, sizeof(*s));
 	SlirpConfig cfg;
 	int r;
@@ -185,7 +189,9 @@ int netns_slirp_new(int tap_fd, bool allow_host_loopback, struct netns_slirp **o
 		netns_slirp_free(s);
 		return r;
 	}
-	fill_config(&cfg, allow_host_loopback);
+	if (!l)
+		netns_default_lease(&def);
+	fill_config(&cfg, l ? l : &def, allow_host_loopback);
 	s->slirp = s->api.slirp_new(&cfg, &callbacks, s);
 	if (!s->slirp) {
 		netns_slirp_free(s);

@@ -30,7 +30,10 @@ struct child_params {
 	int sync_fd;            /* one byte arrives once the maps are written */
 	int report_fd;          /* struct child_report on failure; closed on exec */
 	int tty_sock;           /* with -t: where the pty master goes, else -1 */
-	int net_sock;           /* slirp or -p: the TAP goes out, sockets on request; else -1 */
+	int net_sock;           /* slirp, a user network or -p: the TAP goes out or the lease
+				 * comes in, then sockets on request; else -1 */
+	const char *dns;        /* what /etc/resolv.conf names, or NULL to keep the host's */
+	const char *hosts;      /* a user network's hosts file to bind at /etc/hosts, or NULL */
 	struct winsize ws;      /* with -t: the user's window size */
 };
 

@@ -20,6 +20,7 @@ enum net_mode {
 	NET_SLIRP, /* own network namespace with a TAP behind libslirp (default) */
 	NET_NONE,  /* own network namespace, loopback only */
 	NET_HOST,  /* the host's network namespace */
+	NET_USER,  /* own network namespace, on the user network cfg->network */
 };
 
 enum map_mode {
@@ -67,6 +68,8 @@ struct usbox_config {
 	size_t n_mounts;
 	enum net_mode net;
 	bool allow_host_loopback; /* --net slirp:allow_host_loopback */
+	char *network;            /* --net NAME: the user network, else NULL */
+	char *name;               /* --name: the sandbox's name (hosts entry, host name), or NULL */
 	struct portfwd_spec *ports; /* -p */
 	size_t n_ports;
 	bool tty, interactive;    /* -t, -i */

@@ -63,19 +63,32 @@ static int start_tap(const struct child_params *p, int tun, struct ubx_err *e)
 	return 0;
 }
 
+/* On a user network: the supervisor sends the lease once the helper has put
+ * the veth's inner end here; configure it. */
+static int configure_veth(const struct child_params *p, struct ubx_err *e)
+{
+	struct netns_lease l;
+	if (read(p->net_sock, &l, sizeof(l)) != sizeof(l))
+		return ubx_fail(e, EPIPE, "network %s did not attach the sandbox", p->cfg->network);
+	int r = netns_iface_setup(NETNS_TAP_NAME, 0, &l, e);
+	return r < 0 ? ubx_wrap(e, "network %s", p->cfg->network) : 0;
+}
+
 static int build_sandbox(const struct child_params *p, struct ubx_err *e)
 {
 	bool slirp = p->cfg->net == NET_SLIRP;
 	_cleanup_close_ int tun = slirp ? open("/dev/net/tun", O_RDWR | O_CLOEXEC) : -1;
 	if (slirp && tun < 0)
 		return ubx_fail(e, errno, "open /dev/net/tun (the slirp network needs it; --net none does not)");
-	int r = mounts_setup(p->cfg, p->cwd, p->full_map ? 5 : -1, slirp ? NETNS_DNS : NULL, e);
+	int r = mounts_setup(p->cfg, p->cwd, p->full_map ? 5 : -1, p->dns, p->hosts, e);
 	if (r < 0)
 		return r;
 	if (p->cfg->hostname && sethostname(p->cfg->hostname, strlen(p->cfg->hostname)) < 0)
 		return ubx_fail(e, errno, "sethostname %s", p->cfg->hostname);
 	if (p->cfg->net != NET_HOST && (r = netns_loopback_up(e)) < 0)
 		return ubx_wrap(e, "network");
+	if (p->cfg->net == NET_USER)
+		return configure_veth(p, e);
 	return slirp ? start_tap(p, tun, e) : 0;
 }
 

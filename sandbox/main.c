@@ -5,9 +5,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "../common/proctitle.h"
+#include "netcmd.h"
 #include "options.h"
 #include "sandbox.h"
 
@@ -80,6 +82,10 @@ int main(int argc, char **argv)
 	if (!getcwd(cwd, sizeof(cwd))) {
 		fprintf(stderr, "usbox: getcwd: %m\n");
 		return EXIT_USBOX;
+	}
+	if (argc > 1 && strcmp(argv[1], "network") == 0) {
+		status = network_command(argc - 1, argv + 1, stdout, &e);
+		return status < 0 ? fail(&e) : status;
 	}
 	int action = options_parse(argc, argv, cwd, &cfg, &e);
 	if (action < 0)

@@ -296,7 +296,7 @@ static int pivot_into(int root, struct ubx_err *e)
 
 /* Everything from the fresh root's attachment to pivot_root. */
 static int build_view(const struct usbox_config *cfg, const char *cwd, int tty_gid, const char *dns, int root,
-		      int cwd_fd, int *src_fds, struct ubx_err *e)
+		      int cwd_fd, int hosts_fd, int *src_fds, struct ubx_err *e)
 {
 	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID, .propagation = MS_PRIVATE };
 	int r;
@@ -307,7 +307,8 @@ static int build_view(const struct usbox_config *cfg, const char *cwd, int tty_g
 		return ubx_fail(e, errno, "attach the host view");
 	if ((r = mount_proc(root, e)) < 0 || (r = mount_dev(root, tty_gid, e)) < 0 ||
 	    (r = mount_tmpfs(root, "/tmp", "1777", NULL, e)) < 0 || (r = mount_cgroup(root, e)) < 0 ||
-	    (dns && (r = mount_resolv_conf(root, dns, e)) < 0))
+	    (dns && (r = mount_resolv_conf(root, dns, e)) < 0) ||
+	    (hosts_fd >= 0 && (r = attach(hosts_fd, root, "/etc/hosts", true, e)) < 0))
 		return r;
 	if (cwd_fd >= 0 && (r = attach(cwd_fd, root, cwd, false, e)) < 0)
 		return ubx_wrap(e, "working directory");
@@ -317,7 +318,8 @@ static int build_view(const struct usbox_config *cfg, const char *cwd, int tty_g
 	return pivot_into(root, e);
 }
 
-int mounts_setup(const struct usbox_config *cfg, const char *cwd, int tty_gid, const char *dns, struct ubx_err *e)
+int mounts_setup(const struct usbox_config *cfg, const char *cwd, int tty_gid, const char *dns, const char *hosts,
+		 struct ubx_err *e)
 {
 	_cleanup_free_ int *src_fds = calloc(cfg->n_mounts + 1, sizeof(int));
 	_cleanup_close_ int cwd_fd = -1;
@@ -336,9 +338,12 @@ int mounts_setup(const struct usbox_config *cfg, const char *cwd, int tty_gid, c
 		if (cwd_fd < 0)
 			return ubx_fail(e, errno, "bind the working directory %s", cwd);
 	}
+	_cleanup_close_ int hosts_fd = hosts ? clone_source(hosts, true, e) : -1;
+	if (hosts && hosts_fd < 0)
+		return ubx_wrap(e, "the network's /etc/hosts");
 	r = clone_sources(cfg, src_fds, e);
 	if (r == 0)
-		r = build_view(cfg, cwd, tty_gid, dns, root, cwd_fd, src_fds, e);
+		r = build_view(cfg, cwd, tty_gid, dns, root, cwd_fd, hosts_fd, src_fds, e);
 	close_all(src_fds, cfg->n_mounts);
 	return r;
 }

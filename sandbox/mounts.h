@@ -20,10 +20,12 @@
  * @tty_gid: the group to own ptys (5 when mapped), or -1 for the opener's.
  * @dns: when set, /etc/resolv.conf inside names this server (when the host
  * view has an /etc/resolv.conf to cover).
+ * @hosts: when set, a host file bound read-only at /etc/hosts.
  * Must run in a fresh mount namespace with CAP_SYS_ADMIN over it; on success
  * the process's root is the new view and its cwd is "/".
  * Return: 0 or a negative errno naming the mount that failed.
  */
-int mounts_setup(const struct usbox_config *cfg, const char *cwd, int tty_gid, const char *dns, struct ubx_err *e);
+int mounts_setup(const struct usbox_config *cfg, const char *cwd, int tty_gid, const char *dns, const char *hosts,
+		 struct ubx_err *e);
 
 #endif

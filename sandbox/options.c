@@ -97,6 +97,14 @@ static int set_hostname(struct usbox_config *cfg, const char *arg, struct parse_
 	return set_string(&cfg->hostname, arg, e);
 }
 
+static int set_name(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)ctx;
+	if (!valid_hostname(arg) || strlen(arg) > 63)
+		return ubx_fail(e, 0, "--name: '%s' is not a valid name (a host name: letters, digits, '-', '.')", arg);
+	return set_string(&cfg->name, arg, e);
+}
+
 static bool valid_env_name(const char *s, size_t len)
 {
 	if (len == 0 || isdigit((unsigned char)s[0]))
@@ -330,8 +338,15 @@ static int set_net(struct usbox_config *cfg, const char *arg, struct parse_ctx *
 		cfg->net = NET_SLIRP;
 	else if (strcmp(arg, "slirp:allow_host_loopback") == 0)
 		cfg->net = NET_SLIRP, cfg->allow_host_loopback = true;
+	else if (netns_network_name_valid(arg))
+		cfg->net = NET_USER;
 	else
-		return ubx_fail(e, 0, "--net: '%s' is not one of slirp, slirp:allow_host_loopback, none, host", arg);
+		return ubx_fail(e, 0, "--net: '%s' is not one of slirp, slirp:allow_host_loopback, none, host, "
+				"or a network's name", arg);
+	if (cfg->net == NET_USER)
+		return set_string(&cfg->network, arg, e);
+	free(cfg->network);
+	cfg->network = NULL;
 	return 0;
 }
 
@@ -494,7 +509,10 @@ static const struct option_def option_table[] = {
 	{ "volume", 'v', "SRC:DST[:ro]", add_volume, "bind SRC at DST, read-write unless :ro", false },
 	{ "ro-bind", 0, "SRC:DST", add_ro_bind, "bind SRC at DST read-only", false },
 	{ "tmpfs", 0, "DST[:size=N,mode=M]", add_tmpfs, "a fresh tmpfs at DST", false },
-	{ "net", 0, "MODE", set_net, "slirp (default; slirp:allow_host_loopback), none: loopback only, host", false },
+	{ "net", 0, "MODE", set_net,
+	  "slirp (default; slirp:allow_host_loopback), none: loopback only, host, NAME: a user network", false },
+	{ "name", 0, "NAME", set_name, "the sandbox's name: its host name, and its entry in a user network's /etc/hosts",
+	  false },
 	{ "publish", 'p', "[IP:]HP:SP[/udp]", add_port, "forward host port HP to port SP inside (repeatable)", false },
 	{ "no-cwd", 0, NULL, set_no_cwd, "do not make the working directory writable", false },
 	{ "mem", 0, "SIZE", set_mem, "memory limit (512M, 1.5g, max)", false },
@@ -613,6 +631,8 @@ int options_parse(int argc, char **argv, const char *cwd, struct usbox_config *c
 		return (int)ctx.action;
 	if (cfg->n_ports && cfg->net == NET_HOST)
 		return ubx_fail(e, 0, "--publish needs a network of the sandbox's own, not --net host");
+	if (cfg->name && !cfg->hostname && (r = set_string(&cfg->hostname, cfg->name, e)) < 0)
+		return r;
 	if (i >= argc)
 		return ubx_fail(e, 0, "no command given (usage: usbox [OPTIONS] [--] CMD [ARG...])");
 	r = copy_command(argc, argv, i, cfg, e);
@@ -647,6 +667,8 @@ void config_free(struct usbox_config *cfg)
 			free(*p);
 	free(cfg->argv);
 	free(cfg->hostname);
+	free(cfg->network);
+	free(cfg->name);
 	for (size_t i = 0; i < cfg->n_env; i++)
 		free(cfg->env[i].text);
 	free(cfg->env);

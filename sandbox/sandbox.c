@@ -14,6 +14,7 @@
  */
 #include "sandbox.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
@@ -36,6 +37,47 @@
 
 extern char **environ;
 
+/* Why a user network cannot be joined with this id-map plan, or 0. */
+static int network_needs_holder(const struct sandbox *sb, struct ubx_err *e)
+{
+	const char *net = sb->cfg->network;
+	if (sb->plan.method == IDMAP_HOLDER)
+		return 0;
+	if (sb->plan.method == IDMAP_HELPER)
+		return ubx_fail(e, 0, "--net %s needs the id-map holder (unset USBOX_NO_HOLDER)", net);
+	if (sb->plan.warning[0])
+		return ubx_fail(e, 0, "--net %s needs a full id map: %s", net, sb->plan.warning);
+	return ubx_fail(e, 0, "--net %s needs a full id map, not --map single", net);
+}
+
+/* --net NAME: join the network's helper's user namespace (starting the helper
+ * from inside the holder's when none runs), so that the sandbox is cloned as
+ * a child of it and the helper can give it a veth. */
+static int join_network(struct sandbox *sb, struct ubx_err *e)
+{
+	struct netns_network net;
+	char dns[INET_ADDRSTRLEN];
+
+	int r = netns_network_load(sb->cfg->network, &net, e);
+	if (r < 0 || (r = netns_network_connect(&net, &sb->netconn, e)) < 0)
+		return r;
+	if (r == 1) {
+		sb->ids.join_userns = true;
+		sb->ids.userns_fd = sb->netconn.userns;
+	}
+	if ((r = idmap_prepare(&sb->ids, &sb->plan, e)) < 0 || (r = network_needs_holder(sb, e)) < 0)
+		return r;
+	if (sb->netconn.sock < 0) {
+		if ((r = netns_network_start(&net, &sb->netconn, e)) < 0)
+			return r;
+		if (setns(sb->netconn.userns, CLONE_NEWUSER) < 0)
+			return ubx_fail(e, errno, "join network %s's user namespace", net.name);
+	}
+	uint32_t a = htonl(ntohl(net.net) + 2);
+	snprintf(sb->dns, sizeof(sb->dns), "%s", inet_ntop(AF_INET, &a, dns, sizeof(dns)));
+	return 0;
+}
+
 int sandbox_prepare(struct sandbox *sb, const struct usbox_config *cfg, struct ubx_err *e)
 {
 	char pwbuf[4096];
@@ -44,7 +86,7 @@ int sandbox_prepare(struct sandbox *sb, const struct usbox_config *cfg, struct u
 	int r;
 
 	*sb = (struct sandbox){ .cfg = cfg, .pid = -1, .pidfd = -1, .exit_status = 125, .cg = { .leaf_fd = -1 },
-				.net_sock = -1 };
+				.net_sock = -1, .netconn = { .sock = -1, .userns = -1, .lock = -1 } };
 	sb->plan.holder_lock_fd = -1;
 	sb->tty.master = sb->tty.in_fd = -1;
 	r = cfg->tty ? tty_check(cfg->interactive, &sb->ws, e) : 0;
@@ -66,9 +108,16 @@ int sandbox_prepare(struct sandbox *sb, const struct usbox_config *cfg, struct u
 	sb->ids.want_full = cfg->map == MAP_AUTO;
 	if (sb->ids.want_full && getpwuid_r(sb->ids.uid, &pw, pwbuf, sizeof(pwbuf), &found) == 0 && found)
 		sb->ids.user = strdup(found->pw_name);
-	/* Ids first: the holder must not start inside the sandbox's cgroup. */
-	if ((r = idmap_prepare(&sb->ids, &sb->plan, e)) < 0)
+	/* Ids (and a network's helper) first: helpers must not start inside
+	 * the sandbox's cgroup. */
+	if (cfg->net == NET_USER)
+		r = join_network(sb, e);
+	else
+		r = idmap_prepare(&sb->ids, &sb->plan, e);
+	if (r < 0)
 		return r;
+	if (cfg->net == NET_SLIRP)
+		snprintf(sb->dns, sizeof(sb->dns), "%s", NETNS_DNS);
 	if (cgroup_limits_any(&cfg->limits) || cfg->stats != STATS_NONE)
 		return cgroup_setup(&cfg->limits, cfg->cgroup_parent, cfg->stats != STATS_NONE, &sb->cg, e);
 	return 0;
@@ -167,17 +216,38 @@ static int channels_open(struct channels *c, bool tty, bool net, struct ubx_err 
 	return 0;
 }
 
+/* With a user network: have the helper put a veth into the sandbox's network
+ * namespace and pass the lease to the init, which configures it. */
+static int attach_network(struct sandbox *sb, struct ubx_err *e)
+{
+	struct netns_lease lease;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)sb->pid);
+	_cleanup_close_ int ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns < 0)
+		return ubx_fail(e, errno, "open %s", path);
+	int r = netns_network_attach(&sb->netconn, ns, sb->cfg->name, &lease, e);
+	if (r < 0)
+		return r;
+	if (write(sb->net_sock, &lease, sizeof(lease)) != sizeof(lease))
+		return 1; /* the init gave up: read its report */
+	return 0;
+}
+
 /* With the slirp network: take the TAP from the init, start libslirp behind
  * it and tell the init, which only then starts the command.  When the init
  * fails first, the socket closes and its report says why. */
 static int start_network(struct sandbox *sb, struct ubx_err *e)
 {
+	if (sb->cfg->net == NET_USER)
+		return attach_network(sb, e);
 	if (sb->cfg->net != NET_SLIRP)
 		return 0;
 	int tap = fd_receive(sb->net_sock, NULL);
 	if (tap < 0)
 		return 1; /* the init gave up: read its report */
-	int r = netns_slirp_new(tap, sb->cfg->allow_host_loopback, &sb->slirp, e);
+	int r = netns_slirp_new(tap, NULL, sb->cfg->allow_host_loopback, &sb->slirp, e);
 	if (r < 0)
 		return r;
 	if (write(sb->net_sock, "g", 1) != 1)
@@ -215,7 +285,8 @@ int sandbox_start(struct sandbox *sb, struct ubx_err *e)
 
 	signals_fill(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	if ((r = channels_open(&ch, sb->cfg->tty, sb->cfg->net == NET_SLIRP || sb->pf, e)) < 0)
+	if ((r = channels_open(&ch, sb->cfg->tty, sb->cfg->net == NET_SLIRP || sb->cfg->net == NET_USER || sb->pf, e)) <
+	    0)
 		return r;
 	struct child_params p = {
 		.cfg = sb->cfg, .cwd = sb->cwd, .envp = sb->envp,
@@ -223,6 +294,8 @@ int sandbox_start(struct sandbox *sb, struct ubx_err *e)
 		.full_map = sb->plan.method != IDMAP_SINGLE,
 		.sync_fd = ch.sync[0], .report_fd = ch.report[1],
 		.tty_sock = ch.tty[1], .ws = sb->ws, .net_sock = ch.net[1],
+		.dns = sb->dns[0] ? sb->dns : NULL,
+		.hosts = sb->cfg->net == NET_USER ? sb->netconn.hosts : NULL,
 	};
 	sb->pid = clone_init(sb, &sb->pidfd, &placed);
 	if (sb->pid == 0) {
@@ -343,6 +416,7 @@ void sandbox_destroy(struct sandbox *sb)
 	portfwd_free(sb->pf);
 	if (sb->net_sock >= 0)
 		close(sb->net_sock);
+	netns_conn_close(&sb->netconn);
 	free(sb->pfds);
 	cgroup_teardown(&sb->cg);
 	idmap_plan_release(&sb->plan);
@@ -351,5 +425,6 @@ void sandbox_destroy(struct sandbox *sb)
 	free(sb->cwd);
 	free((char *)sb->ids.user);
 	cleanup_strvp(&sb->envp);
-	*sb = (struct sandbox){ .pid = -1, .pidfd = -1, .tty = { .master = -1, .in_fd = -1 }, .net_sock = -1 };
+	*sb = (struct sandbox){ .pid = -1, .pidfd = -1, .tty = { .master = -1, .in_fd = -1 }, .net_sock = -1,
+				.netconn = { .sock = -1, .userns = -1, .lock = -1 } };
 }

@@ -37,7 +37,9 @@ struct sandbox {
 	struct cgroup_stats stats; /* after wait, with --stats */
 	struct netns_slirp *slirp; /* --net slirp: the user-mode stack */
 	struct portfwd *pf;        /* -p: forwarded ports */
-	int net_sock;              /* to the init: TAP hand-over, sockets inside */
+	int net_sock;              /* to the init: TAP hand-over, lease, sockets inside */
+	struct netns_conn netconn; /* --net NAME: to the network's helper */
+	char dns[16];              /* what /etc/resolv.conf names, or "" */
 	struct pollfd *pfds;       /* the supervisor's poll array */
 };
 

@@ -28,7 +28,7 @@ skip() { echo "SKIP: $*"; return 77; }
 
 run_tests() {
 	local t out rc
-	for t in $(declare -F | awk '{print $3}' | grep "^$1"); do
+	for t in $(declare -F | awk '{print $3}' | grep "^$1" | grep -E -- "${ONLY:-.}"); do
 		mkdir -p "$work/$t"
 		out=$(cd "$work/$t" && "$t" 2>&1)
 		rc=$?

@@ -464,6 +464,130 @@ w_nothing_left_after_kill9() {
 	# (that the TAP and the namespace are freed is checked as root by run.sh)
 }
 
+
+# ---------------------------------------------------------------- user networks
+state_dir() { if [ -n "${XDG_RUNTIME_DIR:-}" ] && [ -d "$XDG_RUNTIME_DIR" ]; then echo "$XDG_RUNTIME_DIR/usbox"; else echo "/tmp/usbox-$me"; fi; }
+
+# Waits until the helper of network $1 has left (USBOX_HOLDER_IDLE=1 here).
+helper_gone() {
+	local i
+	for i in $(seq 100); do
+		pgrep -u "$me" -f "^usbox-net $1\$" >/dev/null || break
+		sleep 0.05
+	done
+	! pgrep -u "$me" -f "^usbox-net $1\$" >/dev/null || fail "usbox-net $1 still running" || return 1
+	[ ! -e "$(state_dir)/net-$1" ] || fail "state left: $(ls -la "$(state_dir)/net-$1")"
+}
+
+w_user_network_by_name_and_uplink() {
+	"$U" network rm tnet >/dev/null 2>&1 # a leftover of an interrupted run
+	"$U" network create --subnet 10.90.0.0/24 tnet >/dev/null || return 1
+	trap '"$U" network rm tnet >/dev/null 2>&1' RETURN
+	mkdir -p www && echo "served by srv" > www/srv.txt
+	"$U" --net tnet --name srv -- sh -c 'python3 -m http.server 8000 --directory www >/dev/null 2>&1 & touch up; sleep 20' &
+	local pid=$! out i
+	wait_for_file up || return 1
+	for i in $(seq 50); do "$U" --net tnet -- curl -s -m 1 -o /dev/null http://srv:8000/ && break; sleep 0.1; done
+	out=$("$U" --net tnet --name cli -- sh -c 'ip -o -4 addr show eth0; ip route show default; cat /etc/resolv.conf;
+		cat /etc/hosts; echo "host=$(hostname)"; curl -s -m 5 http://srv:8000/srv.txt;
+		curl -s -m 10 http://10.77.0.1:8080/hello.txt; getent hosts testhost.usbox.test') || return 1
+	kill "$pid"; wait "$pid" 2>/dev/null
+	expect_match "$out" "inet 10\.90\.0\.4/24" "second address" &&
+	expect_match "$out" "default via 10\.90\.0\.1 dev eth0" "route" &&
+	expect_match "$out" "nameserver 10\.90\.0\.2" "resolv.conf" &&
+	expect_match "$out" "10\.90\.0\.3	srv" "hosts: srv" &&
+	expect_match "$out" "10\.90\.0\.4	cli" "hosts: cli" &&
+	expect_match "$out" "host=cli" "host name from --name" &&
+	expect_match "$out" "served by srv" "sandbox to sandbox by name" &&
+	expect_match "$out" "hello from the test host" "out through the network's uplink" &&
+	expect_match "$out" "10\.77\.0\.1 +testhost\.usbox\.test" "DNS through the uplink"
+}
+
+w_user_network_address_reused_and_released() {
+	"$U" network rm tnet2 >/dev/null 2>&1 # a leftover of an interrupted run
+	"$U" network create tnet2 >/dev/null || return 1
+	trap '"$U" network rm tnet2 >/dev/null 2>&1' RETURN
+	local a b
+	a=$("$U" --net tnet2 -- ip -o -4 addr show eth0 | awk '{print $4}')
+	b=$("$U" --net tnet2 -- ip -o -4 addr show eth0 | awk '{print $4}')
+	expect_match "$a" '^10\.89\.[0-9]+\.3/24$' "first address" && expect_eq "$b" "$a" "reused after exit" || return 1
+	# kill -9 of usbox: the lease goes with its connection.
+	"$U" --net tnet2 --name held -- sh -c 'touch up; exec sleep 100' &
+	local pid=$!
+	wait_for_file up || return 1
+	expect_eq "$("$U" network ls | awk '$1 == "tnet2" {print $3}')" 1 "in use" || return 1
+	kill -9 "$pid"; wait "$pid" 2>/dev/null
+	rm -f up
+	local i
+	for i in $(seq 40); do pgrep -u "$me" -x sleep >/dev/null || break; sleep 0.05; done
+	b=$("$U" --net tnet2 --name held -- sh -c 'ip -o -4 addr show eth0 | awk "{print \$4}"; grep -c held /etc/hosts')
+	expect_eq "$b" "$(printf '%s\n1' "$a")" "address and name free again after kill -9" &&
+	expect_eq "$("$U" network ls | awk '$1 == "tnet2" {print $3}')" 0 "not in use" &&
+	helper_gone tnet2
+}
+
+w_user_network_rm_busy_and_names() {
+	"$U" network rm tnet3 >/dev/null 2>&1 # a leftover of an interrupted run
+	"$U" network create tnet3 >/dev/null || return 1
+	trap '"$U" network rm tnet3 >/dev/null 2>&1' RETURN
+	"$U" --net tnet3 --name dup -- sh -c 'touch up; exec sleep 100' &
+	local pid=$! err
+	wait_for_file up || return 1
+	err=$("$U" network rm tnet3 2>&1)
+	expect_eq "$?" 125 "rm of a busy network" &&
+	expect_eq "$err" "usbox: network tnet3 is in use by 1 sandbox" "message" &&
+	expect_eq "$("$U" --net tnet3 --name dup -- true 2>&1)" "usbox: the name dup is in use on network tnet3" \
+		"a name twice" || { kill "$pid"; return 1; }
+	kill "$pid"; wait "$pid" 2>/dev/null
+	for i in $(seq 40); do pgrep -u "$me" -x sleep >/dev/null || break; sleep 0.05; done
+	expect_eq "$("$U" network rm tnet3)" tnet3 "rm once unused" &&
+	expect_eq "$("$U" network ls -q | grep -c '^tnet3$')" 0 "gone from ls" &&
+	helper_gone tnet3 &&
+	! pgrep -u "$me" -x sleep >/dev/null || fail "sandbox left"
+}
+
+w_user_network_port_forward() {
+	"$U" network rm tnet4 >/dev/null 2>&1 # a leftover of an interrupted run
+	"$U" network create tnet4 >/dev/null || return 1
+	trap '"$U" network rm tnet4 >/dev/null 2>&1' RETURN
+	mkdir -p www && echo "forwarded" > www/fwd.txt
+	"$U" --net tnet4 -p 18650:8000 -- sh -c 'python3 -m http.server 8000 --bind 127.0.0.1 --directory www >/dev/null 2>&1 & touch up; sleep 8' &
+	local pid=$! i
+	wait_for_file up || return 1
+	for i in $(seq 50); do curl -s -m 1 -o /dev/null http://127.0.0.1:18650/ && break; sleep 0.1; done
+	expect_eq "$(curl -s -m 5 http://127.0.0.1:18650/fwd.txt)" "forwarded" "-p on a user network"
+	local rc=$?
+	kill "$pid"; wait "$pid" 2>/dev/null
+	return $rc
+}
+
+w_user_network_errors() {
+	"$U" network rm tnet5 >/dev/null 2>&1 # a leftover of an interrupted run
+	expect_eq "$("$U" --net nosuch -- true 2>&1)" \
+		"usbox: network nosuch not found (create it with: usbox network create nosuch)" "unknown network" &&
+	expect_status 125 "$U" --net nosuch -- true 2>/dev/null &&
+	"$U" network create --subnet 10.91.0.0/16 tnet5 >/dev/null &&
+	expect_eq "$("$U" network create tnet5 2>&1)" "usbox: network tnet5 already exists" "twice" &&
+	expect_eq "$("$U" network create --subnet 10.91.3.0/24 other 2>&1)" \
+		"usbox: subnet 10.91.3.0/24 overlaps network tnet5" "overlap" &&
+	expect_eq "$("$U" network create --subnet 10.92.0.1/24 other 2>&1)" \
+		"usbox: subnet '10.92.0.1/24': host bits are set (did you mean 10.92.0.0/24?)" "host bits" &&
+	expect_eq "$("$U" network create host 2>&1 | cut -c1-40)" "usbox: 'host' is not a valid network nam" "reserved" &&
+	expect_status 125 "$U" network create --subnet 10.93.0.0/30 other 2>/dev/null &&
+	expect_status 125 "$U" network rm nosuch 2>/dev/null &&
+	expect_status 125 "$U" --net tnet5 --map single -- true 2>/dev/null &&
+	expect_eq "$("$U" network rm tnet5)" tnet5 "rm"
+}
+
+n_user_network_needs_a_range() {
+	"$U" network create nsnet >/dev/null || return 1
+	local err
+	err=$("$U" --net nsnet -- true 2>&1)
+	expect_eq "$?" 125 "exit status" &&
+	expect_match "$err" "^usbox: --net nsnet needs a full id map: no subordinate uid range for $(id -un)" "message" &&
+	expect_eq "$("$U" network rm nsnet)" nsnet "rm"
+}
+
 case ${1:-main} in
 main) run_tests t_ ;;
 nosub) run_tests n_ ;;

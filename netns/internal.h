@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * internal.h - what netns/'s files share: netlink pieces for the user
+ * networks' helper, and the definition files.
+ * Private to netns/.
+ */
+#ifndef USBOX_NETNS_INTERNAL_H
+#define USBOX_NETNS_INTERNAL_H
+
+#include "../common/error.h"
+
+struct nl_sock;
+
+#define NETNS_BRIDGE_NAME "br0"
+#define NETNS_UPLINK_NAME "tap0"
+
+/*
+ * nl_bridge_setup() - in the calling process's (fresh) network namespace:
+ * lo up, the bridge NETNS_BRIDGE_NAME, and @tun_fd made the TAP
+ * NETNS_UPLINK_NAME (non-blocking) on that bridge.
+ * Return: the bridge's ifindex, or a negative errno.
+ */
+int nl_bridge_setup(int tun_fd, struct ubx_err *e);
+
+/*
+ * nl_veth_add() - create the veth pair @name (up, on bridge @master) and
+ * NETNS_TAP_NAME in the network namespace @peer_netns, both at NETNS_TAP_MTU.
+ * Return: 0 or a negative errno.
+ */
+int nl_veth_add(struct nl_sock *sk, const char *name, int master, int peer_netns, struct ubx_err *e);
+
+/* nl_link_delete() - delete the link @name (best effort). */
+void nl_link_delete(struct nl_sock *sk, const char *name);
+
+/* netdef_delete() - remove the definition file of @name. */
+int netdef_delete(const char *name, struct ubx_err *e);
+
+#endif
