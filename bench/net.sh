@@ -32,6 +32,18 @@ except Exception: print("fail")'; }
 	s4x() { "${S4X[@]}" "$@"; }
 	python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"{\"execute\":\"add_hostfwd\",\"arguments\":{\"proto\":\"tcp\",\"host_addr\":\"127.0.0.1\",\"host_port\":15302,\"guest_port\":5201}}"); s.shutdown(socket.SHUT_WR); s.recv(1000)' "$d/api"
 
+	# A user network: out through its helper's uplink, and sandbox to sandbox over the bridge.
+	"$U" network rm benchnet >/dev/null 2>&1; "$U" network create benchnet >/dev/null
+	"$U" --net benchnet --name srv -- sh -c 'iperf3 -s >/dev/null & python3 -c "
+import socket, threading
+s = socket.socket(); s.bind((\"0.0.0.0\", 7777)); s.listen()
+def echo(c):
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    while (b := c.recv(4096)): c.sendall(b)
+while True: threading.Thread(target=echo, args=(s.accept()[0],), daemon=True).start()"' & unet_srv=$!
+	sleep 1
+	out_unet() { lim "$U" --net benchnet -- iperf3 -c 10.77.0.1 -t "$T" "$@" -J | gbps; }
+	s2s_unet() { lim "$U" --net benchnet -- iperf3 -c srv -t "$T" "$@" -J | gbps; }
 	out_usbox() { lim "$U" -- iperf3 -c 10.77.0.1 -t "$T" "$@" -J | gbps; }
 	out_s4() { lim "${S4X[@]}" iperf3 -c 10.77.0.1 -t "$T" "$@" -J | gbps; }
 	out_pasta() { lim pasta --config-net -- iperf3 -c 10.77.0.1 -t "$T" "$@" -J 2>/dev/null | gbps; }
@@ -45,7 +57,7 @@ except Exception: print("fail")'; }
 		END { if (!n) {print "fail"; exit} m = a[int((n - 1) / 2)]; print f ? m "(" f " failed)" : m }'; }
 	# Interleaved rounds: the machine's speed drifts, so every tool sees the same drift.
 	declare -A res
-	tools="ceil veth out_usbox out_s4 out_pasta in_usbox in_s4 in_pasta"
+	tools="ceil veth out_usbox out_s4 out_pasta in_usbox in_s4 in_pasta out_unet s2s_unet"
 	for round in $(seq "$ROUNDS"); do
 		for t in $tools; do
 			res[$t.1]+=" $($t)"
@@ -55,6 +67,7 @@ except Exception: print("fail")'; }
 	"$U" -- iperf3 -c 10.77.0.1 -t "$T" -J > "$d/u1" & up=$!; sleep $((T / 2)); usbox_rss=$(rss_of "$up"); wait $up
 	s4x iperf3 -c 10.77.0.1 -t "$T" -J > "$d/s1" & sp=$!; sleep $((T / 2)); s4_rss=$(rss_of "$s4"); wait $sp
 	lim pasta --config-net -- iperf3 -c 10.77.0.1 -t "$T" -J > "$d/p1" 2>/dev/null & pp=$!; sleep $((T / 2)); pasta_rss=$(rss_of "$(pgrep -n -x pasta)"); wait $pp
+	"$U" --net benchnet -- iperf3 -c 10.77.0.1 -t "$T" -J > "$d/n1" & np=$!; sleep $((T / 2)); unet_rss=$(rss_of "$(pgrep -n -f '^usbox-net benchnet')"); wait $np
 	printf '%-44s %10s %10s\n' "throughput, Gbit/s (median of $ROUNDS x $T s)" "1 stream" "4 streams"
 	row() { printf '%-44s %10s %10s\n' "$1" "$(median <<<"${res[$2.1]}")" "$(median <<<"${res[$2.4]}")"; }
 	row "loopback (ceiling)" ceil
@@ -65,6 +78,8 @@ except Exception: print("fail")'; }
 	row "in (-p): usbox, splice forwarder" in_usbox
 	row "in (-p): slirp4netns add_hostfwd" in_s4
 	row "in (-p): pasta -t" in_pasta
+	row "user network: out through its uplink" out_unet
+	row "user network: sandbox to sandbox (veth)" s2s_unet
 	echo "single-stream outbound runs: usbox${res[out_usbox.1]}; slirp4netns${res[out_s4.1]}; pasta${res[out_pasta.1]}"
 	echo
 	printf '%-44s %10s\n' "TCP request/response round trip, µs" "median"
@@ -72,14 +87,18 @@ except Exception: print("fail")'; }
 	printf '%-44s %10s\n' "usbox slirp" "$("$U" -- $RR)"
 	printf '%-44s %10s\n' "slirp4netns" "$(s4x $RR)"
 	printf '%-44s %10s\n' "pasta" "$(lim pasta --config-net -- $RR 2>/dev/null)"
+	printf '%-44s %10s\n' "usbox user network, out through its uplink" "$("$U" --net benchnet -- $RR)"
+	printf '%-44s %10s\n' "usbox user network, sandbox to sandbox" "$("$U" --net benchnet -- python3 "$(dirname "$0")/rr.py" srv 7777)"
 	echo
 	printf '%-44s %10s\n' "network helper RSS during a transfer, MB" ""
 	printf '%-44s %10s\n' "usbox (the supervisor runs libslirp)" "$usbox_rss"
 	printf '%-44s %10s\n' "slirp4netns" "$s4_rss"
 	printf '%-44s %10s\n' "pasta" "$pasta_rss"
-	kill "$s4" "$ns" 2>/dev/null; rm -rf "$d"
+	printf '%-44s %10s\n' "usbox-net (a user network's helper)" "$unet_rss"
+	kill "$s4" "$ns" "$unet_srv" 2>/dev/null; wait "$unet_srv" 2>/dev/null; rm -rf "$d"
 	echo
-	"$STARTUP" -n 100 -N "$U"
+	"$STARTUP" -n 100 -N -u benchnet "$U"
+	"$U" network rm benchnet >/dev/null
 	exit 0
 fi
 

@@ -5,8 +5,9 @@
  *   startup [-n RUNS] USBOX            against bwrap and unshare
  *   startup [-n RUNS] -c [-s] USBOX    the cgroup path (in the VM): with and
  *                                      without --mem; -s adds systemd-run --scope
- *   startup [-n RUNS] -N USBOX         the network: --net slirp against none,
- *                                      and pasta --config-net
+ *   startup [-n RUNS] -N [-u NET] USBOX the network: --net slirp against none,
+ *                                      and pasta --config-net (and --net NET,
+ *                                      a user network, with -u)
  *
  * Runs every variant RUNS times (default 200), interleaved round-robin so a
  * change in machine load hits all alike, and prints each variant's median,
@@ -89,7 +90,10 @@ int main(int argc, char **argv)
 	int runs = 200, opt;
 	bool cgroup_mode = false, with_systemd = false, net_mode = false;
 
-	while ((opt = getopt(argc, argv, "n:csN")) != -1) {
+	const char *user_net = NULL;
+	while ((opt = getopt(argc, argv, "n:csNu:")) != -1) {
+		if (opt == 'u')
+			user_net = optarg;
 		if (opt == 'n')
 			runs = atoi(optarg);
 		else if (opt == 'c')
@@ -123,11 +127,12 @@ int main(int argc, char **argv)
 		{ .name = "usbox --net none -- true", .argv = { usbox, "--net", "none", "--", "true" } },
 		{ .name = "usbox --net slirp -- true", .argv = { usbox, "--net", "slirp", "--", "true" } },
 		{ .name = "pasta --config-net -- true", .argv = { "pasta", "-q", "--config-net", "--", "true" } },
+		{ .name = "usbox --net NET (user network)", .argv = { usbox, "--net", (char *)user_net, "--", "true" } },
 	};
 	int nv = (int)(sizeof(v) / sizeof(v[0]));
 	const char *base_name = "bwrap";
 	if (net_mode) {
-		nv = 3;
+		nv = user_net ? 4 : 3;
 		memcpy(v, net, sizeof(net));
 		base_name = "usbox --net none";
 	}

@@ -34,6 +34,7 @@ struct child_params {
 				 * comes in, then sockets on request; else -1 */
 	const char *dns;        /* what /etc/resolv.conf names, or NULL to keep the host's */
 	const char *hosts;      /* a user network's hosts file to bind at /etc/hosts, or NULL */
+	const char *hide[2];    /* the caller's runtime directories, covered inside */
 	struct winsize ws;      /* with -t: the user's window size */
 };
 

@@ -80,7 +80,9 @@ static int build_sandbox(const struct child_params *p, struct ubx_err *e)
 	_cleanup_close_ int tun = slirp ? open("/dev/net/tun", O_RDWR | O_CLOEXEC) : -1;
 	if (slirp && tun < 0)
 		return ubx_fail(e, errno, "open /dev/net/tun (the slirp network needs it; --net none does not)");
-	int r = mounts_setup(p->cfg, p->cwd, p->full_map ? 5 : -1, p->dns, p->hosts, e);
+	const struct mounts_extra x = { .tty_gid = p->full_map ? 5 : -1, .dns = p->dns, .hosts = p->hosts,
+					.hide = { p->hide[0], p->hide[1] }, .uid = p->uid, .gid = p->gid };
+	int r = mounts_setup(p->cfg, p->cwd, &x, e);
 	if (r < 0)
 		return r;
 	if (p->cfg->hostname && sethostname(p->cfg->hostname, strlen(p->cfg->hostname)) < 0)

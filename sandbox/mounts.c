@@ -295,7 +295,28 @@ static int pivot_into(int root, struct ubx_err *e)
 }
 
 /* Everything from the fresh root's attachment to pivot_root. */
-static int build_view(const struct usbox_config *cfg, const char *cwd, int tty_gid, const char *dns, int root,
+/* Covers the directories of @x->hide that exist in the view with an empty tmpfs. */
+static int hide_dirs(int root, const struct mounts_extra *x, struct ubx_err *e)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(x->hide); i++) {
+		if (!x->hide[i])
+			continue;
+		_cleanup_close_ int probe = open_in_root(root, x->hide[i], O_PATH | O_DIRECTORY);
+		if (probe < 0)
+			continue;
+		char uid[16], gid[16];
+		snprintf(uid, sizeof(uid), "%u", (unsigned)x->uid);
+		snprintf(gid, sizeof(gid), "%u", (unsigned)x->gid);
+		const char *opts[] = { "mode", "700", "uid", uid, "gid", gid, "size", "16m", NULL };
+		_cleanup_close_ int m = fs_new("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, e);
+		int r = m < 0 ? ubx_wrap(e, "%s", x->hide[i]) : attach(m, root, x->hide[i], false, e);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int build_view(const struct usbox_config *cfg, const char *cwd, const struct mounts_extra *x, int root,
 		      int cwd_fd, int hosts_fd, int *src_fds, struct ubx_err *e)
 {
 	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID, .propagation = MS_PRIVATE };
@@ -305,9 +326,9 @@ static int build_view(const struct usbox_config *cfg, const char *cwd, int tty_g
 		return ubx_fail(e, errno, "make the host view read-only");
 	if (move_mount(root, "", AT_FDCWD, "/tmp", MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		return ubx_fail(e, errno, "attach the host view");
-	if ((r = mount_proc(root, e)) < 0 || (r = mount_dev(root, tty_gid, e)) < 0 ||
-	    (r = mount_tmpfs(root, "/tmp", "1777", NULL, e)) < 0 || (r = mount_cgroup(root, e)) < 0 ||
-	    (dns && (r = mount_resolv_conf(root, dns, e)) < 0) ||
+	if ((r = mount_proc(root, e)) < 0 || (r = mount_dev(root, x->tty_gid, e)) < 0 ||
+	    (r = mount_tmpfs(root, "/tmp", "1777", NULL, e)) < 0 || (r = hide_dirs(root, x, e)) < 0 ||
+	    (r = mount_cgroup(root, e)) < 0 || (x->dns && (r = mount_resolv_conf(root, x->dns, e)) < 0) ||
 	    (hosts_fd >= 0 && (r = attach(hosts_fd, root, "/etc/hosts", true, e)) < 0))
 		return r;
 	if (cwd_fd >= 0 && (r = attach(cwd_fd, root, cwd, false, e)) < 0)
@@ -318,8 +339,7 @@ static int build_view(const struct usbox_config *cfg, const char *cwd, int tty_g
 	return pivot_into(root, e);
 }
 
-int mounts_setup(const struct usbox_config *cfg, const char *cwd, int tty_gid, const char *dns, const char *hosts,
-		 struct ubx_err *e)
+int mounts_setup(const struct usbox_config *cfg, const char *cwd, const struct mounts_extra *x, struct ubx_err *e)
 {
 	_cleanup_free_ int *src_fds = calloc(cfg->n_mounts + 1, sizeof(int));
 	_cleanup_close_ int cwd_fd = -1;
@@ -338,12 +358,12 @@ int mounts_setup(const struct usbox_config *cfg, const char *cwd, int tty_gid, c
 		if (cwd_fd < 0)
 			return ubx_fail(e, errno, "bind the working directory %s", cwd);
 	}
-	_cleanup_close_ int hosts_fd = hosts ? clone_source(hosts, true, e) : -1;
-	if (hosts && hosts_fd < 0)
+	_cleanup_close_ int hosts_fd = x->hosts ? clone_source(x->hosts, true, e) : -1;
+	if (x->hosts && hosts_fd < 0)
 		return ubx_wrap(e, "the network's /etc/hosts");
 	r = clone_sources(cfg, src_fds, e);
 	if (r == 0)
-		r = build_view(cfg, cwd, tty_gid, dns, root, cwd_fd, hosts_fd, src_fds, e);
+		r = build_view(cfg, cwd, x, root, cwd_fd, hosts_fd, src_fds, e);
 	close_all(src_fds, cfg->n_mounts);
 	return r;
 }

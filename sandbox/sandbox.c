@@ -37,6 +37,18 @@
 
 extern char **environ;
 
+/* The caller's runtime directories, /run/user/UID and $XDG_RUNTIME_DIR: they
+ * hold the unix sockets of the session bus, systemd --user and agents, which
+ * a read-only view would still let the command connect to. */
+static void find_runtime_dirs(struct sandbox *sb)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	snprintf(sb->runtime_dir[0], sizeof(sb->runtime_dir[0]), "/run/user/%u", (unsigned)sb->ids.uid);
+	if (xdg && xdg[0] == '/' && strcmp(xdg, sb->runtime_dir[0]) != 0 && strcmp(xdg, "/") != 0 &&
+	    strcmp(xdg, "/tmp") != 0)
+		snprintf(sb->runtime_dir[1], sizeof(sb->runtime_dir[1]), "%s", xdg);
+}
+
 /* Why a user network cannot be joined with this id-map plan, or 0. */
 static int network_needs_holder(const struct sandbox *sb, struct ubx_err *e)
 {
@@ -118,6 +130,7 @@ int sandbox_prepare(struct sandbox *sb, const struct usbox_config *cfg, struct u
 		return r;
 	if (cfg->net == NET_SLIRP)
 		snprintf(sb->dns, sizeof(sb->dns), "%s", NETNS_DNS);
+	find_runtime_dirs(sb);
 	if (cgroup_limits_any(&cfg->limits) || cfg->stats != STATS_NONE)
 		return cgroup_setup(&cfg->limits, cfg->cgroup_parent, cfg->stats != STATS_NONE, &sb->cg, e);
 	return 0;
@@ -296,6 +309,7 @@ int sandbox_start(struct sandbox *sb, struct ubx_err *e)
 		.tty_sock = ch.tty[1], .ws = sb->ws, .net_sock = ch.net[1],
 		.dns = sb->dns[0] ? sb->dns : NULL,
 		.hosts = sb->cfg->net == NET_USER ? sb->netconn.hosts : NULL,
+		.hide = { sb->runtime_dir[0], sb->runtime_dir[1][0] ? sb->runtime_dir[1] : NULL },
 	};
 	sb->pid = clone_init(sb, &sb->pidfd, &placed);
 	if (sb->pid == 0) {

@@ -40,6 +40,7 @@ struct sandbox {
 	int net_sock;              /* to the init: TAP hand-over, lease, sockets inside */
 	struct netns_conn netconn; /* --net NAME: to the network's helper */
 	char dns[16];              /* what /etc/resolv.conf names, or "" */
+	char runtime_dir[2][4096]; /* the caller's runtime directories, hidden inside, or "" */
 	struct pollfd *pfds;       /* the supervisor's poll array */
 };
 

@@ -244,6 +244,29 @@ t_nothing_left_behind() {
 	[ ! -e "/tmp/usbox-$me" ] || fail "state directory /tmp/usbox-$me left: $(ls -la /tmp/usbox-$me)"
 }
 
+# A read-only view does not stop connect() on unix sockets: the runtime
+# directory (session bus, systemd --user, agents) must be covered.
+t_runtime_dir_hidden() {
+	local rt="$work/rt" out
+	mkdir -p "$rt" && chmod 700 "$rt"
+	python3 -c '
+import socket, sys, os
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1] + "/agent.sock"); s.listen(8); open(sys.argv[1] + "/up", "w")
+while True: s.accept()[0].close()' "$rt" &
+	local srv=$!
+	trap 'kill $srv 2>/dev/null' RETURN
+	wait_for_file "$rt/up" || return 1
+	local probe='import socket, sys
+try:
+    socket.socket(socket.AF_UNIX).connect(sys.argv[1] + "/agent.sock"); print("connected")
+except OSError as e: print("refused", e.errno)'
+	# Control: without the cover, the socket is reachable through the read-only view.
+	expect_eq "$(env -u XDG_RUNTIME_DIR "$U" -- python3 -c "$probe" "$rt")" connected "control: reachable" || return 1
+	out=$(XDG_RUNTIME_DIR="$rt" "$U" -- sh -c 'ls -A "$1"; python3 -c "$2" "$1"; touch "$1/mine" && stat -c %u "$1/mine"' sh "$rt" "$probe")
+	expect_eq "$out" "$(printf 'refused 2\n%s' "$me")" "covered, empty and writable" &&
+	[ ! -e "$rt/mine" ] || fail "the cover wrote through to the host"
+}
+
 t_help_and_version() {
 	"$U" --help | grep -q -- '--volume' || fail "--help" || return 1
 	expect_match "$("$U" --version)" '^usbox [0-9]+\.[0-9]+' "--version" &&

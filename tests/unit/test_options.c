@@ -75,7 +75,10 @@ START_TEST(bad_options_name_the_input)
 		{ "--uid", "abc", "abc" },
 		{ "--uid", "-1", "-1" },
 		{ "--map", "full", "full" },
-		{ "--net", "slirpx", "slirpx" },
+		{ "--net", "slirp/x", "slirp/x" },
+		{ "--net", "a:b", "a:b" },
+		{ "--name", "a_b", "a_b" },
+		{ "--name", "-a", "-a" },
 		{ "--net", "slirp:nope", "slirp:nope" },
 		{ "-p", "80", "'80'" },
 		{ "-p", "a:80", "a:80" },
@@ -184,6 +187,25 @@ START_TEST(network_options)
 }
 END_TEST
 
+START_TEST(user_network_and_name)
+{
+	struct usbox_config c;
+	struct ubx_err e = { 0 };
+	ck_assert_int_eq(PARSE(&c, &e, "--net", "web", "--name", "db", "true"), OPTIONS_RUN);
+	ck_assert_int_eq(c.net, NET_USER);
+	ck_assert_str_eq(c.network, "web");
+	ck_assert_str_eq(c.name, "db");
+	ck_assert_str_eq(c.hostname, "db"); /* the name is the host name unless --hostname says otherwise */
+	config_free(&c);
+	ck_assert_int_eq(PARSE(&c, &e, "--net", "web", "--hostname", "h", "--name", "db", "--net", "none", "true"),
+			 OPTIONS_RUN);
+	ck_assert_int_eq(c.net, NET_NONE);
+	ck_assert_ptr_null(c.network);
+	ck_assert_str_eq(c.hostname, "h");
+	config_free(&c);
+}
+END_TEST
+
 START_TEST(missing_value_and_command)
 {
 	struct usbox_config c;
@@ -250,4 +272,4 @@ START_TEST(env_build_order)
 }
 END_TEST
 
-UNIT_MAIN("options", run_with_options, command_without_dashes_and_root, bad_options_name_the_input, limits, network_options, missing_value_and_command, env_file_lines, env_build_order)
+UNIT_MAIN("options", run_with_options, command_without_dashes_and_root, bad_options_name_the_input, limits, network_options, user_network_and_name, missing_value_and_command, env_file_lines, env_build_order)
