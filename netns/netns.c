@@ -16,6 +16,7 @@
 #include <netlink/socket.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "../common/cleanup.h"
 
@@ -90,10 +91,13 @@ static int add_address(struct nl_sock *sk, int ifindex, const char *cidr, struct
 {
 	__attribute__((cleanup(rtaddr_putp))) struct rtnl_addr *a = rtnl_addr_alloc();
 	_cleanup_nladdr_ struct nl_addr *local = NULL;
+	int family = strchr(cidr, ':') ? AF_INET6 : AF_INET;
 	int r;
 
-	if (!a || nl_addr_parse(cidr, AF_INET, &local) < 0)
+	if (!a || nl_addr_parse(cidr, family, &local) < 0)
 		return ubx_fail(e, EINVAL, "address %s", cidr);
+	if (family == AF_INET6)
+		rtnl_addr_set_flags(a, IFA_F_NODAD); /* usable at once: nobody else is on this link */
 	rtnl_addr_set_ifindex(a, ifindex);
 	if ((r = rtnl_addr_set_local(a, local)) < 0 || (r = rtnl_addr_add(sk, a, 0)) < 0)
 		return ubx_fail(e, 0, "add address %s: %s", cidr, nl_geterror(r));
@@ -107,7 +111,9 @@ static int add_default_route(struct nl_sock *sk, int ifindex, const char *gw, st
 	_cleanup_nladdr_ struct nl_addr *via = NULL;
 	int r;
 
-	if (!route || nl_addr_parse("0.0.0.0/0", AF_INET, &dst) < 0 || nl_addr_parse(gw, AF_INET, &via) < 0)
+	int family = strchr(gw, ':') ? AF_INET6 : AF_INET;
+	if (!route || nl_addr_parse(family == AF_INET ? "0.0.0.0/0" : "::/0", family, &dst) < 0 ||
+	    nl_addr_parse(gw, family, &via) < 0)
 		return ubx_fail(e, EINVAL, "route via %s", gw);
 	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
 	if (!nh)
@@ -115,10 +121,27 @@ static int add_default_route(struct nl_sock *sk, int ifindex, const char *gw, st
 	rtnl_route_nh_set_ifindex(nh, ifindex);
 	rtnl_route_nh_set_gateway(nh, via);
 	rtnl_route_add_nexthop(route, nh); /* the route owns it now */
-	rtnl_route_set_family(route, AF_INET);
+	rtnl_route_set_family(route, (uint8_t)family);
 	if ((r = rtnl_route_set_dst(route, dst)) < 0 || (r = rtnl_route_add(sk, route, NLM_F_CREATE)) < 0)
 		return ubx_fail(e, 0, "add the default route via %s: %s", gw, nl_geterror(r));
 	return 0;
+}
+
+static bool lease_has_ipv6(const struct netns_lease *l)
+{
+	static const uint8_t none[16];
+	return memcmp(l->addr6, none, sizeof(none)) != 0 && access("/proc/sys/net/ipv6", F_OK) == 0;
+}
+
+static int configure_ipv6(struct nl_sock *sk, int ifindex, const struct netns_lease *l, struct ubx_err *e)
+{
+	char cidr[INET6_ADDRSTRLEN + 8], gw[INET6_ADDRSTRLEN];
+	int r;
+
+	snprintf(cidr, sizeof(cidr), "%s/64", inet_ntop(AF_INET6, l->addr6, gw, sizeof(gw)));
+	if ((r = add_address(sk, ifindex, cidr, e)) < 0)
+		return r;
+	return add_default_route(sk, ifindex, inet_ntop(AF_INET6, l->gateway6, gw, sizeof(gw)), e);
 }
 
 static int iface_configure(struct nl_sock *sk, const char *name, unsigned mtu, const struct netns_lease *l,
@@ -131,9 +154,10 @@ static int iface_configure(struct nl_sock *sk, const char *name, unsigned mtu, c
 	if (ifindex < 0)
 		return ifindex;
 	snprintf(cidr, sizeof(cidr), "%s/%u", inet_ntop(AF_INET, &l->addr, gw, sizeof(gw)), (unsigned)l->prefix);
-	if ((r = add_address(sk, ifindex, cidr, e)) < 0)
+	if ((r = add_address(sk, ifindex, cidr, e)) < 0 ||
+	    (r = add_default_route(sk, ifindex, inet_ntop(AF_INET, &l->gateway, gw, sizeof(gw)), e)) < 0)
 		return r;
-	return add_default_route(sk, ifindex, inet_ntop(AF_INET, &l->gateway, gw, sizeof(gw)), e);
+	return lease_has_ipv6(l) ? configure_ipv6(sk, ifindex, l, e) : 0;
 }
 
 int netns_iface_setup(const char *name, unsigned mtu, const struct netns_lease *l, struct ubx_err *e)
@@ -149,6 +173,9 @@ void netns_default_lease(struct netns_lease *l)
 	inet_pton(AF_INET, NETNS_GUEST_ADDR, &l->addr);
 	inet_pton(AF_INET, NETNS_GATEWAY, &l->gateway);
 	inet_pton(AF_INET, NETNS_DNS, &l->dns);
+	inet_pton(AF_INET6, "fd00::100", l->addr6);
+	inet_pton(AF_INET6, "fd00::2", l->gateway6);
+	inet_pton(AF_INET6, "fd00::3", l->dns6);
 }
 
 int netns_tap_setup(int tun_fd, struct ubx_err *e)

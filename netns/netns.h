@@ -27,9 +27,14 @@ struct netns_lease {
 	uint32_t gateway; /* the default route */
 	uint32_t dns;     /* what /etc/resolv.conf names */
 	uint8_t prefix;
+	/* IPv6 (a /64), used when the kernel has IPv6: configured statically and
+	 * without duplicate address detection, so it works from the first
+	 * instruction of the command; all zero for none. */
+	uint8_t addr6[16], gateway6[16], dns6[16];
 };
 
-/* netns_default_lease() - the slirp network's: NETNS_GUEST_ADDR and friends. */
+/* netns_default_lease() - the slirp network's: NETNS_GUEST_ADDR and friends,
+ * fd00::100/64 via fd00::2 (libslirp's default IPv6 layout, DNS fd00::3). */
 void netns_default_lease(struct netns_lease *l);
 
 /*

@@ -168,8 +168,8 @@ static void fill_config(SlirpConfig *c, const struct netns_lease *l, bool allow_
 	/* Nobody should ask: addresses are configured, not leased. */
 	c->vdhcp_start.s_addr = (l->gateway & mask) | (htonl(0xffffffffu >> l->prefix) & htonl(~0xfu));
 	inet_pton(AF_INET6, "fd00::", &c->vprefix_addr6);
-	inet_pton(AF_INET6, "fd00::2", &c->vhost6);
-	inet_pton(AF_INET6, "fd00::3", &c->vnameserver6);
+	memcpy(&c->vhost6, l->gateway6, sizeof(c->vhost6));
+	memcpy(&c->vnameserver6, l->dns6, sizeof(c->vnameserver6));
 }
 
 int netns_slirp_new(int tap_fd, const struct netns_lease *l, bool allow_host_loopback, struct netns_slirp **out,

@@ -3,7 +3,8 @@
 #   ubx-cli  10.77.0.2/24  where usbox runs (as the test user); a stub resolver
 #            on 127.0.0.53 (like systemd-resolved) forwarding to the server
 #   ubx-srv  10.77.0.1/24  HTTP on :8080 (serving hello.txt), UDP echo on :9999,
-#            DNS on :53 answering testhost.usbox.test = 10.77.0.1
+#            DNS on :53 answering testhost.usbox.test = 10.77.0.1;
+#            fd77::1/64 with HTTP on [fd77::1]:8081 (the client is fd77::2)
 NET_CLI=ubx-cli NET_SRV=ubx-srv
 net_pids=()
 
@@ -22,9 +23,12 @@ nethosts_up() {
 	ip link add ubx-v0 netns $NET_CLI type veth peer name ubx-v1 netns $NET_SRV &&
 	ip -n $NET_CLI addr add 10.77.0.2/24 dev ubx-v0 && ip -n $NET_SRV addr add 10.77.0.1/24 dev ubx-v1 &&
 	ip -n $NET_CLI link set ubx-v0 up && ip -n $NET_SRV link set ubx-v1 up &&
-	ip -n $NET_CLI link set lo up && ip -n $NET_SRV link set lo up || return 1
+	ip -n $NET_CLI link set lo up && ip -n $NET_SRV link set lo up &&
+	ip -n $NET_CLI addr add fd77::2/64 dev ubx-v0 nodad && ip -n $NET_SRV addr add fd77::1/64 dev ubx-v1 nodad || return 1
 	net_www=$(mktemp -d /tmp/usbox-www.XXXXXX) && chmod 755 "$net_www" && echo "hello from the test host" > "$net_www/hello.txt"
 	ip netns exec $NET_SRV python3 -m http.server 8080 --bind 10.77.0.1 --directory "$net_www" >/dev/null 2>&1 &
+	net_pids+=($!)
+	ip netns exec $NET_SRV python3 -m http.server 8081 --bind fd77::1 --directory "$net_www" >/dev/null 2>&1 &
 	net_pids+=($!)
 	ip netns exec $NET_SRV python3 -c '
 import socket
@@ -44,7 +48,8 @@ while True:
 	mkdir -p "/etc/netns/$NET_CLI" && echo "nameserver 127.0.0.53" > "/etc/netns/$NET_CLI/resolv.conf"
 	local i
 	for i in $(seq 50); do
-		ip netns exec $NET_CLI curl -s -m 1 -o /dev/null http://10.77.0.1:8080/hello.txt && return 0
+		ip netns exec $NET_CLI curl -s -m 1 -o /dev/null http://10.77.0.1:8080/hello.txt &&
+			ip netns exec $NET_CLI curl -s -m 1 -o /dev/null 'http://[fd77::1]:8081/hello.txt' && return 0
 		sleep 0.1
 	done
 	echo "the test hosts did not come up" >&2

@@ -409,6 +409,13 @@ w_http_to_test_host() {
 	expect_eq "$("$U" -- wget -q -T 10 -O - http://10.77.0.1:8080/hello.txt)" "hello from the test host" "wget"
 }
 
+w_ipv6_from_the_first_instruction() {
+	local out
+	out=$("$U" -- sh -c 'ip -o -6 addr show eth0 scope global; curl -s -m 10 "http://[fd77::1]:8081/hello.txt"') || return 1
+	expect_match "$out" "inet6 fd00::100/64" "static address, no DAD wait" &&
+	expect_match "$out" "hello from the test host" "HTTP over IPv6 through slirp"
+}
+
 w_udp_exchange() {
 	expect_eq "$("$U" -- python3 -c '
 import socket
@@ -507,13 +514,14 @@ w_user_network_by_name_and_uplink() {
 	"$U" network create --subnet 10.90.0.0/24 tnet >/dev/null || return 1
 	trap '"$U" network rm tnet >/dev/null 2>&1' RETURN
 	mkdir -p www && echo "served by srv" > www/srv.txt
-	"$U" --net tnet --name srv -- sh -c 'python3 -m http.server 8000 --directory www >/dev/null 2>&1 & touch up; sleep 20' &
+	"$U" --net tnet --name srv -- sh -c 'python3 -m http.server 8000 --bind :: --directory www >/dev/null 2>&1 & touch up; sleep 20' &
 	local pid=$! out i
 	wait_for_file up || return 1
 	for i in $(seq 50); do "$U" --net tnet -- curl -s -m 1 -o /dev/null http://srv:8000/ && break; sleep 0.1; done
 	out=$("$U" --net tnet --name cli -- sh -c 'ip -o -4 addr show eth0; ip route show default; cat /etc/resolv.conf;
 		cat /etc/hosts; echo "host=$(hostname)"; curl -s -m 5 http://srv:8000/srv.txt;
-		curl -s -m 10 http://10.77.0.1:8080/hello.txt; getent hosts testhost.usbox.test') || return 1
+		curl -s -m 10 http://10.77.0.1:8080/hello.txt; getent hosts testhost.usbox.test;
+		curl -s -m 10 "http://[fd77::1]:8081/hello.txt" | sed "s/^/v6: /"; curl -s -m 5 "http://[fd00::3]:8000/srv.txt" | sed "s/^/v6 srv: /"') || return 1
 	kill "$pid"; wait "$pid" 2>/dev/null
 	expect_match "$out" "inet 10\.90\.0\.4/24" "second address" &&
 	expect_match "$out" "default via 10\.90\.0\.1 dev eth0" "route" &&
@@ -523,7 +531,9 @@ w_user_network_by_name_and_uplink() {
 	expect_match "$out" "host=cli" "host name from --name" &&
 	expect_match "$out" "served by srv" "sandbox to sandbox by name" &&
 	expect_match "$out" "hello from the test host" "out through the network's uplink" &&
-	expect_match "$out" "10\.77\.0\.1 +testhost\.usbox\.test" "DNS through the uplink"
+	expect_match "$out" "10\.77\.0\.1 +testhost\.usbox\.test" "DNS through the uplink" &&
+	expect_match "$out" "v6: hello from the test host" "IPv6 out through the uplink" &&
+	expect_match "$out" "v6 srv: served by srv" "IPv6 between sandboxes"
 }
 
 w_user_network_address_reused_and_released() {
