@@ -25,7 +25,7 @@ int nl_bridge_setup(int tun_fd, struct ubx_err *e);
 /*
  * nl_veth_add() - create the veth pair @name (up, on bridge @master) and
  * NETNS_TAP_NAME in the network namespace @peer_netns, both at NETNS_TAP_MTU.
- * Return: 0 or a negative errno.
+ * Return: 0, -EEXIST when @name exists, or another negative errno.
  */
 int nl_veth_add(struct nl_sock *sk, const char *name, int master, int peer_netns, struct ubx_err *e);
 

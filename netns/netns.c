@@ -242,8 +242,10 @@ int nl_veth_add(struct nl_sock *sk, const char *name, int master, int peer_netns
 	rtnl_link_set_ns_fd(peer, peer_netns);
 	rtnl_link_put(peer);
 	int r = rtnl_link_add(sk, link, NLM_F_CREATE | NLM_F_EXCL);
-	if (r < 0)
-		return ubx_fail(e, 0, "create the veth pair %s: %s", name, nl_geterror(r));
+	if (r < 0) {
+		ubx_fail(e, 0, "create the veth pair %s: %s", name, nl_geterror(r));
+		return r == -NLE_EXIST ? -EEXIST : -EINVAL;
+	}
 	return 0;
 }
 

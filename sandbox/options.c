@@ -655,6 +655,7 @@ void options_usage(FILE *out)
 			 d->optional ? "]" : "", "");
 		fprintf(out, "  %-34s %s\n", left, d->help);
 	}
+	fputs("\nUser networks: usbox network create|ls|rm (see usbox network --help).\n", out);
 	fputs("\nExit status: the command's; 125 usbox failed, 126 the command cannot run,\n"
 	      "127 the command was not found, 128+N the command was killed by signal N.\n",
 	      out);
