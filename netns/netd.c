@@ -695,7 +695,7 @@ void netns_conn_close(struct netns_conn *c)
 int netns_network_users(const char *name, struct ubx_err *e)
 {
 	struct netns_conn c;
-	struct netd_reply rep;
+	struct netd_reply rep = { 0 };
 	char dir[PATH_MAX], base[PATH_MAX - 64];
 
 	conn_init(&c);
@@ -715,7 +715,7 @@ int netns_network_remove(const char *name, struct ubx_err *e)
 {
 	struct netns_network n;
 	struct netns_conn c;
-	struct netd_reply rep;
+	struct netd_reply rep = { 0 };
 	char dir[PATH_MAX];
 
 	int r = netns_network_load(name, &n, e);

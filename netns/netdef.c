@@ -78,6 +78,18 @@ static int defs_dir(char *buf, size_t len, struct ubx_err *e)
 	return data_dir_path("networks", buf, len, e);
 }
 
+/* The definition file of @name (a valid name). */
+static int def_path(const char *name, char *buf, size_t len, struct ubx_err *e)
+{
+	char dir[PATH_MAX];
+	int r = defs_dir(dir, sizeof(dir), e);
+	if (r < 0)
+		return r;
+	if ((size_t)snprintf(buf, len, "%s/%s", dir, name) >= len)
+		return ubx_fail(e, ENAMETOOLONG, "%s/%s", dir, name);
+	return 0;
+}
+
 /* Parses a definition file's "key=value" lines into @n. */
 static int parse_def(FILE *f, const char *name, struct netns_network *n, struct ubx_err *e)
 {
@@ -108,9 +120,8 @@ int netns_network_load(const char *name, struct netns_network *out, struct ubx_e
 
 	if (!netns_network_name_valid(name))
 		return ubx_fail(e, 0, "'%s' is not a valid network name", name);
-	if ((r = defs_dir(path, sizeof(path) - NETNS_NAME_MAX - 2, e)) < 0)
+	if ((r = def_path(name, path, sizeof(path), e)) < 0)
 		return r;
-	strcat(strcat(path, "/"), name);
 	_cleanup_fclose_ FILE *f = fopen(path, "re");
 	if (!f && errno == ENOENT)
 		return ubx_fail(e, 0, "network %s not found (create it with: usbox network create %s)", name,
@@ -176,7 +187,7 @@ static int pick_subnet(const struct netns_network *all, int n, uint32_t *net, st
 	for (uint32_t i = 0; i < DEFAULT_COUNT; i++) {
 		uint32_t cand = htonl(ntohl(first.s_addr) + (i << 8));
 		bool used = false;
-		for (int k = 0; k < n && !used; k++)
+		for (int k = 0; all && k < n && !used; k++)
 			used = overlaps(cand, DEFAULT_PREFIX, all[k].net, all[k].prefix);
 		if (!used) {
 			*net = cand;
@@ -189,7 +200,7 @@ static int pick_subnet(const struct netns_network *all, int n, uint32_t *net, st
 static int check_new(const struct netns_network *n, const struct netns_network *all, int count, struct ubx_err *e)
 {
 	char a[INET_ADDRSTRLEN];
-	for (int k = 0; k < count; k++) {
+	for (int k = 0; all && k < count; k++) {
 		if (strcmp(all[k].name, n->name) == 0)
 			return ubx_fail(e, 0, "network %s already exists", n->name);
 		if (n->prefix && overlaps(n->net, n->prefix, all[k].net, all[k].prefix))
@@ -251,11 +262,10 @@ int netns_network_create(const char *name, const char *subnet, bool allow_host_l
 
 int netdef_delete(const char *name, struct ubx_err *e)
 {
-	char path[PATH_MAX];
-	int r = defs_dir(path, sizeof(path) - NETNS_NAME_MAX - 2, e);
+	char path[PATH_MAX + 64];
+	int r = def_path(name, path, sizeof(path), e);
 	if (r < 0)
 		return r;
-	strcat(strcat(path, "/"), name);
 	if (unlink(path) < 0)
 		return errno == ENOENT ? ubx_fail(e, 0, "network %s not found", name) :
 					 ubx_fail(e, errno, "remove %s", path);
