@@ -131,6 +131,19 @@ s_oom_under_systemd() {
 	expect_eq "$?" 137 "exit status" && expect_match "$err" "out of memory \(limit 64M\)" "message"
 }
 
+# The user's systemd would run anything outside the sandbox for whoever
+# reaches its socket; a read-only view alone does not stop connect().
+s_session_bus_out_of_reach() {
+	local mark=/tmp/usbox-escaped.$$
+	rm -f "$mark"
+	systemd-run --user --wait -q touch "$mark" && [ -e "$mark" ] ||
+		{ fail "control: systemd-run --user does not work outside"; return; }
+	rm -f "$mark"
+	"$U" -- systemd-run --user --wait -q touch "$mark" 2>/dev/null
+	[ ! -e "$mark" ] || { rm -f "$mark"; fail "a command inside ran a unit outside through the session bus"; return; }
+	expect_eq "$("$U" -- sh -c 'ls -A "$XDG_RUNTIME_DIR" | wc -l')" 0 "the runtime directory is empty inside"
+}
+
 case ${1:-plain} in
 plain) run_tests t_ ;;
 nobody) run_tests n_ ;;
