@@ -594,6 +594,20 @@ w_user_network_port_forward() {
 	return $rc
 }
 
+w_user_network_host_loopback_only_when_asked() {
+	"$U" network rm tnet6 >/dev/null 2>&1; "$U" network rm tnet7 >/dev/null 2>&1
+	"$U" network create --subnet 10.94.0.0/24 tnet6 >/dev/null &&
+	"$U" network create --subnet 10.95.0.0/24 --allow-host-loopback tnet7 >/dev/null || return 1
+	trap '"$U" network rm tnet6 tnet7 >/dev/null 2>&1' RETURN
+	python3 -m http.server 18550 --bind 127.0.0.1 >/dev/null 2>&1 &
+	local srv=$! i
+	trap 'kill $srv 2>/dev/null; "$U" network rm tnet6 tnet7 >/dev/null 2>&1' RETURN
+	for i in $(seq 200); do curl -s -m 1 -o /dev/null http://127.0.0.1:18550/ && break; sleep 0.1; done
+	expect_status 7 "$U" --net tnet6 -- curl -s -m 5 -o /dev/null http://10.94.0.1:18550/ &&
+	expect_eq "$("$U" --net tnet7 -- curl -s -m 5 -o /dev/null -w '%{http_code}' http://10.95.0.1:18550/)" 200 \
+		"with --allow-host-loopback"
+}
+
 w_user_network_errors() {
 	"$U" network rm tnet5 >/dev/null 2>&1 # a leftover of an interrupted run
 	expect_eq "$("$U" --net nosuch -- true 2>&1)" \
