@@ -249,7 +249,7 @@ static int netd_setup(struct netd *d, struct ubx_err *e)
 	d->lock = openat(d->dirfd, "lock", O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	d->userns = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
 	d->hosts = openat(d->dirfd, "hosts", O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (d->lock < 0 || d->userns < 0 || d->hosts < 0)
+	if (d->lock < 0 || d->userns < 0 || d->hosts < 0 || fchmod(d->hosts, 0644) < 0) /* whatever the umask */
 		return ubx_fail(e, errno, "open the network's files in %s", d->dir);
 	if ((r = build_bridge_ns(d, &tap, e)) < 0)
 		return r;
