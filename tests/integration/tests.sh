@@ -542,7 +542,7 @@ w_user_network_address_reused_and_released() {
 	trap '"$U" network rm tnet2 >/dev/null 2>&1' RETURN
 	local a b
 	# (the first run starts the helper, under this umask)
-	expect_match "$(umask 077; "$U" --net tnet2 --uid 1000 -- head -n1 /etc/hosts)" "localhost" \
+	expect_match "$(umask 077; "$U" --net tnet2 --root -- setpriv --reuid=65534 --regid=65534 --clear-groups head -n1 /etc/hosts)" "localhost" \
 		"the hosts file is readable by any id inside, whatever the umask" || return 1
 	a=$("$U" --net tnet2 -- ip -o -4 addr show eth0 | awk '{print $4}')
 	b=$("$U" --net tnet2 -- ip -o -4 addr show eth0 | awk '{print $4}')
