@@ -7,7 +7,10 @@
 #ifndef USBOX_NETNS_INTERNAL_H
 #define USBOX_NETNS_INTERNAL_H
 
+#include <stdint.h>
+
 #include "../common/error.h"
+#include "netns.h"
 
 struct nl_sock;
 
@@ -31,6 +34,24 @@ int nl_veth_add(struct nl_sock *sk, const char *name, int master, int peer_netns
 
 /* nl_link_delete() - delete the link @name (best effort). */
 void nl_link_delete(struct nl_sock *sk, const char *name);
+
+/* The helper's protocol (SEQPACKET): on accept it sends GREETING with its
+ * user namespace; then 'a' NAME with a network namespace attaches it, 's'
+ * asks for the count, 'q' stops an unused helper; each gets a netd_reply. */
+#define GREETING "usbox-net 1"
+
+struct netd_reply {
+	struct ubx_err err;
+	struct netns_lease lease;
+	uint32_t users;
+};
+
+/*
+ * netd_spawn() - start the helper of @n with its files in @dir, from inside
+ * the id-map holder's user namespace.
+ * Return: 0 once it listens, or its set-up error.
+ */
+int netd_spawn(const struct netns_network *n, const char *dir, struct ubx_err *e);
 
 /* netdef_delete() - remove the definition file of @name. */
 int netdef_delete(const char *name, struct ubx_err *e);
