@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -37,16 +38,29 @@
 
 extern char **environ;
 
+/* Whether @path is a runtime directory as the XDG spec makes them: owned by
+ * @uid and private (so a --tmpfs-like cover never hides a home or /tmp). */
+static bool is_runtime_dir(const char *path, uint32_t uid)
+{
+	struct stat st;
+	return path && path[0] == '/' && stat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == uid &&
+	       !(st.st_mode & 077);
+}
+
 /* The caller's runtime directories, /run/user/UID and $XDG_RUNTIME_DIR: they
  * hold the unix sockets of the session bus, systemd --user and agents, which
  * a read-only view would still let the command connect to. */
 static void find_runtime_dirs(struct sandbox *sb)
 {
+	char run_user[64];
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	snprintf(sb->runtime_dir[0], sizeof(sb->runtime_dir[0]), "/run/user/%u", (unsigned)sb->ids.uid);
-	if (xdg && xdg[0] == '/' && strcmp(xdg, sb->runtime_dir[0]) != 0 && strcmp(xdg, "/") != 0 &&
-	    strcmp(xdg, "/tmp") != 0)
-		snprintf(sb->runtime_dir[1], sizeof(sb->runtime_dir[1]), "%s", xdg);
+	size_t n = 0;
+
+	snprintf(run_user, sizeof(run_user), "/run/user/%u", (unsigned)sb->ids.uid);
+	if (is_runtime_dir(run_user, sb->ids.uid))
+		snprintf(sb->runtime_dir[n++], sizeof(sb->runtime_dir[0]), "%s", run_user);
+	if (is_runtime_dir(xdg, sb->ids.uid) && strcmp(xdg, run_user) != 0)
+		snprintf(sb->runtime_dir[n++], sizeof(sb->runtime_dir[0]), "%s", xdg);
 }
 
 /* Why a user network cannot be joined with this id-map plan, or 0. */
@@ -120,6 +134,7 @@ int sandbox_prepare(struct sandbox *sb, const struct usbox_config *cfg, struct u
 	sb->ids.want_full = cfg->map == MAP_AUTO;
 	if (sb->ids.want_full && getpwuid_r(sb->ids.uid, &pw, pwbuf, sizeof(pwbuf), &found) == 0 && found)
 		sb->ids.user = strdup(found->pw_name);
+	find_runtime_dirs(sb); /* while file owners still read as host ids */
 	/* Ids (and a network's helper) first: helpers must not start inside
 	 * the sandbox's cgroup. */
 	if (cfg->net == NET_USER)
@@ -130,7 +145,6 @@ int sandbox_prepare(struct sandbox *sb, const struct usbox_config *cfg, struct u
 		return r;
 	if (cfg->net == NET_SLIRP)
 		snprintf(sb->dns, sizeof(sb->dns), "%s", NETNS_DNS);
-	find_runtime_dirs(sb);
 	if (cgroup_limits_any(&cfg->limits) || cfg->stats != STATS_NONE)
 		return cgroup_setup(&cfg->limits, cfg->cgroup_parent, cfg->stats != STATS_NONE, &sb->cg, e);
 	return 0;
@@ -309,7 +323,8 @@ int sandbox_start(struct sandbox *sb, struct ubx_err *e)
 		.tty_sock = ch.tty[1], .ws = sb->ws, .net_sock = ch.net[1],
 		.dns = sb->dns[0] ? sb->dns : NULL,
 		.hosts = sb->cfg->net == NET_USER ? sb->netconn.hosts : NULL,
-		.hide = { sb->runtime_dir[0], sb->runtime_dir[1][0] ? sb->runtime_dir[1] : NULL },
+		.hide = { sb->runtime_dir[0][0] ? sb->runtime_dir[0] : NULL,
+			  sb->runtime_dir[1][0] ? sb->runtime_dir[1] : NULL },
 	};
 	sb->pid = clone_init(sb, &sb->pidfd, &placed);
 	if (sb->pid == 0) {
