@@ -57,7 +57,10 @@ static int greet(const char *dir, struct netns_conn *c)
 	if (ns < 0)
 		return ns == -EPIPE ? -ECONNREFUSED : ns;
 	if (strcmp(buf, GREETING) != 0) {
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
 		close(ns);
+		c->stale_pid = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 ? cred.pid : 0;
 		return -EPROTO;
 	}
 	c->userns = ns;
@@ -65,17 +68,19 @@ static int greet(const char *dir, struct netns_conn *c)
 	return 0;
 }
 
-static int greet_error(const char *name, int r, struct ubx_err *e)
+static int greet_error(const char *name, int r, const struct netns_conn *c, struct ubx_err *e)
 {
 	if (r == -EPROTO)
-		return ubx_fail(e, EPROTO, "network %s's helper is from another usbox version; "
-				"stop it with: usbox network rm %s", name, name);
+		return ubx_fail(e, 0, "network %s's helper (pid %d) is from another usbox version; "
+				"once its sandboxes are done, stop it with: kill %d", name, (int)c->stale_pid,
+				(int)c->stale_pid);
 	return ubx_fail(e, -r, "connect to network %s's helper", name);
 }
 
 static void conn_init(struct netns_conn *c)
 {
 	c->sock = c->userns = c->lock = -1;
+	c->stale_pid = 0;
 	c->hosts[0] = '\0';
 }
 
@@ -100,7 +105,7 @@ int netns_network_connect(const struct netns_network *n, struct netns_conn *c, s
 		if (r == 0)
 			return 1;
 		if (r != -ENOENT && r != -ECONNREFUSED)
-			return greet_error(n->name, r, e);
+			return greet_error(n->name, r, c, e);
 		if (flock(lock, LOCK_EX) < 0)
 			return ubx_fail(e, errno, "lock %s/lock", dir);
 		if (!lock_is_current(dirfd, "lock", lock))
@@ -108,7 +113,7 @@ int netns_network_connect(const struct netns_network *n, struct netns_conn *c, s
 		if ((r = greet(dir, c)) == 0)
 			return 1;
 		if (r != -ENOENT && r != -ECONNREFUSED)
-			return greet_error(n->name, r, e);
+			return greet_error(n->name, r, c, e);
 		c->lock = TAKE_FD(lock);
 		return 0;
 	}
@@ -122,7 +127,7 @@ int netns_network_start(const struct netns_network *n, struct netns_conn *c, str
 	snprintf(dir, sizeof(dir), "%.*s", (int)(strlen(c->hosts) - strlen("/hosts")), c->hosts);
 	int r = netd_spawn(n, dir, e);
 	if (r == 0 && (r = greet(dir, c)) < 0)
-		r = greet_error(n->name, r, e);
+		r = greet_error(n->name, r, c, e);
 	close(c->lock);
 	c->lock = -1;
 	return r;
@@ -183,7 +188,7 @@ int netns_network_users(const char *name, struct ubx_err *e)
 	if (r == -ENOENT || r == -ECONNREFUSED)
 		return 0;
 	if (r < 0)
-		return greet_error(name, r, e);
+		return greet_error(name, r, &c, e);
 	r = request(c.sock, "s", -1, &rep, e) < 0 ? -EPIPE : (int)rep.users;
 	netns_conn_close(&c);
 	return r;
@@ -211,7 +216,7 @@ int netns_network_remove(const char *name, struct ubx_err *e)
 	if (r == -ENOENT || r == -ECONNREFUSED)
 		r = 0;
 	else if (r < 0)
-		r = greet_error(name, r, e);
+		r = greet_error(name, r, &c, e);
 	else if ((r = request(c.sock, "q", -1, &rep, e)) == 0 && rep.err.msg[0])
 		r = ubx_fail(e, 0, "network %s is in use by %u sandbox%s", name, rep.users,
 			     rep.users == 1 ? "" : "es");

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "../common/error.h"
 
@@ -193,6 +194,7 @@ struct netns_conn {
 	int sock;     /* to the helper; closing it releases the address */
 	int userns;   /* the helper's user namespace */
 	int lock;     /* held while connecting/starting, else -1 */
+	pid_t stale_pid; /* a helper of another usbox version that answered, or 0 */
 	char hosts[4096]; /* the network's hosts file, to bind at /etc/hosts */
 };
 
