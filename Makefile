@@ -128,7 +128,7 @@ bench-net: $(BUILD)/usbox $(BUILD)/bench/startup
 FUZZ_SECONDS ?= 20
 FUZZ_LIB  := common/error.c common/parse.c common/fdpass.c common/proctitle.c idmap/idmap.c idmap/holder.c \
              sandbox/options.c sandbox/env.c cgroup/systemd.c \
-             cgroup/cgroup.c netns/portfwd.c netns/netdef.c common/statedir.c
+             cgroup/cgroup.c netns/portfwd.c netns/netdef.c common/statedir.c common/daemon.c
 FUZZERS   := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/*.c))
 build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	@mkdir -p build-fuzz

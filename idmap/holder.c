@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
+#include "../common/daemon.h"
 #include "../common/parse.h"
 #include "../common/proctitle.h"
 #include "../common/statedir.h"
@@ -99,65 +100,11 @@ static _Noreturn void holder_loop(const char *dir, int idle)
 	}
 }
 
-/* In the second child: detach from the caller completely, create the user
- * namespace and report our pid, then live in holder_loop(). */
-static _Noreturn void holder_main(int report_fd, const char *dir)
+/* The holder, once it has its user namespace (see daemon_spawn()). */
+static _Noreturn void holder_main(void *dir)
 {
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	pid_t me = getpid();
-
-	proctitle_set("usbox-holder");
-	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
-		_exit(1);
-	if (report_fd != 3 && dup2(report_fd, 3) < 0)
-		_exit(1);
-	(void)close_range(4, ~0U, 0);
-	(void)!chdir("/");
-	signal(SIGINT, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGPIPE, SIG_IGN);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (unshare(CLONE_NEWUSER) < 0)
-		_exit(1);
-	if (write(3, &me, sizeof(me)) != sizeof(me))
-		_exit(1);
 	close(3);
 	holder_loop(dir, holder_idle_seconds());
-}
-
-/* Starts a holder and returns its pid (>0) or -errno. */
-static pid_t spawn_holder(const char *dir, struct ubx_err *e)
-{
-	int p[2], status;
-	pid_t holder = 0;
-
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return ubx_fail(e, errno, "pipe");
-	pid_t first = fork();
-	if (first < 0) {
-		close(p[0]);
-		close(p[1]);
-		return ubx_fail(e, errno, "fork");
-	}
-	if (first == 0) {
-		close(p[0]);
-		if (setsid() < 0)
-			_exit(1);
-		pid_t second = fork();
-		if (second == 0)
-			holder_main(p[1], dir);
-		_exit(second < 0);
-	}
-	close(p[1]);
-	ssize_t n = read(p[0], &holder, sizeof(holder));
-	close(p[0]);
-	while (waitpid(first, &status, 0) < 0 && errno == EINTR)
-		;
-	if (n != sizeof(holder) || holder <= 0)
-		return ubx_fail(e, EAGAIN, "start the id-map holder");
-	return holder;
 }
 
 /* Maps a fresh holder with the helpers and records it; kills it on failure.
@@ -171,9 +118,11 @@ static int make_holder(int dirfd, const char *dir, uint32_t uid, uint32_t gid, c
 
 	idmap_layout(0, uid, ur, nu, 1 + (uint64_t)IDMAP_SANDBOX_IDS, &um);
 	idmap_layout(0, gid, gr, ng, 1 + (uint64_t)IDMAP_SANDBOX_IDS, &gm);
-	pid_t pid = spawn_holder(dir, e);
+	int sock;
+	pid_t pid = daemon_spawn("usbox-holder", holder_main, (void *)dir, &sock, e);
 	if (pid < 0)
 		return pid;
+	close(sock);
 	int r = idmap_run_helper("newuidmap", pid, &um, e);
 	if (r == 0)
 		r = idmap_run_helper("newgidmap", pid, &gm, e);

@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
+#include "../common/daemon.h"
 #include "../common/fdpass.h"
 #include "../common/parse.h"
 #include "../common/proctitle.h"
@@ -454,32 +455,23 @@ static int idle_seconds(void)
 	return s && parse_u64(s, 86400, &v) == 0 && v > 0 ? (int)v : IDLE_DEFAULT;
 }
 
-/* The helper process: detach, make the user namespace, wait for its maps,
- * set up, report over fd 3, then serve. */
-static _Noreturn void helper_main(int report, const struct netns_network *n, const char *dir)
+struct helper_args {
+	const struct netns_network *net;
+	const char *dir;
+};
+
+/* The helper, once it has its user namespace (see daemon_spawn()): wait for
+ * its maps, set up, report over fd 3, then serve. */
+static _Noreturn void helper_main(void *arg)
 {
-	struct netd d = { .net = *n, .dirfd = -1, .lock = -1, .listen_fd = -1, .userns = -1, .netns = -1,
+	const struct helper_args *a = arg;
+	struct netd d = { .net = *a->net, .dirfd = -1, .lock = -1, .listen_fd = -1, .userns = -1, .netns = -1,
 			  .hosts = -1, .idle = idle_seconds() };
 	struct ubx_err e = { 0 };
-	char title[64], go;
-	pid_t me = getpid();
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	char go;
 
-	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0 ||
-	    (report != 3 && dup2(report, 3) < 0))
-		_exit(1);
-	(void)close_range(4, ~0U, 0);
-	snprintf(title, sizeof(title), "usbox-net %s", n->name);
-	proctitle_set(title);
-	snprintf(d.dir, sizeof(d.dir), "%s", dir);
-	(void)!chdir("/");
-	signal(SIGINT, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGPIPE, SIG_IGN);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (unshare(CLONE_NEWUSER) < 0 || write(3, &me, sizeof(me)) != sizeof(me) || read(3, &go, 1) != 1)
+	snprintf(d.dir, sizeof(d.dir), "%s", a->dir);
+	if (read(3, &go, 1) != 1)
 		_exit(1);
 	int r = netd_setup(&d, &e);
 	if (write(3, &e, sizeof(e)) != sizeof(e) || r < 0)
@@ -490,31 +482,16 @@ static _Noreturn void helper_main(int report, const struct netns_network *n, con
 
 int netd_spawn(const struct netns_network *n, const char *dir, struct ubx_err *e)
 {
+	struct helper_args args = { n, dir };
 	struct ubx_err theirs;
-	pid_t pid = 0;
-	int sp[2], status;
+	char title[64];
+	int fd;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
-		return ubx_fail(e, errno, "socketpair");
-	pid_t first = fork();
-	if (first == 0) {
-		close(sp[0]);
-		if (setsid() < 0)
-			_exit(1);
-		pid_t second = fork();
-		if (second == 0)
-			helper_main(sp[1], n, dir);
-		_exit(second < 0);
-	}
-	close(sp[1]);
-	_cleanup_close_ int sock = sp[0];
-	if (first < 0)
-		return ubx_fail(e, errno, "fork");
-	ssize_t got = read(sock, &pid, sizeof(pid));
-	while (waitpid(first, &status, 0) < 0 && errno == EINTR)
-		;
-	if (got != sizeof(pid) || pid <= 0)
-		return ubx_fail(e, EAGAIN, "start the helper of network %s", n->name);
+	snprintf(title, sizeof(title), "usbox-net %s", n->name);
+	pid_t pid = daemon_spawn(title, helper_main, &args, &fd, e);
+	if (pid < 0)
+		return pid;
+	_cleanup_close_ int sock = fd;
 	int r = idmap_write_identity(pid, e);
 	if (r < 0) {
 		kill(pid, SIGKILL);
