@@ -149,7 +149,11 @@ lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--suppress=memleak --suppress=resourceLeak \
 		--inline-suppr --std=c11 -D_GNU_SOURCE common idmap netns sandbox cgroup
-	clang-tidy --quiet $(LIB_SRCS) sandbox/main.c -- $(ALL_CFLAGS)
+	@# One file an invocation: clang-tidy 14's valist checker carries state from
+	@# one file to the next and then flags common/error.c's va_start.
+	@for f in $(LIB_SRCS) sandbox/main.c; do \
+		out=$$(clang-tidy --quiet --warnings-as-errors='*' $$f -- $(ALL_CFLAGS) 2>&1) || \
+			{ echo "$$out" | grep -v 'warnings generated'; exit 1; }; done
 
 clean:
 	rm -rf build build-asan build-fuzz
