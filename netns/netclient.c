@@ -81,16 +81,16 @@ static void conn_init(struct netns_conn *c)
 {
 	c->sock = c->userns = c->lock = -1;
 	c->stale_pid = 0;
-	c->hosts[0] = '\0';
+	c->dir[0] = c->hosts[0] = '\0';
 }
 
 int netns_network_connect(const struct netns_network *n, struct netns_conn *c, struct ubx_err *e)
 {
-	char dir[sizeof(c->hosts) - 8];
+	char *dir = c->dir;
 
 	conn_init(c);
 	for (int attempt = 0; attempt < 5; attempt++) {
-		_cleanup_close_ int dirfd = open_net_dir(n->name, dir, sizeof(dir), e);
+		_cleanup_close_ int dirfd = open_net_dir(n->name, dir, sizeof(c->dir), e);
 		if (dirfd < 0)
 			return dirfd;
 		snprintf(c->hosts, sizeof(c->hosts), "%s/hosts", dir);
@@ -122,11 +122,8 @@ int netns_network_connect(const struct netns_network *n, struct netns_conn *c, s
 
 int netns_network_start(const struct netns_network *n, struct netns_conn *c, struct ubx_err *e)
 {
-	char dir[PATH_MAX];
-
-	snprintf(dir, sizeof(dir), "%.*s", (int)(strlen(c->hosts) - strlen("/hosts")), c->hosts);
-	int r = netd_spawn(n, dir, e);
-	if (r == 0 && (r = greet(dir, c)) < 0)
+	int r = netd_spawn(n, c->dir, e);
+	if (r == 0 && (r = greet(c->dir, c)) < 0)
 		r = greet_error(n->name, r, c, e);
 	close(c->lock);
 	c->lock = -1;

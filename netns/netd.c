@@ -84,32 +84,6 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static uint32_t host_addr(const struct netns_network *n, uint32_t index)
-{
-	return htonl(ntohl(n->net) + index);
-}
-
-/* fd00::@index, the IPv6 twin of host_addr() in every network's fd00::/64. */
-static void host_addr6(uint32_t index, uint8_t out[16])
-{
-	memset(out, 0, 16);
-	out[0] = 0xfd;
-	out[12] = (uint8_t)(index >> 24), out[13] = (uint8_t)(index >> 16);
-	out[14] = (uint8_t)(index >> 8), out[15] = (uint8_t)index;
-}
-
-/* The lease of host @index: gateway .1 and DNS .2, in both families. */
-static struct netns_lease lease_of(const struct netns_network *n, uint32_t index)
-{
-	struct netns_lease l = { .addr = index ? host_addr(n, index) : 0, .gateway = host_addr(n, 1),
-				 .dns = host_addr(n, 2), .prefix = n->prefix };
-	if (index)
-		host_addr6(index, l.addr6);
-	host_addr6(1, l.gateway6);
-	host_addr6(2, l.dns6);
-	return l;
-}
-
 static uint32_t host_count(const struct netns_network *n)
 {
 	return 1u << (32 - n->prefix);
@@ -205,7 +179,7 @@ static void write_hosts(struct netd *d)
 
 	for (size_t i = 0; i < d->n_clients; i++) {
 		const struct client *c = &d->clients[i];
-		uint32_t addr = host_addr(&d->net, c->host);
+		uint32_t addr = netns_network_lease(&d->net, c->host).addr;
 		if (c->attached && c->name[0] && len < (int)sizeof(text))
 			len += snprintf(text + len, sizeof(text) - (size_t)len, "%s\t%s\n",
 					inet_ntop(AF_INET, &addr, a, sizeof(a)), c->name);
@@ -232,7 +206,7 @@ static int listen_on(struct netd *d, struct ubx_err *e)
 
 static int netd_setup(struct netd *d, struct ubx_err *e)
 {
-	struct netns_lease l = lease_of(&d->net, 0);
+	struct netns_lease l = netns_network_lease(&d->net, 0);
 	int tap = -1, r;
 
 	d->dirfd = open(d->dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -328,7 +302,7 @@ static void attach(struct netd *d, struct client *c, int netns_fd, const char *n
 	c->host = host;
 	snprintf(c->name, sizeof(c->name), "%.63s", name);
 	write_hosts(d);
-	rep->lease = lease_of(&d->net, host);
+	rep->lease = netns_network_lease(&d->net, host);
 }
 
 static void drop_client(struct netd *d, size_t i)

@@ -73,6 +73,31 @@ int netns_subnet_parse(const char *text, uint32_t *net, uint8_t *prefix, struct 
 	return 0;
 }
 
+static uint32_t host_addr(const struct netns_network *n, uint32_t index)
+{
+	return htonl(ntohl(n->net) + index);
+}
+
+/* fd00::@index, the IPv6 twin of host_addr() in every network's fd00::/64. */
+static void host_addr6(uint32_t index, uint8_t out[16])
+{
+	memset(out, 0, 16);
+	out[0] = 0xfd;
+	out[12] = (uint8_t)(index >> 24), out[13] = (uint8_t)(index >> 16);
+	out[14] = (uint8_t)(index >> 8), out[15] = (uint8_t)index;
+}
+
+struct netns_lease netns_network_lease(const struct netns_network *n, uint32_t index)
+{
+	struct netns_lease l = { .addr = index ? host_addr(n, index) : 0, .gateway = host_addr(n, 1),
+				 .dns = host_addr(n, 2), .prefix = n->prefix };
+	if (index)
+		host_addr6(index, l.addr6);
+	host_addr6(1, l.gateway6);
+	host_addr6(2, l.dns6);
+	return l;
+}
+
 static int defs_dir(char *buf, size_t len, struct ubx_err *e)
 {
 	return data_dir_path("networks", buf, len, e);

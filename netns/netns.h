@@ -148,6 +148,13 @@ struct netns_network {
 	bool allow_host_loopback;
 };
 
+/*
+ * netns_network_lease() - the addresses of host @index (>= 3) of @n, or with
+ * @index 0 only the network's own: gateway .1 and DNS .2, and in IPv6
+ * fd00::1 and fd00::2 with the host at fd00::@index.
+ */
+struct netns_lease netns_network_lease(const struct netns_network *n, uint32_t index);
+
 /* netns_network_name_valid() - [A-Za-z0-9][A-Za-z0-9_.-]*, at most NETNS_NAME_MAX, not a --net mode. */
 bool netns_network_name_valid(const char *name);
 
@@ -195,7 +202,8 @@ struct netns_conn {
 	int userns;   /* the helper's user namespace */
 	int lock;     /* held while connecting/starting, else -1 */
 	pid_t stale_pid; /* a helper of another usbox version that answered, or 0 */
-	char hosts[4096]; /* the network's hosts file, to bind at /etc/hosts */
+	char dir[4000];   /* the helper's runtime directory */
+	char hosts[4096]; /* its hosts file, to bind at /etc/hosts */
 };
 
 /*

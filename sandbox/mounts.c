@@ -294,7 +294,6 @@ static int pivot_into(int root, struct ubx_err *e)
 	return 0;
 }
 
-/* Everything from the fresh root's attachment to pivot_root. */
 /* Covers the directories of @x->hide that exist in the view with an empty tmpfs. */
 static int hide_dirs(int root, const struct mounts_extra *x, struct ubx_err *e)
 {
@@ -316,6 +315,7 @@ static int hide_dirs(int root, const struct mounts_extra *x, struct ubx_err *e)
 	return 0;
 }
 
+/* Everything from the fresh root's attachment to pivot_root. */
 static int build_view(const struct usbox_config *cfg, const char *cwd, const struct mounts_extra *x, int root,
 		      int cwd_fd, int hosts_fd, int *src_fds, struct ubx_err *e)
 {

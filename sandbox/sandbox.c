@@ -82,7 +82,6 @@ static int network_needs_holder(const struct sandbox *sb, struct ubx_err *e)
 static int join_network(struct sandbox *sb, struct ubx_err *e)
 {
 	struct netns_network net;
-	char dns[INET_ADDRSTRLEN];
 
 	int r = netns_network_load(sb->cfg->network, &net, e);
 	if (r < 0 || (r = netns_network_connect(&net, &sb->netconn, e)) < 0)
@@ -99,8 +98,8 @@ static int join_network(struct sandbox *sb, struct ubx_err *e)
 		if (setns(sb->netconn.userns, CLONE_NEWUSER) < 0)
 			return ubx_fail(e, errno, "join network %s's user namespace", net.name);
 	}
-	uint32_t a = htonl(ntohl(net.net) + 2);
-	snprintf(sb->dns, sizeof(sb->dns), "%s", inet_ntop(AF_INET, &a, dns, sizeof(dns)));
+	uint32_t dns = netns_network_lease(&net, 0).dns;
+	inet_ntop(AF_INET, &dns, sb->dns, sizeof(sb->dns));
 	return 0;
 }
 
@@ -312,8 +311,8 @@ int sandbox_start(struct sandbox *sb, struct ubx_err *e)
 
 	signals_fill(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	if ((r = channels_open(&ch, sb->cfg->tty, sb->cfg->net == NET_SLIRP || sb->cfg->net == NET_USER || sb->pf, e)) <
-	    0)
+	bool net_channel = sb->cfg->net == NET_SLIRP || sb->cfg->net == NET_USER || sb->pf;
+	if ((r = channels_open(&ch, sb->cfg->tty, net_channel, e)) < 0)
 		return r;
 	struct child_params p = {
 		.cfg = sb->cfg, .cwd = sb->cwd, .envp = sb->envp,
