@@ -2,8 +2,13 @@
 #include "fdpass.h"
 
 #include <errno.h>
+#include <linux/close_range.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
+
+#include "cleanup.h"
 
 union fd_cmsg {
 	struct cmsghdr align;
@@ -75,4 +80,34 @@ int fd_receive(int sock, char *tag)
 	if (fd >= 0 && tag)
 		*tag = t;
 	return fd;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return (x > y) - (x < y);
+}
+
+int fd_close_all_but(const int *keep, size_t n)
+{
+	int sorted[16];
+	size_t m = 0;
+	unsigned lo = 3;
+
+	for (size_t i = 0; i < n; i++) {
+		if (keep[i] < 3)
+			continue;
+		if (m == ARRAY_SIZE(sorted))
+			return -E2BIG;
+		sorted[m++] = keep[i];
+	}
+	qsort(sorted, m, sizeof(int), cmp_int);
+	for (size_t i = 0; i < m; i++) {
+		if ((unsigned)sorted[i] < lo)
+			continue; /* a duplicate */
+		if ((unsigned)sorted[i] > lo && close_range(lo, (unsigned)sorted[i] - 1, 0) < 0)
+			return -errno;
+		lo = (unsigned)sorted[i] + 1;
+	}
+	return close_range(lo, ~0U, 0) < 0 ? -errno : 0;
 }

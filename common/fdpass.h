@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fdpass.h - hand a file descriptor to another process over a unix socket.
+ * fdpass.h - hand a file descriptor to another process over a unix socket,
+ * and keep the ones nobody handed on from leaking.
  */
 #ifndef USBOX_COMMON_FDPASS_H
 #define USBOX_COMMON_FDPASS_H
@@ -37,5 +38,13 @@ int fd_recv(int sock, void *buf, size_t len, size_t *got, int *fd);
  * Return: the fd, -EPIPE when the peer closed, or another negative errno.
  */
 int fd_receive(int sock, char *tag);
+
+/*
+ * fd_close_all_but() - close every descriptor from 3 up except the @n in
+ * @keep (which need not be sorted; negative entries are ignored), so that
+ * nothing the caller inherited reaches a process that runs untrusted code.
+ * Return: 0 or a negative errno.
+ */
+int fd_close_all_but(const int *keep, size_t n);
 
 #endif

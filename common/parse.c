@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include "parse.h"
 
+#include <cap-ng.h>
 #include <ctype.h>
 #include <errno.h>
 #include <string.h>
+#include <linux/capability.h>
+#include <stdio.h>
 #include <strings.h>
 
 int parse_u64(const char *s, uint64_t max, uint64_t *ret)
@@ -99,5 +102,38 @@ int parse_size(const char *s, uint64_t *ret)
 	if (bytes > UINT64_MAX - extra)
 		return -ERANGE;
 	*ret = bytes + extra;
+	return 0;
+}
+
+/* One capability name, without the "CAP_" prefix and in any case, or -1. */
+static int capability_number(const char *name, size_t len)
+{
+	char buf[48];
+
+	if (len >= 4 && strncasecmp(name, "CAP_", 4) == 0)
+		name += 4, len -= 4;
+	if (len == 0 || len >= sizeof(buf))
+		return -1;
+	memcpy(buf, name, len);
+	buf[len] = '\0';
+	int cap = capng_name_to_capability(buf);
+	return cap >= 0 && cap <= CAP_LAST_CAP ? cap : -1;
+}
+
+int parse_capabilities(const char *s, uint64_t *set, bool *all, char *bad, size_t badlen)
+{
+	do {
+		size_t len = strcspn(s, ",");
+		int cap = capability_number(s, len);
+		if (len == 3 && strncasecmp(s, "ALL", 3) == 0) {
+			*all = true;
+		} else if (cap < 0) {
+			snprintf(bad, badlen, "%.*s", (int)len, s);
+			return -EINVAL;
+		} else {
+			*set |= 1ULL << cap;
+		}
+		s += len;
+	} while (*s++ == ',');
 	return 0;
 }

@@ -9,6 +9,8 @@
 #ifndef USBOX_COMMON_PARSE_H
 #define USBOX_COMMON_PARSE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define PARSE_SIZE_MAX UINT64_MAX /* what "max" parses to */
@@ -32,5 +34,13 @@ int parse_id(const char *s, uint32_t *ret);
  * Return: 0, -EINVAL for anything else, -ERANGE when it does not fit 64 bits.
  */
 int parse_size(const char *s, uint64_t *ret);
+
+/*
+ * parse_capabilities() - a comma-separated list of capability names as Docker
+ * takes them ("NET_RAW", "cap_net_raw", "ALL"; any case) into the bits of
+ * @set (bit N for capability N) and *@all.
+ * Return: 0, or -EINVAL with the first bad name in @bad.
+ */
+int parse_capabilities(const char *s, uint64_t *set, bool *all, char *bad, size_t badlen);
 
 #endif

@@ -34,7 +34,8 @@ struct child_params {
 				 * comes in, then sockets on request; else -1 */
 	const char *dns;        /* what /etc/resolv.conf names, or NULL to keep the host's */
 	const char *hosts;      /* a user network's hosts file to bind at /etc/hosts, or NULL */
-	const char *hide[2];    /* the caller's runtime directories, covered inside */
+	const char *hide[3];    /* the caller's runtime directories and usbox's state, covered inside */
+	bool share_cwd;         /* bind the working directory read-write */
 	struct winsize ws;      /* with -t: the user's window size */
 };
 
@@ -69,6 +70,13 @@ _Noreturn void exec_command(const struct child_params *p);
  * in @out) or -ENOENT.
  */
 int exec_find(const char *cmd, const char *path, char *out, size_t len);
+
+/*
+ * exec_capabilities() - the capability set of the command: podman's default
+ * for root inside (@root), none otherwise, changed by --cap-drop and
+ * --cap-add as Docker does (bit N is capability N).
+ */
+uint64_t exec_capabilities(const struct usbox_config *cfg, bool root);
 
 /* report_failure() - send @e as a report of @kind (best effort). */
 void report_failure(int fd, int kind, const struct ubx_err *e);

@@ -73,6 +73,12 @@ struct usbox_config {
 	struct portfwd_spec *ports; /* -p */
 	size_t n_ports;
 	bool tty, interactive;    /* -t, -i */
+	uint64_t shm_size;        /* /dev/shm's size in bytes (--shm-size; 64M by default, as Docker) */
+	uint64_t cap_add, cap_drop; /* --cap-add/--cap-drop: bit N is capability N */
+	bool cap_add_all, cap_drop_all; /* ... ALL */
+	char *seccomp_profile;    /* --seccomp FILE: a Docker/OCI JSON profile, or NULL */
+	bool seccomp_unconfined;  /* --seccomp unconfined */
+	bool nested;              /* --nested: allow namespaces and mounts inside (podman, bwrap) */
 	struct cgroup_limits limits;
 	char *cgroup_parent;      /* --cgroup-parent, or NULL */
 	enum stats_mode stats;

@@ -7,23 +7,31 @@
 #include "child.h"
 #include "tty.h"
 
+#include "../common/cleanup.h"
+
 #include <cap-ng.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/keyctl.h>
+#include <linux/openat2.h>
 #include <grp.h>
 #include <linux/close_range.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <stdio.h>
 #include <unistd.h>
 
-/* Docker's default capability set, for a command that runs as root inside. */
-static const unsigned int docker_caps[] = {
-	CAP_CHOWN,  CAP_DAC_OVERRIDE, CAP_FSETID,          CAP_FOWNER,      CAP_MKNOD,
-	CAP_NET_RAW, CAP_SETGID,      CAP_SETUID,          CAP_SETFCAP,     CAP_SETPCAP,
-	CAP_NET_BIND_SERVICE,         CAP_SYS_CHROOT,      CAP_KILL,        CAP_AUDIT_WRITE,
-};
+/* podman's default capability set, for a command that runs as root inside:
+ * Docker's without NET_RAW (raw frames reach what the TCP/IP stack would
+ * refuse), MKNOD and AUDIT_WRITE. */
+#define CAP_BIT(c) (1ULL << (c))
+static const uint64_t default_caps =
+	CAP_BIT(CAP_CHOWN) | CAP_BIT(CAP_DAC_OVERRIDE) | CAP_BIT(CAP_FOWNER) | CAP_BIT(CAP_FSETID) |
+	CAP_BIT(CAP_KILL) | CAP_BIT(CAP_NET_BIND_SERVICE) | CAP_BIT(CAP_SETFCAP) | CAP_BIT(CAP_SETGID) |
+	CAP_BIT(CAP_SETPCAP) | CAP_BIT(CAP_SETUID) | CAP_BIT(CAP_SYS_CHROOT);
 
 void report_failure(int fd, int kind, const struct ubx_err *e)
 {
@@ -53,18 +61,63 @@ static int set_identity(const struct child_params *p, struct ubx_err *e)
 	return 0;
 }
 
-/* Root inside keeps Docker's default set; anyone else keeps nothing, not even
- * in the bounding set. */
-static int set_capabilities(bool root, struct ubx_err *e)
+uint64_t exec_capabilities(const struct usbox_config *cfg, bool root)
+{
+	const uint64_t all = CAP_BIT(CAP_LAST_CAP + 1) - 1;
+	uint64_t set = root ? default_caps : 0;
+
+	if (cfg->cap_drop_all)
+		set = 0;
+	set &= ~cfg->cap_drop;
+	if (cfg->cap_add_all)
+		set = all & ~cfg->cap_drop;
+	return (set | cfg->cap_add) & all;
+}
+
+/* Root inside gets @caps effective, permitted and bounding; anyone else only
+ * in the bounding set (lost at exec, as with Docker).  Inheritable and
+ * ambient stay empty. */
+static int set_capabilities(uint64_t caps, bool root, struct ubx_err *e)
 {
 	capng_clear(CAPNG_SELECT_ALL);
-	if (root)
-		for (size_t i = 0; i < sizeof(docker_caps) / sizeof(docker_caps[0]); i++)
-			if (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_BOUNDING_SET,
-					 docker_caps[i]) < 0)
-				return ubx_fail(e, EINVAL, "capability %u", docker_caps[i]);
+	for (unsigned c = 0; c <= CAP_LAST_CAP; c++)
+		if ((caps & CAP_BIT(c)) &&
+		    capng_update(CAPNG_ADD, root ? CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_BOUNDING_SET
+						 : CAPNG_BOUNDING_SET, c) < 0)
+			return ubx_fail(e, EINVAL, "capability %u", c);
 	if (capng_apply(CAPNG_SELECT_ALL) < 0)
 		return ubx_fail(e, EPERM, "drop capabilities");
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		return ubx_fail(e, errno, "clear ambient capabilities");
+	return 0;
+}
+
+/* A session keyring of the sandbox's own (as runc makes one), so that the
+ * caller's keys are neither read nor planted through it. */
+static int new_session_keyring(struct ubx_err *e)
+{
+	if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
+		return ubx_fail(e, errno, "a session keyring of the sandbox's own");
+	return 0;
+}
+
+/* Changes into @dir of the sandbox's root: resolved inside it with openat2
+ * (RESOLVE_IN_ROOT, and no /proc magic links such as /proc/self/fd/N, which
+ * could lead to a directory of the host: CVE-2024-21626), then checked to
+ * be reachable from the root. */
+static int enter_workdir(const char *dir, struct ubx_err *e)
+{
+	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	char buf[4096];
+
+	_cleanup_close_ int fd = (int)syscall(SYS_openat2, AT_FDCWD, dir, &how, sizeof(how));
+	if (fd < 0)
+		return ubx_fail(e, errno, "working directory %s", dir);
+	if (fchdir(fd) < 0)
+		return ubx_fail(e, errno, "working directory %s", dir);
+	if (!getcwd(buf, sizeof(buf)) || buf[0] != '/')
+		return ubx_fail(e, EXDEV, "working directory %s: not inside the sandbox", dir);
 	return 0;
 }
 
@@ -76,12 +129,13 @@ static int prepare_exec(const struct child_params *p, struct ubx_err *e)
 	if (setsid() < 0)
 		return ubx_fail(e, errno, "setsid");
 	reset_signals();
-	if ((r = set_identity(p, e)) < 0 || (r = set_capabilities(p->uid == 0, e)) < 0)
+	if ((r = set_identity(p, e)) < 0 || (r = new_session_keyring(e)) < 0 ||
+	    (r = set_capabilities(exec_capabilities(p->cfg, p->uid == 0), p->uid == 0, e)) < 0)
 		return r;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return ubx_fail(e, errno, "no_new_privs");
-	if (chdir(dir) < 0)
-		return ubx_fail(e, errno, "working directory %s", dir);
+	if ((r = enter_workdir(dir, e)) < 0)
+		return r;
 	if (p->tty_sock >= 0 && (r = tty_open_inside(p->tty_sock, &p->ws, e)) < 0)
 		return r;
 	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)

@@ -81,7 +81,8 @@ static int build_sandbox(const struct child_params *p, struct ubx_err *e)
 	if (slirp && tun < 0)
 		return ubx_fail(e, errno, "open /dev/net/tun (the slirp network needs it; --net none does not)");
 	const struct mounts_extra x = { .tty_gid = p->full_map ? 5 : -1, .dns = p->dns, .hosts = p->hosts,
-					.hide = { p->hide[0], p->hide[1] }, .uid = p->uid, .gid = p->gid };
+					.hide = { p->hide[0], p->hide[1], p->hide[2] }, .uid = p->uid, .gid = p->gid,
+					.share_cwd = p->share_cwd, .shm_size = p->cfg->shm_size };
 	int r = mounts_setup(p->cfg, p->cwd, &x, e);
 	if (r < 0)
 		return r;
@@ -177,6 +178,11 @@ _Noreturn void init_main(const struct child_params *p)
 
 	catch_forwarded_signals();
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* Nothing the caller left open may reach the sandbox (a directory fd
+	 * would be a way out through /proc/self/fd). */
+	const int keep[] = { p->sync_fd, p->report_fd, p->tty_sock, p->net_sock };
+	if (fd_close_all_but(keep, ARRAY_SIZE(keep)) < 0)
+		_exit(125);
 	proctitle_set("usbox-init");
 	if (read(p->sync_fd, &go, 1) != 1) /* the supervisor died or gave up */
 		_exit(125);

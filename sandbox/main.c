@@ -58,6 +58,8 @@ static int run(const struct usbox_config *cfg)
 	} else {
 		if (sb.plan.warning[0])
 			fprintf(stderr, "usbox: warning: %s\n", sb.plan.warning);
+		if (sb.notice[0])
+			fprintf(stderr, "usbox: %s\n", sb.notice);
 		if (sandbox_start(&sb, &e) < 0) {
 			fail(&e);
 			status = sb.exit_status;

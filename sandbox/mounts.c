@@ -8,11 +8,14 @@
  *    mean the host.
  * 2. Make the root clone read-only and private with one recursive
  *    mount_setattr() and attach it over /tmp of this (private) namespace.
- * 3. Mount /proc, /dev, /dev/pts, /dev/shm, /tmp (and, on cgroup v2 hosts,
- *    /sys/fs/cgroup) with fsopen()/fsmount()
+ * 3. Mount /proc and /dev (with /dev/pts and /dev/shm) with fsopen()/fsmount()
  *    and move_mount() them to targets opened inside the new root with
- *    RESOLVE_IN_ROOT; then the working directory and the user's mounts.
- * 4. pivot_root() into it and detach the old root.
+ *    RESOLVE_IN_ROOT.
+ * 4. Plan the rest -- /tmp, /sys/fs/cgroup on cgroup v2 hosts, resolv.conf
+ *    and hosts, the working directory, covers over runtime directories, the
+ *    user's mounts, masks -- and mount it sorted by destination depth, so a
+ *    mount inside another's destination always goes on top of it.
+ * 5. pivot_root() into it and detach the old root.
  */
 #include "mounts.h"
 
@@ -25,6 +28,7 @@
 #include <sys/mount.h>
 #include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -125,6 +129,31 @@ static int attach(int mnt, int root, const char *path, bool as_file, struct ubx_
 	return 0;
 }
 
+/* Attaches the detached tree @fd at @path, as a file when it is not a directory. */
+static int attach_tree(int fd, int root, const char *path, struct ubx_err *e)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return ubx_fail(e, errno, "stat the source of %s", path);
+	return attach(fd, root, path, !S_ISDIR(st.st_mode), e);
+}
+
+/* The null device, read-only, over the file @path: checked to be the real
+ * one (character device 1:3), never assumed. */
+static int mount_null(int root, const char *path, struct ubx_err *e)
+{
+	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOEXEC };
+	struct stat st;
+	_cleanup_close_ int m = open_tree(root, "dev/null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
+	if (m < 0 || fstat(m, &st) < 0)
+		return ubx_fail(e, errno, "mask %s: the null device", path);
+	if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+		return ubx_fail(e, EINVAL, "mask %s: /dev/null is not the null device", path);
+	if (mount_setattr(m, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0)
+		return ubx_fail(e, errno, "mask %s", path);
+	return attach(m, root, path, true, e);
+}
+
 static int mount_tmpfs(int root, const char *path, const char *mode, const char *size, struct ubx_err *e)
 {
 	const char *opts[] = { "mode", mode, size ? "size" : NULL, size, NULL };
@@ -135,10 +164,12 @@ static int mount_tmpfs(int root, const char *path, const char *mode, const char 
 }
 
 /* /dev: a small tmpfs with the host's harmless devices bound in, its own
- * devpts instance and /dev/shm.  It is attached first: mounts can only be
- * moved onto targets that are attached. */
-static int mount_dev(int root, int tty_gid, struct ubx_err *e)
+ * devpts instance and /dev/shm (x->shm_size, as Docker's --shm-size).  It is
+ * attached first: mounts can only be moved onto targets that are attached. */
+static int mount_dev(int root, const struct mounts_extra *x, struct ubx_err *e)
 {
+	int tty_gid = x->tty_gid;
+	char shm[32];
 	static const char *const devices[] = { "null", "zero", "full", "random", "urandom", "tty" };
 	static const char *const links[][2] = {
 		{ "ptmx", "pts/ptmx" },         { "fd", "/proc/self/fd" },
@@ -173,7 +204,8 @@ static int mount_dev(int root, int tty_gid, struct ubx_err *e)
 		return ubx_wrap(e, "/dev/pts");
 	if ((r = attach(pts, dev, "pts", false, e)) < 0)
 		return r;
-	return mount_tmpfs(dev, "shm", "1777", NULL, e);
+	snprintf(shm, sizeof(shm), "%llu", (unsigned long long)x->shm_size);
+	return mount_tmpfs(dev, "shm", "1777", x->shm_size ? shm : NULL, e);
 }
 
 static int mount_proc(int root, struct ubx_err *e)
@@ -199,11 +231,11 @@ static int mount_cgroup(int root, struct ubx_err *e)
 	return attach(m, root, "/sys/fs/cgroup", false, e);
 }
 
-/* /etc/resolv.conf naming @dns: a file written in the sandbox's fresh /tmp,
+/* /etc/resolv.conf naming @dns: a file written in the sandbox's own /dev,
  * bound (read-only) over the host's (or wherever its symlink leads in the
- * view, e.g. a systemd-resolved stub file), then unlinked from /tmp.  Linux
+ * view, e.g. a systemd-resolved stub file), then unlinked from /dev.  Linux
  * before 6.15 cannot clone from a mount that is not attached yet, so the file
- * lives on an attached one. */
+ * lives on an attached one that is always usbox's own (/tmp may be a bind). */
 static int mount_resolv_conf(int root, const char *dns, struct ubx_err *e)
 {
 	static const char name[] = ".usbox-resolv.conf";
@@ -214,9 +246,9 @@ static int mount_resolv_conf(int root, const char *dns, struct ubx_err *e)
 	_cleanup_close_ int probe = open_in_root(root, "/etc/resolv.conf", O_PATH);
 	if (probe < 0)
 		return 0; /* nothing to cover: the host has no resolver configuration */
-	_cleanup_close_ int tmp = open_in_root(root, "/tmp", O_RDONLY | O_DIRECTORY);
+	_cleanup_close_ int tmp = open_in_root(root, "/dev", O_RDONLY | O_DIRECTORY);
 	if (tmp < 0)
-		return ubx_fail(e, -tmp, "/tmp");
+		return ubx_fail(e, -tmp, "/dev");
 	int len = snprintf(text, sizeof(text), "nameserver %s\n", dns);
 	_cleanup_close_ int f = openat(tmp, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (f < 0 || write(f, text, (size_t)len) != len)
@@ -244,21 +276,6 @@ static int clone_source(const char *src, bool readonly, struct ubx_err *e)
 		return r;
 	}
 	return fd;
-}
-
-static int mount_user(int root, const struct mount_spec *m, int src_fd, struct ubx_err *e)
-{
-	char size[32], mode[16];
-	struct stat st;
-
-	if (m->kind == MOUNT_TMPFS) {
-		snprintf(size, sizeof(size), "%llu", (unsigned long long)m->size);
-		snprintf(mode, sizeof(mode), "%o", m->mode);
-		return mount_tmpfs(root, m->dst, mode, m->size ? size : NULL, e);
-	}
-	if (fstat(src_fd, &st) < 0)
-		return ubx_fail(e, errno, "stat %s", m->src);
-	return attach(src_fd, root, m->dst, !S_ISDIR(st.st_mode), e);
 }
 
 /* Clones every bind source before anything is mounted over host paths. */
@@ -294,25 +311,203 @@ static int pivot_into(int root, struct ubx_err *e)
 	return 0;
 }
 
-/* Covers the directories of @x->hide that exist in the view with an empty tmpfs. */
-static int hide_dirs(int root, const struct mounts_extra *x, struct ubx_err *e)
+/*
+ * The view is built from a plan: every mount that goes over the cloned host
+ * root, sorted so that a mount whose destination lies inside another's comes
+ * after it (fewer path components first, as Docker orders volumes).  Where
+ * two have the same destination, the later class wins: the working directory
+ * over the fresh /tmp, a cover over the working directory, the user's own
+ * mounts over everything, masks last.  So a cover always lies on top of every
+ * bind that contains it, and a bind inside a tmpfs stays visible.
+ */
+enum plan_class { PLAN_BASE, PLAN_CWD, PLAN_COVER, PLAN_USER, PLAN_MASK };
+
+enum plan_kind {
+	PK_TREE,     /* attach a detached tree (fd) */
+	PK_TMPFS,    /* a fresh tmpfs: mode, size */
+	PK_COVER,    /* an empty tmpfs owned by the command's identity, when the target exists */
+	PK_EMPTY_RO, /* mask: the null device over a file, an empty read-only tmpfs
+		      * over a directory, when the target exists */
+	PK_RO_SELF,  /* the target bound read-only onto itself, when it exists */
+	PK_CGROUP,   /* a fresh read-only cgroup2, on cgroup v2 hosts */
+	PK_RESOLV,   /* /etc/resolv.conf naming x->dns */
+};
+
+struct plan_entry {
+	const char *dst;
+	enum plan_kind kind;
+	enum plan_class cls;
+	int fd;                     /* PK_TREE: the tree (owned by the caller) */
+	char mode[16], size[32];    /* PK_TMPFS; an empty size: the default */
+	size_t order;               /* position in the plan, for a stable sort */
+};
+
+struct plan {
+	struct plan_entry *v;
+	size_t n, cap;
+};
+
+static size_t path_depth(const char *p)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(x->hide); i++) {
-		if (!x->hide[i])
-			continue;
-		_cleanup_close_ int probe = open_in_root(root, x->hide[i], O_PATH | O_DIRECTORY);
-		if (probe < 0)
-			continue;
-		char uid[16], gid[16];
-		snprintf(uid, sizeof(uid), "%u", (unsigned)x->uid);
-		snprintf(gid, sizeof(gid), "%u", (unsigned)x->gid);
-		const char *opts[] = { "mode", "700", "uid", uid, "gid", gid, "size", "16m", NULL };
-		_cleanup_close_ int m = fs_new("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, e);
-		int r = m < 0 ? ubx_wrap(e, "%s", x->hide[i]) : attach(m, root, x->hide[i], false, e);
-		if (r < 0)
-			return r;
+	size_t n = 0;
+	for (; *p; p++)
+		if (*p == '/' && p[1] && p[1] != '/')
+			n++;
+	return n;
+}
+
+static int plan_cmp(const void *a, const void *b)
+{
+	const struct plan_entry *x = a, *y = b;
+	size_t dx = path_depth(x->dst), dy = path_depth(y->dst);
+	if (dx != dy)
+		return dx < dy ? -1 : 1;
+	if (x->cls != y->cls)
+		return x->cls < y->cls ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static struct plan_entry *plan_add(struct plan *pl, const char *dst, enum plan_kind kind, enum plan_class cls)
+{
+	if (pl->n == pl->cap) {
+		size_t cap = pl->cap ? pl->cap * 2 : 32;
+		struct plan_entry *v = realloc(pl->v, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		pl->v = v, pl->cap = cap;
 	}
+	struct plan_entry *p = &pl->v[pl->n];
+	*p = (struct plan_entry){ .dst = dst, .kind = kind, .cls = cls, .fd = -1, .order = pl->n };
+	pl->n++;
+	return p;
+}
+
+/* What podman masks: read them and the host's hardware and kernel state leak;
+ * write them and worse.  Files get the null device, directories an empty
+ * read-only tmpfs; missing paths are skipped. */
+static const char *const masked_paths[] = {
+	"/proc/acpi",       "/proc/asound",      "/proc/kcore",        "/proc/keys",
+	"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+	"/proc/scsi",       "/sys/firmware",     "/sys/devices/virtual/powercap",
+};
+
+/* ... and what it keeps read-only. */
+static const char *const readonly_paths[] = {
+	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+};
+
+static int plan_masks(struct plan *pl)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(masked_paths); i++)
+		if (!plan_add(pl, masked_paths[i], PK_EMPTY_RO, PLAN_MASK))
+			return -ENOMEM;
+	for (size_t i = 0; i < ARRAY_SIZE(readonly_paths); i++)
+		if (!plan_add(pl, readonly_paths[i], PK_RO_SELF, PLAN_MASK))
+			return -ENOMEM;
 	return 0;
+}
+
+/* Everything that goes over the host root, in the order given; sorted later. */
+static int plan_build(struct plan *pl, const struct usbox_config *cfg, const char *cwd, const struct mounts_extra *x,
+		      int cwd_fd, int hosts_fd, const int *src_fds)
+{
+	struct plan_entry *p;
+
+	if (!(p = plan_add(pl, "/tmp", PK_TMPFS, PLAN_BASE)))
+		return -ENOMEM;
+	snprintf(p->mode, sizeof(p->mode), "1777");
+	if (!plan_add(pl, "/sys/fs/cgroup", PK_CGROUP, PLAN_BASE))
+		return -ENOMEM;
+	if (x->dns && !plan_add(pl, "/etc/resolv.conf", PK_RESOLV, PLAN_BASE))
+		return -ENOMEM;
+	if (hosts_fd >= 0) {
+		if (!(p = plan_add(pl, "/etc/hosts", PK_TREE, PLAN_BASE)))
+			return -ENOMEM;
+		p->fd = hosts_fd;
+	}
+	if (cwd_fd >= 0) {
+		if (!(p = plan_add(pl, cwd, PK_TREE, PLAN_CWD)))
+			return -ENOMEM;
+		p->fd = cwd_fd;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(x->hide); i++)
+		if (x->hide[i] && !plan_add(pl, x->hide[i], PK_COVER, PLAN_COVER))
+			return -ENOMEM;
+	for (size_t i = 0; i < cfg->n_mounts; i++) {
+		const struct mount_spec *m = &cfg->mounts[i];
+		if (!(p = plan_add(pl, m->dst, m->kind == MOUNT_TMPFS ? PK_TMPFS : PK_TREE, PLAN_USER)))
+			return -ENOMEM;
+		p->fd = src_fds[i];
+		if (m->kind == MOUNT_TMPFS) {
+			snprintf(p->mode, sizeof(p->mode), "%o", m->mode);
+			if (m->size)
+				snprintf(p->size, sizeof(p->size), "%llu", (unsigned long long)m->size);
+		}
+	}
+	return plan_masks(pl);
+}
+
+/* An empty tmpfs over @dst, when @dst exists in the view (an empty read-only
+ * one for a mask, one owned by the command for a cover). */
+static int mount_empty(int root, const char *dst, bool cover, const struct mounts_extra *x, struct ubx_err *e)
+{
+	char uid[16], gid[16];
+	snprintf(uid, sizeof(uid), "%u", (unsigned)x->uid);
+	snprintf(gid, sizeof(gid), "%u", (unsigned)x->gid);
+	const char *cover_opts[] = { "mode", "700", "uid", uid, "gid", gid, "size", "16m", NULL };
+	const char *mask_opts[] = { "mode", "0555", "size", "0", "nr_inodes", "1", NULL };
+
+	_cleanup_close_ int probe = open_in_root(root, dst, O_PATH);
+	if (probe < 0)
+		return 0;
+	struct stat st;
+	if (fstat(probe, &st) < 0)
+		return ubx_fail(e, errno, "stat %s", dst);
+	if (!cover && !S_ISDIR(st.st_mode))
+		return mount_null(root, dst, e);
+	if (!S_ISDIR(st.st_mode))
+		return 0; /* covers are for directories */
+	unsigned attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (cover ? 0 : MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOEXEC);
+	_cleanup_close_ int m = fs_new("tmpfs", cover ? cover_opts : mask_opts, attrs, e);
+	if (m < 0)
+		return ubx_wrap(e, "%s", dst);
+	return attach(m, root, dst, false, e);
+}
+
+/* @dst bound read-only onto itself, when it exists. */
+static int mount_ro_self(int root, const char *dst, struct ubx_err *e)
+{
+	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+	_cleanup_close_ int probe = open_in_root(root, dst, O_PATH);
+	if (probe < 0)
+		return 0;
+	_cleanup_close_ int m = open_tree(probe, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+	if (m < 0 || mount_setattr(m, "", AT_EMPTY_PATH | AT_RECURSIVE, &ro, sizeof(ro)) < 0)
+		return ubx_fail(e, errno, "make %s read-only", dst);
+	return move_mount(m, "", probe, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0
+		       ? ubx_fail(e, errno, "make %s read-only", dst)
+		       : 0;
+}
+
+static int plan_apply_one(int root, const struct plan_entry *p, const struct mounts_extra *x, struct ubx_err *e)
+{
+	switch (p->kind) {
+	case PK_TREE:
+		return attach_tree(p->fd, root, p->dst, e);
+	case PK_TMPFS:
+		return mount_tmpfs(root, p->dst, p->mode, p->size[0] ? p->size : NULL, e);
+	case PK_COVER:
+		return mount_empty(root, p->dst, true, x, e);
+	case PK_EMPTY_RO:
+		return mount_empty(root, p->dst, false, x, e);
+	case PK_RO_SELF:
+		return mount_ro_self(root, p->dst, e);
+	case PK_CGROUP:
+		return mount_cgroup(root, e);
+	case PK_RESOLV:
+		return mount_resolv_conf(root, x->dns, e);
+	}
+	return ubx_fail(e, EINVAL, "mount plan");
 }
 
 /* Everything from the fresh root's attachment to pivot_root. */
@@ -320,23 +515,25 @@ static int build_view(const struct usbox_config *cfg, const char *cwd, const str
 		      int cwd_fd, int hosts_fd, int *src_fds, struct ubx_err *e)
 {
 	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID, .propagation = MS_PRIVATE };
+	struct plan pl = { 0 };
 	int r;
 
 	if (mount_setattr(root, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
 		return ubx_fail(e, errno, "make the host view read-only");
 	if (move_mount(root, "", AT_FDCWD, "/tmp", MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		return ubx_fail(e, errno, "attach the host view");
-	if ((r = mount_proc(root, e)) < 0 || (r = mount_dev(root, x->tty_gid, e)) < 0 ||
-	    (r = mount_tmpfs(root, "/tmp", "1777", NULL, e)) < 0 || (r = hide_dirs(root, x, e)) < 0 ||
-	    (r = mount_cgroup(root, e)) < 0 || (x->dns && (r = mount_resolv_conf(root, x->dns, e)) < 0) ||
-	    (hosts_fd >= 0 && (r = attach(hosts_fd, root, "/etc/hosts", true, e)) < 0))
+	/* /proc and /dev first: the resolver file is made on /dev, masks clone /proc */
+	if ((r = mount_proc(root, e)) < 0 || (r = mount_dev(root, x, e)) < 0)
 		return r;
-	if (cwd_fd >= 0 && (r = attach(cwd_fd, root, cwd, false, e)) < 0)
-		return ubx_wrap(e, "working directory");
-	for (size_t i = 0; i < cfg->n_mounts; i++)
-		if ((r = mount_user(root, &cfg->mounts[i], src_fds[i], e)) < 0)
-			return r;
-	return pivot_into(root, e);
+	if ((r = plan_build(&pl, cfg, cwd, x, cwd_fd, hosts_fd, src_fds)) < 0) {
+		free(pl.v);
+		return ubx_fail(e, -r, "mount plan");
+	}
+	qsort(pl.v, pl.n, sizeof(*pl.v), plan_cmp);
+	for (size_t i = 0; i < pl.n && r >= 0; i++)
+		r = plan_apply_one(root, &pl.v[i], x, e);
+	free(pl.v);
+	return r < 0 ? r : pivot_into(root, e);
 }
 
 int mounts_setup(const struct usbox_config *cfg, const char *cwd, const struct mounts_extra *x, struct ubx_err *e)
@@ -353,7 +550,7 @@ int mounts_setup(const struct usbox_config *cfg, const char *cwd, const struct m
 	_cleanup_close_ int root = open_tree(AT_FDCWD, "/", TREE_FLAGS);
 	if (root < 0)
 		return ubx_fail(e, errno, "clone the host's mounts");
-	if (!cfg->no_cwd && strcmp(cwd, "/") != 0) {
+	if (x->share_cwd) {
 		cwd_fd = open_tree(AT_FDCWD, cwd, TREE_FLAGS);
 		if (cwd_fd < 0)
 			return ubx_fail(e, errno, "bind the working directory %s", cwd);
@@ -366,4 +563,29 @@ int mounts_setup(const struct usbox_config *cfg, const char *cwd, const struct m
 		r = build_view(cfg, cwd, x, root, cwd_fd, hosts_fd, src_fds, e);
 	close_all(src_fds, cfg->n_mounts);
 	return r;
+}
+
+/* Whether @path is @dir or lies below it (both canonical). */
+static bool path_within(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	if (n == 1 && dir[0] == '/')
+		return true;
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+const char *mounts_cwd_unshared(const char *cwd, const char *home)
+{
+	static const char *const shared_dirs[] = { "/tmp", "/var/tmp", "/dev/shm" };
+
+	if (strcmp(cwd, "/") == 0)
+		return "it is /";
+	for (size_t i = 0; i < ARRAY_SIZE(shared_dirs); i++)
+		if (strcmp(cwd, shared_dirs[i]) == 0)
+			return "it holds other programs' files and sockets";
+	if (path_within(cwd, "/run"))
+		return "it holds other programs' sockets";
+	if (home && home[0] == '/' && path_within(home, cwd))
+		return strcmp(home, cwd) == 0 ? "it is your home" : "your home is in it";
+	return NULL;
 }

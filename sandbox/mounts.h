@@ -16,24 +16,39 @@ struct mounts_extra {
 	int tty_gid;        /* the group to own ptys (5 when mapped), or -1 for the opener's */
 	const char *dns;    /* /etc/resolv.conf inside names this server (when the host view has one to cover) */
 	const char *hosts;  /* a host file bound read-only at /etc/hosts, or NULL */
-	const char *hide[2]; /* directories covered by an empty tmpfs when they exist (the caller's runtime dirs) */
+	const char *hide[3]; /* directories covered by an empty tmpfs when they exist (the caller's runtime
+			      * dirs, usbox's state dir) */
 	uint32_t uid, gid;   /* who owns those tmpfs mounts: the command's identity inside */
+	bool share_cwd;      /* bind the working directory read-write */
+	uint64_t shm_size;   /* /dev/shm's size in bytes */
 };
 
 /*
  * mounts_setup() - build the host view and make it the root: the host's
  * mounts cloned recursively and made read-only, a fresh /proc, a minimal /dev
- * with its own devpts, private tmpfs /tmp, the directories in @x->hide covered
- * by empty tmpfs mounts (a read-only mount does not stop connect() on the
- * unix sockets in them: the session bus, systemd --user, agents), the working
- * directory @cwd bound read-write (unless cfg->no_cwd or it is "/"), then the
- * volumes and tmpfs mounts of @cfg in order.  Every path inside is resolved
- * with openat2 RESOLVE_IN_ROOT, so symlinks in the view cannot point a mount
+ * with its own devpts, private tmpfs /tmp, the working directory @cwd bound
+ * read-write (when @x->share_cwd), the directories in @x->hide covered by
+ * empty tmpfs mounts (a read-only mount does not stop connect() on the unix
+ * sockets in them: the session bus, systemd --user, agents), the volumes and
+ * tmpfs mounts of @cfg, and podman's masked and read-only paths of /proc and
+ * /sys.  A mount whose destination lies inside another's goes on top of it
+ * (so a cover is never undone by a bind that contains it); among equal
+ * destinations the user's mounts win.  Every path inside is resolved with
+ * openat2 RESOLVE_IN_ROOT, so symlinks in the view cannot point a mount
  * outside it.
  * Must run in a fresh mount namespace with CAP_SYS_ADMIN over it; on success
  * the process's root is the new view and its cwd is "/".
  * Return: 0 or a negative errno naming the mount that failed.
  */
 int mounts_setup(const struct usbox_config *cfg, const char *cwd, const struct mounts_extra *x, struct ubx_err *e);
+
+/*
+ * mounts_cwd_unshared() - why the working directory @cwd must not be bound
+ * read-write (a shared directory such as /tmp, /var/tmp, /dev/shm, /run or
+ * anything below /run, the home @home itself or a directory above it: a
+ * writable bind there would bring back other programs' sockets or the
+ * caller's dotfiles), or NULL when it may be.  Both paths canonical.
+ */
+const char *mounts_cwd_unshared(const char *cwd, const char *home);
 
 #endif

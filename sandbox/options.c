@@ -8,6 +8,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -181,10 +183,20 @@ int options_read_env_file(FILE *f, const char *name, struct usbox_config *cfg, s
 
 static int add_env_file(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
+	struct stat st;
 	(void)ctx;
-	_cleanup_fclose_ FILE *f = fopen(arg, "re");
+	/* O_NONBLOCK: a FIFO must not hang the open; only regular files are read */
+	_cleanup_close_ int fd = open(arg, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return ubx_fail(e, errno, "--env-file %s", arg);
+	if (fstat(fd, &st) < 0)
+		return ubx_fail(e, errno, "--env-file %s", arg);
+	if (!S_ISREG(st.st_mode))
+		return ubx_fail(e, 0, "--env-file %s: not a regular file", arg);
+	_cleanup_fclose_ FILE *f = fdopen(fd, "r");
 	if (!f)
 		return ubx_fail(e, errno, "--env-file %s", arg);
+	fd = -1;
 	return options_read_env_file(f, arg, cfg, e);
 }
 
@@ -364,6 +376,71 @@ static int add_port(struct usbox_config *cfg, const char *arg, struct parse_ctx 
 	return 0;
 }
 
+static int set_shm_size(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	uint64_t v;
+	(void)ctx;
+	if (parse_size(arg, &v) < 0 || v == 0 || v == PARSE_SIZE_MAX)
+		return ubx_fail(e, 0, "--shm-size: '%s' is not a size like 64M or 1g", arg);
+	cfg->shm_size = v;
+	return 0;
+}
+
+static int set_caps(uint64_t *set, bool *all, const char *opt, const char *arg, struct ubx_err *e)
+{
+	char bad[64];
+	if (parse_capabilities(arg, set, all, bad, sizeof(bad)) < 0)
+		return ubx_fail(e, 0, "%s: '%s' is not a capability (names as in capabilities(7): NET_RAW, CAP_SYS_PTRACE, ALL)",
+				opt, bad);
+	return 0;
+}
+
+static int add_cap(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)ctx;
+	return set_caps(&cfg->cap_add, &cfg->cap_add_all, "--cap-add", arg, e);
+}
+
+static int drop_cap(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)ctx;
+	return set_caps(&cfg->cap_drop, &cfg->cap_drop_all, "--cap-drop", arg, e);
+}
+
+static int set_seccomp(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	free(cfg->seccomp_profile);
+	cfg->seccomp_profile = NULL;
+	cfg->seccomp_unconfined = strcmp(arg, "unconfined") == 0;
+	if (cfg->seccomp_unconfined)
+		return 0;
+	if (!*arg)
+		return ubx_fail(e, 0, "--seccomp: give 'unconfined' or a JSON profile's path");
+	char *path = absolute_path(arg, ctx->cwd);
+	if (!path)
+		return ubx_fail(e, ENOMEM, "--seccomp");
+	cfg->seccomp_profile = path;
+	return 0;
+}
+
+/* Docker's and podman's spelling: --security-opt seccomp=X, no-new-privileges. */
+static int set_security_opt(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	if (strncmp(arg, "seccomp=", 8) == 0 || strncmp(arg, "seccomp:", 8) == 0)
+		return set_seccomp(cfg, arg + 8, ctx, e);
+	if (strcmp(arg, "no-new-privileges") == 0 || strcmp(arg, "no-new-privileges=true") == 0 ||
+	    strcmp(arg, "no-new-privileges:true") == 0)
+		return 0; /* always on */
+	return ubx_fail(e, 0, "--security-opt: '%s' is not supported (seccomp=unconfined|FILE, no-new-privileges)", arg);
+}
+
+static int set_nested(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)arg, (void)ctx, (void)e;
+	cfg->nested = true;
+	return 0;
+}
+
 static int set_no_cwd(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	(void)arg, (void)ctx, (void)e;
@@ -515,6 +592,13 @@ static const struct option_def option_table[] = {
 	  false },
 	{ "publish", 'p', "[IP:]HP:SP[/udp]", add_port, "forward host port HP to port SP inside (repeatable)", false },
 	{ "no-cwd", 0, NULL, set_no_cwd, "do not make the working directory writable", false },
+	{ "shm-size", 0, "SIZE", set_shm_size, "size of /dev/shm (default 64M)", false },
+	{ "cap-add", 0, "CAP", add_cap, "add a capability (NET_RAW, ALL; repeatable or comma-separated)", false },
+	{ "cap-drop", 0, "CAP", drop_cap, "drop a capability (repeatable or comma-separated; ALL)", false },
+	{ "seccomp", 0, "unconfined|FILE", set_seccomp, "no system-call filter, or a Docker/OCI JSON profile", false },
+	{ "security-opt", 0, "OPT", set_security_opt, "Docker's spelling: seccomp=unconfined|FILE, no-new-privileges",
+	  false },
+	{ "nested", 0, NULL, set_nested, "allow namespaces and mounts inside (podman, bwrap, browsers)", false },
 	{ "mem", 0, "SIZE", set_mem, "memory limit (512M, 1.5g, max)", false },
 	{ "mem-swap", 0, "SIZE", set_mem_swap, "swap limit", false },
 	{ "mem-high", 0, "SIZE", set_mem_high, "memory use above which the sandbox is throttled", false },
@@ -611,7 +695,7 @@ int options_parse(int argc, char **argv, const char *cwd, struct usbox_config *c
 	struct parse_ctx ctx = { .cwd = cwd, .action = OPTIONS_RUN };
 	int i = 1, r;
 
-	*cfg = (struct usbox_config){ .map = MAP_AUTO, .net = NET_SLIRP };
+	*cfg = (struct usbox_config){ .map = MAP_AUTO, .net = NET_SLIRP, .shm_size = OPTIONS_SHM_DEFAULT };
 	cgroup_limits_init(&cfg->limits);
 	if (i < argc && strcmp(argv[i], "run") == 0)
 		i++;
@@ -675,6 +759,7 @@ void config_free(struct usbox_config *cfg)
 	free(cfg->env);
 	free(cfg->workdir);
 	free(cfg->cgroup_parent);
+	free(cfg->seccomp_profile);
 	free(cfg->ports);
 	for (size_t i = 0; i < cfg->n_mounts; i++) {
 		free(cfg->mounts[i].src);

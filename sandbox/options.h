@@ -10,6 +10,8 @@
 #include "../common/error.h"
 #include "config.h"
 
+#define OPTIONS_SHM_DEFAULT (64ULL << 20) /* /dev/shm, as Docker's */
+
 enum options_action {
 	OPTIONS_RUN,     /* run cfg->argv in a sandbox */
 	OPTIONS_HELP,    /* print options_usage() and exit 0 */

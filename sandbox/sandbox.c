@@ -33,8 +33,10 @@
 
 #include "../common/cleanup.h"
 #include "../common/fdpass.h"
+#include "../common/statedir.h"
 #include "child.h"
 #include "env.h"
+#include "mounts.h"
 
 extern char **environ;
 
@@ -47,20 +49,64 @@ static bool is_runtime_dir(const char *path, uint32_t uid)
 	       !(st.st_mode & 077);
 }
 
+/* Whether @path lies below (or is) one of the directories already chosen. */
+static bool under_runtime_dir(const struct sandbox *sb, size_t n, const char *path)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(sb->runtime_dir[i]);
+		if (strncmp(path, sb->runtime_dir[i], len) == 0 && (path[len] == '/' || path[len] == '\0'))
+			return true;
+	}
+	return false;
+}
+
 /* The caller's runtime directories, /run/user/UID and $XDG_RUNTIME_DIR: they
  * hold the unix sockets of the session bus, systemd --user and agents, which
- * a read-only view would still let the command connect to. */
+ * a read-only view would still let the command connect to; and usbox's own
+ * state directory (the holder's and the networks' sockets), wherever it is. */
 static void find_runtime_dirs(struct sandbox *sb)
 {
-	char run_user[64];
+	char run_user[64], state[4096];
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	size_t n = 0;
 
 	snprintf(run_user, sizeof(run_user), "/run/user/%u", (unsigned)sb->ids.uid);
-	if (is_runtime_dir(run_user, sb->ids.uid))
-		snprintf(sb->runtime_dir[n++], sizeof(sb->runtime_dir[0]), "%s", run_user);
-	if (is_runtime_dir(xdg, sb->ids.uid) && strcmp(xdg, run_user) != 0)
-		snprintf(sb->runtime_dir[n++], sizeof(sb->runtime_dir[0]), "%s", xdg);
+	state_dir_path(sb->ids.uid, state, sizeof(state));
+	const char *cand[] = { run_user, xdg, state };
+	for (size_t i = 0; i < ARRAY_SIZE(cand); i++)
+		if (is_runtime_dir(cand[i], sb->ids.uid) && !under_runtime_dir(sb, n, cand[i]))
+			snprintf(sb->runtime_dir[n++], sizeof(sb->runtime_dir[0]), "%s", cand[i]);
+}
+
+/* The caller's home, canonical, or "" when it has none. */
+static void find_home(char *buf, size_t len)
+{
+	char pwbuf[4096];
+	struct passwd pw, *found = NULL;
+	const char *home = getenv("HOME");
+
+	if ((!home || home[0] != '/') && getpwuid_r(getuid(), &pw, pwbuf, sizeof(pwbuf), &found) == 0 && found)
+		home = found->pw_dir;
+	char *real = home ? realpath(home, NULL) : NULL;
+	snprintf(buf, len, "%s", real ? real : "");
+	free(real);
+}
+
+/* Whether to bind the working directory read-write; when it is a shared or
+ * private place of the caller's, not, with a line for the user saying so. */
+static void decide_cwd(struct sandbox *sb)
+{
+	char home[4096];
+
+	if (sb->cfg->no_cwd)
+		return;
+	find_home(home, sizeof(home));
+	const char *why = mounts_cwd_unshared(sb->cwd, home);
+	sb->share_cwd = !why;
+	if (why && strcmp(sb->cwd, "/") != 0)
+		snprintf(sb->notice, sizeof(sb->notice),
+			 "the working directory %s is not shared writable: %s (-v %s:%s shares it)", sb->cwd, why,
+			 sb->cwd, sb->cwd);
 }
 
 /* Why a user network cannot be joined with this id-map plan, or 0. */
@@ -117,6 +163,8 @@ int sandbox_prepare(struct sandbox *sb, const struct usbox_config *cfg, struct u
 	r = cfg->tty ? tty_check(cfg->interactive, &sb->ws, e) : 0;
 	if (r < 0)
 		return r;
+	if (!cfg->tty)
+		tty_save(&sb->tty);
 	/* Bound first: a port in use fails before anything else is made. */
 	if (cfg->n_ports && (r = portfwd_open(cfg->ports, cfg->n_ports, &sb->pf, e)) < 0)
 		return r;
@@ -134,6 +182,7 @@ int sandbox_prepare(struct sandbox *sb, const struct usbox_config *cfg, struct u
 	if (sb->ids.want_full && getpwuid_r(sb->ids.uid, &pw, pwbuf, sizeof(pwbuf), &found) == 0 && found)
 		sb->ids.user = strdup(found->pw_name);
 	find_runtime_dirs(sb); /* while file owners still read as host ids */
+	decide_cwd(sb);
 	/* Ids (and a network's helper) first: helpers must not start inside
 	 * the sandbox's cgroup. */
 	if (cfg->net == NET_USER)
@@ -323,7 +372,9 @@ int sandbox_start(struct sandbox *sb, struct ubx_err *e)
 		.dns = sb->dns[0] ? sb->dns : NULL,
 		.hosts = sb->cfg->net == NET_USER ? sb->netconn.hosts : NULL,
 		.hide = { sb->runtime_dir[0][0] ? sb->runtime_dir[0] : NULL,
-			  sb->runtime_dir[1][0] ? sb->runtime_dir[1] : NULL },
+			  sb->runtime_dir[1][0] ? sb->runtime_dir[1] : NULL,
+			  sb->runtime_dir[2][0] ? sb->runtime_dir[2] : NULL },
+		.share_cwd = sb->share_cwd,
 	};
 	sb->pid = clone_init(sb, &sb->pidfd, &placed);
 	if (sb->pid == 0) {

@@ -40,7 +40,9 @@ struct sandbox {
 	int net_sock;              /* to the init: TAP hand-over, lease, sockets inside */
 	struct netns_conn netconn; /* --net NAME: to the network's helper */
 	char dns[16];              /* what /etc/resolv.conf names, or "" */
-	char runtime_dir[2][4096]; /* the caller's runtime directories, hidden inside, or "" */
+	char runtime_dir[3][4096]; /* the caller's runtime directories and usbox's state, hidden inside, or "" */
+	bool share_cwd;            /* the working directory is bound read-write */
+	char notice[512];          /* a line for the user before the command starts, or "" */
 	struct pollfd *pfds;       /* the supervisor's poll array */
 };
 

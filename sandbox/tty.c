@@ -2,6 +2,7 @@
 #include "tty.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -143,10 +144,26 @@ void tty_drain(struct tty_relay *t)
 		(void)pump_out(t);
 }
 
+void tty_save(struct tty_relay *t)
+{
+	if (!t->raw && tcgetattr(STDIN_FILENO, &t->saved) == 0)
+		t->raw = true;
+}
+
 void tty_restore(struct tty_relay *t)
 {
 	if (t->raw) {
-		(void)tcsetattr(STDIN_FILENO, TCSADRAIN, &t->saved);
+		struct termios now;
+		sigset_t ttou, old;
+		/* Only when changed, and with SIGTTOU blocked: a usbox in the
+		 * background must not stop on its way out. */
+		if (tcgetattr(STDIN_FILENO, &now) == 0 && memcmp(&now, &t->saved, sizeof(now)) != 0) {
+			sigemptyset(&ttou);
+			sigaddset(&ttou, SIGTTOU);
+			sigprocmask(SIG_BLOCK, &ttou, &old);
+			(void)tcsetattr(STDIN_FILENO, TCSADRAIN, &t->saved);
+			sigprocmask(SIG_SETMASK, &old, NULL);
+		}
 		t->raw = false;
 	}
 	if (t->master >= 0) {

@@ -66,6 +66,13 @@ bool tty_pump(struct tty_relay *t, bool master_ready, bool in_ready, bool master
 /* tty_drain() - copy everything the pty still holds to stdout. */
 void tty_drain(struct tty_relay *t);
 
+/*
+ * tty_save() - without -t: remember the terminal settings of stdin, when it
+ * is a terminal, for tty_restore() (a command sharing the caller's terminal
+ * may leave it without echo, say).
+ */
+void tty_save(struct tty_relay *t);
+
 /* tty_restore() - put the user's terminal back as it was; idempotent. */
 void tty_restore(struct tty_relay *t);
 

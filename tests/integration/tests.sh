@@ -38,8 +38,19 @@ t_identity_inside() {
 t_capabilities_cut() {
 	expect_eq "$("$U" -- awk '/^Cap(Eff|Prm|Bnd|Amb)/ {print $2}' /proc/self/status | sort -u)" \
 		0000000000000000 "non-root capabilities" &&
-	expect_eq "$("$U" --root -- awk '/^CapBnd/ {print $2}' /proc/self/status)" 00000000a80425fb \
-		"root's bounding set (Docker's default)" &&
+	expect_eq "$("$U" --root -- awk '/^Cap(Eff|Prm|Bnd)/ {print $2}' /proc/self/status | sort -u)" 00000000800405fb \
+		"root's capabilities (podman's default: no NET_RAW, MKNOD, AUDIT_WRITE)" &&
+	expect_eq "$("$U" --root -- awk '/^Cap(Inh|Amb)/ {print $2}' /proc/self/status | sort -u)" 0000000000000000 \
+		"root's inheritable and ambient sets" &&
+	expect_eq "$("$U" --root --cap-add NET_RAW,cap_sys_ptrace --cap-drop chown -- awk '/^CapEff/ {print $2}' /proc/self/status)" \
+		00000000800c25fa "--cap-add NET_RAW,cap_sys_ptrace --cap-drop chown" &&
+	expect_eq "$("$U" --root --cap-drop ALL --cap-add KILL -- awk '/^CapEff/ {print $2}' /proc/self/status)" \
+		0000000000000020 "--cap-drop ALL --cap-add KILL" &&
+	expect_eq "$("$U" --cap-add NET_RAW -- awk '/^Cap(Eff|Bnd)/ {print $2}' /proc/self/status | tr '\n' ' ')" \
+		"0000000000000000 0000000000002000 " "non-root: --cap-add only bounds" &&
+	expect_eq "$("$U" --cap-add bogus -- true 2>&1)" \
+		"usbox: --cap-add: 'bogus' is not a capability (names as in capabilities(7): NET_RAW, CAP_SYS_PTRACE, ALL)" \
+		"bad capability" &&
 	expect_eq "$("$U" -- awk '/^NoNewPrivs/ {print $2}' /proc/self/status)" 1 "no_new_privs"
 }
 
@@ -167,6 +178,75 @@ t_bad_mounts_exit_125() {
 	expect_status 125 "$U" -w /no/such/dir -- true 2>/dev/null
 }
 
+# The working directory is bound writable, except where that would bring back
+# what the sandbox hides: /tmp (others' sockets), /run, the home and above.
+t_cwd_shared_dirs_stay_private() {
+	local out sock="/tmp/usbox-probe-$$.sock"
+	python3 -c '
+import socket, sys, os
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(8); open(sys.argv[1] + ".up", "w")
+while True: s.accept()[0].close()' "$sock" &
+	local srv=$!
+	trap 'kill $srv 2>/dev/null; rm -f "$sock" "$sock.up"' RETURN
+	wait_for_file "$sock.up" || return 1
+	out=$(cd /tmp && env -u XDG_RUNTIME_DIR "$U" -- sh -c 'pwd; ls -A /tmp | wc -l; touch /tmp/x && echo private' 2>&1) || return 1
+	expect_eq "$out" "$(printf 'usbox: the working directory /tmp is not shared writable: it holds other programs'"'"' files and sockets (-v /tmp:/tmp shares it)\n/tmp\n0\nprivate')" "from /tmp" || return 1
+	[ ! -e /tmp/x ] || fail "wrote to the host's /tmp" || return 1
+	out=$(cd "$HOME" && "$U" -- sh -c 'touch probe-in-home 2>/dev/null || echo read-only' 2>&1)
+	expect_eq "$out" "$(printf 'usbox: the working directory %s is not shared writable: it is your home (-v %s:%s shares it)\nread-only' "$HOME" "$HOME" "$HOME")" "from the home" || return 1
+	out=$(cd / && "$U" -- true 2>&1)
+	expect_eq "$out" "" "from / (nothing to say)" &&
+	expect_eq "$(cd /tmp && "$U" --no-cwd -- true 2>&1)" "" "--no-cwd says nothing" &&
+	expect_eq "$(cd /tmp && "$U" -v /tmp:/tmp -- sh -c "test -S $sock && echo shared" 2>/dev/null)" shared "-v /tmp:/tmp does what it says"
+}
+
+# A cover goes on top of every bind that contains it: a runtime directory
+# below the working directory stays hidden, whatever order things come in.
+t_cover_over_cwd_bind() {
+	mkdir -p rt && chmod 700 rt && touch rt/secret
+	local out
+	out=$(XDG_RUNTIME_DIR="$PWD/rt" "$U" -- sh -c 'ls -A rt | wc -l; touch w && echo cwd-writable') || return 1
+	expect_eq "$out" "$(printf '0\ncwd-writable')" "runtime dir below the cwd" || return 1
+	out=$(XDG_RUNTIME_DIR="$PWD/rt" "$U" -v "$PWD:/tmp/v" -- sh -c 'ls /tmp/v/rt/secret; ls -A rt | wc -l') || return 1
+	expect_eq "$out" "$(printf '/tmp/v/rt/secret\n0')" "a -v elsewhere shows it; the cover is on its path only"
+}
+
+# A bind inside a tmpfs stays visible: mounts go in order of depth.
+t_bind_inside_tmpfs_visible() {
+	mkdir -p proj && echo p > proj/f
+	expect_eq "$(cd proj && "$U" --tmpfs "$(dirname "$PWD")" -- cat f)" p "cwd under --tmpfs of its parent" &&
+	expect_eq "$("$U" --no-cwd -v "$PWD/proj:/tmp/a/b" --tmpfs /tmp/a -- cat /tmp/a/b/f)" p "-v inside a later --tmpfs"
+}
+
+t_masked_and_readonly_paths() {
+	local out
+	out=$("$U" -- sh -c 'for p in /proc/kcore /proc/keys /proc/timer_list /proc/sched_debug; do [ -e $p ] && stat -c "%n %t:%T" $p; done
+		for d in /proc/acpi /proc/scsi /sys/firmware; do [ -e $d ] && echo "$d $(ls -A $d | wc -l) $(stat -f -c %T $d)"; done
+		for p in /proc/sys/kernel/hostname /proc/sysrq-trigger; do echo x 2>/dev/null > $p || echo "$p ro"; done') || return 1
+	local want="" p
+	for p in /proc/kcore /proc/keys /proc/timer_list /proc/sched_debug; do [ -e $p ] && want+="$p 1:3"$'\n'; done
+	for p in /proc/acpi /proc/scsi /sys/firmware; do [ -e $p ] && want+="$p 0 tmpfs"$'\n'; done
+	want+=$'/proc/sys/kernel/hostname ro\n/proc/sysrq-trigger ro'
+	expect_eq "$out" "$want" "masked and read-only paths"
+}
+
+t_shm_size() {
+	expect_eq "$("$U" -- df -k /dev/shm | awk 'NR==2 {print $2}')" 65536 "default /dev/shm (64M)" &&
+	expect_eq "$("$U" --shm-size 1m -- df -k /dev/shm | awk 'NR==2 {print $2}')" 1024 "--shm-size 1m" &&
+	expect_status 125 "$U" --shm-size 0 -- true 2>/dev/null
+}
+
+t_session_keyring_own() {
+	command -v keyctl >/dev/null || { skip "keyctl (keyutils) missing"; return; }
+	local out
+	# in a session keyring of the test's own, which the caller possesses
+	out=$(keyctl session - sh -c 'id=$(keyctl add user usbox-probe secret @s) || exit 1
+		"$1" --seccomp unconfined -- sh -c "keyctl print $id 2>&1; keyctl update $id forged 2>&1; keyctl show @s | grep -c usbox-probe"
+		keyctl print $id' sh "$U" 2>/dev/null) || return 1
+	expect_eq "$out" "$(printf 'keyctl_read_alloc: Permission denied\nkeyctl_update: Permission denied\n0\nsecret')" \
+		"the caller's key: out of reach inside, untouched outside"
+}
+
 t_workdir_resolved_inside() {
 	expect_eq "$("$U" -w /tmp -- pwd)" /tmp "-w /tmp" &&
 	expect_eq "$("$U" -w /usr/bin -- pwd)" /usr/bin "-w /usr/bin"
@@ -208,6 +288,14 @@ t_caller_fd_not_inherited() {
 	local out
 	out=$(exec 7</etc/hostname 9>/dev/null; "$U" -- sh -c 'ls /proc/self/fd | tr "\n" " "') || return 1
 	expect_eq "$out" "0 1 2 3 " "fds inside (3 is ls's own directory)"
+}
+
+t_env_file_not_regular() {
+	mkfifo fifo
+	local out
+	out=$(timeout 5 "$U" --env-file fifo -- true 2>&1)
+	expect_eq "$?:$out" "125:usbox: --env-file fifo: not a regular file" "a FIFO" &&
+	expect_eq "$("$U" --env-file / -- true 2>&1)" "usbox: --env-file /: not a regular file" "a directory"
 }
 
 t_stdin_passes_through() {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "unit.h"
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -65,4 +66,25 @@ START_TEST(numbers_and_ids)
 }
 END_TEST
 
-UNIT_MAIN("parse", size_accepts_units, size_rejects_garbage, numbers_and_ids)
+START_TEST(capability_names)
+{
+	uint64_t set = 0;
+	bool all = false;
+	char bad[64] = "";
+	ck_assert_int_eq(parse_capabilities("NET_RAW,cap_sys_admin,Chown", &set, &all, bad, sizeof(bad)), 0);
+	ck_assert_uint_eq(set, (1ULL << 13) | (1ULL << 21) | 1ULL);
+	ck_assert(!all);
+	ck_assert_int_eq(parse_capabilities("all", &set, &all, bad, sizeof(bad)), 0);
+	ck_assert(all);
+	static const char *const wrong[][2] = { { "", "" },         { "NET_RAW,", "" },    { "bogus", "bogus" },
+						{ "CAP_", "CAP_" }, { "chown,x", "x" },    { ",chown", "" },
+						{ "cap_cap_chown", "cap_cap_chown" } };
+	for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+		ck_assert_msg(parse_capabilities(wrong[i][0], &set, &all, bad, sizeof(bad)) == -EINVAL, "'%s' accepted",
+			      wrong[i][0]);
+		ck_assert_str_eq(bad, wrong[i][1]);
+	}
+}
+END_TEST
+
+UNIT_MAIN("parse", size_accepts_units, size_rejects_garbage, numbers_and_ids, capability_names)
