@@ -42,7 +42,11 @@ struct child_params {
 /* The signals usbox forwards to the command. */
 #define FORWARDED_SIGNALS SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH
 
-/* signals_fill() - @set := FORWARDED_SIGNALS plus SIGCHLD. */
+/*
+ * signals_fill() - @set := FORWARDED_SIGNALS plus SIGCHLD, less the signals
+ * this process ignores: a signal ignored when usbox started (nohup) stays
+ * ignored for the command and is never forwarded, as exec would leave it.
+ */
 void signals_fill(sigset_t *set);
 
 /*

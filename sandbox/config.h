@@ -73,6 +73,7 @@ struct usbox_config {
 	struct portfwd_spec *ports; /* -p */
 	size_t n_ports;
 	bool tty, interactive;    /* -t, -i */
+	bool no_tty;              /* -T: no terminal, also when at one */
 	uint64_t shm_size;        /* /dev/shm's size in bytes (--shm-size; 64M by default, as Docker) */
 	uint64_t cap_add, cap_drop; /* --cap-add/--cap-drop: bit N is capability N */
 	bool cap_add_all, cap_drop_all; /* ... ALL */

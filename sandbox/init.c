@@ -37,10 +37,14 @@
 
 void signals_fill(sigset_t *set)
 {
-	static const int sigs[] = { FORWARDED_SIGNALS, SIGCHLD };
+	static const int sigs[] = { FORWARDED_SIGNALS };
+	struct sigaction sa;
+
 	sigemptyset(set);
+	sigaddset(set, SIGCHLD);
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaddset(set, sigs[i]);
+		if (sigaction(sigs[i], NULL, &sa) < 0 || sa.sa_handler != SIG_IGN)
+			sigaddset(set, sigs[i]);
 }
 
 static void ignore_signal(int sig)
@@ -134,10 +138,12 @@ static void reap(pid_t command)
 static void catch_forwarded_signals(void)
 {
 	struct sigaction sa = { .sa_handler = ignore_signal };
-	static const int forwarded[] = { FORWARDED_SIGNALS };
+	sigset_t set;
 
-	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
-		sigaction(forwarded[i], &sa, NULL);
+	signals_fill(&set); /* not the ones ignored since usbox started (nohup) */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGCHLD && sigismember(&set, sig) == 1)
+			sigaction(sig, &sa, NULL);
 }
 
 static _Noreturn void init_loop(pid_t command, int net_sock)

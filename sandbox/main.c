@@ -47,6 +47,16 @@ static void report_end(const struct usbox_config *cfg, const struct sandbox *sb)
 		print_stats(cfg, &sb->stats);
 }
 
+/* At a terminal (stdin and stdout both), without -t or -T, a command gets a
+ * terminal of its own as with -it: job control and Ctrl-C work in a shell.
+ * Pipelines and scripts are left as they are. */
+static const struct usbox_config *at_terminal(struct usbox_config *cfg)
+{
+	if (!cfg->tty && !cfg->no_tty && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
+		cfg->tty = cfg->interactive = true;
+	return cfg;
+}
+
 static int run(const struct usbox_config *cfg)
 {
 	struct ubx_err e = { 0 };
@@ -97,7 +107,7 @@ int main(int argc, char **argv)
 	else if (action == OPTIONS_VERSION)
 		printf("usbox %s\n", USBOX_VERSION), status = 0;
 	else
-		status = run(&cfg);
+		status = run(at_terminal(&cfg));
 	config_free(&cfg);
 	return status;
 }

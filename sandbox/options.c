@@ -455,6 +455,13 @@ static int set_tty(struct usbox_config *cfg, const char *arg, struct parse_ctx *
 	return 0;
 }
 
+static int set_no_tty(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)arg, (void)ctx, (void)e;
+	cfg->no_tty = true;
+	return 0;
+}
+
 static int set_interactive(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	(void)arg, (void)ctx, (void)e;
@@ -611,6 +618,7 @@ static const struct option_def option_table[] = {
 	{ "stats", 0, "json", set_stats, "print peak memory, CPU time and pids at exit", true },
 	{ "tty", 't', NULL, set_tty, "give the command a terminal", false },
 	{ "interactive", 'i', NULL, set_interactive, "keep stdin open", false },
+	{ "no-tty", 'T', NULL, set_no_tty, "no terminal even at a terminal (the default there is -it)", false },
 	{ "help", 'h', NULL, want_help, "show this help", false },
 	{ "version", 'V', NULL, want_version, "show the version", false },
 };
@@ -713,6 +721,8 @@ int options_parse(int argc, char **argv, const char *cwd, struct usbox_config *c
 	}
 	if (ctx.action != OPTIONS_RUN)
 		return (int)ctx.action;
+	if (cfg->tty && cfg->no_tty)
+		return ubx_fail(e, 0, "-t and -T (--no-tty) contradict each other");
 	if (cfg->n_ports && cfg->net == NET_HOST)
 		return ubx_fail(e, 0, "--publish needs a network of the sandbox's own, not --net host");
 	if (cfg->name && !cfg->hostname && (r = set_string(&cfg->hostname, cfg->name, e)) < 0)

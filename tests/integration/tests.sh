@@ -407,6 +407,48 @@ t_tty_restored_after_command_killed() {
 	tm_send 'stty -g | cmp - stty-before && echo stty-restored' && tm_wait '^stty-restored'
 }
 
+# Without -t the command shares the caller's terminal: what it changes there
+# (stty -echo, raw mode) is put back when it ends, also when it is killed.
+t_tty_restored_without_t() {
+	command -v tmux >/dev/null || { skip "tmux not installed"; return; }
+	tm_start || return 1
+	trap tm_stop RETURN
+	tm_send 'stty -g > stty-before' &&
+	tm_send "$U -T -- sh -c 'stty -echo raw'; $U -T -- sh -c 'stty -echo; kill -9 \$\$'; echo \"status=\$?\"" &&
+	tm_wait 'status=137' || return 1
+	tm_send 'stty -g | cmp - stty-before && echo stty-restored' && tm_wait '^stty-restored'
+}
+
+# nohup: a signal ignored when usbox starts stays ignored inside and is not
+# forwarded, so closing the terminal does not end the job.
+t_nohup_keeps_sighup_ignored() {
+	nohup "$U" -- sh -c 'grep SigIgn /proc/self/status > ign; sleep 1; echo alive > nohup-out' >/dev/null 2>&1 &
+	local pid=$!
+	sleep 0.5
+	kill -HUP "$pid" 2>/dev/null
+	wait "$pid"
+	expect_eq "$?:$(cat nohup-out 2>/dev/null)" "0:alive" "the job after SIGHUP" || return 1
+	(( 0x$(awk '{print $2}' ign) & 1 )) || fail "SIGHUP not ignored inside: $(cat ign)" || return 1
+	"$U" -- sh -c 'sleep 5' & pid=$!
+	sleep 0.5
+	kill -HUP "$pid"
+	wait "$pid"
+	expect_eq "$?" 129 "without nohup, SIGHUP still reaches the command"
+}
+
+# At a terminal, `usbox -- bash` is a shell with job control (-it by default).
+t_terminal_default_is_it() {
+	command -v tmux >/dev/null || { skip "tmux not installed"; return; }
+	tm_start || return 1
+	trap tm_stop RETURN
+	tm_send "$U -- bash --norc --noprofile" && sleep 0.5 &&
+	tm_send 'echo "tty=$(tty)"' && tm_wait 'tty=/dev/pts/0' || return 1
+	tm_send 'sleep 30' && sleep 0.5 && tm_keys C-c && tm_send 'echo "sleep-status=$?"' &&
+	tm_wait 'sleep-status=130' || return 1
+	tm_send 'exit' && tm_send "$U -T -- tty; echo \"T-status=\$?\"" && tm_wait 'T-status=1' || return 1
+	tm_send "echo hi | $U -- cat -A" && tm_wait '^hi\$$'
+}
+
 t_tiocsti_refused_without_t() {
 	command -v tmux >/dev/null || { skip "tmux not installed"; return; }
 	[ -x "${HELPERS:-}/tiocsti" ] || { fail "tests/helpers/tiocsti not built"; return; }
@@ -417,7 +459,7 @@ t_tiocsti_refused_without_t() {
 		tm_send "$HELPERS/tiocsti 'touch control-marker'" && sleep 0.5
 		[ -e control-marker ] || { fail "control: TIOCSTI did not inject outside the sandbox"; return; }
 	fi
-	tm_send "$U -- $HELPERS/tiocsti 'touch breach-marker'; echo \"probe-status=\$?\"" &&
+	tm_send "$U -T -- $HELPERS/tiocsti 'touch breach-marker'; echo \"probe-status=\$?\"" &&
 	tm_wait 'probe-status=1' || return 1
 	sleep 0.5
 	[ ! -e breach-marker ] || fail "the sandbox typed into the user's shell (TIOCSTI)"
