@@ -309,9 +309,12 @@ static const char *missing_controller(const char *dir, const char *ctl, char *bu
 	return NULL;
 }
 
-/* The one-line explanation for "no delegated cgroup", by what is missing. */
-static int fail_no_delegation(const char *mnt, const char *ctl, struct ubx_err *e)
+/* The one-line explanation for "no delegated cgroup", by what is missing;
+ * @stats_only: only --stats asked for a cgroup. */
+static int fail_no_delegation(const char *mnt, const char *ctl, bool stats_only, struct ubx_err *e)
 {
+	const char *need = stats_only ? "--stats needs" : "limits need";
+	const char *without = stats_only ? "--stats" : "limits";
 	char buf[64];
 	const char *missing = mnt ? missing_controller(mnt, ctl, buf, sizeof(buf)) : NULL;
 	const char *extra = strstr(ctl, "cpuset") || strstr(ctl, "io") ?
@@ -319,18 +322,18 @@ static int fail_no_delegation(const char *mnt, const char *ctl, struct ubx_err *
 				    "";
 
 	if (!mnt)
-		return ubx_fail(e, 0, "limits need cgroup v2, and this host has no cgroup2 file system "
-				      "(boot with systemd.unified_cgroup_hierarchy=1, or run without limits)");
+		return ubx_fail(e, 0, "%s cgroup v2, and this host has no cgroup2 file system "
+				      "(boot with systemd.unified_cgroup_hierarchy=1, or run without %s)", need, without);
 	if (missing)
 		return ubx_fail(e, 0,
-				"limits need the %s controller in cgroup v2, and on this host it is bound to "
-				"cgroup v1 (boot with systemd.unified_cgroup_hierarchy=1, or run without limits)",
-				missing);
+				"%s the %s controller in cgroup v2, and on this host it is bound to "
+				"cgroup v1 (boot with systemd.unified_cgroup_hierarchy=1, or run without %s)",
+				need, missing, without);
 	return ubx_fail(e, 0,
-			"limits need a cgroup v2 subtree you own, and there is none: no systemd user manager "
+			"%s a cgroup v2 subtree you own, and there is none: no systemd user manager "
 			"at $XDG_RUNTIME_DIR/bus, and no cgroup above usbox's own is delegated to you with %s "
 			"(run `loginctl enable-linger` and log in again, or pass --cgroup-parent DIR)%s",
-			ctl, extra);
+			need, ctl, extra);
 }
 
 static bool user_manager_reachable(void)
@@ -439,7 +442,7 @@ static int obtain_scope(struct cgroup_sandbox *cg, const char *mnt, struct ubx_e
 /* Where the sandbox's own cgroup goes: fills cg->own, tells whether usbox is
  * inside it already. */
 static int choose_home(struct cgroup_sandbox *cg, const char *mnt, const char *parent, const char *ctl,
-		       bool *usbox_inside, struct ubx_err *e)
+		       bool stats_only, bool *usbox_inside, struct ubx_err *e)
 {
 	char base[PATH_MAX], self[PATH_MAX];
 	int r;
@@ -459,7 +462,7 @@ static int choose_home(struct cgroup_sandbox *cg, const char *mnt, const char *p
 		if ((r = own_cgroup_path(mnt, self, sizeof(self), e)) < 0)
 			return r;
 		if (find_delegated(mnt, self, ctl, base, sizeof(base)) < 0)
-			return fail_no_delegation(mnt, ctl, e);
+			return fail_no_delegation(mnt, ctl, stats_only, e);
 	}
 	remove_stale(base);
 	snprintf(cg->own, sizeof(cg->own), "%.4000s/usbox-%d", base, (int)getpid());
@@ -475,13 +478,15 @@ int cgroup_setup(const struct cgroup_limits *l, const char *parent, bool stats, 
 	char mnt[PATH_MAX], ctl[64];
 	bool inside;
 
+	bool stats_only = !cgroup_limits_any(l);
+
 	*cg = (struct cgroup_sandbox){ .leaf_fd = -1, .limits = *l };
 	needed_controllers(l, stats, ctl, sizeof(ctl));
 	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
 	if (!f || cgroup_find_mount(f, mnt, sizeof(mnt)) < 0)
-		return fail_no_delegation(NULL, ctl, e);
+		return fail_no_delegation(NULL, ctl, stats_only, e);
 	cg->active = true;
-	int r = choose_home(cg, mnt, parent, ctl, &inside, e);
+	int r = choose_home(cg, mnt, parent, ctl, stats_only, &inside, e);
 	if (r == 0)
 		r = build_leaves(cg, ctl, inside, e);
 	if (r < 0)

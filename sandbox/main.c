@@ -3,12 +3,14 @@
  * main.c - usbox's entry point and the one place that reports errors.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "../common/proctitle.h"
+#include "child.h"
 #include "netcmd.h"
 #include "options.h"
 #include "sandbox.h"
@@ -18,6 +20,26 @@
 #endif
 
 #define EXIT_USBOX 125
+
+/* Docker's verbs that usbox has no command for (yet): a bare first word that
+ * is one of them, and is no program on PATH, gets an answer instead of a
+ * sandbox that says "command not found". */
+static const char *const docker_verbs[] = {
+	"attach", "build",  "commit", "compose", "container", "cp",      "create",  "diff",   "exec",
+	"export", "history", "image", "images",  "import",    "info",    "inspect", "kill",   "load",
+	"login",  "logout", "logs",   "pause",   "port",      "ps",      "pull",    "push",   "rename",
+	"restart", "rm",    "rmi",    "save",    "search",    "start",   "stats",   "stop",   "system",
+	"tag",    "top",    "unpause", "update", "volume",    "wait",
+};
+
+static bool docker_habit(const char *word)
+{
+	char found[4096];
+	for (size_t i = 0; i < sizeof(docker_verbs) / sizeof(docker_verbs[0]); i++)
+		if (strcmp(word, docker_verbs[i]) == 0)
+			return exec_find(word, getenv("PATH"), found, sizeof(found)) == -ENOENT;
+	return false;
+}
 
 static int fail(const struct ubx_err *e)
 {
@@ -98,6 +120,13 @@ int main(int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "network") == 0) {
 		status = network_command(argc - 1, argv + 1, stdout, &e);
 		return status < 0 ? fail(&e) : status;
+	}
+	if (argc > 1 && docker_habit(argv[1])) {
+		fprintf(stderr,
+			"usbox: '%s' is a Docker command that usbox does not have; usbox runs a command in a "
+			"sandbox of your host: usbox [OPTIONS] -- CMD (`usbox -- %s` runs a program of that name)\n",
+			argv[1], argv[1]);
+		return EXIT_USBOX;
 	}
 	int action = options_parse(argc, argv, cwd, &cfg, &e);
 	if (action < 0)

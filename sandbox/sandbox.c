@@ -193,6 +193,8 @@ int sandbox_prepare(struct sandbox *sb, const struct usbox_config *cfg, struct u
 		return r;
 	if (cfg->net == NET_SLIRP)
 		snprintf(sb->dns, sizeof(sb->dns), "%s", NETNS_DNS);
+	else if (cfg->net == NET_NONE) /* nothing listens there: lookups fail at once, not after a timeout */
+		snprintf(sb->dns, sizeof(sb->dns), "127.0.0.1");
 	if (cgroup_limits_any(&cfg->limits) || cfg->stats != STATS_NONE)
 		return cgroup_setup(&cfg->limits, cfg->cgroup_parent, cfg->stats != STATS_NONE, &sb->cg, e);
 	return 0;

@@ -276,6 +276,17 @@ t_network_none_and_host() {
 	expect_eq "$("$U" --net host -- cat /proc/net/dev | ifaces /dev/stdin)" "$(ifaces)" "interfaces with --net host"
 }
 
+# --net none: name lookups fail at once (npm waited 70 s for a resolver that
+# could not be reached).
+t_net_none_lookups_fail_fast() {
+	local start end
+	start=$(date +%s%N)
+	expect_status 2 "$U" --net none -- getent hosts no-such-host.example || return 1
+	end=$(date +%s%N)
+	(( (end - start) / 1000000 < 1500 )) || fail "the lookup took $(( (end - start) / 1000000 )) ms"
+	expect_eq "$("$U" --net none -- cat /etc/resolv.conf)" "nameserver 127.0.0.1" "resolv.conf"
+}
+
 t_loopback_is_up() {
 	command -v ip >/dev/null || { skip "ip (iproute2) not installed"; return; }
 	expect_match "$("$U" --net none -- ip -o link show lo)" "<LOOPBACK,UP," "lo flags" &&
@@ -353,6 +364,18 @@ except OSError as e: print("refused", e.errno)'
 	out=$(XDG_RUNTIME_DIR="$rt" "$U" -- sh -c 'ls -A "$1"; python3 -c "$2" "$1"; touch "$1/mine" && stat -c %u "$1/mine"' sh "$rt" "$probe")
 	expect_eq "$out" "$(printf 'refused 2\n%s' "$me")" "covered, empty and writable" &&
 	[ ! -e "$rt/mine" ] || fail "the cover wrote through to the host"
+}
+
+# Docker habits: a bare Docker verb usbox has no command for is answered, not
+# run as a command -- unless a program of that name is on PATH.
+t_docker_verbs_answered() {
+	local out
+	out=$("$U" pull alpine 2>&1)
+	expect_eq "$?:$out" "125:usbox: 'pull' is a Docker command that usbox does not have; usbox runs a command in a sandbox of your host: usbox [OPTIONS] -- CMD (\`usbox -- pull\` runs a program of that name)" "usbox pull" || return 1
+	expect_status 125 "$U" images 2>/dev/null &&
+	expect_status 127 "$U" -- build 2>/dev/null || return 1
+	mkdir -p bin && printf '#!/bin/sh\necho real-build\n' > bin/build && chmod +x bin/build
+	expect_eq "$(PATH="$PWD/bin:$PATH" "$U" build)" real-build "a real build on PATH runs"
 }
 
 t_help_and_version() {
@@ -504,7 +527,10 @@ t_limit_holds_or_refuses() {
 		expect_match "$err" "^usbox: limits need " "message" &&
 		expect_eq "$(wc -l <<<"$err")" 1 "one line"
 	fi || return 1
-	expect_eq "$("$U" --cpus abc -- true 2>&1)" "usbox: --cpus: 'abc' is not a number of CPUs like 0.5 or 2" "bad value"
+	expect_eq "$("$U" --cpus abc -- true 2>&1)" "usbox: --cpus: 'abc' is not a number of CPUs like 0.5 or 2" "bad value" || return 1
+	# --stats alone is not a limit: when refused, the line says what --stats needs
+	err=$("$U" --stats -- true 2>&1 >/dev/null) && return 0
+	expect_match "$err" "^usbox: --stats needs .*run without --stats\)$" "--stats refused"
 }
 
 # ---------------------------------------------------------------- no range
