@@ -37,6 +37,7 @@ enum stats_mode {
 enum mount_kind {
 	MOUNT_BIND,  /* -v SRC:DST[:ro], --ro-bind SRC:DST */
 	MOUNT_TMPFS, /* --tmpfs DST[:OPTIONS] */
+	MOUNT_HIDE,  /* --hide DST: an empty read-only directory or the null device */
 };
 
 struct mount_spec {

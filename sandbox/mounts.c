@@ -329,6 +329,7 @@ enum plan_kind {
 	PK_EMPTY_RO, /* mask: the null device over a file, an empty read-only tmpfs
 		      * over a directory, when the target exists */
 	PK_RO_SELF,  /* the target bound read-only onto itself, when it exists */
+	PK_HIDE,     /* --hide: as PK_EMPTY_RO; a missing target is made where it can be */
 	PK_CGROUP,   /* a fresh read-only cgroup2, on cgroup v2 hosts */
 	PK_RESOLV,   /* /etc/resolv.conf naming x->dns */
 };
@@ -435,7 +436,8 @@ static int plan_build(struct plan *pl, const struct usbox_config *cfg, const cha
 			return -ENOMEM;
 	for (size_t i = 0; i < cfg->n_mounts; i++) {
 		const struct mount_spec *m = &cfg->mounts[i];
-		if (!(p = plan_add(pl, m->dst, m->kind == MOUNT_TMPFS ? PK_TMPFS : PK_TREE, PLAN_USER)))
+		enum plan_kind k = m->kind == MOUNT_TMPFS ? PK_TMPFS : m->kind == MOUNT_HIDE ? PK_HIDE : PK_TREE;
+		if (!(p = plan_add(pl, m->dst, k, PLAN_USER)))
 			return -ENOMEM;
 		p->fd = src_fds[i];
 		if (m->kind == MOUNT_TMPFS) {
@@ -474,6 +476,35 @@ static int mount_empty(int root, const char *dst, bool cover, const struct mount
 	return attach(m, root, dst, false, e);
 }
 
+/* Whether the parent of @path in the view exists on a file system of the
+ * sandbox's own (a tmpfs or an overlay), where making a mount point leaves
+ * nothing on the host. */
+static bool parent_is_private(int root, const char *path)
+{
+	char parent[4096];
+	struct statfs st;
+	(void)split_path(path, parent, sizeof(parent));
+	_cleanup_close_ int fd = open_in_root(root, parent, O_PATH | O_DIRECTORY);
+	return fd >= 0 && fstatfs(fd, &st) == 0 && (st.f_type == TMPFS_MAGIC || st.f_type == OVERLAYFS_SUPER_MAGIC);
+}
+
+/* --hide @dst: an empty read-only directory or the null device over it.  A
+ * path that does not exist yet becomes an empty read-only directory where
+ * the sandbox has a file system of its own there; elsewhere it stays absent
+ * (nothing is created on the host). */
+static int mount_hide(int root, const char *dst, const struct mounts_extra *x, struct ubx_err *e)
+{
+	_cleanup_close_ int probe = open_in_root(root, dst, O_PATH);
+	if (probe == -ENOENT) {
+		if (!parent_is_private(root, dst))
+			return 0;
+		_cleanup_close_ int made = make_in_root(root, dst, false);
+		if (made < 0)
+			return ubx_fail(e, -made, "--hide %s", dst);
+	}
+	return mount_empty(root, dst, false, x, e);
+}
+
 /* @dst bound read-only onto itself, when it exists. */
 static int mount_ro_self(int root, const char *dst, struct ubx_err *e)
 {
@@ -500,6 +531,8 @@ static int plan_apply_one(int root, const struct plan_entry *p, const struct mou
 		return mount_empty(root, p->dst, true, x, e);
 	case PK_EMPTY_RO:
 		return mount_empty(root, p->dst, false, x, e);
+	case PK_HIDE:
+		return mount_hide(root, p->dst, x, e);
 	case PK_RO_SELF:
 		return mount_ro_self(root, p->dst, e);
 	case PK_CGROUP:

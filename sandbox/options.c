@@ -330,6 +330,17 @@ static int add_ro_bind(struct usbox_config *cfg, const char *arg, struct parse_c
 	return r < 0 ? r : mount_append(cfg, &m, e);
 }
 
+static int add_hide(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	struct mount_spec m = { .kind = MOUNT_HIDE };
+	if (!*arg)
+		return ubx_fail(e, 0, "--hide: give a path");
+	m.dst = absolute_path(arg, ctx->cwd);
+	if (!m.dst)
+		return ubx_fail(e, ENOMEM, "--hide");
+	return mount_append(cfg, &m, e);
+}
+
 static int add_tmpfs(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	struct mount_spec m = { 0 };
@@ -593,6 +604,7 @@ static const struct option_def option_table[] = {
 	{ "volume", 'v', "SRC:DST[:ro]", add_volume, "bind SRC at DST, read-write unless :ro", false },
 	{ "ro-bind", 0, "SRC:DST", add_ro_bind, "bind SRC at DST read-only", false },
 	{ "tmpfs", 0, "DST[:size=N,mode=M]", add_tmpfs, "a fresh tmpfs at DST", false },
+	{ "hide", 0, "PATH", add_hide, "hide PATH: an empty read-only directory or /dev/null (repeatable)", false },
 	{ "net", 0, "MODE", set_net,
 	  "slirp (default; slirp:allow_host_loopback), none: loopback only, host, NAME: a user network", false },
 	{ "name", 0, "NAME", set_name, "the sandbox's name: its host name, and its entry in a user network's /etc/hosts",

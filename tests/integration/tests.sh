@@ -230,6 +230,21 @@ t_masked_and_readonly_paths() {
 	expect_eq "$out" "$want" "masked and read-only paths"
 }
 
+# --hide: secrets out of sight, for agents and CI jobs.
+t_hide_paths() {
+	mkdir -p keys && echo k > keys/id && echo t > token
+	local out
+	out=$("$U" --hide keys --hide "$PWD/token" --hide /tmp/later --hide "$PWD/nothing-yet" -- sh -c '
+		ls -A keys | wc -l; touch keys/x 2>/dev/null || echo keys-ro
+		cat token | wc -c; stat -c %t:%T token
+		test -d /tmp/later && ! touch /tmp/later/x 2>/dev/null && echo later-ro
+		test -e nothing-yet || echo nothing-yet-absent') || return 1
+	expect_eq "$out" "$(printf '0\nkeys-ro\n0\n1:3\nlater-ro\nnothing-yet-absent')" "--hide" &&
+	[ ! -e nothing-yet ] || fail "--hide made a directory on the host" || return 1
+	expect_eq "$(cat keys/id token)" "$(printf 'k\nt')" "the host's files untouched" &&
+	expect_eq "$("$U" --hide "" -- true 2>&1)" "usbox: --hide: give a path" "empty --hide"
+}
+
 t_shm_size() {
 	expect_eq "$("$U" -- df -k /dev/shm | awk 'NR==2 {print $2}')" 65536 "default /dev/shm (64M)" &&
 	expect_eq "$("$U" --shm-size 1m -- df -k /dev/shm | awk 'NR==2 {print $2}')" 1024 "--shm-size 1m" &&
