@@ -36,6 +36,7 @@ struct child_params {
 	const char *hosts;      /* a user network's hosts file to bind at /etc/hosts, or NULL */
 	const char *hide[3];    /* the caller's runtime directories and usbox's state, covered inside */
 	bool share_cwd;         /* bind the working directory read-write */
+	const char *home_overlay; /* a throw-away writable layer over the home, or NULL */
 	struct winsize ws;      /* with -t: the user's window size */
 };
 

@@ -38,6 +38,7 @@ enum mount_kind {
 	MOUNT_BIND,  /* -v SRC:DST[:ro], --ro-bind SRC:DST */
 	MOUNT_TMPFS, /* --tmpfs DST[:OPTIONS] */
 	MOUNT_HIDE,  /* --hide DST: an empty read-only directory or the null device */
+	MOUNT_OVERLAY, /* --tmp-overlay DST: a throw-away writable layer */
 };
 
 struct mount_spec {
@@ -65,6 +66,7 @@ struct usbox_config {
 	size_t n_env;
 	char *workdir;            /* NULL: the caller's working directory */
 	bool no_cwd;              /* do not bind the working directory */
+	bool ro_home;             /* --ro-home: no throw-away writable layer over the home */
 	struct mount_spec *mounts;
 	size_t n_mounts;
 	enum net_mode net;

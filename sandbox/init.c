@@ -86,7 +86,8 @@ static int build_sandbox(const struct child_params *p, struct ubx_err *e)
 		return ubx_fail(e, errno, "open /dev/net/tun (the slirp network needs it; --net none does not)");
 	const struct mounts_extra x = { .tty_gid = p->full_map ? 5 : -1, .dns = p->dns, .hosts = p->hosts,
 					.hide = { p->hide[0], p->hide[1], p->hide[2] }, .uid = p->uid, .gid = p->gid,
-					.share_cwd = p->share_cwd, .shm_size = p->cfg->shm_size };
+					.share_cwd = p->share_cwd, .shm_size = p->cfg->shm_size,
+					.home_overlay = p->home_overlay };
 	int r = mounts_setup(p->cfg, p->cwd, &x, e);
 	if (r < 0)
 		return r;

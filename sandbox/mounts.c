@@ -118,10 +118,41 @@ static int fs_new(const char *type, const char *const *opts, unsigned attrs, str
 	return m < 0 ? ubx_fail(e, errno, "mount %s", type) : m;
 }
 
+/* The nearest directory above @path that exists in the view, into @buf. */
+static void nearest_existing(int root, const char *path, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", path);
+	for (;;) {
+		char *slash = strrchr(buf, '/');
+		if (!slash || slash == buf) {
+			snprintf(buf, len, "/");
+			return;
+		}
+		*slash = '\0';
+		_cleanup_close_ int fd = open_in_root(root, buf, O_PATH | O_DIRECTORY);
+		if (fd >= 0)
+			return;
+	}
+}
+
+/* A mount point that cannot be made in the read-only view: say what to do. */
+static int fail_read_only_target(int root, const char *path, struct ubx_err *e)
+{
+	char parent[4096];
+	nearest_existing(root, path, parent, sizeof(parent));
+	if (strcmp(parent, "/") == 0)
+		return ubx_fail(e, 0, "mount point %s: it is not in the read-only host view, and usbox cannot "
+				"create it there (use an existing directory, or one under /tmp or your home)", path);
+	return ubx_fail(e, 0, "mount point %s: it is not in the read-only host view (add --tmp-overlay %s "
+			"to create it in a throw-away layer, or use an existing directory)", path, parent);
+}
+
 /* Attaches the detached mount @mnt at @path inside @root, creating it. */
 static int attach(int mnt, int root, const char *path, bool as_file, struct ubx_err *e)
 {
 	_cleanup_close_ int target = make_in_root(root, path, as_file);
+	if (target == -EROFS)
+		return fail_read_only_target(root, path, e);
 	if (target < 0)
 		return ubx_fail(e, -target, "mount point %s", path);
 	if (move_mount(mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
@@ -330,6 +361,7 @@ enum plan_kind {
 		      * over a directory, when the target exists */
 	PK_RO_SELF,  /* the target bound read-only onto itself, when it exists */
 	PK_HIDE,     /* --hide: as PK_EMPTY_RO; a missing target is made where it can be */
+	PK_OVERLAY,  /* a throw-away writable layer (overlayfs, tmpfs upper) over the target */
 	PK_CGROUP,   /* a fresh read-only cgroup2, on cgroup v2 hosts */
 	PK_RESOLV,   /* /etc/resolv.conf naming x->dns */
 };
@@ -426,6 +458,8 @@ static int plan_build(struct plan *pl, const struct usbox_config *cfg, const cha
 			return -ENOMEM;
 		p->fd = hosts_fd;
 	}
+	if (x->home_overlay && !plan_add(pl, x->home_overlay, PK_OVERLAY, PLAN_BASE))
+		return -ENOMEM;
 	if (cwd_fd >= 0) {
 		if (!(p = plan_add(pl, cwd, PK_TREE, PLAN_CWD)))
 			return -ENOMEM;
@@ -436,7 +470,9 @@ static int plan_build(struct plan *pl, const struct usbox_config *cfg, const cha
 			return -ENOMEM;
 	for (size_t i = 0; i < cfg->n_mounts; i++) {
 		const struct mount_spec *m = &cfg->mounts[i];
-		enum plan_kind k = m->kind == MOUNT_TMPFS ? PK_TMPFS : m->kind == MOUNT_HIDE ? PK_HIDE : PK_TREE;
+		enum plan_kind k = m->kind == MOUNT_TMPFS ? PK_TMPFS :
+				   m->kind == MOUNT_HIDE  ? PK_HIDE :
+				   m->kind == MOUNT_OVERLAY ? PK_OVERLAY : PK_TREE;
 		if (!(p = plan_add(pl, m->dst, k, PLAN_USER)))
 			return -ENOMEM;
 		p->fd = src_fds[i];
@@ -505,6 +541,65 @@ static int mount_hide(int root, const char *dst, const struct mounts_extra *x, s
 	return mount_empty(root, dst, false, x, e);
 }
 
+/* Makes @dir in the detached tmpfs @tmp, owned and moded as @like, and
+ * returns it as an O_PATH fd. */
+static int make_layer_dir(int tmp, const char *dir, const struct stat *like)
+{
+	if (mkdirat(tmp, dir, 0700) < 0)
+		return -errno;
+	int fd = openat(tmp, dir, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	if (like && (fchownat(fd, "", like->st_uid, like->st_gid, AT_EMPTY_PATH) < 0 ||
+		     fchmodat(tmp, dir, like->st_mode & 07777, 0) < 0)) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* A throw-away writable layer over the directory @dst of the view: kernel
+ * overlayfs, mounted in the sandbox's user namespace (userxattr), with @dst
+ * as its lower layer and a fresh tmpfs for its upper and work directories,
+ * so writes there succeed and vanish with the sandbox.  File systems mounted
+ * below @dst on the host are not seen through it.  A missing @dst is skipped. */
+static int mount_overlay_tmp(int root, const char *dst, struct ubx_err *e)
+{
+	const char *tmp_opts[] = { "mode", "0755", NULL };
+	char lower[64], upper[64], work[64];
+	struct stat st;
+
+	_cleanup_close_ int low = open_in_root(root, dst, O_PATH | O_DIRECTORY);
+	if (low < 0)
+		return low == -ENOENT ? 0 : ubx_fail(e, -low, "overlay %s", dst);
+	if (fstat(low, &st) < 0)
+		return ubx_fail(e, errno, "overlay %s", dst);
+	_cleanup_close_ int tmp = fs_new("tmpfs", tmp_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, e);
+	if (tmp < 0)
+		return ubx_wrap(e, "overlay %s", dst);
+	_cleanup_close_ int up = make_layer_dir(tmp, "upper", &st);
+	_cleanup_close_ int wk = make_layer_dir(tmp, "work", NULL);
+	if (up < 0 || wk < 0)
+		return ubx_fail(e, up < 0 ? -up : -wk, "overlay %s: its layer", dst);
+	snprintf(lower, sizeof(lower), "/proc/self/fd/%d", low);
+	snprintf(upper, sizeof(upper), "/proc/self/fd/%d", up);
+	snprintf(work, sizeof(work), "/proc/self/fd/%d", wk);
+	const char *opts[] = { "lowerdir", lower, "upperdir", upper, "workdir", work, NULL };
+	_cleanup_close_ int fs = fsopen("overlay", FSOPEN_CLOEXEC);
+	if (fs < 0 || fsconfig(fs, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0)
+		return ubx_fail(e, errno, "overlay %s", dst);
+	for (const char *const *o = opts; o[0]; o += 2)
+		if (fsconfig(fs, FSCONFIG_SET_STRING, o[0], o[1], 0) < 0)
+			return ubx_fail(e, errno, "overlay %s: %s", dst, o[0]);
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return ubx_fail(e, errno, "overlay %s", dst);
+	_cleanup_close_ int m = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	if (m < 0)
+		return ubx_fail(e, errno, "overlay %s", dst);
+	return attach(m, root, dst, false, e);
+}
+
 /* @dst bound read-only onto itself, when it exists. */
 static int mount_ro_self(int root, const char *dst, struct ubx_err *e)
 {
@@ -533,6 +628,8 @@ static int plan_apply_one(int root, const struct plan_entry *p, const struct mou
 		return mount_empty(root, p->dst, false, x, e);
 	case PK_HIDE:
 		return mount_hide(root, p->dst, x, e);
+	case PK_OVERLAY:
+		return mount_overlay_tmp(root, p->dst, e);
 	case PK_RO_SELF:
 		return mount_ro_self(root, p->dst, e);
 	case PK_CGROUP:

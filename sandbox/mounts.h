@@ -21,6 +21,7 @@ struct mounts_extra {
 	uint32_t uid, gid;   /* who owns those tmpfs mounts: the command's identity inside */
 	bool share_cwd;      /* bind the working directory read-write */
 	uint64_t shm_size;   /* /dev/shm's size in bytes */
+	const char *home_overlay; /* the caller's home, to get a throw-away writable layer, or NULL */
 };
 
 /*

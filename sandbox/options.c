@@ -341,6 +341,24 @@ static int add_hide(struct usbox_config *cfg, const char *arg, struct parse_ctx 
 	return mount_append(cfg, &m, e);
 }
 
+static int add_tmp_overlay(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	struct mount_spec m = { .kind = MOUNT_OVERLAY };
+	if (!*arg)
+		return ubx_fail(e, 0, "--tmp-overlay: give a directory");
+	m.dst = absolute_path(arg, ctx->cwd);
+	if (!m.dst)
+		return ubx_fail(e, ENOMEM, "--tmp-overlay");
+	return mount_append(cfg, &m, e);
+}
+
+static int set_ro_home(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)arg, (void)ctx, (void)e;
+	cfg->ro_home = true;
+	return 0;
+}
+
 static int add_tmpfs(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	struct mount_spec m = { 0 };
@@ -604,6 +622,9 @@ static const struct option_def option_table[] = {
 	{ "volume", 'v', "SRC:DST[:ro]", add_volume, "bind SRC at DST, read-write unless :ro", false },
 	{ "ro-bind", 0, "SRC:DST", add_ro_bind, "bind SRC at DST read-only", false },
 	{ "tmpfs", 0, "DST[:size=N,mode=M]", add_tmpfs, "a fresh tmpfs at DST", false },
+	{ "tmp-overlay", 0, "DIR", add_tmp_overlay, "a throw-away writable layer over DIR (repeatable)", false },
+	{ "ro-home", 0, NULL, set_ro_home, "keep the home strictly read-only (default: a throw-away writable layer)",
+	  false },
 	{ "hide", 0, "PATH", add_hide, "hide PATH: an empty read-only directory or /dev/null (repeatable)", false },
 	{ "net", 0, "MODE", set_net,
 	  "slirp (default; slirp:allow_host_loopback), none: loopback only, host, NAME: a user network", false },

@@ -96,11 +96,10 @@ static void find_home(char *buf, size_t len)
  * private place of the caller's, not, with a line for the user saying so. */
 static void decide_cwd(struct sandbox *sb)
 {
-	char home[4096];
+	const char *home = sb->home;
 
 	if (sb->cfg->no_cwd)
 		return;
-	find_home(home, sizeof(home));
 	const char *why = mounts_cwd_unshared(sb->cwd, home);
 	sb->share_cwd = !why;
 	if (why && strcmp(sb->cwd, "/") != 0)
@@ -182,6 +181,7 @@ int sandbox_prepare(struct sandbox *sb, const struct usbox_config *cfg, struct u
 	if (sb->ids.want_full && getpwuid_r(sb->ids.uid, &pw, pwbuf, sizeof(pwbuf), &found) == 0 && found)
 		sb->ids.user = strdup(found->pw_name);
 	find_runtime_dirs(sb); /* while file owners still read as host ids */
+	find_home(sb->home, sizeof(sb->home));
 	decide_cwd(sb);
 	/* Ids (and a network's helper) first: helpers must not start inside
 	 * the sandbox's cgroup. */
@@ -377,6 +377,7 @@ int sandbox_start(struct sandbox *sb, struct ubx_err *e)
 			  sb->runtime_dir[1][0] ? sb->runtime_dir[1] : NULL,
 			  sb->runtime_dir[2][0] ? sb->runtime_dir[2] : NULL },
 		.share_cwd = sb->share_cwd,
+		.home_overlay = !sb->cfg->ro_home && sb->home[0] && strcmp(sb->home, "/") != 0 ? sb->home : NULL,
 	};
 	sb->pid = clone_init(sb, &sb->pidfd, &placed);
 	if (sb->pid == 0) {

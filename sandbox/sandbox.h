@@ -42,6 +42,7 @@ struct sandbox {
 	char dns[16];              /* what /etc/resolv.conf names, or "" */
 	char runtime_dir[3][4096]; /* the caller's runtime directories and usbox's state, hidden inside, or "" */
 	bool share_cwd;            /* the working directory is bound read-write */
+	char home[4096];           /* the caller's home, canonical, or "" */
 	char notice[512];          /* a line for the user before the command starts, or "" */
 	struct pollfd *pfds;       /* the supervisor's poll array */
 };

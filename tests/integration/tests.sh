@@ -245,6 +245,31 @@ t_hide_paths() {
 	expect_eq "$("$U" --hide "" -- true 2>&1)" "usbox: --hide: give a path" "empty --hide"
 }
 
+# Tools that write to the home (npm, pip, go, cargo caches) work: the home
+# gets a throw-away writable layer; nothing reaches the host.
+t_home_throwaway_layer() {
+	local out
+	out=$("$U" -- sh -c 'mkdir -p ~/.cache/usbox-probe && echo c > ~/.cache/usbox-probe/f && cat ~/.cache/usbox-probe/f
+		touch ~/.usbox-probe-dotfile && echo home-writable; stat -c %U ~ ; touch in-cwd && echo cwd-still-shared') || return 1
+	expect_eq "$out" "$(printf 'c\nhome-writable\n%s\ncwd-still-shared' "$(id -un)")" "inside" &&
+	[ ! -e ~/.cache/usbox-probe ] && [ ! -e ~/.usbox-probe-dotfile ] && [ -e in-cwd ] ||
+		fail "the layer leaked to the host, or the cwd was not shared" || return 1
+	expect_status 1 "$U" --ro-home -- sh -c 'touch ~/.usbox-probe-dotfile 2>/dev/null' &&
+	expect_eq "$("$U" -v "$PWD:$HOME/new/mnt" -- sh -c 'ls -d ~/new/mnt')" "$HOME/new/mnt" "a -v into the home, created in the layer" &&
+	[ ! -e ~/new ] || fail "the mount point reached the host"
+}
+
+t_missing_mount_points() {
+	local out
+	out=$("$U" -v "$PWD:/usbox-nope" -- true 2>&1)
+	expect_eq "$?:$out" "125:usbox: mount point /usbox-nope: it is not in the read-only host view, and usbox cannot create it there (use an existing directory, or one under /tmp or your home)" "top level" || return 1
+	out=$("$U" -v "$PWD:/usr/usbox-nope/x" -- true 2>&1)
+	expect_eq "$out" "usbox: mount point /usr/usbox-nope/x: it is not in the read-only host view (add --tmp-overlay /usr to create it in a throw-away layer, or use an existing directory)" "below /usr" || return 1
+	touch here
+	expect_eq "$("$U" --tmp-overlay /usr -v "$PWD:/usr/usbox-nope/x" -- ls /usr/usbox-nope/x/here)" /usr/usbox-nope/x/here "--tmp-overlay /usr" &&
+	[ ! -e /usr/usbox-nope ] || fail "the overlay wrote to the host"
+}
+
 t_shm_size() {
 	expect_eq "$("$U" -- df -k /dev/shm | awk 'NR==2 {print $2}')" 65536 "default /dev/shm (64M)" &&
 	expect_eq "$("$U" --shm-size 1m -- df -k /dev/shm | awk 'NR==2 {print $2}')" 1024 "--shm-size 1m" &&
