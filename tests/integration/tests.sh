@@ -130,7 +130,8 @@ t_sigkill_of_usbox_kills_sandbox() {
 t_host_is_read_only() {
 	expect_status 1 "$U" -- sh -c 'touch /usr/usbox-probe 2>/dev/null' &&
 	expect_status 1 "$U" -- sh -c "touch $HOME/../usbox-probe 2>/dev/null" &&
-	expect_status 1 "$U" --no-cwd -- sh -c 'touch probe 2>/dev/null'
+	expect_status 1 "$U" --no-cwd --ro-home -- sh -c 'touch probe 2>/dev/null' &&
+	"$U" --no-cwd -- sh -c 'touch probe' && [ ! -e probe ] || fail "--no-cwd: a write in the cwd reached the host"
 }
 
 t_cwd_writable_and_owned_by_caller() {
@@ -192,8 +193,9 @@ while True: s.accept()[0].close()' "$sock" &
 	out=$(cd /tmp && env -u XDG_RUNTIME_DIR "$U" -- sh -c 'pwd; ls -A /tmp | wc -l; touch /tmp/x && echo private' 2>&1) || return 1
 	expect_eq "$out" "$(printf 'usbox: the working directory /tmp is not shared writable: it holds other programs'"'"' files and sockets (-v /tmp:/tmp shares it)\n/tmp\n0\nprivate')" "from /tmp" || return 1
 	[ ! -e /tmp/x ] || fail "wrote to the host's /tmp" || return 1
-	out=$(cd "$HOME" && "$U" -- sh -c 'touch probe-in-home 2>/dev/null || echo read-only' 2>&1)
-	expect_eq "$out" "$(printf 'usbox: the working directory %s is not shared writable: it is your home (-v %s:%s shares it)\nread-only' "$HOME" "$HOME" "$HOME")" "from the home" || return 1
+	out=$(cd "$HOME" && "$U" -- sh -c 'touch probe-in-home' 2>&1)
+	expect_eq "$out" "$(printf 'usbox: the working directory %s is not shared writable: it is your home (-v %s:%s shares it)' "$HOME" "$HOME" "$HOME")" "from the home" || return 1
+	[ ! -e "$HOME/probe-in-home" ] || fail "a write in the home reached the host" || return 1
 	out=$(cd / && "$U" -- true 2>&1)
 	expect_eq "$out" "" "from / (nothing to say)" &&
 	expect_eq "$(cd /tmp && "$U" --no-cwd -- true 2>&1)" "" "--no-cwd says nothing" &&
@@ -636,6 +638,136 @@ w_host_loopback_off_by_default() {
 		"with allow_host_loopback"
 }
 
+# Raw frames need root inside with CAP_NET_RAW (a packet socket on eth0).
+RAW=(--root --cap-add NET_RAW)
+
+# rawsend.py [--reply] PROTO/DST/PORT...: for each, a TCP SYN (tcp) or a UDP
+# datagram (udp) to DST:PORT, crafted and sent as an Ethernet frame on eth0 to
+# the default gateway's MAC, as nothing but a raw socket could; with --reply,
+# wait for the answer to the last one (a SYN-ACK or a datagram), exit 1 without.
+write_rawsend() {
+	cat > rawsend.py <<'EOF'
+import random, socket, struct, subprocess, sys, time
+args = sys.argv[1:]
+want_reply = args[0] == "--reply" and bool(args.pop(0))
+ip = lambda *a: subprocess.run(["ip"] + list(a), capture_output=True, text=True).stdout.split()
+link = ip("-o", "link", "show", "eth0")  # (/sys is the host's)
+my_mac = bytes.fromhex(link[link.index("link/ether") + 1].replace(":", ""))
+
+def gateway(v):
+    gw = ip(v, "route", "show", "default")[2]
+    fam = socket.AF_INET6 if v == "-6" else socket.AF_INET
+    for _ in range(50):  # a datagram to the gateway makes the kernel resolve its MAC
+        socket.socket(fam, socket.SOCK_DGRAM).sendto(b"", (gw, 9))
+        n = ip(v, "neigh", "show", gw)
+        if "lladdr" in n:
+            return bytes.fromhex(n[n.index("lladdr") + 1].replace(":", ""))
+        time.sleep(0.05)
+    sys.exit("no MAC for the gateway " + gw)
+
+def csum(b):
+    b += b"\0" * (len(b) % 2)
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+def frame(proto, dst, port, sport):
+    v6 = ":" in dst
+    fam, v = (socket.AF_INET6, "-6") if v6 else (socket.AF_INET, "-4")
+    src = socket.inet_pton(fam, ip(v, "-o", "addr", "show", "eth0", "scope", "global")[3].split("/")[0])
+    dst = socket.inet_pton(fam, dst)
+    nh = 6 if proto == "tcp" else 17
+    if nh == 6:
+        l4 = struct.pack("!HHIIBBHHH", sport, port, random.getrandbits(32), 0, 5 << 4, 0x02, 64240, 0, 0)
+    else:
+        l4 = struct.pack("!HHHH", sport, port, 8 + 9, 0) + b"raw-probe"
+    pseudo = src + dst + (struct.pack("!I3xB", len(l4), nh) if v6 else struct.pack("!xBH", nh, len(l4)))
+    at = 16 if nh == 6 else 6
+    l4 = l4[:at] + struct.pack("!H", csum(pseudo + l4) or 0xFFFF) + l4[at + 2:]
+    if v6:
+        return gateway(v) + my_mac + b"\x86\xdd" + struct.pack("!IHBB16s16s", 6 << 28, len(l4), nh, 64, src, dst) + l4
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), random.getrandbits(16), 0x4000, 64, nh, 0, src, dst)
+    return gateway(v) + my_mac + b"\x08\x00" + hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:] + l4
+
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+s.bind(("eth0", 0))
+for t in args:
+    proto, dst, port = t.split("/")
+    sport = random.randint(20000, 60000)
+    s.send(frame(proto, dst, int(port), sport))
+if not want_reply:
+    sys.exit(0)
+s.settimeout(0.5)
+nh = 6 if proto == "tcp" else 17
+nh_at, l4_at = (20, 54) if ":" in dst else (23, 34)
+end = time.time() + 5
+while time.time() < end:
+    try:
+        f = s.recv(65600)
+    except socket.timeout:
+        continue
+    if f[6:12] != my_mac and f[nh_at] == nh and struct.unpack("!HH", f[l4_at:l4_at + 4]) == (int(port), sport):
+        sys.exit(0)
+sys.exit(1)
+EOF
+}
+
+# listen.py FILE ADDR:PORT...: TCP and UDP listeners on each; every connection
+# or datagram appends "tcp ADDR:PORT" or "udp ADDR:PORT" to FILE.  FILE.up
+# appears once they listen.
+write_listener() {
+	cat > listen.py <<'EOF'
+import socket, sys, threading
+def hit(what):
+    with open(sys.argv[1], "a") as f:
+        f.write(what + "\n")
+def serve(addr, port):
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    t, u = socket.socket(fam, socket.SOCK_STREAM), socket.socket(fam, socket.SOCK_DGRAM)
+    t.bind((addr, port)); t.listen(16); u.bind((addr, port))
+    def tcp():
+        while True:
+            t.accept()[0].close(); hit("tcp %s:%d" % (addr, port))
+    def udp():
+        while True:
+            u.recvfrom(100); hit("udp %s:%d" % (addr, port))
+    threading.Thread(target=tcp, daemon=True).start(); threading.Thread(target=udp, daemon=True).start()
+for a in sys.argv[2:]:
+    addr, port = a.rsplit(":", 1)
+    serve(addr.strip("[]"), int(port))
+open(sys.argv[1] + ".up", "w").close()
+threading.Event().wait()
+EOF
+}
+
+# libslirp connects wherever a frame points; only its gateway alias is
+# guarded.  Crafted frames to the host's loopback, "this host" or the host's
+# own addresses must never reach a listener of the host.
+w_raw_frames_never_reach_host_loopback() {
+	write_rawsend && write_listener || return 1
+	python3 listen.py hits 127.0.0.1:18570 '[::1]:18570' 10.77.0.2:18571 '[fd77::2]:18571' &
+	local srv=$!
+	trap 'kill $srv 2>/dev/null' RETURN
+	wait_for_file hits.up || return 1
+	"$U" "${RAW[@]}" -- python3 rawsend.py --reply udp/10.77.0.1/9999 ||
+		fail "control: a crafted datagram to the test host got no echo" || return 1
+	"$U" "${RAW[@]}" -- python3 rawsend.py tcp/127.0.0.1/18570 udp/127.0.0.1/18570 tcp/0.0.0.0/18570 \
+		tcp/::1/18570 udp/::1/18570 tcp/::ffff:127.0.0.1/18570 udp/::ffff:127.0.0.1/18570 tcp/::/18570 \
+		tcp/10.77.0.2/18571 udp/10.77.0.2/18571 tcp/fd77::2/18571 udp/fd77::2/18571 || return 1
+	"$U" "${RAW[@]}" --net slirp:allow_host_loopback -- python3 rawsend.py tcp/127.0.0.1/18570 udp/::1/18570 ||
+		return 1
+	sleep 0.5
+	expect_eq "$(cat hits 2>/dev/null)" "" "what reached the host's listeners" || return 1
+	# The host's own addresses are refused at once, to ordinary sockets too...
+	expect_status 7 "$U" -- curl -s -m 5 -o /dev/null http://10.77.0.2:18571/ &&
+	expect_status 7 "$U" -- curl -s -m 5 -o /dev/null 'http://[fd77::2]:18571/' || return 1
+	# ...unless the host's loopback is allowed (its loopback addresses stay out).
+	"$U" "${RAW[@]}" --net slirp:allow_host_loopback -- python3 rawsend.py tcp/10.77.0.2/18571 || return 1
+	sleep 0.5
+	expect_eq "$(cat hits)" "tcp 10.77.0.2:18571" "with allow_host_loopback"
+}
+
 w_port_forward_tcp() {
 	mkdir -p www && echo "served from inside" > www/inside.txt
 	"$U" -p 18600:8000 -- sh -c 'python3 -m http.server 8000 --bind 127.0.0.1 --directory www >/dev/null 2>&1 & touch up; sleep 8' &
@@ -805,6 +937,122 @@ w_user_network_host_loopback_only_when_asked() {
 	expect_status 7 "$U" --net tnet6 -- curl -s -m 5 -o /dev/null http://10.94.0.1:18550/ &&
 	expect_eq "$("$U" --net tnet7 -- curl -s -m 5 -o /dev/null -w '%{http_code}' http://10.95.0.1:18550/)" 200 \
 		"with --allow-host-loopback"
+}
+
+# The same filter in a user network's helper, in front of its uplink; and the
+# -p ports of another sandbox, which the host binds on its 127.0.0.1.
+w_user_network_raw_frames_never_reach_host_loopback() {
+	"$U" network rm tnet8 >/dev/null 2>&1 # a leftover of an interrupted run
+	"$U" network create --subnet 10.96.0.0/24 tnet8 >/dev/null || return 1
+	write_rawsend && write_listener || return 1
+	python3 listen.py hits 127.0.0.1:18580 '[::1]:18580' 10.77.0.2:18581 &
+	local srv=$!
+	"$U" --net none -p 127.0.0.1:18582:8000 -p 127.0.0.1:18582:8000/udp -- python3 listen.py hits-p 127.0.0.1:8000 &
+	local other=$!
+	trap 'kill $srv $other 2>/dev/null; wait $other 2>/dev/null; "$U" network rm tnet8 >/dev/null 2>&1' RETURN
+	wait_for_file hits.up && wait_for_file hits-p.up || return 1
+	"$U" --net tnet8 "${RAW[@]}" -- python3 rawsend.py --reply udp/10.77.0.1/9999 ||
+		fail "control: a crafted datagram to the test host got no echo" || return 1
+	"$U" --net tnet8 "${RAW[@]}" -- python3 rawsend.py tcp/127.0.0.1/18580 udp/127.0.0.1/18580 tcp/::1/18580 \
+		udp/::1/18580 tcp/::ffff:127.0.0.1/18580 tcp/10.77.0.2/18581 udp/10.77.0.2/18581 \
+		tcp/127.0.0.1/18582 udp/127.0.0.1/18582 || return 1
+	"$U" "${RAW[@]}" -- python3 rawsend.py tcp/127.0.0.1/18582 udp/127.0.0.1/18582 || return 1
+	sleep 0.5
+	expect_eq "$(cat hits hits-p 2>/dev/null)" "" "what reached the host's and the other sandbox's listeners" || return 1
+	# Control: the other sandbox's port is open to the host.
+	curl -s -m 5 -o /dev/null http://127.0.0.1:18582/
+	sleep 0.3
+	expect_eq "$(cat hits-p)" "tcp 127.0.0.1:8000" "control: -p from the host"
+}
+
+# fake_helper.py SOCKET NSFILE LOG GREETING: a stand-in for a network's helper
+# that greets with GREETING and the namespace NSFILE, and logs to LOG every
+# request it gets; LOG.up appears once it listens.
+write_fake_helper() {
+	cat > fake_helper.py <<'EOF'
+import array, os, socket, sys
+path, nsfile, log, greeting = sys.argv[1:5]
+os.umask(0o077)  # its socket passes the checks on files: the helper itself is what is tested
+ns = os.open(nsfile, os.O_RDONLY)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.bind(path)
+s.listen(8)
+open(log + ".up", "w").close()
+while True:
+    c = s.accept()[0]
+    c.sendmsg([greeting.encode() + b"\0"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [ns]))])
+    while True:
+        try:
+            m = c.recv(512)
+        except OSError:
+            break
+        if not m:
+            break
+        with open(log, "a") as f:
+            f.write("request %r\n" % m[:1])
+    c.close()
+EOF
+}
+
+# Runs usbox on network tfake against a fake helper started by CMD...
+# (python3 fake_helper.py ... appended) and expects a refusal whose reason
+# matches WHY, with nothing sent to the fake.
+refused_by() { # WHY CMD...
+	local why=$1 dir err rc fake
+	shift
+	dir=$(state_dir)/net-tfake
+	rm -f "$dir/sock" fake.log fake.log.up
+	"$@" python3 fake_helper.py "$dir/sock" /proc/self/ns/user "$PWD/fake.log" "$greeting" &
+	fake=$!
+	wait_for_file fake.log.up || { kill $fake; fail "the fake helper did not start ($*)"; return; }
+	err=$("$U" --net tfake -- true 2>&1)
+	rc=$?
+	kill $fake; wait $fake 2>/dev/null
+	expect_eq "$rc" 125 "exit status with the fake of '$*'" &&
+	expect_match "$err" "^usbox: network tfake: its helper is not trustworthy \(${why}\); remove ${dir}\$" \
+		"the refusal of the fake of '$*'" &&
+	{ [ ! -s fake.log ] || fail "the fake of '$*' got requests: $(cat fake.log)"; }
+}
+
+# A client trusts a network's helper only once it proved to be the caller's
+# own: whoever can write to the state directory could plant a fake.
+w_user_network_fake_helper_refused() {
+	local dir greeting
+	"$U" network rm tfake >/dev/null 2>&1 # a leftover of an interrupted run
+	"$U" network create tfake >/dev/null || return 1
+	dir=$(state_dir)/net-tfake
+	write_fake_helper || return 1
+	# What a real helper of this usbox greets with (a fake must speak it).
+	"$U" --net tfake -- sh -c 'touch on; sleep 3' &
+	local pid=$!
+	trap 'kill $pid 2>/dev/null; rm -rf "$dir"; "$U" network rm tfake >/dev/null 2>&1' RETURN
+	wait_for_file on || return 1
+	greeting=$(python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.connect(sys.argv[1])
+print(s.recvmsg(64, 64)[0].rstrip(b"\0").decode())' "$dir/sock") || return 1
+	wait "$pid"
+	helper_gone tfake || return 1
+	# A sandbox keeps the id-map holder running, so the checks get that far.
+	"$U" --net none -- sh -c 'touch held; exec sleep 60' &
+	pid=$!
+	wait_for_file held && mkdir -m 700 "$dir" || return 1
+	refused_by "its user namespace is (owned by uid [0-9]+|not a child of the id-map holder's)" env &&
+	refused_by "its user namespace is not a child of the id-map holder's" unshare -U &&
+	refused_by "its process [0-9]+ runs in another pid namespace \(a sandbox's\?\)" \
+		"$U" --net host -v "$(state_dir):$(state_dir)" -- || return 1
+	# The files: a socket elsewhere behind a symlink, a directory others may write.
+	python3 fake_helper.py "$PWD/elsewhere.sock" /proc/self/ns/user "$PWD/fake.log" "$greeting" &
+	local fake=$!
+	wait_for_file fake.log.up && rm -f "$dir/sock" && ln -s "$PWD/elsewhere.sock" "$dir/sock" || return 1
+	expect_match "$("$U" --net tfake -- true 2>&1)" "not trustworthy \(its socket is not a socket\)" "a symlink"
+	local rc=$?
+	kill $fake
+	[ $rc -eq 0 ] && rm -f "$dir/sock" && chmod 770 "$dir" || return 1
+	expect_match "$("$U" --net tfake -- true 2>&1)" "not trustworthy \(its directory is writable by others\)" \
+		"a group-writable directory" || return 1
+	# Once the directory is removed, as the message says, the network works again.
+	rm -rf "$dir"
+	expect_eq "$("$U" --net tfake -- echo works 2>&1)" works "after removing $dir"
 }
 
 w_user_network_errors() {
