@@ -39,8 +39,11 @@ ALL_LDFLAGS = $(LDFLAGS) -Wl,-z,relro -Wl,--as-needed
 PKG_LIBS  += -ldl
 
 LIB_SRCS  := $(wildcard common/*.c idmap/*.c netns/*.c cgroup/*.c) \
+             $(filter-out seccomp/gen.c,$(wildcard seccomp/*.c)) \
              $(filter-out sandbox/main.c,$(wildcard sandbox/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+# the default seccomp filters, written at build time by seccomp/gen.c (below)
+LIB_OBJS  += $(BUILD)/seccomp/filters.o
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -51,6 +54,19 @@ all: $(BUILD)/usbox
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# seccomp/gen.c runs on the build host with libseccomp and writes the default
+# filters as BPF arrays; usbox itself only dlopen()s libseccomp and json-c for
+# --seccomp FILE (seccomp/profile.c).
+$(BUILD)/seccomp/gen: seccomp/gen.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(shell pkg-config --libs libseccomp 2>/dev/null || echo -lseccomp)
+
+$(BUILD)/seccomp/filters.c: $(BUILD)/seccomp/gen
+	$< > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/seccomp/filters.o: $(BUILD)/seccomp/filters.c
+	$(CC) $(ALL_CFLAGS) -iquote seccomp -c -o $@ $<
 
 $(BUILD)/libusbox.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
@@ -75,8 +91,13 @@ check: deps
 check-unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
 
-HELPERS := $(BUILD)/tests/helpers/tiocsti
+HELPERS := $(BUILD)/tests/helpers/tiocsti $(BUILD)/tests/escape/attempts
 $(BUILD)/tests/helpers/%: tests/helpers/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu17 -O2 $(WARN) -o $@ $<
+
+# the escape suite's in-sandbox attempts (tests/escape/, run by check-integration)
+$(BUILD)/tests/escape/attempts: tests/escape/attempts.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu17 -O2 $(WARN) -o $@ $<
 
@@ -128,12 +149,13 @@ bench-net: $(BUILD)/usbox $(BUILD)/bench/startup
 FUZZ_SECONDS ?= 20
 FUZZ_LIB  := common/error.c common/parse.c common/fdpass.c common/proctitle.c idmap/idmap.c idmap/holder.c \
              sandbox/options.c sandbox/env.c cgroup/systemd.c \
-             cgroup/cgroup.c netns/portfwd.c netns/netdef.c common/statedir.c common/daemon.c
+             cgroup/cgroup.c netns/portfwd.c netns/netdef.c netns/framefilter.c common/statedir.c common/daemon.c \
+             seccomp/profile.c
 FUZZERS   := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/*.c))
 build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	@mkdir -p build-fuzz
 	clang -std=gnu17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) $(SD_CFLAGS) \
-		-o $@ $< $(FUZZ_LIB)
+		-o $@ $< $(FUZZ_LIB) $(PKG_LIBS)
 
 fuzz: $(FUZZERS)
 	@for f in $(FUZZERS); do mkdir -p build-fuzz/corpus-$$(basename $$f); \
@@ -148,7 +170,7 @@ install: $(BUILD)/usbox
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--suppress=memleak --suppress=resourceLeak \
-		--inline-suppr --std=c11 -D_GNU_SOURCE common idmap netns sandbox cgroup
+		--inline-suppr --std=c11 -D_GNU_SOURCE common idmap netns sandbox cgroup seccomp
 	@# One file an invocation: clang-tidy 14's valist checker carries state from
 	@# one file to the next and then flags common/error.c's va_start.
 	@for f in $(LIB_SRCS) sandbox/main.c; do \

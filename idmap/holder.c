@@ -12,18 +12,28 @@
  * the lock.  A usbox that was waiting for the lock then finds the file gone
  * (its inode no longer named) and starts over, so a run never joins a holder
  * that is on its way out.  A holder is only joined after its pidfd and its
- * namespace inode agree with the pid file, so a reused pid is never joined.
+ * namespace inode agree with the pid file, so a reused pid is never joined,
+ * and after it proves to be the caller's own: it runs in the caller's pid
+ * namespace (a sandbox never does), and its user namespace is a child of the
+ * caller's, owned by the caller.  A pid file that fails this (written by
+ * whoever could write to the state directory) counts as no holder: a new
+ * one replaces it.  A user network's helper keeps a shared lock on
+ * holder.lock while it runs, since its namespace is a child of the holder's.
  */
 #include "idmap.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/nsfs.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -46,9 +56,54 @@ static int holder_idle_seconds(void)
 	return s && parse_u64(s, 86400, &v) == 0 && v > 0 ? (int)v : HOLDER_IDLE_DEFAULT;
 }
 
+static bool same_file(int a, int b)
+{
+	struct stat x, y;
+	return fstat(a, &x) == 0 && fstat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
+/* Records why a namespace is not trusted (no strerror: the reason is the
+ * message).  Return: -EPERM. */
+static __attribute__((format(printf, 2, 3))) int refuse(struct ubx_err *e, const char *fmt, ...)
+{
+	if (e) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+		va_end(ap);
+		e->code = EPERM;
+	}
+	return -EPERM;
+}
+
+int idmap_userns_check(int ns, int parent, const char *parent_what, uint32_t uid, struct ubx_err *e)
+{
+	uid_t owner;
+
+	if (ioctl(ns, NS_GET_OWNER_UID, &owner) < 0)
+		return refuse(e, "what it sent is not a user namespace");
+	if (owner != uid)
+		return refuse(e, "its user namespace is owned by uid %lu", (unsigned long)owner);
+	_cleanup_close_ int up = ioctl(ns, NS_GET_PARENT);
+	if (up < 0 || !same_file(up, parent))
+		return refuse(e, "its user namespace is not a child of %s", parent_what);
+	return 0;
+}
+
+/* Whether process @pid runs in the caller's pid namespace. */
+static bool in_my_pid_ns(uint64_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%" PRIu64 "/ns/pid", pid);
+	_cleanup_close_ int theirs = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int mine = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+	return theirs >= 0 && mine >= 0 && same_file(theirs, mine);
+}
+
 /* Opens the user namespace of the holder named in holder.pid, checked against
- * its pidfd and recorded inode.  Return: an fd, or -errno. */
-static int open_holder_ns(int dirfd)
+ * its pidfd and recorded inode, and that it is @uid's own (see the DOC
+ * above).  Return: an fd, or -errno (-EPERM: not the caller's). */
+static int open_holder_ns(int dirfd, uint32_t uid)
 {
 	char buf[64] = { 0 };
 	uint64_t pid, ino;
@@ -69,6 +124,9 @@ static int open_holder_ns(int dirfd)
 		return -errno;
 	if (fstat(nsfd, &st) < 0 || st.st_ino != ino)
 		return -ESRCH;
+	_cleanup_close_ int self = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+	if (self < 0 || !in_my_pid_ns(pid) || idmap_userns_check(nsfd, self, "yours", uid, NULL) < 0)
+		return -EPERM;
 	if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0) /* still the same process */
 		return -ESRCH;
 	return TAKE_FD(nsfd);
@@ -163,19 +221,19 @@ static int try_enter(const char *dir, uint32_t uid, uint32_t gid, const struct i
 	if (!lock_is_current(dirfd, "holder.lock", lock))
 		return -EAGAIN;
 	(void)futimens(lock, NULL);
-	_cleanup_close_ int ns = open_holder_ns(dirfd);
+	_cleanup_close_ int ns = open_holder_ns(dirfd, uid);
 	if (ns < 0) {
 		/* Start one under the exclusive lock, unless another run just did. */
 		if (flock(lock, LOCK_EX) < 0)
 			return ubx_fail(e, errno, "lock %s/holder.lock", dir);
 		if (!lock_is_current(dirfd, "holder.lock", lock))
 			return -EAGAIN;
-		ns = open_holder_ns(dirfd);
+		ns = open_holder_ns(dirfd, uid);
 		if (ns < 0) {
 			int r = make_holder(dirfd, dir, uid, gid, ur, nu, gr, ng, e);
 			if (r < 0)
 				return r;
-			ns = open_holder_ns(dirfd);
+			ns = open_holder_ns(dirfd, uid);
 		}
 		(void)flock(lock, LOCK_SH);
 		if (ns < 0)
@@ -198,4 +256,20 @@ int holder_enter(uint32_t uid, uint32_t gid, const struct idmap_range *ur, size_
 			return r;
 	}
 	return ubx_fail(e, EAGAIN, "the id-map holder kept going away");
+}
+
+int holder_userns(uint32_t uid, struct ubx_err *e)
+{
+	char dir[4096];
+
+	state_dir_path(uid, dir, sizeof(dir));
+	_cleanup_close_ int dirfd = state_dir_open(dir, uid, e);
+	if (dirfd < 0)
+		return dirfd;
+	int ns = open_holder_ns(dirfd, uid);
+	if (ns == -EPERM)
+		return refuse(e, "the id-map holder named in %s/holder.pid is not yours", dir);
+	if (ns < 0)
+		return refuse(e, "no id-map holder runs");
+	return ns;
 }

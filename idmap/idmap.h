@@ -158,4 +158,23 @@ int idmap_write_direct(pid_t pid, const char *which, const struct idmap *m, bool
 int holder_enter(uint32_t uid, uint32_t gid, const struct idmap_range *uid_ranges, size_t n_uid,
 		 const struct idmap_range *gid_ranges, size_t n_gid, struct ubx_err *e);
 
+/*
+ * holder_userns() - the user namespace of @uid's running id-map holder,
+ * checked as holder_enter() checks it before joining (its pid and namespace
+ * agree with holder.pid; it runs in the caller's pid namespace; its
+ * namespace is a child of the caller's, owned by @uid).  Never starts one.
+ * The caller must be in its own user namespace, not the holder's.
+ * Return: an fd, or -EPERM with the reason in @e (none runs, or not @uid's).
+ */
+int holder_userns(uint32_t uid, struct ubx_err *e);
+
+/*
+ * idmap_userns_check() - whether the user namespace @ns is owned by @uid
+ * (NS_GET_OWNER_UID, as the caller's namespace sees it) and is a child of
+ * the user namespace @parent (one NS_GET_PARENT step: the same st_dev and
+ * st_ino), which @parent_what names in the reason.
+ * Return: 0, or -EPERM with the reason in @e (may be NULL).
+ */
+int idmap_userns_check(int ns, int parent, const char *parent_what, uint32_t uid, struct ubx_err *e);
+
 #endif

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * netclient.c - usbox's side of a user network's helper (netd.c): connect
- * or start it, attach a sandbox, ask how many use it, stop it for removal.
+ * or start it, attach a sandbox, ask how many use it, stop it for removal;
+ * each only after the helper proved to be the caller's own (trust.c).
  */
 #include "netns.h"
 #include "internal.h"
@@ -21,55 +22,82 @@
 #include "../common/fdpass.h"
 #include "../common/statedir.h"
 
-/* STATE/net-NAME, created; its path in @dir.  Return: an O_PATH fd or -errno. */
-static int open_net_dir(const char *name, char *dir, size_t len, struct ubx_err *e)
+/* The message for a helper that failed a check (the reason in @e).
+ * Return: -EPERM. */
+static int distrust(const char *name, const char *dir, struct ubx_err *e)
 {
-	char base[PATH_MAX - 64];
+	char why[sizeof(e->msg)];
+
+	memcpy(why, e->msg, sizeof(why));
+	ubx_fail(e, 0, "network %s: its helper is not trustworthy (%.200s); remove %s", name, why, dir);
+	e->code = EPERM;
+	return -EPERM;
+}
+
+/* STATE/net-NAME (created when @create), opened without following a
+ * symlink and checked; its path in @dir.
+ * Return: an O_PATH fd, -ENOENT when it is not there, or a negative errno. */
+static int open_net_dir(const char *name, bool create, char *dir, size_t len, struct ubx_err *e)
+{
+	char base[sizeof(((struct netns_conn *)0)->dir) - NETNS_NAME_MAX - 8];
 	uint32_t uid = getuid();
+	struct stat st;
 
 	state_dir_path(uid, base, sizeof(base));
+	snprintf(dir, len, "%s/net-%s", base, name);
+	if (!create && lstat(base, &st) < 0 && errno == ENOENT)
+		return -ENOENT;
 	_cleanup_close_ int sfd = state_dir_open(base, uid, e);
 	if (sfd < 0)
 		return sfd;
-	snprintf(dir, len, "%s/net-%s", base, name);
-	if (mkdirat(sfd, dir + strlen(base) + 1, 0700) < 0 && errno != EEXIST)
+	const char *rel = dir + strlen(base) + 1;
+	if (create && mkdirat(sfd, rel, 0700) < 0 && errno != EEXIST)
 		return ubx_fail(e, errno, "mkdir %s", dir);
-	int fd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	return fd < 0 ? ubx_fail(e, errno, "open %s", dir) : fd;
+	_cleanup_close_ int fd = openat(sfd, rel, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT && !create ? -ENOENT : ubx_fail(e, errno, "open %s", dir);
+	if (helper_check_dir(fd, e) < 0)
+		return distrust(name, dir, e);
+	return TAKE_FD(fd);
 }
 
-/* Connects to the helper listening in @dir and takes its greeting.
- * Return: 0, or -errno (-ENOENT/-ECONNREFUSED: none runs). */
-static int greet(const char *dir, struct netns_conn *c)
+/* Connects to the helper listening in @dirfd, takes its greeting and trusts
+ * it only after the checks of trust.c; @parent is the id-map holder's user
+ * namespace (-1: look it up).  Return: 0; -ENOENT or -ECONNREFUSED when
+ * none runs; -EPROTO for a helper of another version (its pid in
+ * @c->stale_pid); -EPERM (the reason in @e); or another negative errno. */
+static int greet(int dirfd, struct netns_conn *c, int parent, struct ubx_err *e)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char buf[32] = { 0 };
 	size_t got;
 
-	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock", dir) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	_cleanup_close_ int fd = helper_connect(dirfd, e);
 	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return -errno;
+		return fd;
 	int ns = fd_receive_msg(fd, buf, sizeof(buf) - 1, &got);
-	if (ns < 0)
-		return ns == -EPIPE ? -ECONNREFUSED : ns;
-	if (strcmp(buf, GREETING) != 0) {
-		struct ucred cred;
-		socklen_t len = sizeof(cred);
-		close(ns);
-		c->stale_pid = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 ? cred.pid : 0;
+	if (ns == -EPIPE)
+		return -ECONNREFUSED; /* it is leaving */
+	_cleanup_close_ int userns = ns;
+	bool current = ns >= 0 && strcmp(buf, GREETING) == 0;
+	int r = helper_check_peer(fd, current ? userns : -1, parent, &c->stale_pid, e);
+	if (r < 0)
+		return r;
+	if (!current)
 		return -EPROTO;
-	}
-	c->userns = ns;
+	_cleanup_close_ int hosts = helper_open_hosts(dirfd, e);
+	if (hosts < 0)
+		return hosts;
+	c->hosts_fd = TAKE_FD(hosts);
+	snprintf(c->hosts, sizeof(c->hosts), "%s/hosts", c->dir);
+	c->userns = TAKE_FD(userns);
 	c->sock = TAKE_FD(fd);
 	return 0;
 }
 
 static int greet_error(const char *name, int r, const struct netns_conn *c, struct ubx_err *e)
 {
+	if (r == -EPERM)
+		return distrust(name, c->dir, e);
 	if (r == -EPROTO)
 		return ubx_fail(e, 0, "network %s's helper (pid %d) is from another usbox version; "
 				"once its sandboxes are done, stop it with: kill %d", name, (int)c->stale_pid,
@@ -79,38 +107,35 @@ static int greet_error(const char *name, int r, const struct netns_conn *c, stru
 
 static void conn_init(struct netns_conn *c)
 {
-	c->sock = c->userns = c->lock = -1;
+	c->sock = c->userns = c->lock = c->hosts_fd = -1;
 	c->stale_pid = 0;
 	c->dir[0] = c->hosts[0] = '\0';
 }
 
 int netns_network_connect(const struct netns_network *n, struct netns_conn *c, struct ubx_err *e)
 {
-	char *dir = c->dir;
-
 	conn_init(c);
 	for (int attempt = 0; attempt < 5; attempt++) {
-		_cleanup_close_ int dirfd = open_net_dir(n->name, dir, sizeof(c->dir), e);
+		_cleanup_close_ int dirfd = open_net_dir(n->name, true, c->dir, sizeof(c->dir), e);
 		if (dirfd < 0)
 			return dirfd;
-		snprintf(c->hosts, sizeof(c->hosts), "%s/hosts", dir);
 		_cleanup_close_ int lock = openat(dirfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (lock < 0 && errno == ENOENT)
 			continue; /* the helper removed its directory just now */
 		if (lock < 0 || flock(lock, LOCK_SH) < 0)
-			return ubx_fail(e, errno, "lock %s/lock", dir);
+			return ubx_fail(e, errno, "lock %s/lock", c->dir);
 		if (!lock_is_current(dirfd, "lock", lock))
 			continue;
-		int r = greet(dir, c);
+		int r = greet(dirfd, c, -1, e);
 		if (r == 0)
 			return 1;
 		if (r != -ENOENT && r != -ECONNREFUSED)
 			return greet_error(n->name, r, c, e);
 		if (flock(lock, LOCK_EX) < 0)
-			return ubx_fail(e, errno, "lock %s/lock", dir);
+			return ubx_fail(e, errno, "lock %s/lock", c->dir);
 		if (!lock_is_current(dirfd, "lock", lock))
 			continue;
-		if ((r = greet(dir, c)) == 0)
+		if ((r = greet(dirfd, c, -1, e)) == 0)
 			return 1;
 		if (r != -ENOENT && r != -ECONNREFUSED)
 			return greet_error(n->name, r, c, e);
@@ -120,11 +145,25 @@ int netns_network_connect(const struct netns_network *n, struct netns_conn *c, s
 	return ubx_fail(e, EAGAIN, "network %s's helper kept going away", n->name);
 }
 
+/* Greets the helper just started; the caller is in the id-map holder's user
+ * namespace, which holder_enter() checked, so that is the helper's parent. */
+static int greet_started(const struct netns_network *n, struct netns_conn *c, struct ubx_err *e)
+{
+	_cleanup_close_ int dirfd = open(c->dir, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int holder = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+	if (dirfd < 0 || holder < 0)
+		return ubx_fail(e, errno, "open %s", dirfd < 0 ? c->dir : "/proc/self/ns/user");
+	int r = helper_check_dir(dirfd, e);
+	if (r == 0)
+		r = greet(dirfd, c, holder, e);
+	return r < 0 ? greet_error(n->name, r, c, e) : 0;
+}
+
 int netns_network_start(const struct netns_network *n, struct netns_conn *c, struct ubx_err *e)
 {
 	int r = netd_spawn(n, c->dir, e);
-	if (r == 0 && (r = greet(c->dir, c)) < 0)
-		r = greet_error(n->name, r, c, e);
+	if (r == 0)
+		r = greet_started(n, c, e);
 	close(c->lock);
 	c->lock = -1;
 	return r;
@@ -170,18 +209,24 @@ void netns_conn_close(struct netns_conn *c)
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (*fds[i] >= 0)
 			close(*fds[i]), *fds[i] = -1;
+	if (c->hosts[0]) /* (a zeroed struct has hosts_fd 0, which is not ours) */
+		close(c->hosts_fd);
+	c->hosts[0] = '\0';
+	c->hosts_fd = -1;
 }
 
 int netns_network_users(const char *name, struct ubx_err *e)
 {
 	struct netns_conn c;
 	struct netd_reply rep = { 0 };
-	char dir[PATH_MAX], base[PATH_MAX - 64];
 
 	conn_init(&c);
-	state_dir_path(getuid(), base, sizeof(base));
-	snprintf(dir, sizeof(dir), "%s/net-%s", base, name);
-	int r = greet(dir, &c);
+	_cleanup_close_ int dirfd = open_net_dir(name, false, c.dir, sizeof(c.dir), e);
+	if (dirfd == -ENOENT)
+		return 0;
+	if (dirfd < 0)
+		return dirfd;
+	int r = greet(dirfd, &c, -1, e);
 	if (r == -ENOENT || r == -ECONNREFUSED)
 		return 0;
 	if (r < 0)
@@ -196,20 +241,20 @@ int netns_network_remove(const char *name, struct ubx_err *e)
 	struct netns_network n;
 	struct netns_conn c;
 	struct netd_reply rep = { 0 };
-	char dir[PATH_MAX];
+	const char *dir = c.dir;
 
 	int r = netns_network_load(name, &n, e);
 	if (r < 0)
 		return r;
-	_cleanup_close_ int dirfd = open_net_dir(name, dir, sizeof(dir), e);
+	conn_init(&c);
+	_cleanup_close_ int dirfd = open_net_dir(name, true, c.dir, sizeof(c.dir), e);
 	if (dirfd < 0)
 		return dirfd;
 	/* Held exclusively, the lock keeps runs from connecting meanwhile. */
 	_cleanup_close_ int lock = openat(dirfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (lock < 0 || flock(lock, LOCK_EX) < 0)
 		return ubx_fail(e, errno, "lock %s/lock", dir);
-	conn_init(&c);
-	r = greet(dir, &c);
+	r = greet(dirfd, &c, -1, e);
 	if (r == -ENOENT || r == -ECONNREFUSED)
 		r = 0;
 	else if (r < 0)

@@ -19,7 +19,10 @@
  * connection is its lease: when it closes (also when usbox is killed), the
  * veth is deleted, the address freed and the hosts file rewritten.  With no
  * client for the idle period, the helper takes the lock exclusively (no run
- * is connecting), removes its files and exits.
+ * is connecting), removes its files and exits.  While it runs it holds the
+ * id-map holder's lock shared, so the holder (its namespace's parent, which
+ * clients check before they trust the helper: trust.c) stays; its socket is
+ * the caller's alone (mode 0700).
  */
 #include "netns.h"
 #include "internal.h"
@@ -67,6 +70,7 @@ struct netd {
 	struct netns_network net;
 	char dir[PATH_MAX];
 	int dirfd, lock, listen_fd, userns, netns, hosts;
+	int holder_lock;   /* STATE/holder.lock, held shared */
 	struct nl_sock *nl;
 	int bridge;
 	struct netns_slirp *slirp;
@@ -198,9 +202,25 @@ static int listen_on(struct netd *d, struct ubx_err *e)
 		return ubx_fail(e, ENAMETOOLONG, "%s/sock", d->dir);
 	(void)unlinkat(d->dirfd, "sock", 0);
 	d->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (d->listen_fd < 0 || bind(d->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(d->listen_fd, 128) < 0)
-		return ubx_fail(e, errno, "listen on %s", sa.sun_path);
+	mode_t umask_was = umask(077); /* clients refuse a socket others may write */
+	int r = d->listen_fd < 0 || bind(d->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
+	umask(umask_was);
+	if (r == 0 && listen(d->listen_fd, 128) < 0)
+		r = -errno;
+	return r < 0 ? ubx_fail(e, -r, "listen on %s", sa.sun_path) : 0;
+}
+
+/* Holds the id-map holder's lock shared (next to @d->dir), which the run
+ * that starts this helper holds too, so the holder stays while it runs. */
+static int keep_holder(struct netd *d, struct ubx_err *e)
+{
+	char path[PATH_MAX];
+	const char *slash = strrchr(d->dir, '/');
+
+	snprintf(path, sizeof(path), "%.*s/holder.lock", slash ? (int)(slash - d->dir) : 0, d->dir);
+	d->holder_lock = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (d->holder_lock < 0 || flock(d->holder_lock, LOCK_SH) < 0)
+		return ubx_fail(e, errno, "keep the id-map holder (%s)", path);
 	return 0;
 }
 
@@ -217,7 +237,7 @@ static int netd_setup(struct netd *d, struct ubx_err *e)
 	d->hosts = openat(d->dirfd, "hosts", O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (d->lock < 0 || d->userns < 0 || d->hosts < 0 || fchmod(d->hosts, 0644) < 0) /* whatever the umask */
 		return ubx_fail(e, errno, "open the network's files in %s", d->dir);
-	if ((r = build_bridge_ns(d, &tap, e)) < 0)
+	if ((r = keep_holder(d, e)) < 0 || (r = build_bridge_ns(d, &tap, e)) < 0)
 		return r;
 	if ((r = netns_slirp_new(tap, &l, d->net.allow_host_loopback, &d->slirp, e)) < 0)
 		return r;
@@ -440,7 +460,7 @@ static _Noreturn void helper_main(void *arg)
 {
 	const struct helper_args *a = arg;
 	struct netd d = { .net = *a->net, .dirfd = -1, .lock = -1, .listen_fd = -1, .userns = -1, .netns = -1,
-			  .hosts = -1, .idle = idle_seconds() };
+			  .hosts = -1, .holder_lock = -1, .idle = idle_seconds() };
 	struct ubx_err e = { 0 };
 	char go;
 

@@ -70,8 +70,9 @@ struct netns_slirp;
  * the network @net/@prefix in which it answers as @l->gateway and @l->dns
  * (@l NULL: the default 10.0.2.0/24 layout).
  * @allow_host_loopback lets the sandbox reach the host's 127.0.0.1 as the
- * gateway.  libslirp is loaded with dlopen() here, so a sandbox without
- * this network never loads it.
+ * gateway, and the host's own addresses.  Frames to a loopback address
+ * itself never reach libslirp (frame_allowed()).  libslirp is loaded with
+ * dlopen() here, so a sandbox without this network never loads it.
  * Return: 0 with *@out set, or a negative errno.
  */
 int netns_slirp_new(int tap_fd, const struct netns_lease *l, bool allow_host_loopback, struct netns_slirp **out,
@@ -201,15 +202,20 @@ struct netns_conn {
 	int sock;     /* to the helper; closing it releases the address */
 	int userns;   /* the helper's user namespace */
 	int lock;     /* held while connecting/starting, else -1 */
+	int hosts_fd; /* its hosts file (O_PATH, checked); open only while hosts[0] */
 	pid_t stale_pid; /* a helper of another usbox version that answered, or 0 */
 	char dir[4000];   /* the helper's runtime directory */
-	char hosts[4096]; /* its hosts file, to bind at /etc/hosts */
+	char hosts[4096]; /* its hosts file's path (the sandbox binds hosts_fd, the very
+			   * file checked, with open_tree(AT_EMPTY_PATH)) */
 };
 
 /*
- * netns_network_connect() - connect to the helper of @n.
- * Return: 1 when it runs (@c->sock and @c->userns set); 0 when it does not,
- * with @c->lock held so that the caller can start it with
+ * netns_network_connect() - connect to the helper of @n, trusting it only
+ * once it proves to be the caller's own (netns/trust.c): else -EPERM,
+ * naming the reason and the directory to remove.  The caller must be in its
+ * own user namespace.
+ * Return: 1 when it runs (@c->sock, @c->userns and @c->hosts set); 0 when it
+ * does not, with @c->lock held so that the caller can start it with
  * netns_network_start(); or a negative errno.
  */
 int netns_network_connect(const struct netns_network *n, struct netns_conn *c, struct ubx_err *e);

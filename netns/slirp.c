@@ -6,19 +6,28 @@
  * All libslirp wiring is here.  The supervisor's poll loop asks for the
  * descriptors to watch (the TAP plus libslirp's sockets) and the next timer,
  * polls, and hands the result back: frames read from the TAP go to
- * slirp_input(), libslirp's own sockets are serviced by slirp_pollfds_poll(),
- * and frames libslirp emits are written to the TAP by send_packet.  libslirp
- * (and GLib, which it needs) is loaded with dlopen() only for this mode.
+ * slirp_input() if frame_allowed() lets them (framefilter.c: never to the
+ * host's loopback, nor to its own addresses unless the network allows the
+ * host's loopback; a refused one is answered with frame_reject()),
+ * libslirp's own sockets are serviced by slirp_pollfds_poll(), and frames
+ * libslirp emits are written to the TAP by send_packet.  The host's
+ * addresses are listed at the start and again whenever a netlink event says
+ * they changed (without netlink: at most once a second, when a frame
+ * passes).  libslirp (and GLib, which it needs) is loaded with dlopen() only
+ * for this mode.
  */
 #include "netns.h"
+#include "internal.h"
 
 #include <arpa/inet.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <linux/rtnetlink.h>
 #include <poll.h>
 #include <slirp/libslirp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -55,6 +64,10 @@ struct netns_slirp {
 	struct pollfd *fds; /* the caller's array, during fill/dispatch */
 	size_t n, cap;
 	size_t tap_idx;     /* where the TAP is in fds */
+	struct frame_policy policy;
+	int events;         /* netlink: the host's address changes, or -1 */
+	size_t events_idx;  /* where it is in fds, or SIZE_MAX */
+	int64_t loaded_ms;  /* when the host's addresses were last listed */
 	uint8_t frame[FRAME_MAX];
 };
 
@@ -155,6 +168,32 @@ static int load_api(struct netns_slirp *s, struct ubx_err *e)
 	return 0;
 }
 
+/* A netlink socket that reads when the host's addresses change, or -1. */
+static int open_addr_events(void)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR };
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* The frame filter's policy: the host's addresses, unless they are allowed
+ * anyway.  Events are subscribed to first, so no change is missed. */
+static int policy_init(struct netns_slirp *s, bool allow_host_loopback, struct ubx_err *e)
+{
+	s->policy.allow_host = allow_host_loopback;
+	if (allow_host_loopback)
+		return 0;
+	s->events = open_addr_events();
+	s->loaded_ms = now_ns() / 1000000;
+	int r = frame_policy_load(&s->policy, e);
+	return r < 0 ? ubx_wrap(e, "the slirp network's frame filter") : 0;
+}
+
 static void fill_config(SlirpConfig *c, const struct netns_lease *l, bool allow_host_loopback)
 {
 	uint32_t mask = htonl(l->prefix ? ~0u << (32 - l->prefix) : 0);
@@ -185,7 +224,9 @@ int netns_slirp_new(int tap_fd, const struct netns_lease *l, bool allow_host_loo
 		return ubx_fail(e, ENOMEM, "slirp");
 	}
 	s->tap = tap_fd;
-	if ((r = load_api(s, e)) < 0) {
+	s->events = -1;
+	s->events_idx = SIZE_MAX;
+	if ((r = policy_init(s, allow_host_loopback, e)) < 0 || (r = load_api(s, e)) < 0) {
 		netns_slirp_free(s);
 		return r;
 	}
@@ -241,6 +282,11 @@ void netns_slirp_fill(struct netns_slirp *s, struct pollfd *fds, size_t *n, size
 		s->tap_idx = s->n;
 		fds[s->n++] = (struct pollfd){ .fd = s->tap, .events = POLLIN };
 	}
+	s->events_idx = SIZE_MAX;
+	if (s->events >= 0 && s->n < s->cap) {
+		s->events_idx = s->n;
+		fds[s->n++] = (struct pollfd){ .fd = s->events, .events = POLLIN };
+	}
 	s->api.slirp_pollfds_fill(s->slirp, &timeout, cb_add_poll, s);
 	for (size_t i = 0; i < MAX_TIMERS; i++) {
 		if (!s->timers[i].used || s->timers[i].expire_ms < 0)
@@ -255,6 +301,48 @@ void netns_slirp_fill(struct netns_slirp *s, struct pollfd *fds, size_t *n, size
 	*n = s->n;
 }
 
+/* frame_allowed() for the frame in s->frame.  Without netlink events to
+ * watch (no socket, or no room in the poll array), a frame that passes has
+ * the host's addresses listed again first, at most once a second, in case
+ * one was added meanwhile. */
+static bool frame_ok(struct netns_slirp *s, size_t len)
+{
+	if (!frame_allowed(s->frame, len, &s->policy))
+		return false;
+	if (s->events_idx != SIZE_MAX || s->policy.allow_host)
+		return true;
+	int64_t now_ms = now_ns() / 1000000;
+	if (now_ms - s->loaded_ms < 1000)
+		return true;
+	s->loaded_ms = now_ms;
+	(void)frame_policy_load(&s->policy, NULL);
+	return frame_allowed(s->frame, len, &s->policy);
+}
+
+/* Answers a refused frame, so that the sandbox's connect() fails at once
+ * (best effort: a full TAP queue drops the answer). */
+static void reject(struct netns_slirp *s, size_t len)
+{
+	uint8_t out[FRAME_REJECT_MAX];
+	size_t n = frame_reject(s->frame, len, out, sizeof(out));
+	if (n)
+		(void)!write(s->tap, out, n);
+}
+
+/* The host's addresses changed (or events were lost): drain the socket and
+ * list them again. */
+static void reload_addrs(struct netns_slirp *s)
+{
+	char buf[8192];
+	for (;;) {
+		ssize_t n = recv(s->events, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n <= 0 && (n == 0 || (errno != ENOBUFS && errno != EINTR)))
+			break; /* drained (ENOBUFS: some were lost, which the listing covers) */
+	}
+	s->loaded_ms = now_ns() / 1000000;
+	(void)frame_policy_load(&s->policy, NULL);
+}
+
 /* Feeds a bounded batch of frames from the TAP to the stack per round, so
  * libslirp's host sockets (serviced only in slirp_pollfds_poll()) are never
  * starved.  One frame a round: batches of 64 moved data no faster and cost
@@ -265,7 +353,10 @@ static void read_tap(struct netns_slirp *s)
 		ssize_t len = read(s->tap, s->frame, sizeof(s->frame));
 		if (len <= 0)
 			return;
-		s->api.slirp_input(s->slirp, s->frame, (int)len);
+		if (frame_ok(s, (size_t)len))
+			s->api.slirp_input(s->slirp, s->frame, (int)len);
+		else
+			reject(s, (size_t)len);
 	}
 }
 
@@ -284,6 +375,8 @@ static void run_timers(struct netns_slirp *s)
 void netns_slirp_dispatch(struct netns_slirp *s, const struct pollfd *fds)
 {
 	s->fds = (struct pollfd *)fds;
+	if (s->events_idx != SIZE_MAX && fds[s->events_idx].revents)
+		reload_addrs(s); /* before the TAP, so this round's frames meet the new list */
 	if (fds[s->tap_idx].revents & POLLIN)
 		read_tap(s);
 	s->api.slirp_pollfds_poll(s->slirp, 0, cb_get_revents, s);
@@ -298,6 +391,9 @@ void netns_slirp_free(struct netns_slirp *s)
 		s->api.slirp_cleanup(s->slirp);
 	if (s->tap >= 0)
 		close(s->tap);
+	if (s->events >= 0)
+		close(s->events);
+	frame_policy_clear(&s->policy);
 	/* libslirp stays loaded: GLib does not support being unloaded. */
 	free(s);
 }

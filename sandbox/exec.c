@@ -191,6 +191,11 @@ _Noreturn void exec_command(const struct child_params *p)
 		_exit(125);
 	}
 	int err = -exec_find(cmd, env_path(p->envp), file, sizeof(file));
+	/* The filter last: it refuses calls set-up makes (setns, mounts, keyctl). */
+	if (err == 0 && seccomp_install(p->seccomp, &e) < 0) {
+		report_failure(p->report_fd, REPORT_SETUP, &e);
+		_exit(125);
+	}
 	if (err == 0) {
 		execve(file, p->cfg->argv, p->envp);
 		err = errno;

@@ -84,7 +84,7 @@ static int build_sandbox(const struct child_params *p, struct ubx_err *e)
 	_cleanup_close_ int tun = slirp ? open("/dev/net/tun", O_RDWR | O_CLOEXEC) : -1;
 	if (slirp && tun < 0)
 		return ubx_fail(e, errno, "open /dev/net/tun (the slirp network needs it; --net none does not)");
-	const struct mounts_extra x = { .tty_gid = p->full_map ? 5 : -1, .dns = p->dns, .hosts = p->hosts,
+	const struct mounts_extra x = { .tty_gid = p->full_map ? 5 : -1, .dns = p->dns, .hosts_fd = p->hosts_fd,
 					.hide = { p->hide[0], p->hide[1], p->hide[2] }, .uid = p->uid, .gid = p->gid,
 					.share_cwd = p->share_cwd, .shm_size = p->cfg->shm_size,
 					.home_overlay = p->home_overlay };
@@ -187,7 +187,7 @@ _Noreturn void init_main(const struct child_params *p)
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* Nothing the caller left open may reach the sandbox (a directory fd
 	 * would be a way out through /proc/self/fd). */
-	const int keep[] = { p->sync_fd, p->report_fd, p->tty_sock, p->net_sock };
+	const int keep[] = { p->sync_fd, p->report_fd, p->tty_sock, p->net_sock, p->hosts_fd };
 	if (fd_close_all_but(keep, ARRAY_SIZE(keep)) < 0)
 		_exit(125);
 	proctitle_set("usbox-init");
@@ -203,6 +203,8 @@ _Noreturn void init_main(const struct child_params *p)
 		report_failure(p->report_fd, REPORT_SETUP, &e);
 		_exit(125);
 	}
+	if (p->hosts_fd >= 0)
+		close(p->hosts_fd); /* bound: the command must not hold it */
 	pid_t command = fork();
 	if (command < 0) {
 		ubx_fail(&e, errno, "fork");

@@ -309,6 +309,21 @@ static int clone_source(const char *src, bool readonly, struct ubx_err *e)
 	return fd;
 }
 
+/* A read-only clone of the file @fd (the very inode that was checked). */
+static int clone_file_ro(int fd, struct ubx_err *e)
+{
+	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+	int m = open_tree(fd, "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (m < 0)
+		return ubx_fail(e, errno, "bind");
+	if (mount_setattr(m, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0) {
+		int r = ubx_fail(e, errno, "bind read-only");
+		close(m);
+		return r;
+	}
+	return m;
+}
+
 /* Clones every bind source before anything is mounted over host paths. */
 static int clone_sources(const struct usbox_config *cfg, int *fds, struct ubx_err *e)
 {
@@ -561,8 +576,9 @@ static int make_layer_dir(int tmp, const char *dir, const struct stat *like)
 
 /* A throw-away writable layer over the directory @dst of the view: kernel
  * overlayfs, mounted in the sandbox's user namespace (userxattr), with @dst
- * as its lower layer and a fresh tmpfs for its upper and work directories,
- * so writes there succeed and vanish with the sandbox.  File systems mounted
+ * as its lower layer and a fresh tmpfs for its upper and work directories
+ * (attached at @dst beneath the overlay), so writes there succeed and vanish
+ * with the sandbox.  File systems mounted
  * below @dst on the host are not seen through it.  A missing @dst is skipped. */
 static int mount_overlay_tmp(int root, const char *dst, struct ubx_err *e)
 {
@@ -582,6 +598,11 @@ static int mount_overlay_tmp(int root, const char *dst, struct ubx_err *e)
 	_cleanup_close_ int wk = make_layer_dir(tmp, "work", NULL);
 	if (up < 0 || wk < 0)
 		return ubx_fail(e, up < 0 ? -up : -wk, "overlay %s: its layer", dst);
+	/* Linux before 6.x refuses an upper layer on a detached mount: attach
+	 * it at @dst first, under the overlay (@low still names what was there). */
+	int r = attach(tmp, root, dst, false, e);
+	if (r < 0)
+		return r;
 	snprintf(lower, sizeof(lower), "/proc/self/fd/%d", low);
 	snprintf(upper, sizeof(upper), "/proc/self/fd/%d", up);
 	snprintf(work, sizeof(work), "/proc/self/fd/%d", wk);
@@ -685,8 +706,8 @@ int mounts_setup(const struct usbox_config *cfg, const char *cwd, const struct m
 		if (cwd_fd < 0)
 			return ubx_fail(e, errno, "bind the working directory %s", cwd);
 	}
-	_cleanup_close_ int hosts_fd = x->hosts ? clone_source(x->hosts, true, e) : -1;
-	if (x->hosts && hosts_fd < 0)
+	_cleanup_close_ int hosts_fd = x->hosts_fd >= 0 ? clone_file_ro(x->hosts_fd, e) : -1;
+	if (x->hosts_fd >= 0 && hosts_fd < 0)
 		return ubx_wrap(e, "the network's /etc/hosts");
 	r = clone_sources(cfg, src_fds, e);
 	if (r == 0)

@@ -156,7 +156,7 @@ int sandbox_prepare(struct sandbox *sb, const struct usbox_config *cfg, struct u
 	int r;
 
 	*sb = (struct sandbox){ .cfg = cfg, .pid = -1, .pidfd = -1, .exit_status = 125, .cg = { .leaf_fd = -1 },
-				.net_sock = -1, .netconn = { .sock = -1, .userns = -1, .lock = -1 } };
+				.net_sock = -1, .netconn = { .sock = -1, .userns = -1, .lock = -1, .hosts_fd = -1 } };
 	sb->plan.holder_lock_fd = -1;
 	sb->tty.master = sb->tty.in_fd = -1;
 	r = cfg->tty ? tty_check(cfg->interactive, &sb->ws, e) : 0;
@@ -195,6 +195,12 @@ int sandbox_prepare(struct sandbox *sb, const struct usbox_config *cfg, struct u
 		snprintf(sb->dns, sizeof(sb->dns), "%s", NETNS_DNS);
 	else if (cfg->net == NET_NONE) /* nothing listens there: lookups fail at once, not after a timeout */
 		snprintf(sb->dns, sizeof(sb->dns), "127.0.0.1");
+	r = seccomp_prepare(cfg->seccomp_unconfined ? SECCOMP_UNCONFINED :
+			    cfg->seccomp_profile    ? SECCOMP_PROFILE_FILE :
+			    cfg->nested             ? SECCOMP_NESTED_DEFAULT : SECCOMP_DEFAULT,
+			    cfg->seccomp_profile, &sb->seccomp, e);
+	if (r < 0)
+		return r;
 	if (cgroup_limits_any(&cfg->limits) || cfg->stats != STATS_NONE)
 		return cgroup_setup(&cfg->limits, cfg->cgroup_parent, cfg->stats != STATS_NONE, &sb->cg, e);
 	return 0;
@@ -372,11 +378,12 @@ int sandbox_start(struct sandbox *sb, struct ubx_err *e)
 		.sync_fd = ch.sync[0], .report_fd = ch.report[1],
 		.tty_sock = ch.tty[1], .ws = sb->ws, .net_sock = ch.net[1],
 		.dns = sb->dns[0] ? sb->dns : NULL,
-		.hosts = sb->cfg->net == NET_USER ? sb->netconn.hosts : NULL,
+		.hosts_fd = sb->cfg->net == NET_USER && sb->netconn.hosts[0] ? sb->netconn.hosts_fd : -1,
 		.hide = { sb->runtime_dir[0][0] ? sb->runtime_dir[0] : NULL,
 			  sb->runtime_dir[1][0] ? sb->runtime_dir[1] : NULL,
 			  sb->runtime_dir[2][0] ? sb->runtime_dir[2] : NULL },
 		.share_cwd = sb->share_cwd,
+		.seccomp = &sb->seccomp,
 		.home_overlay = !sb->cfg->ro_home && sb->home[0] && strcmp(sb->home, "/") != 0 ? sb->home : NULL,
 	};
 	sb->pid = clone_init(sb, &sb->pidfd, &placed);
@@ -505,8 +512,9 @@ void sandbox_destroy(struct sandbox *sb)
 	if (sb->pidfd >= 0)
 		close(sb->pidfd);
 	free(sb->cwd);
+	seccomp_prog_free(&sb->seccomp);
 	free((char *)sb->ids.user);
 	cleanup_strvp(&sb->envp);
 	*sb = (struct sandbox){ .pid = -1, .pidfd = -1, .tty = { .master = -1, .in_fd = -1 }, .net_sock = -1,
-				.netconn = { .sock = -1, .userns = -1, .lock = -1 } };
+				.netconn = { .sock = -1, .userns = -1, .lock = -1, .hosts_fd = -1 } };
 }

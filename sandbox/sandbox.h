@@ -18,6 +18,7 @@
 #include "../common/error.h"
 #include "../idmap/idmap.h"
 #include "../netns/netns.h"
+#include "../seccomp/seccomp.h"
 #include "config.h"
 #include "tty.h"
 
@@ -43,6 +44,7 @@ struct sandbox {
 	char runtime_dir[3][4096]; /* the caller's runtime directories and usbox's state, hidden inside, or "" */
 	bool share_cwd;            /* the working directory is bound read-write */
 	char home[4096];           /* the caller's home, canonical, or "" */
+	struct seccomp_prog seccomp; /* the command's system-call filter */
 	char notice[512];          /* a line for the user before the command starts, or "" */
 	struct pollfd *pfds;       /* the supervisor's poll array */
 };
