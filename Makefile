@@ -8,7 +8,8 @@
 #   make asan            build build-asan/usbox with ASan and UBSan
 #   make check-asan      the test suite against the ASan/UBSan build
 #   make valgrind        unit tests and usbox's pre-clone paths under valgrind
-#   make bench [RUNS=N]  bench/startup against bwrap and unshare, as an unprivileged user
+#   make bench [RUNS=N]  bench/startup against bwrap and unshare, and the cost of the
+#                        seccomp filter and the home layer, as an unprivileged user
 #   make bench-vm        the cgroup path's cost, in the VM
 #   make bench-net       network throughput, round trips, helper RSS against slirp4netns and pasta (root)
 #   make install PREFIX=/usr/local
@@ -137,6 +138,7 @@ $(BUILD)/bench/startup: bench/startup.c
 
 bench: $(BUILD)/usbox $(BUILD)/bench/startup
 	@bench/run.sh $(BUILD)/usbox $(BUILD)/bench/startup $(if $(RUNS),-n $(RUNS))
+	@bench/run.sh $(BUILD)/usbox $(BUILD)/bench/startup -H $(if $(RUNS),-n $(RUNS))
 
 bench-vm: $(BUILD)/usbox $(BUILD)/bench/startup
 	@bench/vm.sh $(BUILD)/usbox $(BUILD)/bench/startup $(RUNS)

@@ -8,6 +8,9 @@
  *   startup [-n RUNS] -N [-u NET] USBOX the network: --net slirp against none,
  *                                      and pasta --config-net (and --net NET,
  *                                      a user network, with -u)
+ *   startup [-n RUNS] -H USBOX         the cost of the defaults: the seccomp
+ *                                      filter and the home's throw-away layer,
+ *                                      each on and off
  *
  * Runs every variant RUNS times (default 200), interleaved round-robin so a
  * change in machine load hits all alike, and prints each variant's median,
@@ -88,10 +91,12 @@ static double pct(const double *sorted, int n, double p)
 int main(int argc, char **argv)
 {
 	int runs = 200, opt;
-	bool cgroup_mode = false, with_systemd = false, net_mode = false;
+	bool cgroup_mode = false, with_systemd = false, net_mode = false, hardening_mode = false;
 
 	const char *user_net = NULL;
-	while ((opt = getopt(argc, argv, "n:csNu:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:csNHu:")) != -1) {
+		if (opt == 'H')
+			hardening_mode = true;
 		if (opt == 'u')
 			user_net = optarg;
 		if (opt == 'n')
@@ -129,8 +134,20 @@ int main(int argc, char **argv)
 		{ .name = "pasta --config-net -- true", .argv = { "pasta", "-q", "--config-net", "--", "true" } },
 		{ .name = "usbox --net NET (user network)", .argv = { usbox, "--net", (char *)user_net, "--", "true" } },
 	};
+	struct variant hard[] = {
+		{ .name = "usbox, bare (unconfined, --ro-home)",
+		  .argv = { usbox, "--net", "none", "--seccomp", "unconfined", "--ro-home", "--", "true" } },
+		{ .name = "usbox + seccomp filter", .argv = { usbox, "--net", "none", "--ro-home", "--", "true" } },
+		{ .name = "usbox + home layer", .argv = { usbox, "--net", "none", "--seccomp", "unconfined", "--", "true" } },
+		{ .name = "usbox defaults (both)", .argv = { usbox, "--net", "none", "--", "true" } },
+	};
 	int nv = (int)(sizeof(v) / sizeof(v[0]));
 	const char *base_name = "bwrap";
+	if (hardening_mode) {
+		nv = 4;
+		memcpy(v, hard, sizeof(hard));
+		base_name = "usbox, bare";
+	}
 	if (net_mode) {
 		nv = user_net ? 4 : 3;
 		memcpy(v, net, sizeof(net));
@@ -154,7 +171,7 @@ int main(int argc, char **argv)
 				v[i].failed++;
 	double base = 0;
 	printf("%-38s %9s %9s %9s %8s\n", "startup, median of runs", "p10 ms", "median", "p90 ms",
-	       cgroup_mode ? "/nolimit" : net_mode ? "/none" : "/bwrap");
+	       cgroup_mode ? "/nolimit" : net_mode ? "/none" : hardening_mode ? "/bare" : "/bwrap");
 	for (int i = 0; i < nv; i++) {
 		qsort(v[i].ms, (size_t)runs, sizeof(double), cmp_double);
 		if (strncmp(v[i].name, base_name, strlen(base_name)) == 0)

@@ -34,7 +34,8 @@ struct child_params {
 	int net_sock;           /* slirp, a user network or -p: the TAP goes out or the lease
 				 * comes in, then sockets on request; else -1 */
 	const char *dns;        /* what /etc/resolv.conf names, or NULL to keep the host's */
-	int hosts_fd;           /* a user network's hosts file (O_PATH, checked) for /etc/hosts, or -1 */
+	const char *hosts;      /* a user network's hosts file to bind at /etc/hosts, or NULL ... */
+	int hosts_fd;           /* ... and that file as checked (O_PATH), or -1 */
 	const char *hide[3];    /* the caller's runtime directories and usbox's state, covered inside */
 	bool share_cwd;         /* bind the working directory read-write */
 	const struct seccomp_prog *seccomp; /* installed just before execve */

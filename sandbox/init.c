@@ -84,7 +84,7 @@ static int build_sandbox(const struct child_params *p, struct ubx_err *e)
 	_cleanup_close_ int tun = slirp ? open("/dev/net/tun", O_RDWR | O_CLOEXEC) : -1;
 	if (slirp && tun < 0)
 		return ubx_fail(e, errno, "open /dev/net/tun (the slirp network needs it; --net none does not)");
-	const struct mounts_extra x = { .tty_gid = p->full_map ? 5 : -1, .dns = p->dns, .hosts_fd = p->hosts_fd,
+	const struct mounts_extra x = { .tty_gid = p->full_map ? 5 : -1, .dns = p->dns, .hosts = p->hosts, .hosts_fd = p->hosts_fd,
 					.hide = { p->hide[0], p->hide[1], p->hide[2] }, .uid = p->uid, .gid = p->gid,
 					.share_cwd = p->share_cwd, .shm_size = p->cfg->shm_size,
 					.home_overlay = p->home_overlay };

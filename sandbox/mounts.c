@@ -309,19 +309,21 @@ static int clone_source(const char *src, bool readonly, struct ubx_err *e)
 	return fd;
 }
 
-/* A read-only clone of the file @fd (the very inode that was checked). */
-static int clone_file_ro(int fd, struct ubx_err *e)
+/* A read-only clone of the file @path, which must still be the inode @fd
+ * that was checked (@fd belongs to the parent's mount namespace, from which
+ * open_tree() cannot clone). */
+static int clone_file_checked(const char *path, int fd, struct ubx_err *e)
 {
 	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
-	int m = open_tree(fd, "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-	if (m < 0)
-		return ubx_fail(e, errno, "bind");
-	if (mount_setattr(m, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0) {
-		int r = ubx_fail(e, errno, "bind read-only");
-		close(m);
-		return r;
-	}
-	return m;
+	struct stat want, got;
+	_cleanup_close_ int m = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
+	if (m < 0 || fstat(m, &got) < 0 || fstat(fd, &want) < 0)
+		return ubx_fail(e, errno, "bind %s", path);
+	if (got.st_dev != want.st_dev || got.st_ino != want.st_ino)
+		return ubx_fail(e, 0, "bind %s: it was replaced after it was checked", path);
+	if (mount_setattr(m, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0)
+		return ubx_fail(e, errno, "bind %s read-only", path);
+	return TAKE_FD(m);
 }
 
 /* Clones every bind source before anything is mounted over host paths. */
@@ -706,7 +708,7 @@ int mounts_setup(const struct usbox_config *cfg, const char *cwd, const struct m
 		if (cwd_fd < 0)
 			return ubx_fail(e, errno, "bind the working directory %s", cwd);
 	}
-	_cleanup_close_ int hosts_fd = x->hosts_fd >= 0 ? clone_file_ro(x->hosts_fd, e) : -1;
+	_cleanup_close_ int hosts_fd = x->hosts_fd >= 0 ? clone_file_checked(x->hosts, x->hosts_fd, e) : -1;
 	if (x->hosts_fd >= 0 && hosts_fd < 0)
 		return ubx_wrap(e, "the network's /etc/hosts");
 	r = clone_sources(cfg, src_fds, e);

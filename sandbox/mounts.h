@@ -15,7 +15,8 @@
 struct mounts_extra {
 	int tty_gid;        /* the group to own ptys (5 when mapped), or -1 for the opener's */
 	const char *dns;    /* /etc/resolv.conf inside names this server (when the host view has one to cover) */
-	int hosts_fd;       /* a host file (O_PATH) bound read-only at /etc/hosts, or -1 */
+	const char *hosts;  /* a host file bound read-only at /etc/hosts ... */
+	int hosts_fd;       /* ... which must be this inode (O_PATH, checked), or -1 */
 	const char *hide[3]; /* directories covered by an empty tmpfs when they exist (the caller's runtime
 			      * dirs, usbox's state dir) */
 	uint32_t uid, gid;   /* who owns those tmpfs mounts: the command's identity inside */

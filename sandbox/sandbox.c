@@ -378,6 +378,7 @@ int sandbox_start(struct sandbox *sb, struct ubx_err *e)
 		.sync_fd = ch.sync[0], .report_fd = ch.report[1],
 		.tty_sock = ch.tty[1], .ws = sb->ws, .net_sock = ch.net[1],
 		.dns = sb->dns[0] ? sb->dns : NULL,
+		.hosts = sb->cfg->net == NET_USER && sb->netconn.hosts[0] ? sb->netconn.hosts : NULL,
 		.hosts_fd = sb->cfg->net == NET_USER && sb->netconn.hosts[0] ? sb->netconn.hosts_fd : -1,
 		.hide = { sb->runtime_dir[0][0] ? sb->runtime_dir[0] : NULL,
 			  sb->runtime_dir[1][0] ? sb->runtime_dir[1] : NULL,
