@@ -258,6 +258,10 @@ t_home_throwaway_layer() {
 	expect_eq "$out" "$(printf 'c\nhome-writable\n%s\ncwd-still-shared' "$(id -un)")" "inside" &&
 	[ ! -e ~/.cache/usbox-probe ] && [ ! -e ~/.usbox-probe-dotfile ] && [ -e in-cwd ] ||
 		fail "the layer leaked to the host, or the cwd was not shared" || return 1
+	if command -v npm >/dev/null; then # what a user hit: npm's cache and logs in ~/.npm
+		"$U" --net none -- npm init -y >/dev/null 2>&1 && [ -e package.json ] || fail "npm init in the sandbox" || return 1
+		[ ! -e ~/.npm ] || fail "npm's cache reached the host" || return 1
+	fi
 	expect_status 1 "$U" --ro-home -- sh -c 'touch ~/.usbox-probe-dotfile 2>/dev/null' &&
 	expect_eq "$("$U" -v "$PWD:$HOME/new/mnt" -- sh -c 'ls -d ~/new/mnt')" "$HOME/new/mnt" "a -v into the home, created in the layer" &&
 	[ ! -e ~/new ] || fail "the mount point reached the host"
@@ -490,10 +494,11 @@ t_tty_restored_without_t() {
 # nohup: a signal ignored when usbox starts stays ignored inside and is not
 # forwarded, so closing the terminal does not end the job.
 t_nohup_keeps_sighup_ignored() {
-	nohup "$U" -- sh -c 'grep SigIgn /proc/self/status > ign; sleep 1; echo alive > nohup-out' >/dev/null 2>&1 &
+	# as a closed terminal does it: SIGHUP to the job's whole process group
+	setsid nohup "$U" -- sh -c 'grep SigIgn /proc/self/status > ign; sleep 1; echo alive > nohup-out' >/dev/null 2>&1 &
 	local pid=$!
 	sleep 0.5
-	kill -HUP "$pid" 2>/dev/null
+	kill -HUP -- "-$pid" 2>/dev/null
 	wait "$pid"
 	expect_eq "$?:$(cat nohup-out 2>/dev/null)" "0:alive" "the job after SIGHUP" || return 1
 	(( 0x$(awk '{print $2}' ign) & 1 )) || fail "SIGHUP not ignored inside: $(cat ign)" || return 1
