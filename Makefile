@@ -41,7 +41,7 @@ PKG_LIBS  += -ldl
 
 LIB_SRCS  := $(wildcard common/*.c idmap/*.c netns/*.c cgroup/*.c) \
              $(filter-out seccomp/gen.c,$(wildcard seccomp/*.c)) \
-             $(filter-out sandbox/main.c,$(wildcard sandbox/*.c))
+             $(wildcard sandbox/*.c) $(filter-out cli/main.c,$(wildcard cli/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 # the default seccomp filters, written at build time by seccomp/gen.c (below)
 LIB_OBJS  += $(BUILD)/seccomp/filters.o
@@ -72,7 +72,7 @@ $(BUILD)/seccomp/filters.o: $(BUILD)/seccomp/filters.c
 $(BUILD)/libusbox.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
-$(BUILD)/usbox: $(BUILD)/sandbox/main.o $(BUILD)/libusbox.a
+$(BUILD)/usbox: $(BUILD)/cli/main.o $(BUILD)/libusbox.a
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(PKG_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libusbox.a
@@ -150,7 +150,7 @@ bench-net: $(BUILD)/usbox $(BUILD)/bench/startup
 # FUZZ_SECONDS under ASan and UBSan.
 FUZZ_SECONDS ?= 20
 FUZZ_LIB  := common/error.c common/parse.c common/fdpass.c common/proctitle.c idmap/idmap.c idmap/holder.c \
-             sandbox/options.c sandbox/env.c cgroup/systemd.c \
+             cli/options.c cli/env.c sandbox/spec.c common/pathfind.c cgroup/systemd.c \
              cgroup/cgroup.c netns/portfwd.c netns/netdef.c netns/framefilter.c common/statedir.c common/daemon.c \
              seccomp/profile.c
 FUZZERS   := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/*.c))
@@ -172,10 +172,10 @@ install: $(BUILD)/usbox
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--suppress=memleak --suppress=resourceLeak \
-		--inline-suppr --std=c11 -D_GNU_SOURCE common idmap netns sandbox cgroup seccomp
+		--inline-suppr --std=c11 -D_GNU_SOURCE common idmap netns sandbox cli cgroup seccomp
 	@# One file an invocation: clang-tidy 14's valist checker carries state from
 	@# one file to the next and then flags common/error.c's va_start.
-	@for f in $(LIB_SRCS) sandbox/main.c; do \
+	@for f in $(LIB_SRCS) cli/main.c; do \
 		out=$$(clang-tidy --quiet --warnings-as-errors='*' $$f -- $(ALL_CFLAGS) 2>&1) || \
 			{ echo "$$out" | grep -v 'warnings generated'; exit 1; }; done
 

@@ -14,7 +14,7 @@
 
 #include "../common/error.h"
 #include "../seccomp/seccomp.h"
-#include "config.h"
+#include "spec.h"
 
 /* Sent from inside to the supervisor when set-up or exec fails, in one write. */
 struct child_report {
@@ -23,9 +23,7 @@ struct child_report {
 };
 
 struct child_params {
-	const struct usbox_config *cfg;
-	const char *cwd;        /* the caller's, to bind and to start in */
-	char **envp;
+	const struct ubx_spec *spec;
 	uint32_t uid, gid;      /* identity inside */
 	bool full_map;          /* setgroups allowed, tty group mapped */
 	int sync_fd;            /* one byte arrives once the maps are written */
@@ -36,10 +34,7 @@ struct child_params {
 	const char *dns;        /* what /etc/resolv.conf names, or NULL to keep the host's */
 	const char *hosts;      /* a user network's hosts file to bind at /etc/hosts, or NULL ... */
 	int hosts_fd;           /* ... and that file as checked (O_PATH), or -1 */
-	const char *hide[3];    /* the caller's runtime directories and usbox's state, covered inside */
-	bool share_cwd;         /* bind the working directory read-write */
 	const struct seccomp_prog *seccomp; /* installed just before execve */
-	const char *home_overlay; /* a throw-away writable layer over the home, or NULL */
 	struct winsize ws;      /* with -t: the user's window size */
 };
 
@@ -67,24 +62,7 @@ _Noreturn void init_main(const struct child_params *p);
  */
 _Noreturn void exec_command(const struct child_params *p);
 
-#define EXEC_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-/*
- * exec_find() - find @cmd the way a shell does: a name with a slash is taken
- * as it is, anything else is looked up in @path (NULL: EXEC_DEFAULT_PATH).
- * Directories that cannot be searched are skipped; a file that exists but is
- * not executable is only an answer when no executable one follows.
- * Return: 0 with the file in @out, -EACCES (found, not executable; the file
- * in @out) or -ENOENT.
- */
-int exec_find(const char *cmd, const char *path, char *out, size_t len);
-
-/*
- * exec_capabilities() - the capability set of the command: podman's default
- * for root inside (@root), none otherwise, changed by --cap-drop and
- * --cap-add as Docker does (bit N is capability N).
- */
-uint64_t exec_capabilities(const struct usbox_config *cfg, bool root);
 
 /* report_failure() - send @e as a report of @kind (best effort). */
 void report_failure(int fd, int kind, const struct ubx_err *e);

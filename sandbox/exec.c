@@ -7,6 +7,8 @@
 #include "child.h"
 #include "tty.h"
 
+#include "../common/pathfind.h"
+
 #include "../common/cleanup.h"
 
 #include <cap-ng.h>
@@ -24,14 +26,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-/* podman's default capability set, for a command that runs as root inside:
- * Docker's without NET_RAW (raw frames reach what the TCP/IP stack would
- * refuse), MKNOD and AUDIT_WRITE. */
 #define CAP_BIT(c) (1ULL << (c))
-static const uint64_t default_caps =
-	CAP_BIT(CAP_CHOWN) | CAP_BIT(CAP_DAC_OVERRIDE) | CAP_BIT(CAP_FOWNER) | CAP_BIT(CAP_FSETID) |
-	CAP_BIT(CAP_KILL) | CAP_BIT(CAP_NET_BIND_SERVICE) | CAP_BIT(CAP_SETFCAP) | CAP_BIT(CAP_SETGID) |
-	CAP_BIT(CAP_SETPCAP) | CAP_BIT(CAP_SETUID) | CAP_BIT(CAP_SYS_CHROOT);
 
 void report_failure(int fd, int kind, const struct ubx_err *e)
 {
@@ -59,19 +54,6 @@ static int set_identity(const struct child_params *p, struct ubx_err *e)
 	if (setresuid(p->uid, p->uid, p->uid) < 0)
 		return ubx_fail(e, errno, "setresuid %u", p->uid);
 	return 0;
-}
-
-uint64_t exec_capabilities(const struct usbox_config *cfg, bool root)
-{
-	const uint64_t all = CAP_BIT(CAP_LAST_CAP + 1) - 1;
-	uint64_t set = root ? default_caps : 0;
-
-	if (cfg->cap_drop_all)
-		set = 0;
-	set &= ~cfg->cap_drop;
-	if (cfg->cap_add_all)
-		set = all & ~cfg->cap_drop;
-	return (set | cfg->cap_add) & all;
 }
 
 /* Root inside gets @caps effective, permitted and bounding; anyone else only
@@ -123,14 +105,14 @@ static int enter_workdir(const char *dir, struct ubx_err *e)
 
 static int prepare_exec(const struct child_params *p, struct ubx_err *e)
 {
-	const char *dir = p->cfg->workdir ? p->cfg->workdir : p->cwd;
+	const char *dir = p->spec->cwd;
 	int r;
 
 	if (setsid() < 0)
 		return ubx_fail(e, errno, "setsid");
 	reset_signals();
 	if ((r = set_identity(p, e)) < 0 || (r = new_session_keyring(e)) < 0 ||
-	    (r = set_capabilities(exec_capabilities(p->cfg, p->uid == 0), p->uid == 0, e)) < 0)
+	    (r = set_capabilities(p->spec->caps, p->uid == 0, e)) < 0)
 		return r;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return ubx_fail(e, errno, "no_new_privs");
@@ -141,35 +123,6 @@ static int prepare_exec(const struct child_params *p, struct ubx_err *e)
 	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		return ubx_fail(e, errno, "close_range");
 	return 0;
-}
-
-int exec_find(const char *cmd, const char *path, char *out, size_t len)
-{
-	int found = -ENOENT;
-
-	if (strchr(cmd, '/')) {
-		snprintf(out, len, "%s", cmd);
-		return access(cmd, F_OK) < 0 ? -errno : access(cmd, X_OK) < 0 ? -errno : 0;
-	}
-	if (!path)
-		path = EXEC_DEFAULT_PATH;
-	for (const char *dir = path; dir; dir = strchr(dir, ':') ? strchr(dir, ':') + 1 : NULL) {
-		size_t dlen = strcspn(dir, ":");
-		char cand[4096];
-		struct stat st;
-		snprintf(cand, sizeof(cand), "%.*s%s%s", (int)dlen, dir, dlen ? "/" : "", cmd);
-		if (stat(cand, &st) < 0 || S_ISDIR(st.st_mode))
-			continue;
-		if (access(cand, X_OK) == 0) {
-			snprintf(out, len, "%s", cand);
-			return 0;
-		}
-		if (found == -ENOENT) { /* remember the first one that exists, as bash does */
-			snprintf(out, len, "%s", cand);
-			found = -EACCES;
-		}
-	}
-	return found;
 }
 
 static const char *env_path(char **envp)
@@ -183,21 +136,21 @@ static const char *env_path(char **envp)
 _Noreturn void exec_command(const struct child_params *p)
 {
 	struct ubx_err e = { 0 };
-	const char *cmd = p->cfg->argv[0];
+	const char *cmd = p->spec->args[0];
 	char file[4096];
 
 	if (prepare_exec(p, &e) < 0) {
 		report_failure(p->report_fd, REPORT_SETUP, &e);
 		_exit(125);
 	}
-	int err = -exec_find(cmd, env_path(p->envp), file, sizeof(file));
+	int err = -exec_find(cmd, env_path(p->spec->env), file, sizeof(file));
 	/* The filter last: it refuses calls set-up makes (setns, mounts, keyctl). */
 	if (err == 0 && seccomp_install(p->seccomp, &e) < 0) {
 		report_failure(p->report_fd, REPORT_SETUP, &e);
 		_exit(125);
 	}
 	if (err == 0) {
-		execve(file, p->cfg->argv, p->envp);
+		execve(file, p->spec->args, p->spec->env);
 		err = errno;
 	}
 	if (err == ENOENT && !strchr(cmd, '/'))

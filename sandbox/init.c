@@ -73,29 +73,27 @@ static int configure_veth(const struct child_params *p, struct ubx_err *e)
 {
 	struct netns_lease l;
 	if (read(p->net_sock, &l, sizeof(l)) != sizeof(l))
-		return ubx_fail(e, EPIPE, "network %s did not attach the sandbox", p->cfg->network);
+		return ubx_fail(e, EPIPE, "network %s did not attach the sandbox", p->spec->network);
 	int r = netns_iface_setup(NETNS_TAP_NAME, 0, &l, e);
-	return r < 0 ? ubx_wrap(e, "network %s", p->cfg->network) : 0;
+	return r < 0 ? ubx_wrap(e, "network %s", p->spec->network) : 0;
 }
 
 static int build_sandbox(const struct child_params *p, struct ubx_err *e)
 {
-	bool slirp = p->cfg->net == NET_SLIRP;
+	bool slirp = p->spec->net == NET_SLIRP;
 	_cleanup_close_ int tun = slirp ? open("/dev/net/tun", O_RDWR | O_CLOEXEC) : -1;
 	if (slirp && tun < 0)
 		return ubx_fail(e, errno, "open /dev/net/tun (the slirp network needs it; --net none does not)");
-	const struct mounts_extra x = { .tty_gid = p->full_map ? 5 : -1, .dns = p->dns, .hosts = p->hosts, .hosts_fd = p->hosts_fd,
-					.hide = { p->hide[0], p->hide[1], p->hide[2] }, .uid = p->uid, .gid = p->gid,
-					.share_cwd = p->share_cwd, .shm_size = p->cfg->shm_size,
-					.home_overlay = p->home_overlay };
-	int r = mounts_setup(p->cfg, p->cwd, &x, e);
+	const struct mounts_extra x = { .tty_gid = p->full_map ? 5 : -1, .dns = p->dns, .hosts = p->hosts,
+					.hosts_fd = p->hosts_fd, .uid = p->uid, .gid = p->gid };
+	int r = mounts_setup(p->spec, &x, e);
 	if (r < 0)
 		return r;
-	if (p->cfg->hostname && sethostname(p->cfg->hostname, strlen(p->cfg->hostname)) < 0)
-		return ubx_fail(e, errno, "sethostname %s", p->cfg->hostname);
-	if (p->cfg->net != NET_HOST && (r = netns_loopback_up(e)) < 0)
+	if (p->spec->hostname && sethostname(p->spec->hostname, strlen(p->spec->hostname)) < 0)
+		return ubx_fail(e, errno, "sethostname %s", p->spec->hostname);
+	if (p->spec->net != NET_HOST && (r = netns_loopback_up(e)) < 0)
 		return ubx_wrap(e, "network");
-	if (p->cfg->net == NET_USER)
+	if (p->spec->net == NET_USER)
 		return configure_veth(p, e);
 	return slirp ? start_tap(p, tun, e) : 0;
 }

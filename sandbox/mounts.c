@@ -195,11 +195,10 @@ static int mount_tmpfs(int root, const char *path, const char *mode, const char 
 }
 
 /* /dev: a small tmpfs with the host's harmless devices bound in, its own
- * devpts instance and /dev/shm (x->shm_size, as Docker's --shm-size).  It is
+ * devpts instance and /dev/shm (@shm_size, as Docker's --shm-size).  It is
  * attached first: mounts can only be moved onto targets that are attached. */
-static int mount_dev(int root, const struct mounts_extra *x, struct ubx_err *e)
+static int mount_dev(int root, int tty_gid, uint64_t shm_size, struct ubx_err *e)
 {
-	int tty_gid = x->tty_gid;
 	char shm[32];
 	static const char *const devices[] = { "null", "zero", "full", "random", "urandom", "tty" };
 	static const char *const links[][2] = {
@@ -235,8 +234,8 @@ static int mount_dev(int root, const struct mounts_extra *x, struct ubx_err *e)
 		return ubx_wrap(e, "/dev/pts");
 	if ((r = attach(pts, dev, "pts", false, e)) < 0)
 		return r;
-	snprintf(shm, sizeof(shm), "%llu", (unsigned long long)x->shm_size);
-	return mount_tmpfs(dev, "shm", "1777", x->shm_size ? shm : NULL, e);
+	snprintf(shm, sizeof(shm), "%llu", (unsigned long long)shm_size);
+	return mount_tmpfs(dev, "shm", "1777", shm_size ? shm : NULL, e);
 }
 
 static int mount_proc(int root, struct ubx_err *e)
@@ -327,7 +326,7 @@ static int clone_file_checked(const char *path, int fd, struct ubx_err *e)
 }
 
 /* Clones every bind source before anything is mounted over host paths. */
-static int clone_sources(const struct usbox_config *cfg, int *fds, struct ubx_err *e)
+static int clone_sources(const struct ubx_spec *cfg, int *fds, struct ubx_err *e)
 {
 	for (size_t i = 0; i < cfg->n_mounts; i++) {
 		if (cfg->mounts[i].kind != MOUNT_BIND)
@@ -458,8 +457,8 @@ static int plan_masks(struct plan *pl)
 }
 
 /* Everything that goes over the host root, in the order given; sorted later. */
-static int plan_build(struct plan *pl, const struct usbox_config *cfg, const char *cwd, const struct mounts_extra *x,
-		      int cwd_fd, int hosts_fd, const int *src_fds)
+static int plan_build(struct plan *pl, const struct ubx_spec *cfg, const struct mounts_extra *x, int cwd_fd,
+		      int hosts_fd, const int *src_fds)
 {
 	struct plan_entry *p;
 
@@ -475,15 +474,15 @@ static int plan_build(struct plan *pl, const struct usbox_config *cfg, const cha
 			return -ENOMEM;
 		p->fd = hosts_fd;
 	}
-	if (x->home_overlay && !plan_add(pl, x->home_overlay, PK_OVERLAY, PLAN_BASE))
+	if (cfg->view.home_layer && !plan_add(pl, cfg->view.home_layer, PK_OVERLAY, PLAN_BASE))
 		return -ENOMEM;
 	if (cwd_fd >= 0) {
-		if (!(p = plan_add(pl, cwd, PK_TREE, PLAN_CWD)))
+		if (!(p = plan_add(pl, cfg->view.cwd_bind, PK_TREE, PLAN_CWD)))
 			return -ENOMEM;
 		p->fd = cwd_fd;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(x->hide); i++)
-		if (x->hide[i] && !plan_add(pl, x->hide[i], PK_COVER, PLAN_COVER))
+	for (size_t i = 0; i < ARRAY_SIZE(cfg->view.covers); i++)
+		if (cfg->view.covers[i] && !plan_add(pl, cfg->view.covers[i], PK_COVER, PLAN_COVER))
 			return -ENOMEM;
 	for (size_t i = 0; i < cfg->n_mounts; i++) {
 		const struct mount_spec *m = &cfg->mounts[i];
@@ -664,8 +663,8 @@ static int plan_apply_one(int root, const struct plan_entry *p, const struct mou
 }
 
 /* Everything from the fresh root's attachment to pivot_root. */
-static int build_view(const struct usbox_config *cfg, const char *cwd, const struct mounts_extra *x, int root,
-		      int cwd_fd, int hosts_fd, int *src_fds, struct ubx_err *e)
+static int build_view(const struct ubx_spec *cfg, const struct mounts_extra *x, int root, int cwd_fd, int hosts_fd,
+		      int *src_fds, struct ubx_err *e)
 {
 	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID, .propagation = MS_PRIVATE };
 	struct plan pl = { 0 };
@@ -676,9 +675,9 @@ static int build_view(const struct usbox_config *cfg, const char *cwd, const str
 	if (move_mount(root, "", AT_FDCWD, "/tmp", MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		return ubx_fail(e, errno, "attach the host view");
 	/* /proc and /dev first: the resolver file is made on /dev, masks clone /proc */
-	if ((r = mount_proc(root, e)) < 0 || (r = mount_dev(root, x, e)) < 0)
+	if ((r = mount_proc(root, e)) < 0 || (r = mount_dev(root, x->tty_gid, cfg->shm_size, e)) < 0)
 		return r;
-	if ((r = plan_build(&pl, cfg, cwd, x, cwd_fd, hosts_fd, src_fds)) < 0) {
+	if ((r = plan_build(&pl, cfg, x, cwd_fd, hosts_fd, src_fds)) < 0) {
 		free(pl.v);
 		return ubx_fail(e, -r, "mount plan");
 	}
@@ -689,7 +688,7 @@ static int build_view(const struct usbox_config *cfg, const char *cwd, const str
 	return r < 0 ? r : pivot_into(root, e);
 }
 
-int mounts_setup(const struct usbox_config *cfg, const char *cwd, const struct mounts_extra *x, struct ubx_err *e)
+int mounts_setup(const struct ubx_spec *cfg, const struct mounts_extra *x, struct ubx_err *e)
 {
 	_cleanup_free_ int *src_fds = calloc(cfg->n_mounts + 1, sizeof(int));
 	_cleanup_close_ int cwd_fd = -1;
@@ -703,17 +702,17 @@ int mounts_setup(const struct usbox_config *cfg, const char *cwd, const struct m
 	_cleanup_close_ int root = open_tree(AT_FDCWD, "/", TREE_FLAGS);
 	if (root < 0)
 		return ubx_fail(e, errno, "clone the host's mounts");
-	if (x->share_cwd) {
-		cwd_fd = open_tree(AT_FDCWD, cwd, TREE_FLAGS);
+	if (cfg->view.cwd_bind) {
+		cwd_fd = open_tree(AT_FDCWD, cfg->view.cwd_bind, TREE_FLAGS);
 		if (cwd_fd < 0)
-			return ubx_fail(e, errno, "bind the working directory %s", cwd);
+			return ubx_fail(e, errno, "bind the working directory %s", cfg->view.cwd_bind);
 	}
 	_cleanup_close_ int hosts_fd = x->hosts_fd >= 0 ? clone_file_checked(x->hosts, x->hosts_fd, e) : -1;
 	if (x->hosts_fd >= 0 && hosts_fd < 0)
 		return ubx_wrap(e, "the network's /etc/hosts");
 	r = clone_sources(cfg, src_fds, e);
 	if (r == 0)
-		r = build_view(cfg, cwd, x, root, cwd_fd, hosts_fd, src_fds, e);
+		r = build_view(cfg, x, root, cwd_fd, hosts_fd, src_fds, e);
 	close_all(src_fds, cfg->n_mounts);
 	return r;
 }

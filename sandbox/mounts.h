@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "../common/error.h"
-#include "config.h"
+#include "spec.h"
 
 /* What the supervisor adds to the view beyond the config. */
 struct mounts_extra {
@@ -17,23 +17,19 @@ struct mounts_extra {
 	const char *dns;    /* /etc/resolv.conf inside names this server (when the host view has one to cover) */
 	const char *hosts;  /* a host file bound read-only at /etc/hosts ... */
 	int hosts_fd;       /* ... which must be this inode (O_PATH, checked), or -1 */
-	const char *hide[3]; /* directories covered by an empty tmpfs when they exist (the caller's runtime
-			      * dirs, usbox's state dir) */
-	uint32_t uid, gid;   /* who owns those tmpfs mounts: the command's identity inside */
-	bool share_cwd;      /* bind the working directory read-write */
-	uint64_t shm_size;   /* /dev/shm's size in bytes */
-	const char *home_overlay; /* the caller's home, to get a throw-away writable layer, or NULL */
+	uint32_t uid, gid;   /* who owns the covers: the command's identity inside */
 };
 
 /*
- * mounts_setup() - build the host view and make it the root: the host's
+ * mounts_setup() - build the view of @spec and make it the root: the host's
  * mounts cloned recursively and made read-only, a fresh /proc, a minimal /dev
- * with its own devpts, private tmpfs /tmp, the working directory @cwd bound
- * read-write (when @x->share_cwd), the directories in @x->hide covered by
- * empty tmpfs mounts (a read-only mount does not stop connect() on the unix
- * sockets in them: the session bus, systemd --user, agents), the volumes and
- * tmpfs mounts of @cfg, and podman's masked and read-only paths of /proc and
- * /sys.  A mount whose destination lies inside another's goes on top of it
+ * with its own devpts and a /dev/shm of spec->shm_size, private tmpfs /tmp,
+ * the working directory spec->view.cwd_bind bound read-write, a throw-away
+ * layer over spec->view.home_layer, the directories of spec->view.covers
+ * covered by empty tmpfs mounts (a read-only mount does not stop connect()
+ * on the unix sockets in them: the session bus, systemd --user, agents), the
+ * volumes, tmpfs, layers and hidden paths of spec->mounts, and podman's
+ * masked and read-only paths of /proc and /sys.  A mount whose destination lies inside another's goes on top of it
  * (so a cover is never undone by a bind that contains it); among equal
  * destinations the user's mounts win.  Every path inside is resolved with
  * openat2 RESOLVE_IN_ROOT, so symlinks in the view cannot point a mount
@@ -42,7 +38,7 @@ struct mounts_extra {
  * the process's root is the new view and its cwd is "/".
  * Return: 0 or a negative errno naming the mount that failed.
  */
-int mounts_setup(const struct usbox_config *cfg, const char *cwd, const struct mounts_extra *x, struct ubx_err *e);
+int mounts_setup(const struct ubx_spec *spec, const struct mounts_extra *x, struct ubx_err *e);
 
 /*
  * mounts_cwd_unshared() - why the working directory @cwd must not be bound

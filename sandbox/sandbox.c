@@ -3,7 +3,8 @@
  * sandbox.c - the supervisor's side of one sandbox.
  *
  * DOC: Theory of operation
- * prepare: identity, environment and the id-map plan (joining the holder).
+ * prepare: the terminal, forwarded ports, the id-map plan (joining the
+ *          holder or a user network's helper), the filter, the cgroup.
  * start:   block the forwarded signals, clone3() the init straight into new
  *          user, mount, pid, uts, ipc, cgroup (and net) namespaces with a
  *          pidfd, write its id maps, release it, then read its report pipe:
@@ -33,85 +34,12 @@
 
 #include "../common/cleanup.h"
 #include "../common/fdpass.h"
-#include "../common/statedir.h"
 #include "child.h"
-#include "env.h"
-#include "mounts.h"
-
-extern char **environ;
-
-/* Whether @path is a runtime directory as the XDG spec makes them: owned by
- * @uid and private (so a --tmpfs-like cover never hides a home or /tmp). */
-static bool is_runtime_dir(const char *path, uint32_t uid)
-{
-	struct stat st;
-	return path && path[0] == '/' && stat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == uid &&
-	       !(st.st_mode & 077);
-}
-
-/* Whether @path lies below (or is) one of the directories already chosen. */
-static bool under_runtime_dir(const struct sandbox *sb, size_t n, const char *path)
-{
-	for (size_t i = 0; i < n; i++) {
-		size_t len = strlen(sb->runtime_dir[i]);
-		if (strncmp(path, sb->runtime_dir[i], len) == 0 && (path[len] == '/' || path[len] == '\0'))
-			return true;
-	}
-	return false;
-}
-
-/* The caller's runtime directories, /run/user/UID and $XDG_RUNTIME_DIR: they
- * hold the unix sockets of the session bus, systemd --user and agents, which
- * a read-only view would still let the command connect to; and usbox's own
- * state directory (the holder's and the networks' sockets), wherever it is. */
-static void find_runtime_dirs(struct sandbox *sb)
-{
-	char run_user[64], state[4096];
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	size_t n = 0;
-
-	snprintf(run_user, sizeof(run_user), "/run/user/%u", (unsigned)sb->ids.uid);
-	state_dir_path(sb->ids.uid, state, sizeof(state));
-	const char *cand[] = { run_user, xdg, state };
-	for (size_t i = 0; i < ARRAY_SIZE(cand); i++)
-		if (is_runtime_dir(cand[i], sb->ids.uid) && !under_runtime_dir(sb, n, cand[i]))
-			snprintf(sb->runtime_dir[n++], sizeof(sb->runtime_dir[0]), "%s", cand[i]);
-}
-
-/* The caller's home, canonical, or "" when it has none. */
-static void find_home(char *buf, size_t len)
-{
-	char pwbuf[4096];
-	struct passwd pw, *found = NULL;
-	const char *home = getenv("HOME");
-
-	if ((!home || home[0] != '/') && getpwuid_r(getuid(), &pw, pwbuf, sizeof(pwbuf), &found) == 0 && found)
-		home = found->pw_dir;
-	char *real = home ? realpath(home, NULL) : NULL;
-	snprintf(buf, len, "%s", real ? real : "");
-	free(real);
-}
-
-/* Whether to bind the working directory read-write; when it is a shared or
- * private place of the caller's, not, with a line for the user saying so. */
-static void decide_cwd(struct sandbox *sb)
-{
-	const char *home = sb->home;
-
-	if (sb->cfg->no_cwd)
-		return;
-	const char *why = mounts_cwd_unshared(sb->cwd, home);
-	sb->share_cwd = !why;
-	if (why && strcmp(sb->cwd, "/") != 0)
-		snprintf(sb->notice, sizeof(sb->notice),
-			 "the working directory %s is not shared writable: %s (-v %s:%s shares it)", sb->cwd, why,
-			 sb->cwd, sb->cwd);
-}
 
 /* Why a user network cannot be joined with this id-map plan, or 0. */
 static int network_needs_holder(const struct sandbox *sb, struct ubx_err *e)
 {
-	const char *net = sb->cfg->network;
+	const char *net = sb->spec->network;
 	if (sb->plan.method == IDMAP_HOLDER)
 		return 0;
 	if (sb->plan.method == IDMAP_HELPER)
@@ -128,7 +56,7 @@ static int join_network(struct sandbox *sb, struct ubx_err *e)
 {
 	struct netns_network net;
 
-	int r = netns_network_load(sb->cfg->network, &net, e);
+	int r = netns_network_load(sb->spec->network, &net, e);
 	if (r < 0 || (r = netns_network_connect(&net, &sb->netconn, e)) < 0)
 		return r;
 	if (r == 1) {
@@ -148,61 +76,47 @@ static int join_network(struct sandbox *sb, struct ubx_err *e)
 	return 0;
 }
 
-int sandbox_prepare(struct sandbox *sb, const struct usbox_config *cfg, struct ubx_err *e)
+int sandbox_prepare(struct sandbox *sb, const struct ubx_spec *spec, struct ubx_err *e)
 {
 	char pwbuf[4096];
 	struct passwd pw, *found = NULL;
-
 	int r;
 
-	*sb = (struct sandbox){ .cfg = cfg, .pid = -1, .pidfd = -1, .exit_status = 125, .cg = { .leaf_fd = -1 },
+	*sb = (struct sandbox){ .spec = spec, .pid = -1, .pidfd = -1, .exit_status = 125, .cg = { .leaf_fd = -1 },
 				.net_sock = -1, .netconn = { .sock = -1, .userns = -1, .lock = -1, .hosts_fd = -1 } };
 	sb->plan.holder_lock_fd = -1;
 	sb->tty.master = sb->tty.in_fd = -1;
-	r = cfg->tty ? tty_check(cfg->interactive, &sb->ws, e) : 0;
+	r = spec->tty ? tty_check(spec->interactive, &sb->ws, e) : 0;
 	if (r < 0)
 		return r;
-	if (!cfg->tty)
+	if (!spec->tty)
 		tty_save(&sb->tty);
 	/* Bound first: a port in use fails before anything else is made. */
-	if (cfg->n_ports && (r = portfwd_open(cfg->ports, cfg->n_ports, &sb->pf, e)) < 0)
+	if (spec->n_ports && (r = portfwd_open(spec->ports, spec->n_ports, &sb->pf, e)) < 0)
 		return r;
-	sb->cwd = getcwd(NULL, 0);
-	if (!sb->cwd)
-		return ubx_fail(e, errno, "getcwd");
-	sb->envp = env_build(environ, cfg->clearenv, cfg->env, cfg->n_env);
-	if (!sb->envp)
-		return ubx_fail(e, ENOMEM, "environment");
 	sb->ids.uid = getuid();
 	sb->ids.gid = getgid();
-	sb->ids.inside_uid = cfg->uid_set ? cfg->uid : sb->ids.uid;
-	sb->ids.inside_gid = cfg->gid_set ? cfg->gid : sb->ids.gid;
-	sb->ids.want_full = cfg->map == MAP_AUTO;
+	sb->ids.inside_uid = spec->uid;
+	sb->ids.inside_gid = spec->gid;
+	sb->ids.want_full = spec->map == MAP_AUTO;
 	if (sb->ids.want_full && getpwuid_r(sb->ids.uid, &pw, pwbuf, sizeof(pwbuf), &found) == 0 && found)
 		sb->ids.user = strdup(found->pw_name);
-	find_runtime_dirs(sb); /* while file owners still read as host ids */
-	find_home(sb->home, sizeof(sb->home));
-	decide_cwd(sb);
 	/* Ids (and a network's helper) first: helpers must not start inside
 	 * the sandbox's cgroup. */
-	if (cfg->net == NET_USER)
+	if (spec->net == NET_USER)
 		r = join_network(sb, e);
 	else
 		r = idmap_prepare(&sb->ids, &sb->plan, e);
 	if (r < 0)
 		return r;
-	if (cfg->net == NET_SLIRP)
+	if (spec->net == NET_SLIRP)
 		snprintf(sb->dns, sizeof(sb->dns), "%s", NETNS_DNS);
-	else if (cfg->net == NET_NONE) /* nothing listens there: lookups fail at once, not after a timeout */
+	else if (spec->net == NET_NONE) /* nothing listens there: lookups fail at once, not after a timeout */
 		snprintf(sb->dns, sizeof(sb->dns), "127.0.0.1");
-	r = seccomp_prepare(cfg->seccomp_unconfined ? SECCOMP_UNCONFINED :
-			    cfg->seccomp_profile    ? SECCOMP_PROFILE_FILE :
-			    cfg->nested             ? SECCOMP_NESTED_DEFAULT : SECCOMP_DEFAULT,
-			    cfg->seccomp_profile, &sb->seccomp, e);
-	if (r < 0)
+	if ((r = seccomp_prepare(spec->seccomp, spec->seccomp_profile, &sb->seccomp, e)) < 0)
 		return r;
-	if (cgroup_limits_any(&cfg->limits) || cfg->stats != STATS_NONE)
-		return cgroup_setup(&cfg->limits, cfg->cgroup_parent, cfg->stats != STATS_NONE, &sb->cg, e);
+	if (cgroup_limits_any(&spec->limits) || spec->stats)
+		return cgroup_setup(&spec->limits, spec->cgroup_parent, spec->stats, &sb->cg, e);
 	return 0;
 }
 
@@ -214,7 +128,7 @@ int sandbox_prepare(struct sandbox *sb, const struct usbox_config *cfg, struct u
 static pid_t clone_init(const struct sandbox *sb, int *pidfd, bool *placed)
 {
 	uint64_t flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_PIDFD |
-			 (sb->cfg->net == NET_HOST ? 0 : CLONE_NEWNET);
+			 (sb->spec->net == NET_HOST ? 0 : CLONE_NEWNET);
 	struct clone_args args = {
 		.flags = flags | (sb->cg.leaf_fd >= 0 ? CLONE_INTO_CGROUP : 0),
 		.pidfd = (uint64_t)(uintptr_t)pidfd,
@@ -310,7 +224,7 @@ static int attach_network(struct sandbox *sb, struct ubx_err *e)
 	_cleanup_close_ int ns = open(path, O_RDONLY | O_CLOEXEC);
 	if (ns < 0)
 		return ubx_fail(e, errno, "open %s", path);
-	int r = netns_network_attach(&sb->netconn, ns, sb->cfg->name, &lease, e);
+	int r = netns_network_attach(&sb->netconn, ns, sb->spec->name, &lease, e);
 	if (r < 0)
 		return r;
 	if (write(sb->net_sock, &lease, sizeof(lease)) != sizeof(lease))
@@ -323,14 +237,14 @@ static int attach_network(struct sandbox *sb, struct ubx_err *e)
  * fails first, the socket closes and its report says why. */
 static int start_network(struct sandbox *sb, struct ubx_err *e)
 {
-	if (sb->cfg->net == NET_USER)
+	if (sb->spec->net == NET_USER)
 		return attach_network(sb, e);
-	if (sb->cfg->net != NET_SLIRP)
+	if (sb->spec->net != NET_SLIRP)
 		return 0;
 	int tap = fd_receive(sb->net_sock, NULL);
 	if (tap < 0)
 		return 1; /* the init gave up: read its report */
-	int r = netns_slirp_new(tap, NULL, sb->cfg->allow_host_loopback, &sb->slirp, e);
+	int r = netns_slirp_new(tap, NULL, sb->spec->allow_host_loopback, &sb->slirp, e);
 	if (r < 0)
 		return r;
 	if (write(sb->net_sock, "g", 1) != 1)
@@ -343,7 +257,7 @@ static int after_exec(struct sandbox *sb, int tty_sock, struct ubx_err *e)
 {
 	if (sb->pf)
 		portfwd_attach(sb->pf, sb->net_sock);
-	return sb->cfg->tty ? tty_receive(&sb->tty, tty_sock, sb->cfg->interactive, e) : 0;
+	return sb->spec->tty ? tty_receive(&sb->tty, tty_sock, sb->spec->interactive, e) : 0;
 }
 
 /* Keeps one end of each channel in this process and closes the other:
@@ -368,24 +282,19 @@ int sandbox_start(struct sandbox *sb, struct ubx_err *e)
 
 	signals_fill(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	bool net_channel = sb->cfg->net == NET_SLIRP || sb->cfg->net == NET_USER || sb->pf;
-	if ((r = channels_open(&ch, sb->cfg->tty, net_channel, e)) < 0)
+	bool net_channel = sb->spec->net == NET_SLIRP || sb->spec->net == NET_USER || sb->pf;
+	if ((r = channels_open(&ch, sb->spec->tty, net_channel, e)) < 0)
 		return r;
 	struct child_params p = {
-		.cfg = sb->cfg, .cwd = sb->cwd, .envp = sb->envp,
+		.spec = sb->spec,
 		.uid = sb->ids.inside_uid, .gid = sb->ids.inside_gid,
 		.full_map = sb->plan.method != IDMAP_SINGLE,
 		.sync_fd = ch.sync[0], .report_fd = ch.report[1],
 		.tty_sock = ch.tty[1], .ws = sb->ws, .net_sock = ch.net[1],
 		.dns = sb->dns[0] ? sb->dns : NULL,
-		.hosts = sb->cfg->net == NET_USER && sb->netconn.hosts[0] ? sb->netconn.hosts : NULL,
-		.hosts_fd = sb->cfg->net == NET_USER && sb->netconn.hosts[0] ? sb->netconn.hosts_fd : -1,
-		.hide = { sb->runtime_dir[0][0] ? sb->runtime_dir[0] : NULL,
-			  sb->runtime_dir[1][0] ? sb->runtime_dir[1] : NULL,
-			  sb->runtime_dir[2][0] ? sb->runtime_dir[2] : NULL },
-		.share_cwd = sb->share_cwd,
+		.hosts = sb->spec->net == NET_USER && sb->netconn.hosts[0] ? sb->netconn.hosts : NULL,
+		.hosts_fd = sb->spec->net == NET_USER && sb->netconn.hosts[0] ? sb->netconn.hosts_fd : -1,
 		.seccomp = &sb->seccomp,
-		.home_overlay = !sb->cfg->ro_home && sb->home[0] && strcmp(sb->home, "/") != 0 ? sb->home : NULL,
 	};
 	sb->pid = clone_init(sb, &sb->pidfd, &placed);
 	if (sb->pid == 0) {
@@ -512,10 +421,8 @@ void sandbox_destroy(struct sandbox *sb)
 	idmap_plan_release(&sb->plan);
 	if (sb->pidfd >= 0)
 		close(sb->pidfd);
-	free(sb->cwd);
 	seccomp_prog_free(&sb->seccomp);
 	free((char *)sb->ids.user);
-	cleanup_strvp(&sb->envp);
 	*sb = (struct sandbox){ .pid = -1, .pidfd = -1, .tty = { .master = -1, .in_fd = -1 }, .net_sock = -1,
 				.netconn = { .sock = -1, .userns = -1, .lock = -1, .hosts_fd = -1 } };
 }

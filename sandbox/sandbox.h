@@ -19,13 +19,11 @@
 #include "../idmap/idmap.h"
 #include "../netns/netns.h"
 #include "../seccomp/seccomp.h"
-#include "config.h"
+#include "spec.h"
 #include "tty.h"
 
 struct sandbox {
-	const struct usbox_config *cfg;
-	char *cwd;                 /* the caller's working directory */
-	char **envp;               /* the command's environment */
+	const struct ubx_spec *spec;
 	struct idmap_request ids;
 	struct idmap_plan plan;
 	pid_t pid;                 /* the sandbox's init, as seen from here */
@@ -41,11 +39,7 @@ struct sandbox {
 	int net_sock;              /* to the init: TAP hand-over, lease, sockets inside */
 	struct netns_conn netconn; /* --net NAME: to the network's helper */
 	char dns[16];              /* what /etc/resolv.conf names, or "" */
-	char runtime_dir[3][4096]; /* the caller's runtime directories and usbox's state, hidden inside, or "" */
-	bool share_cwd;            /* the working directory is bound read-write */
-	char home[4096];           /* the caller's home, canonical, or "" */
 	struct seccomp_prog seccomp; /* the command's system-call filter */
-	char notice[512];          /* a line for the user before the command starts, or "" */
 	struct pollfd *pfds;       /* the supervisor's poll array */
 };
 
@@ -56,7 +50,7 @@ struct sandbox {
  * could not be had.
  * Return: 0 or a negative errno (exit status 125).
  */
-int sandbox_prepare(struct sandbox *sb, const struct usbox_config *cfg, struct ubx_err *e);
+int sandbox_prepare(struct sandbox *sb, const struct ubx_spec *spec, struct ubx_err *e);
 
 /*
  * sandbox_start() - create the sandbox and start the command in it.

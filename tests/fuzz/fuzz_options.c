@@ -4,13 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../sandbox/options.h"
+#include "../../cli/options.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *buf = malloc(size + 1), *argv[64] = { "usbox" };
 	int argc = 1;
-	struct usbox_config cfg;
+	struct cli_options cfg;
 	struct ubx_err e = { 0 };
 
 	memcpy(buf, data, size);
@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (char *p = buf; argc < 63 && p < buf + size; p += strlen(p) + 1)
 		argv[argc++] = p;
 	(void)options_parse(argc, argv, "/home/fuzz", &cfg, &e);
-	config_free(&cfg);
+	options_free(&cfg);
 	free(buf);
 	return 0;
 }

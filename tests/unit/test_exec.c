@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../sandbox/child.h"
+#include "../../common/pathfind.h"
 
 static char dir[] = "/tmp/usbox-unit-XXXXXX";
 

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "../../common/fdpass.h"
-#include "../../sandbox/child.h"
+#include "../../cli/hostview.h"
 #include "../../sandbox/mounts.h"
 
 START_TEST(cwd_shared_or_not)
@@ -31,18 +31,18 @@ END_TEST
 
 START_TEST(capabilities_as_docker)
 {
-	struct usbox_config c = { 0 };
+	struct cli_options c = { 0 };
 	const uint64_t podman = 0x800405fbULL;
-	ck_assert_uint_eq(exec_capabilities(&c, true), podman);
-	ck_assert_uint_eq(exec_capabilities(&c, false), 0);
+	ck_assert_uint_eq(cli_capabilities(&c, true), podman);
+	ck_assert_uint_eq(cli_capabilities(&c, false), 0);
 	c.cap_add = 1ULL << 13;
 	c.cap_drop = 1ULL;
-	ck_assert_uint_eq(exec_capabilities(&c, true), (podman | (1ULL << 13)) & ~1ULL);
-	ck_assert_uint_eq(exec_capabilities(&c, false), 1ULL << 13);
-	c = (struct usbox_config){ .cap_drop_all = true, .cap_add = 1ULL << 5 };
-	ck_assert_uint_eq(exec_capabilities(&c, true), 1ULL << 5);
-	c = (struct usbox_config){ .cap_add_all = true, .cap_drop = 1ULL << 21 };
-	uint64_t all = exec_capabilities(&c, true);
+	ck_assert_uint_eq(cli_capabilities(&c, true), (podman | (1ULL << 13)) & ~1ULL);
+	ck_assert_uint_eq(cli_capabilities(&c, false), 1ULL << 13);
+	c = (struct cli_options){ .cap_drop_all = true, .cap_add = 1ULL << 5 };
+	ck_assert_uint_eq(cli_capabilities(&c, true), 1ULL << 5);
+	c = (struct cli_options){ .cap_add_all = true, .cap_drop = 1ULL << 21 };
+	uint64_t all = cli_capabilities(&c, true);
 	ck_assert(!(all & (1ULL << 21)));
 	ck_assert(all & (1ULL << 19));
 	ck_assert(!(all >> 41));

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../sandbox/env.h"
-#include "../../sandbox/options.h"
+#include "../../cli/env.h"
+#include "../../cli/options.h"
 
 #define PARSE(cfg, e, ...)                                                                  \
 	({                                                                                  \
@@ -18,52 +18,52 @@
 
 START_TEST(run_with_options)
 {
-	struct usbox_config c;
+	struct cli_options c;
 	struct ubx_err e = { 0 };
 	int r = PARSE(&c, &e, "run", "--uid", "5", "--gid=6", "--hostname", "box", "-e", "A=1", "-eB",
 		      "-w", "/srv", "-v", "data:/data:ro", "--ro-bind", "/etc:/e", "--tmpfs", "/t:size=1M,mode=700",
 		      "--net", "host", "--no-cwd", "--map", "single", "-it", "--", "ls", "-l");
 	ck_assert_msg(r == OPTIONS_RUN, "%s", e.msg);
-	ck_assert_uint_eq(c.uid, 5);
-	ck_assert_uint_eq(c.gid, 6);
+	ck_assert_uint_eq(c.spec.uid, 5);
+	ck_assert_uint_eq(c.spec.gid, 6);
 	ck_assert(c.uid_set && c.gid_set);
-	ck_assert_str_eq(c.hostname, "box");
+	ck_assert_str_eq(c.spec.hostname, "box");
 	ck_assert_uint_eq(c.n_env, 2);
 	ck_assert_str_eq(c.env[1].text, "B");
 	ck_assert_str_eq(c.workdir, "/srv");
-	ck_assert_uint_eq(c.n_mounts, 3);
-	ck_assert_str_eq(c.mounts[0].src, "/home/u/data");
-	ck_assert_str_eq(c.mounts[0].dst, "/data");
-	ck_assert(c.mounts[0].readonly);
-	ck_assert(c.mounts[1].readonly);
-	ck_assert_int_eq(c.mounts[2].kind, MOUNT_TMPFS);
-	ck_assert_uint_eq(c.mounts[2].size, 1 << 20);
-	ck_assert_uint_eq(c.mounts[2].mode, 0700);
-	ck_assert_int_eq(c.net, NET_HOST);
-	ck_assert(c.no_cwd && c.tty && c.interactive);
-	ck_assert_int_eq(c.map, MAP_SINGLE);
-	ck_assert_str_eq(c.argv[0], "ls");
-	ck_assert_str_eq(c.argv[1], "-l");
-	ck_assert_ptr_null(c.argv[2]);
-	config_free(&c);
+	ck_assert_uint_eq(c.spec.n_mounts, 3);
+	ck_assert_str_eq(c.spec.mounts[0].src, "/home/u/data");
+	ck_assert_str_eq(c.spec.mounts[0].dst, "/data");
+	ck_assert(c.spec.mounts[0].readonly);
+	ck_assert(c.spec.mounts[1].readonly);
+	ck_assert_int_eq(c.spec.mounts[2].kind, MOUNT_TMPFS);
+	ck_assert_uint_eq(c.spec.mounts[2].size, 1 << 20);
+	ck_assert_uint_eq(c.spec.mounts[2].mode, 0700);
+	ck_assert_int_eq(c.spec.net, NET_HOST);
+	ck_assert(c.no_cwd && c.spec.tty && c.spec.interactive);
+	ck_assert_int_eq(c.spec.map, MAP_SINGLE);
+	ck_assert_str_eq(c.spec.args[0], "ls");
+	ck_assert_str_eq(c.spec.args[1], "-l");
+	ck_assert_ptr_null(c.spec.args[2]);
+	options_free(&c);
 }
 END_TEST
 
 START_TEST(command_without_dashes_and_root)
 {
-	struct usbox_config c;
+	struct cli_options c;
 	struct ubx_err e = { 0 };
 	ck_assert_int_eq(PARSE(&c, &e, "--root", "sh", "-c", "--uid"), OPTIONS_RUN);
-	ck_assert_uint_eq(c.uid, 0);
+	ck_assert_uint_eq(c.spec.uid, 0);
 	ck_assert(c.uid_set);
-	ck_assert_str_eq(c.argv[2], "--uid");
-	ck_assert_int_eq(c.net, NET_SLIRP);
-	ck_assert_int_eq(c.map, MAP_AUTO);
-	config_free(&c);
+	ck_assert_str_eq(c.spec.args[2], "--uid");
+	ck_assert_int_eq(c.spec.net, NET_SLIRP);
+	ck_assert_int_eq(c.spec.map, MAP_AUTO);
+	options_free(&c);
 	ck_assert_int_eq(PARSE(&c, &e, "--help"), OPTIONS_HELP);
-	config_free(&c);
+	options_free(&c);
 	ck_assert_int_eq(PARSE(&c, &e, "-V"), OPTIONS_VERSION);
-	config_free(&c);
+	options_free(&c);
 }
 END_TEST
 
@@ -114,114 +114,114 @@ START_TEST(bad_options_name_the_input)
 		{ "--stats=xml", "x", "xml" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct usbox_config c;
+		struct cli_options c;
 		struct ubx_err e = { 0 };
 		ck_assert_msg(PARSE(&c, &e, (char *)bad[i].a, (char *)bad[i].b, "true") < 0, "%s %s accepted",
 			      bad[i].a, bad[i].b);
 		ck_assert_msg(strstr(e.msg, bad[i].needle), "'%s' does not name '%s'", e.msg, bad[i].needle);
 		ck_assert_msg(!strchr(e.msg, '\n'), "more than one line: %s", e.msg);
-		config_free(&c);
+		options_free(&c);
 	}
 }
 END_TEST
 
 START_TEST(limits)
 {
-	struct usbox_config c;
+	struct cli_options c;
 	struct ubx_err e = { 0 };
 	ck_assert_int_eq(PARSE(&c, &e, "--mem", "512M", "--mem-swap", "0", "--mem-high=1.5g", "--cpus", "1.5", "--pids",
 			       "max", "--cpu-weight", "50", "--io-weight", "200", "--cpuset-cpus", "0-1", "--stats=json",
 			       "--cgroup-parent", "/sys/fs/cgroup/x", "true"),
 			 OPTIONS_RUN);
-	ck_assert_uint_eq(c.limits.mem, 512ULL << 20);
-	ck_assert_str_eq(c.limits.mem_text, "512M");
-	ck_assert_uint_eq(c.limits.mem_swap, 0);
-	ck_assert_uint_eq(c.limits.mem_high, 3ULL << 29);
-	ck_assert_uint_eq(c.limits.cpu_quota, 150000);
-	ck_assert_uint_eq(c.limits.pids, CGROUP_MAX);
-	ck_assert_uint_eq(c.limits.cpu_weight, 50);
-	ck_assert_uint_eq(c.limits.io_weight, 200);
-	ck_assert_str_eq(c.limits.cpuset_cpus, "0-1");
+	ck_assert_uint_eq(c.spec.limits.mem, 512ULL << 20);
+	ck_assert_str_eq(c.spec.limits.mem_text, "512M");
+	ck_assert_uint_eq(c.spec.limits.mem_swap, 0);
+	ck_assert_uint_eq(c.spec.limits.mem_high, 3ULL << 29);
+	ck_assert_uint_eq(c.spec.limits.cpu_quota, 150000);
+	ck_assert_uint_eq(c.spec.limits.pids, CGROUP_MAX);
+	ck_assert_uint_eq(c.spec.limits.cpu_weight, 50);
+	ck_assert_uint_eq(c.spec.limits.io_weight, 200);
+	ck_assert_str_eq(c.spec.limits.cpuset_cpus, "0-1");
 	ck_assert_int_eq(c.stats, STATS_JSON);
-	ck_assert_str_eq(c.cgroup_parent, "/sys/fs/cgroup/x");
-	config_free(&c);
+	ck_assert_str_eq(c.spec.cgroup_parent, "/sys/fs/cgroup/x");
+	options_free(&c);
 	ck_assert_int_eq(PARSE(&c, &e, "--mem-swap", "0M", "true"), OPTIONS_RUN);
-	ck_assert_uint_eq(c.limits.mem_swap, 0);
-	config_free(&c);
+	ck_assert_uint_eq(c.spec.limits.mem_swap, 0);
+	options_free(&c);
 	ck_assert_int_lt(PARSE(&c, &e, "--mem", "0M", "true"), 0);
-	config_free(&c);
+	options_free(&c);
 	ck_assert_int_eq(PARSE(&c, &e, "--stats", "--mem", "max", "true"), OPTIONS_RUN);
-	ck_assert_str_eq(c.argv[0], "true"); /* --stats took no word as its value */
+	ck_assert_str_eq(c.spec.args[0], "true"); /* --stats took no word as its value */
 	ck_assert_int_eq(c.stats, STATS_TEXT);
-	ck_assert_uint_eq(c.limits.mem, CGROUP_MAX);
+	ck_assert_uint_eq(c.spec.limits.mem, CGROUP_MAX);
 	ck_assert(!cgroup_limits_any(&(struct cgroup_limits){ .mem = CGROUP_UNSET, .mem_swap = CGROUP_UNSET,
 		.mem_high = CGROUP_UNSET, .cpu_quota = CGROUP_UNSET, .cpu_weight = CGROUP_UNSET,
 		.io_weight = CGROUP_UNSET, .pids = CGROUP_UNSET }));
-	config_free(&c);
+	options_free(&c);
 }
 END_TEST
 
 START_TEST(network_options)
 {
-	struct usbox_config c;
+	struct cli_options c;
 	struct ubx_err e = { 0 };
 	ck_assert_int_eq(PARSE(&c, &e, "--net", "slirp:allow_host_loopback", "-p", "8080:80", "-p",
 			       "127.0.0.1:5353:53/udp", "--publish", "9000:9001/tcp", "true"),
 			 OPTIONS_RUN);
-	ck_assert_int_eq(c.net, NET_SLIRP);
-	ck_assert(c.allow_host_loopback);
-	ck_assert_uint_eq(c.n_ports, 3);
-	ck_assert_uint_eq(c.ports[0].host_port, 8080);
-	ck_assert_uint_eq(c.ports[0].sandbox_port, 80);
-	ck_assert(!c.ports[0].udp);
-	ck_assert_uint_eq(c.ports[0].host_ip, 0);
-	ck_assert(c.ports[1].udp);
-	ck_assert_uint_eq(c.ports[1].host_ip, htonl(0x7f000001));
-	ck_assert_uint_eq(c.ports[2].sandbox_port, 9001);
-	config_free(&c);
+	ck_assert_int_eq(c.spec.net, NET_SLIRP);
+	ck_assert(c.spec.allow_host_loopback);
+	ck_assert_uint_eq(c.spec.n_ports, 3);
+	ck_assert_uint_eq(c.spec.ports[0].host_port, 8080);
+	ck_assert_uint_eq(c.spec.ports[0].sandbox_port, 80);
+	ck_assert(!c.spec.ports[0].udp);
+	ck_assert_uint_eq(c.spec.ports[0].host_ip, 0);
+	ck_assert(c.spec.ports[1].udp);
+	ck_assert_uint_eq(c.spec.ports[1].host_ip, htonl(0x7f000001));
+	ck_assert_uint_eq(c.spec.ports[2].sandbox_port, 9001);
+	options_free(&c);
 	ck_assert_int_lt(PARSE(&c, &e, "--net", "host", "-p", "8080:80", "true"), 0);
 	ck_assert_ptr_nonnull(strstr(e.msg, "--net host"));
-	config_free(&c);
+	options_free(&c);
 	ck_assert_int_eq(PARSE(&c, &e, "--net", "none", "-p", "8080:80", "true"), OPTIONS_RUN);
-	config_free(&c);
+	options_free(&c);
 }
 END_TEST
 
 START_TEST(user_network_and_name)
 {
-	struct usbox_config c;
+	struct cli_options c;
 	struct ubx_err e = { 0 };
 	ck_assert_int_eq(PARSE(&c, &e, "--net", "web", "--name", "db", "true"), OPTIONS_RUN);
-	ck_assert_int_eq(c.net, NET_USER);
-	ck_assert_str_eq(c.network, "web");
-	ck_assert_str_eq(c.name, "db");
-	ck_assert_str_eq(c.hostname, "db"); /* the name is the host name unless --hostname says otherwise */
-	config_free(&c);
+	ck_assert_int_eq(c.spec.net, NET_USER);
+	ck_assert_str_eq(c.spec.network, "web");
+	ck_assert_str_eq(c.spec.name, "db");
+	ck_assert_str_eq(c.spec.hostname, "db"); /* the name is the host name unless --hostname says otherwise */
+	options_free(&c);
 	ck_assert_int_eq(PARSE(&c, &e, "--net", "web", "--hostname", "h", "--name", "db", "--net", "none", "true"),
 			 OPTIONS_RUN);
-	ck_assert_int_eq(c.net, NET_NONE);
-	ck_assert_ptr_null(c.network);
-	ck_assert_str_eq(c.hostname, "h");
-	config_free(&c);
+	ck_assert_int_eq(c.spec.net, NET_NONE);
+	ck_assert_ptr_null(c.spec.network);
+	ck_assert_str_eq(c.spec.hostname, "h");
+	options_free(&c);
 }
 END_TEST
 
 START_TEST(missing_value_and_command)
 {
-	struct usbox_config c;
+	struct cli_options c;
 	struct ubx_err e = { 0 };
 	ck_assert_int_lt(PARSE(&c, &e, "--uid"), 0);
 	ck_assert_ptr_nonnull(strstr(e.msg, "needs a value"));
-	config_free(&c);
+	options_free(&c);
 	ck_assert_int_lt(PARSE(&c, &e, "--net", "none"), 0);
 	ck_assert_ptr_nonnull(strstr(e.msg, "no command"));
-	config_free(&c);
+	options_free(&c);
 }
 END_TEST
 
 START_TEST(env_file_lines)
 {
-	struct usbox_config c = { 0 };
+	struct cli_options c = { 0 };
 	struct ubx_err e = { 0 };
 	const char *text = "# comment\n\nA=1\r\n  B=two words\nC\n";
 	FILE *f = fmemopen((void *)text, strlen(text), "r");
@@ -239,7 +239,7 @@ START_TEST(env_file_lines)
 	FILE *z = fopen("/dev/zero", "r");
 	ck_assert_int_lt(options_read_env_file(z, "/dev/zero", &c, &e), 0);
 	fclose(z);
-	config_free(&c);
+	options_free(&c);
 }
 END_TEST
 

@@ -2,13 +2,13 @@
 /*
  * env.h - the command's environment.
  */
-#ifndef USBOX_SANDBOX_ENV_H
-#define USBOX_SANDBOX_ENV_H
+#ifndef USBOX_CLI_ENV_H
+#define USBOX_CLI_ENV_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "config.h"
+#include "options.h"
 
 /*
  * env_build() - the environment for the command: a copy of @host (none with

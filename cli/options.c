@@ -26,44 +26,44 @@ struct option_def {
 	const char *name;
 	char short_name;
 	const char *metavar; /* NULL: takes no value */
-	int (*apply)(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e);
+	int (*apply)(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e);
 	const char *help;
 	bool optional;       /* the value is optional and given only as --name=value */
 };
 
-static int set_uid(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int set_uid(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	(void)ctx;
-	if (parse_id(arg, &cfg->uid) < 0)
+	if (parse_id(arg, &cfg->spec.uid) < 0)
 		return ubx_fail(e, 0, "--uid: '%s' is not a user id", arg);
 	cfg->uid_set = true;
 	return 0;
 }
 
-static int set_gid(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int set_gid(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	(void)ctx;
-	if (parse_id(arg, &cfg->gid) < 0)
+	if (parse_id(arg, &cfg->spec.gid) < 0)
 		return ubx_fail(e, 0, "--gid: '%s' is not a group id", arg);
 	cfg->gid_set = true;
 	return 0;
 }
 
-static int set_root(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int set_root(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	(void)arg, (void)ctx, (void)e;
-	cfg->uid = cfg->gid = 0;
+	cfg->spec.uid = cfg->spec.gid = 0;
 	cfg->uid_set = cfg->gid_set = true;
 	return 0;
 }
 
-static int set_map(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int set_map(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	(void)ctx;
 	if (strcmp(arg, "auto") == 0)
-		cfg->map = MAP_AUTO;
+		cfg->spec.map = MAP_AUTO;
 	else if (strcmp(arg, "single") == 0)
-		cfg->map = MAP_SINGLE;
+		cfg->spec.map = MAP_SINGLE;
 	else
 		return ubx_fail(e, 0, "--map: '%s' is not one of auto, single", arg);
 	return 0;
@@ -91,20 +91,20 @@ static int set_string(char **slot, const char *arg, struct ubx_err *e)
 	return 0;
 }
 
-static int set_hostname(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int set_hostname(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	(void)ctx;
 	if (!valid_hostname(arg))
 		return ubx_fail(e, 0, "--hostname: '%s' is not a valid host name", arg);
-	return set_string(&cfg->hostname, arg, e);
+	return set_string(&cfg->spec.hostname, arg, e);
 }
 
-static int set_name(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int set_name(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	(void)ctx;
 	if (!valid_hostname(arg) || strlen(arg) > 63)
 		return ubx_fail(e, 0, "--name: '%s' is not a valid name (a host name: letters, digits, '-', '.')", arg);
-	return set_string(&cfg->name, arg, e);
+	return set_string(&cfg->spec.name, arg, e);
 }
 
 static bool valid_env_name(const char *s, size_t len)
@@ -118,7 +118,7 @@ static bool valid_env_name(const char *s, size_t len)
 }
 
 /* Appends one env entry after checking its name. */
-static int env_append(struct usbox_config *cfg, const char *text, const char *what, struct ubx_err *e)
+static int env_append(struct cli_options *cfg, const char *text, const char *what, struct ubx_err *e)
 {
 	size_t name_len = strcspn(text, "=");
 	if (!valid_env_name(text, name_len))
@@ -134,7 +134,7 @@ static int env_append(struct usbox_config *cfg, const char *text, const char *wh
 	return 0;
 }
 
-static int add_env(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int add_env(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	(void)ctx;
 	return env_append(cfg, arg, "--env", e);
@@ -143,7 +143,7 @@ static int add_env(struct usbox_config *cfg, const char *arg, struct parse_ctx *
 #define ENV_FILE_MAX (1 << 20)
 
 /* Splits @text (NUL-terminated) into lines and applies each. */
-static int env_lines(char *text, const char *name, struct usbox_config *cfg, struct ubx_err *e)
+static int env_lines(char *text, const char *name, struct cli_options *cfg, struct ubx_err *e)
 {
 	char what[300];
 	unsigned lineno = 1;
@@ -164,7 +164,7 @@ static int env_lines(char *text, const char *name, struct usbox_config *cfg, str
 	return 0;
 }
 
-int options_read_env_file(FILE *f, const char *name, struct usbox_config *cfg, struct ubx_err *e)
+int options_read_env_file(FILE *f, const char *name, struct cli_options *cfg, struct ubx_err *e)
 {
 	_cleanup_free_ char *text = malloc(ENV_FILE_MAX + 1);
 
@@ -181,7 +181,7 @@ int options_read_env_file(FILE *f, const char *name, struct usbox_config *cfg, s
 	return env_lines(text, name, cfg, e);
 }
 
-static int add_env_file(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int add_env_file(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	struct stat st;
 	(void)ctx;
@@ -200,14 +200,14 @@ static int add_env_file(struct usbox_config *cfg, const char *arg, struct parse_
 	return options_read_env_file(f, arg, cfg, e);
 }
 
-static int set_clearenv(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int set_clearenv(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	(void)arg, (void)ctx, (void)e;
 	cfg->clearenv = true;
 	return 0;
 }
 
-static int set_workdir(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int set_workdir(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	(void)ctx;
 	if (arg[0] != '/')
@@ -215,16 +215,16 @@ static int set_workdir(struct usbox_config *cfg, const char *arg, struct parse_c
 	return set_string(&cfg->workdir, arg, e);
 }
 
-static int mount_append(struct usbox_config *cfg, struct mount_spec *m, struct ubx_err *e)
+static int mount_append(struct cli_options *cfg, struct mount_spec *m, struct ubx_err *e)
 {
-	struct mount_spec *grown = realloc(cfg->mounts, (cfg->n_mounts + 1) * sizeof(*grown));
+	struct mount_spec *grown = realloc(cfg->spec.mounts, (cfg->spec.n_mounts + 1) * sizeof(*grown));
 	if (!grown) {
 		free(m->src);
 		free(m->dst);
 		return ubx_fail(e, ENOMEM, "realloc");
 	}
-	cfg->mounts = grown;
-	cfg->mounts[cfg->n_mounts++] = *m;
+	cfg->spec.mounts = grown;
+	cfg->spec.mounts[cfg->spec.n_mounts++] = *m;
 	return 0;
 }
 
@@ -316,21 +316,21 @@ int options_parse_tmpfs(const char *arg, struct mount_spec *m, struct ubx_err *e
 	return m->dst ? 0 : ubx_fail(e, ENOMEM, "strdup");
 }
 
-static int add_volume(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int add_volume(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	struct mount_spec m = { 0 };
 	int r = options_parse_bind(arg, false, ctx->cwd, &m, e);
 	return r < 0 ? r : mount_append(cfg, &m, e);
 }
 
-static int add_ro_bind(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int add_ro_bind(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	struct mount_spec m = { 0 };
 	int r = options_parse_bind(arg, true, ctx->cwd, &m, e);
 	return r < 0 ? r : mount_append(cfg, &m, e);
 }
 
-static int add_hide(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int add_hide(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	struct mount_spec m = { .kind = MOUNT_HIDE };
 	if (!*arg)
@@ -341,7 +341,7 @@ static int add_hide(struct usbox_config *cfg, const char *arg, struct parse_ctx 
 	return mount_append(cfg, &m, e);
 }
 
-static int add_tmp_overlay(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int add_tmp_overlay(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	struct mount_spec m = { .kind = MOUNT_OVERLAY };
 	if (!*arg)
@@ -352,14 +352,14 @@ static int add_tmp_overlay(struct usbox_config *cfg, const char *arg, struct par
 	return mount_append(cfg, &m, e);
 }
 
-static int set_ro_home(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int set_ro_home(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	(void)arg, (void)ctx, (void)e;
 	cfg->ro_home = true;
 	return 0;
 }
 
-static int add_tmpfs(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int add_tmpfs(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	struct mount_spec m = { 0 };
 	(void)ctx;
@@ -367,51 +367,51 @@ static int add_tmpfs(struct usbox_config *cfg, const char *arg, struct parse_ctx
 	return r < 0 ? r : mount_append(cfg, &m, e);
 }
 
-static int set_net(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int set_net(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	(void)ctx;
-	cfg->allow_host_loopback = false;
+	cfg->spec.allow_host_loopback = false;
 	if (strcmp(arg, "none") == 0)
-		cfg->net = NET_NONE;
+		cfg->spec.net = NET_NONE;
 	else if (strcmp(arg, "host") == 0)
-		cfg->net = NET_HOST;
+		cfg->spec.net = NET_HOST;
 	else if (strcmp(arg, "slirp") == 0)
-		cfg->net = NET_SLIRP;
+		cfg->spec.net = NET_SLIRP;
 	else if (strcmp(arg, "slirp:allow_host_loopback") == 0)
-		cfg->net = NET_SLIRP, cfg->allow_host_loopback = true;
+		cfg->spec.net = NET_SLIRP, cfg->spec.allow_host_loopback = true;
 	else if (netns_network_name_valid(arg))
-		cfg->net = NET_USER;
+		cfg->spec.net = NET_USER;
 	else
 		return ubx_fail(e, 0, "--net: '%s' is not one of slirp, slirp:allow_host_loopback, none, host, "
 				"or a network's name", arg);
-	if (cfg->net == NET_USER)
-		return set_string(&cfg->network, arg, e);
-	free(cfg->network);
-	cfg->network = NULL;
+	if (cfg->spec.net == NET_USER)
+		return set_string(&cfg->spec.network, arg, e);
+	free(cfg->spec.network);
+	cfg->spec.network = NULL;
 	return 0;
 }
 
-static int add_port(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int add_port(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	struct portfwd_spec spec;
 	(void)ctx;
 	if (portfwd_parse(arg, &spec) < 0)
 		return ubx_fail(e, 0, "--publish: '%s' is not [IP:]HOSTPORT:SANDBOXPORT[/tcp|/udp]", arg);
-	struct portfwd_spec *grown = realloc(cfg->ports, (cfg->n_ports + 1) * sizeof(*grown));
+	struct portfwd_spec *grown = realloc(cfg->spec.ports, (cfg->spec.n_ports + 1) * sizeof(*grown));
 	if (!grown)
 		return ubx_fail(e, ENOMEM, "realloc");
-	cfg->ports = grown;
-	cfg->ports[cfg->n_ports++] = spec;
+	cfg->spec.ports = grown;
+	cfg->spec.ports[cfg->spec.n_ports++] = spec;
 	return 0;
 }
 
-static int set_shm_size(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int set_shm_size(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	uint64_t v;
 	(void)ctx;
 	if (parse_size(arg, &v) < 0 || v == 0 || v == PARSE_SIZE_MAX)
 		return ubx_fail(e, 0, "--shm-size: '%s' is not a size like 64M or 1g", arg);
-	cfg->shm_size = v;
+	cfg->spec.shm_size = v;
 	return 0;
 }
 
@@ -424,22 +424,22 @@ static int set_caps(uint64_t *set, bool *all, const char *opt, const char *arg, 
 	return 0;
 }
 
-static int add_cap(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int add_cap(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	(void)ctx;
 	return set_caps(&cfg->cap_add, &cfg->cap_add_all, "--cap-add", arg, e);
 }
 
-static int drop_cap(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int drop_cap(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	(void)ctx;
 	return set_caps(&cfg->cap_drop, &cfg->cap_drop_all, "--cap-drop", arg, e);
 }
 
-static int set_seccomp(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int set_seccomp(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
-	free(cfg->seccomp_profile);
-	cfg->seccomp_profile = NULL;
+	free(cfg->spec.seccomp_profile);
+	cfg->spec.seccomp_profile = NULL;
 	cfg->seccomp_unconfined = strcmp(arg, "unconfined") == 0;
 	if (cfg->seccomp_unconfined)
 		return 0;
@@ -448,12 +448,12 @@ static int set_seccomp(struct usbox_config *cfg, const char *arg, struct parse_c
 	char *path = absolute_path(arg, ctx->cwd);
 	if (!path)
 		return ubx_fail(e, ENOMEM, "--seccomp");
-	cfg->seccomp_profile = path;
+	cfg->spec.seccomp_profile = path;
 	return 0;
 }
 
 /* Docker's and podman's spelling: --security-opt seccomp=X, no-new-privileges. */
-static int set_security_opt(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int set_security_opt(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	if (strncmp(arg, "seccomp=", 8) == 0 || strncmp(arg, "seccomp:", 8) == 0)
 		return set_seccomp(cfg, arg + 8, ctx, e);
@@ -463,38 +463,38 @@ static int set_security_opt(struct usbox_config *cfg, const char *arg, struct pa
 	return ubx_fail(e, 0, "--security-opt: '%s' is not supported (seccomp=unconfined|FILE, no-new-privileges)", arg);
 }
 
-static int set_nested(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int set_nested(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	(void)arg, (void)ctx, (void)e;
 	cfg->nested = true;
 	return 0;
 }
 
-static int set_no_cwd(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int set_no_cwd(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	(void)arg, (void)ctx, (void)e;
 	cfg->no_cwd = true;
 	return 0;
 }
 
-static int set_tty(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int set_tty(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	(void)arg, (void)ctx, (void)e;
-	cfg->tty = true;
+	cfg->spec.tty = true;
 	return 0;
 }
 
-static int set_no_tty(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int set_no_tty(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	(void)arg, (void)ctx, (void)e;
 	cfg->no_tty = true;
 	return 0;
 }
 
-static int set_interactive(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int set_interactive(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	(void)arg, (void)ctx, (void)e;
-	cfg->interactive = true;
+	cfg->spec.interactive = true;
 	return 0;
 }
 
@@ -508,29 +508,29 @@ static int set_mem_size(uint64_t *slot, const char *opt, const char *arg, bool a
 	return 0;
 }
 
-static int set_mem(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int set_mem(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	(void)ctx;
-	snprintf(cfg->limits.mem_text, sizeof(cfg->limits.mem_text), "%s", arg);
-	return set_mem_size(&cfg->limits.mem, "--mem", arg, false, e);
+	snprintf(cfg->spec.limits.mem_text, sizeof(cfg->spec.limits.mem_text), "%s", arg);
+	return set_mem_size(&cfg->spec.limits.mem, "--mem", arg, false, e);
 }
 
-static int set_mem_swap(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int set_mem_swap(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	(void)ctx;
-	return set_mem_size(&cfg->limits.mem_swap, "--mem-swap", arg, true, e); /* 0: no swap */
+	return set_mem_size(&cfg->spec.limits.mem_swap, "--mem-swap", arg, true, e); /* 0: no swap */
 }
 
-static int set_mem_high(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int set_mem_high(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	(void)ctx;
-	return set_mem_size(&cfg->limits.mem_high, "--mem-high", arg, false, e);
+	return set_mem_size(&cfg->spec.limits.mem_high, "--mem-high", arg, false, e);
 }
 
-static int set_cpus(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int set_cpus(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	(void)ctx;
-	if (cgroup_parse_cpus(arg, &cfg->limits.cpu_quota) < 0)
+	if (cgroup_parse_cpus(arg, &cfg->spec.limits.cpu_quota) < 0)
 		return ubx_fail(e, 0, "--cpus: '%s' is not a number of CPUs like 0.5 or 2", arg);
 	return 0;
 }
@@ -542,48 +542,48 @@ static int set_weight(uint64_t *slot, const char *opt, const char *arg, struct u
 	return 0;
 }
 
-static int set_cpu_weight(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int set_cpu_weight(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	(void)ctx;
-	return set_weight(&cfg->limits.cpu_weight, "--cpu-weight", arg, e);
+	return set_weight(&cfg->spec.limits.cpu_weight, "--cpu-weight", arg, e);
 }
 
-static int set_io_weight(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int set_io_weight(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	(void)ctx;
-	return set_weight(&cfg->limits.io_weight, "--io-weight", arg, e);
+	return set_weight(&cfg->spec.limits.io_weight, "--io-weight", arg, e);
 }
 
-static int set_pids(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int set_pids(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	(void)ctx;
 	if (strcmp(arg, "max") == 0) {
-		cfg->limits.pids = CGROUP_MAX;
+		cfg->spec.limits.pids = CGROUP_MAX;
 		return 0;
 	}
-	if (parse_u64(arg, 4194304, &cfg->limits.pids) < 0 || cfg->limits.pids == 0)
+	if (parse_u64(arg, 4194304, &cfg->spec.limits.pids) < 0 || cfg->spec.limits.pids == 0)
 		return ubx_fail(e, 0, "--pids: '%s' is not a number of processes or max", arg);
 	return 0;
 }
 
-static int set_cpuset(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int set_cpuset(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	(void)ctx;
 	if (cgroup_parse_cpuset(arg) < 0)
 		return ubx_fail(e, 0, "--cpuset-cpus: '%s' is not a CPU list like 0-3,6", arg);
-	snprintf(cfg->limits.cpuset_cpus, sizeof(cfg->limits.cpuset_cpus), "%s", arg);
+	snprintf(cfg->spec.limits.cpuset_cpus, sizeof(cfg->spec.limits.cpuset_cpus), "%s", arg);
 	return 0;
 }
 
-static int set_cgroup_parent(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int set_cgroup_parent(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	(void)ctx;
 	if (arg[0] != '/')
 		return ubx_fail(e, 0, "--cgroup-parent: '%s' is not an absolute path", arg);
-	return set_string(&cfg->cgroup_parent, arg, e);
+	return set_string(&cfg->spec.cgroup_parent, arg, e);
 }
 
-static int set_stats(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int set_stats(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	(void)ctx;
 	if (!arg || strcmp(arg, "text") == 0)
@@ -595,14 +595,14 @@ static int set_stats(struct usbox_config *cfg, const char *arg, struct parse_ctx
 	return 0;
 }
 
-static int want_help(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int want_help(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	(void)cfg, (void)arg, (void)e;
 	ctx->action = OPTIONS_HELP;
 	return 0;
 }
 
-static int want_version(struct usbox_config *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+static int want_version(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	(void)cfg, (void)arg, (void)e;
 	ctx->action = OPTIONS_VERSION;
@@ -673,7 +673,7 @@ static const struct option_def *find_short(char c)
 }
 
 /* Parses argv[*i], a long option; may consume the next word as its value. */
-static int parse_long(int argc, char **argv, int *i, struct usbox_config *cfg, struct parse_ctx *ctx,
+static int parse_long(int argc, char **argv, int *i, struct cli_options *cfg, struct parse_ctx *ctx,
 		      struct ubx_err *e)
 {
 	const char *name = argv[*i] + 2;
@@ -696,7 +696,7 @@ static int parse_long(int argc, char **argv, int *i, struct usbox_config *cfg, s
 }
 
 /* Parses argv[*i], one or more grouped short options. */
-static int parse_short(int argc, char **argv, int *i, struct usbox_config *cfg, struct parse_ctx *ctx,
+static int parse_short(int argc, char **argv, int *i, struct cli_options *cfg, struct parse_ctx *ctx,
 		       struct ubx_err *e)
 {
 	for (const char *p = argv[*i] + 1; *p; p++) {
@@ -718,26 +718,26 @@ static int parse_short(int argc, char **argv, int *i, struct usbox_config *cfg, 
 	return 0;
 }
 
-static int copy_command(int argc, char **argv, int first, struct usbox_config *cfg, struct ubx_err *e)
+static int copy_command(int argc, char **argv, int first, struct cli_options *cfg, struct ubx_err *e)
 {
-	cfg->argv = calloc((size_t)(argc - first + 1), sizeof(char *));
-	if (!cfg->argv)
+	cfg->spec.args = calloc((size_t)(argc - first + 1), sizeof(char *));
+	if (!cfg->spec.args)
 		return ubx_fail(e, ENOMEM, "calloc");
 	for (int k = first; k < argc; k++) {
-		cfg->argv[k - first] = strdup(argv[k]);
-		if (!cfg->argv[k - first])
+		cfg->spec.args[k - first] = strdup(argv[k]);
+		if (!cfg->spec.args[k - first])
 			return ubx_fail(e, ENOMEM, "strdup");
 	}
 	return 0;
 }
 
-int options_parse(int argc, char **argv, const char *cwd, struct usbox_config *cfg, struct ubx_err *e)
+int options_parse(int argc, char **argv, const char *cwd, struct cli_options *cfg, struct ubx_err *e)
 {
 	struct parse_ctx ctx = { .cwd = cwd, .action = OPTIONS_RUN };
 	int i = 1, r;
 
-	*cfg = (struct usbox_config){ .map = MAP_AUTO, .net = NET_SLIRP, .shm_size = OPTIONS_SHM_DEFAULT };
-	cgroup_limits_init(&cfg->limits);
+	*cfg = (struct cli_options){ .spec = { .map = MAP_AUTO, .net = NET_SLIRP, .shm_size = OPTIONS_SHM_DEFAULT } };
+	cgroup_limits_init(&cfg->spec.limits);
 	if (i < argc && strcmp(argv[i], "run") == 0)
 		i++;
 	for (; i < argc; i++) {
@@ -754,11 +754,11 @@ int options_parse(int argc, char **argv, const char *cwd, struct usbox_config *c
 	}
 	if (ctx.action != OPTIONS_RUN)
 		return (int)ctx.action;
-	if (cfg->tty && cfg->no_tty)
+	if (cfg->spec.tty && cfg->no_tty)
 		return ubx_fail(e, 0, "-t and -T (--no-tty) contradict each other");
-	if (cfg->n_ports && cfg->net == NET_HOST)
+	if (cfg->spec.n_ports && cfg->spec.net == NET_HOST)
 		return ubx_fail(e, 0, "--publish needs a network of the sandbox's own, not --net host");
-	if (cfg->name && !cfg->hostname && (r = set_string(&cfg->hostname, cfg->name, e)) < 0)
+	if (cfg->spec.name && !cfg->spec.hostname && (r = set_string(&cfg->spec.hostname, cfg->spec.name, e)) < 0)
 		return r;
 	if (i >= argc)
 		return ubx_fail(e, 0, "no command given (usage: usbox [OPTIONS] [--] CMD [ARG...])");
@@ -788,26 +788,12 @@ void options_usage(FILE *out)
 	      out);
 }
 
-void config_free(struct usbox_config *cfg)
+void options_free(struct cli_options *cfg)
 {
-	if (cfg->argv)
-		for (char **p = cfg->argv; *p; p++)
-			free(*p);
-	free(cfg->argv);
-	free(cfg->hostname);
-	free(cfg->network);
-	free(cfg->name);
+	spec_free(&cfg->spec);
 	for (size_t i = 0; i < cfg->n_env; i++)
 		free(cfg->env[i].text);
 	free(cfg->env);
 	free(cfg->workdir);
-	free(cfg->cgroup_parent);
-	free(cfg->seccomp_profile);
-	free(cfg->ports);
-	for (size_t i = 0; i < cfg->n_mounts; i++) {
-		free(cfg->mounts[i].src);
-		free(cfg->mounts[i].dst);
-	}
-	free(cfg->mounts);
-	*cfg = (struct usbox_config){ 0 };
+	*cfg = (struct cli_options){ 0 };
 }

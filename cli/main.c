@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * main.c - usbox's entry point and the one place that reports errors.
+ * main.c - usbox's entry point and the one place that reports errors: the
+ * command line becomes a spec (options.c, hostview.c), the runtime
+ * (sandbox/) runs it, and what it reports is printed here.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -9,11 +11,14 @@
 #include <string.h>
 #include <unistd.h>
 
+extern char **environ;
+
+#include "../common/pathfind.h"
 #include "../common/proctitle.h"
-#include "child.h"
+#include "../sandbox/sandbox.h"
+#include "hostview.h"
 #include "netcmd.h"
 #include "options.h"
-#include "sandbox.h"
 
 #ifndef USBOX_VERSION
 #define USBOX_VERSION "0.1.0"
@@ -47,7 +52,7 @@ static int fail(const struct ubx_err *e)
 	return EXIT_USBOX;
 }
 
-static void print_stats(const struct usbox_config *cfg, const struct cgroup_stats *s)
+static void print_stats(const struct cli_options *cfg, const struct cgroup_stats *s)
 {
 	if (cfg->stats == STATS_JSON)
 		fprintf(stderr, "{\"memory_peak_bytes\": %llu, \"cpu_usec\": %llu, \"pids_peak\": %llu}\n",
@@ -60,11 +65,11 @@ static void print_stats(const struct usbox_config *cfg, const struct cgroup_stat
 }
 
 /* What the sandbox's cgroup saw, reported after the command ended. */
-static void report_end(const struct usbox_config *cfg, const struct sandbox *sb)
+static void report_end(const struct cli_options *cfg, const struct sandbox *sb)
 {
 	if (sb->oom_killed)
 		fprintf(stderr, "usbox: sandbox killed: out of memory (limit %s)\n",
-			cfg->limits.mem_text[0] ? cfg->limits.mem_text : "from the parent cgroup");
+			cfg->spec.limits.mem_text[0] ? cfg->spec.limits.mem_text : "from the parent cgroup");
 	if (cfg->stats != STATS_NONE)
 		print_stats(cfg, &sb->stats);
 }
@@ -72,26 +77,29 @@ static void report_end(const struct usbox_config *cfg, const struct sandbox *sb)
 /* At a terminal (stdin and stdout both), without -t or -T, a command gets a
  * terminal of its own as with -it: job control and Ctrl-C work in a shell.
  * Pipelines and scripts are left as they are. */
-static const struct usbox_config *at_terminal(struct usbox_config *cfg)
+static void at_terminal(struct cli_options *cfg)
 {
-	if (!cfg->tty && !cfg->no_tty && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
-		cfg->tty = cfg->interactive = true;
-	return cfg;
+	if (!cfg->spec.tty && !cfg->no_tty && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
+		cfg->spec.tty = cfg->spec.interactive = true;
 }
 
-static int run(const struct usbox_config *cfg)
+static int run(struct cli_options *cfg, const char *cwd)
 {
 	struct ubx_err e = { 0 };
 	struct sandbox sb;
+	char notice[512];
 	int status;
 
-	if (sandbox_prepare(&sb, cfg, &e) < 0) {
+	at_terminal(cfg);
+	if (cli_finish_spec(cfg, environ, cwd, notice, sizeof(notice), &e) < 0)
+		return fail(&e);
+	if (sandbox_prepare(&sb, &cfg->spec, &e) < 0) {
 		status = fail(&e);
 	} else {
 		if (sb.plan.warning[0])
 			fprintf(stderr, "usbox: warning: %s\n", sb.plan.warning);
-		if (sb.notice[0])
-			fprintf(stderr, "usbox: %s\n", sb.notice);
+		if (notice[0])
+			fprintf(stderr, "usbox: %s\n", notice);
 		if (sandbox_start(&sb, &e) < 0) {
 			fail(&e);
 			status = sb.exit_status;
@@ -107,7 +115,7 @@ static int run(const struct usbox_config *cfg)
 
 int main(int argc, char **argv)
 {
-	struct usbox_config cfg;
+	struct cli_options cfg;
 	struct ubx_err e = { 0 };
 	char cwd[4096];
 	int status;
@@ -136,7 +144,7 @@ int main(int argc, char **argv)
 	else if (action == OPTIONS_VERSION)
 		printf("usbox %s\n", USBOX_VERSION), status = 0;
 	else
-		status = run(at_terminal(&cfg));
-	config_free(&cfg);
+		status = run(&cfg, cwd);
+	options_free(&cfg);
 	return status;
 }

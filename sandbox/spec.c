@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * spec.c - releasing a struct ubx_spec.
+ */
+#include "spec.h"
+
+#include <stdlib.h>
+
+static void free_strv(char **v)
+{
+	for (char **p = v; p && *p; p++)
+		free(*p);
+	free(v);
+}
+
+void spec_free(struct ubx_spec *s)
+{
+	free_strv(s->args);
+	free_strv(s->env);
+	free(s->cwd);
+	free(s->view.cwd_bind);
+	for (size_t i = 0; i < sizeof(s->view.covers) / sizeof(s->view.covers[0]); i++)
+		free(s->view.covers[i]);
+	free(s->view.home_layer);
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		free(s->mounts[i].src);
+		free(s->mounts[i].dst);
+	}
+	free(s->mounts);
+	free(s->hostname);
+	free(s->network);
+	free(s->name);
+	free(s->ports);
+	free(s->cgroup_parent);
+	free(s->seccomp_profile);
+	*s = (struct ubx_spec){ 0 };
+}

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * spec.h - what one sandbox is to be, in one struct: the runtime's only input.
+ *
+ * Its fields follow the OCI runtime spec's sections so that a config.json can
+ * fill it as well as the command line (cli/) or an image's config: the root,
+ * the process (args, env, cwd, user, capabilities, terminal), mounts, the
+ * namespaces' settings (host name, network), ids, limits and security.  No
+ * stage reads argv or the caller's environment for options, and nothing in
+ * the runtime prints.  It holds no pointers into argv, so it could be written
+ * to disk as the state of a detached sandbox.
+ */
+#ifndef USBOX_SANDBOX_SPEC_H
+#define USBOX_SANDBOX_SPEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../cgroup/cgroup.h"
+#include "../netns/netns.h"
+#include "../seccomp/seccomp.h"
+
+enum net_mode {
+	NET_SLIRP, /* own network namespace with a TAP behind libslirp (default) */
+	NET_NONE,  /* own network namespace, loopback only */
+	NET_HOST,  /* the host's network namespace */
+	NET_USER,  /* own network namespace, on the user network cfg->network */
+};
+
+enum map_mode {
+	MAP_AUTO,   /* full subordinate range, single id as a fallback */
+	MAP_SINGLE, /* one id, no warning */
+};
+
+enum mount_kind {
+	MOUNT_BIND,  /* -v SRC:DST[:ro], --ro-bind SRC:DST */
+	MOUNT_TMPFS, /* --tmpfs DST[:OPTIONS] */
+	MOUNT_HIDE,  /* --hide DST: an empty read-only directory or the null device */
+	MOUNT_OVERLAY, /* --tmp-overlay DST: a throw-away writable layer */
+};
+
+struct mount_spec {
+	enum mount_kind kind;
+	char *src;      /* absolute host path (binds only) */
+	char *dst;      /* absolute path inside the sandbox */
+	bool readonly;
+	uint64_t size;  /* tmpfs size in bytes, 0 for the default */
+	uint32_t mode;  /* tmpfs mode, 01777 by default */
+};
+
+enum root_kind {
+	ROOT_HOST, /* a read-only view of the caller's / */
+};
+
+struct spec_root {
+	enum root_kind kind;
+};
+
+/*
+ * The host view's parts that follow from the caller's situation rather than
+ * from what was asked: decided by the caller of the runtime (cli/hostview.c)
+ * and only applied here.
+ */
+struct spec_host_view {
+	char *cwd_bind;     /* the caller's directory bound read-write at the same path, or NULL */
+	char *covers[3];    /* directories covered by an empty tmpfs when present (runtime, state), or NULL */
+	char *home_layer;   /* a directory given a throw-away writable layer (the home), or NULL */
+};
+
+struct ubx_spec {
+	struct spec_root root;
+	struct spec_host_view view;
+	/* process */
+	char **args;              /* the command and its arguments */
+	char **env;               /* its environment, "K=V" */
+	char *cwd;                /* its working directory inside (absolute) */
+	uint32_t uid, gid;        /* identity inside */
+	uint64_t caps;            /* capabilities: bit N is capability N; all sets for uid 0,
+				   * only the bounding set otherwise */
+	bool tty, interactive;    /* a terminal of its own; stdin kept open */
+	/* mounts, host name */
+	struct mount_spec *mounts;
+	size_t n_mounts;
+	uint64_t shm_size;        /* /dev/shm's size in bytes */
+	char *hostname;           /* NULL: keep the host's */
+	/* ids */
+	enum map_mode map;
+	/* network */
+	enum net_mode net;
+	bool allow_host_loopback; /* slirp:allow_host_loopback */
+	char *network;            /* NET_USER: the user network */
+	char *name;               /* the sandbox's name (hosts entry), or NULL */
+	struct portfwd_spec *ports;
+	size_t n_ports;
+	/* limits */
+	struct cgroup_limits limits;
+	char *cgroup_parent;      /* a delegated cgroup v2 directory, or NULL */
+	bool stats;               /* a cgroup for the counters, even without limits */
+	/* security */
+	enum seccomp_mode seccomp;
+	char *seccomp_profile;    /* SECCOMP_PROFILE_FILE: the JSON profile */
+};
+
+/* spec_free() - release everything @s owns and empty it. */
+void spec_free(struct ubx_spec *s);
+
+#endif
