@@ -396,6 +396,15 @@ struct plan {
 	size_t n, cap;
 };
 
+/* Whether @path is @dir or lies below it (both canonical). */
+static bool path_within(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	if (n == 1 && dir[0] == '/')
+		return true;
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
 static size_t path_depth(const char *p)
 {
 	size_t n = 0;
@@ -528,27 +537,33 @@ static int mount_empty(int root, const char *dst, bool cover, const struct mount
 	return attach(m, root, dst, false, e);
 }
 
-/* Whether the parent of @path in the view exists on a file system of the
- * sandbox's own (a tmpfs or an overlay), where making a mount point leaves
- * nothing on the host. */
-static bool parent_is_private(int root, const char *path)
+/* Whether @path lies in a file system of the sandbox's own: the deepest
+ * mount of the plan that contains it is a tmpfs or a throw-away layer (not a
+ * bind of a host directory, not the host view), so that making a mount point
+ * there leaves nothing on the host. */
+static bool on_private_mount(const struct plan *pl, const char *path)
 {
-	char parent[4096];
-	struct statfs st;
-	(void)split_path(path, parent, sizeof(parent));
-	_cleanup_close_ int fd = open_in_root(root, parent, O_PATH | O_DIRECTORY);
-	return fd >= 0 && fstatfs(fd, &st) == 0 && (st.f_type == TMPFS_MAGIC || st.f_type == OVERLAYFS_SUPER_MAGIC);
+	const struct plan_entry *best = NULL;
+	for (size_t i = 0; i < pl->n; i++) {
+		const struct plan_entry *p = &pl->v[i];
+		if (p->kind == PK_EMPTY_RO || p->kind == PK_HIDE || p->kind == PK_RO_SELF || !path_within(path, p->dst))
+			continue;
+		if (!best || path_depth(p->dst) >= path_depth(best->dst))
+			best = p;
+	}
+	return best && (best->kind == PK_TMPFS || best->kind == PK_OVERLAY || best->kind == PK_COVER);
 }
 
 /* --hide @dst: an empty read-only directory or the null device over it.  A
  * path that does not exist yet becomes an empty read-only directory where
  * the sandbox has a file system of its own there; elsewhere it stays absent
  * (nothing is created on the host). */
-static int mount_hide(int root, const char *dst, const struct mounts_extra *x, struct ubx_err *e)
+static int mount_hide(int root, const struct plan *pl, const char *dst, const struct mounts_extra *x,
+		      struct ubx_err *e)
 {
 	_cleanup_close_ int probe = open_in_root(root, dst, O_PATH);
 	if (probe == -ENOENT) {
-		if (!parent_is_private(root, dst))
+		if (!on_private_mount(pl, dst))
 			return 0;
 		_cleanup_close_ int made = make_in_root(root, dst, false);
 		if (made < 0)
@@ -637,7 +652,8 @@ static int mount_ro_self(int root, const char *dst, struct ubx_err *e)
 		       : 0;
 }
 
-static int plan_apply_one(int root, const struct plan_entry *p, const struct mounts_extra *x, struct ubx_err *e)
+static int plan_apply_one(int root, const struct plan *pl, const struct plan_entry *p, const struct mounts_extra *x,
+			  struct ubx_err *e)
 {
 	switch (p->kind) {
 	case PK_TREE:
@@ -649,7 +665,7 @@ static int plan_apply_one(int root, const struct plan_entry *p, const struct mou
 	case PK_EMPTY_RO:
 		return mount_empty(root, p->dst, false, x, e);
 	case PK_HIDE:
-		return mount_hide(root, p->dst, x, e);
+		return mount_hide(root, pl, p->dst, x, e);
 	case PK_OVERLAY:
 		return mount_overlay_tmp(root, p->dst, e);
 	case PK_RO_SELF:
@@ -683,7 +699,7 @@ static int build_view(const struct ubx_spec *cfg, const struct mounts_extra *x, 
 	}
 	qsort(pl.v, pl.n, sizeof(*pl.v), plan_cmp);
 	for (size_t i = 0; i < pl.n && r >= 0; i++)
-		r = plan_apply_one(root, &pl.v[i], x, e);
+		r = plan_apply_one(root, &pl, &pl.v[i], x, e);
 	free(pl.v);
 	return r < 0 ? r : pivot_into(root, e);
 }
@@ -715,15 +731,6 @@ int mounts_setup(const struct ubx_spec *cfg, const struct mounts_extra *x, struc
 		r = build_view(cfg, x, root, cwd_fd, hosts_fd, src_fds, e);
 	close_all(src_fds, cfg->n_mounts);
 	return r;
-}
-
-/* Whether @path is @dir or lies below it (both canonical). */
-static bool path_within(const char *path, const char *dir)
-{
-	size_t n = strlen(dir);
-	if (n == 1 && dir[0] == '/')
-		return true;
-	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
 const char *mounts_cwd_unshared(const char *cwd, const char *home)
