@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../common/pathfind.h"
 #include "../common/statedir.h"
 #include "../sandbox/mounts.h"
 #include "env.h"
@@ -124,6 +125,41 @@ static int plan_view(struct cli_options *o, const char *cwd, const char *home, c
 	return 0;
 }
 
+/* Appends "K=V" to the NULL-terminated @env unless K is set there. */
+static int env_default(char ***env, const char *kv)
+{
+	size_t n = 0, klen = strcspn(kv, "=");
+	for (; (*env)[n]; n++)
+		if (strncmp((*env)[n], kv, klen) == 0 && (*env)[n][klen] == '=')
+			return 0;
+	char **grown = realloc(*env, (n + 2) * sizeof(char *));
+	if (!grown)
+		return -ENOMEM;
+	*env = grown;
+	if (!(grown[n] = strdup(kv)))
+		return -ENOMEM;
+	grown[n + 1] = NULL;
+	return 0;
+}
+
+/* A root of its own (--rootfs): root inside unless --uid says otherwise,
+ * mapped to the caller; Docker's environment (PATH, HOME, TERM with -t) and
+ * what -e adds; "/" as the working directory unless -w. */
+static int finish_own_root(struct cli_options *o, char *const *environ, struct ubx_err *e)
+{
+	struct ubx_spec *s = &o->spec;
+	s->uid = o->uid_set ? s->uid : 0;
+	s->gid = o->gid_set ? s->gid : 0;
+	s->root_is_caller = true;
+	s->env = env_build(environ, true, o->env, o->n_env);
+	s->cwd = strdup(o->workdir ? o->workdir : "/");
+	if (!s->env || !s->cwd || env_default(&s->env, "PATH=" EXEC_DEFAULT_PATH) < 0 ||
+	    env_default(&s->env, s->uid == 0 ? "HOME=/root" : "HOME=/") < 0 ||
+	    (s->tty && env_default(&s->env, "TERM=xterm") < 0))
+		return ubx_fail(e, ENOMEM, "the command's environment");
+	return 0;
+}
+
 int cli_finish_spec(struct cli_options *o, char *const *environ, const char *cwd, char *notice, size_t len,
 		    struct ubx_err *e)
 {
@@ -131,13 +167,20 @@ int cli_finish_spec(struct cli_options *o, char *const *environ, const char *cwd
 	char home[4096];
 
 	notice[0] = '\0';
-	s->uid = o->uid_set ? s->uid : getuid();
-	s->gid = o->gid_set ? s->gid : getgid();
+	if (s->root.kind != ROOT_HOST) {
+		int r = finish_own_root(o, environ, e);
+		if (r < 0)
+			return r;
+	}
+	s->uid = o->uid_set || s->root.kind != ROOT_HOST ? s->uid : getuid();
+	s->gid = o->gid_set || s->root.kind != ROOT_HOST ? s->gid : getgid();
 	s->caps = cli_capabilities(o, s->uid == 0);
 	s->seccomp = o->seccomp_unconfined ? SECCOMP_UNCONFINED :
 		     s->seccomp_profile    ? SECCOMP_PROFILE_FILE :
 		     o->nested             ? SECCOMP_NESTED_DEFAULT : SECCOMP_DEFAULT;
 	s->stats = o->stats != STATS_NONE;
+	if (s->root.kind != ROOT_HOST)
+		return 0;
 	s->env = env_build(environ, o->clearenv, o->env, o->n_env);
 	s->cwd = strdup(o->workdir ? o->workdir : cwd);
 	if (!s->env || !s->cwd)

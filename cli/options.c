@@ -352,6 +352,29 @@ static int add_tmp_overlay(struct cli_options *cfg, const char *arg, struct pars
 	return mount_append(cfg, &m, e);
 }
 
+static int set_rootfs(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	char *real = realpath(arg, NULL);
+	struct stat st;
+	(void)ctx;
+	if (!real || stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		int r = ubx_fail(e, real ? ENOTDIR : errno, "--rootfs %s", arg);
+		free(real);
+		return r;
+	}
+	free(cfg->spec.root.path);
+	cfg->spec.root.path = real;
+	cfg->spec.root.kind = ROOT_DIR;
+	return 0;
+}
+
+static int set_read_only(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)arg, (void)ctx, (void)e;
+	cfg->spec.root.readonly = true;
+	return 0;
+}
+
 static int set_ro_home(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	(void)arg, (void)ctx, (void)e;
@@ -612,7 +635,7 @@ static int want_version(struct cli_options *cfg, const char *arg, struct parse_c
 static const struct option_def option_table[] = {
 	{ "uid", 0, "N", set_uid, "user id inside (maps to you outside; default: your uid)", false },
 	{ "gid", 0, "N", set_gid, "group id inside (default: your gid)", false },
-	{ "root", 0, NULL, set_root, "run as uid 0 and gid 0 inside (Docker's default capabilities)", false },
+	{ "root", 0, NULL, set_root, "run as uid 0 and gid 0 inside (podman's default capabilities)", false },
 	{ "map", 0, "auto|single", set_map, "auto: your subordinate ids too (default); single: one id", false },
 	{ "hostname", 0, "NAME", set_hostname, "host name inside", false },
 	{ "env", 'e', "K=V", add_env, "set K inside; a bare K copies yours (repeatable)", false },
@@ -623,6 +646,8 @@ static const struct option_def option_table[] = {
 	{ "ro-bind", 0, "SRC:DST", add_ro_bind, "bind SRC at DST read-only", false },
 	{ "tmpfs", 0, "DST[:size=N,mode=M]", add_tmpfs, "a fresh tmpfs at DST", false },
 	{ "tmp-overlay", 0, "DIR", add_tmp_overlay, "a throw-away writable layer over DIR (repeatable)", false },
+	{ "rootfs", 0, "DIR", set_rootfs, "run in the root file system DIR instead of a view of the host", false },
+	{ "read-only", 0, NULL, set_read_only, "with --rootfs: mount the root read-only", false },
 	{ "ro-home", 0, NULL, set_ro_home, "keep the home strictly read-only (default: a throw-away writable layer)",
 	  false },
 	{ "hide", 0, "PATH", add_hide, "hide PATH: an empty read-only directory or /dev/null (repeatable)", false },

@@ -34,131 +34,17 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
+#include "mountutil.h"
+#include "rootfs.h"
 
-#define TREE_FLAGS (OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE)
+#define TREE_FLAGS MNT_TREE_FLAGS
 
-/* Opens @path inside @root (an absolute path means relative to @root). */
-static int open_in_root(int root, const char *path, int flags)
-{
-	struct open_how how = {
-		.flags = (uint64_t)(flags | O_CLOEXEC),
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
-	int fd;
 
-	while (*path == '/')
-		path++;
-	if (!*path)
-		path = ".";
-	for (int tries = 0; tries < 8; tries++) {
-		fd = (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
-		if (fd >= 0 || errno != EAGAIN)
-			break;
-	}
-	return fd < 0 ? -errno : fd;
-}
 
-/* Splits @path into a parent path (in @parent) and its last component. */
-static const char *split_path(const char *path, char *parent, size_t len)
-{
-	const char *slash = strrchr(path, '/');
-	size_t plen = slash ? (size_t)(slash - path) : 0;
 
-	if (plen >= len)
-		plen = len - 1;
-	memcpy(parent, path, plen);
-	parent[plen] = '\0';
-	return slash ? slash + 1 : path;
-}
 
-/*
- * Opens @path inside @root as an O_PATH fd, creating it and missing parents
- * (a directory, or an empty file when @as_file) where it does not exist.
- */
-static int make_in_root(int root, const char *path, bool as_file)
-{
-	char parent[4096];
-	int fd = open_in_root(root, path, O_PATH);
 
-	if (fd != -ENOENT)
-		return fd;
-	const char *base = split_path(path, parent, sizeof(parent));
-	if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
-		return -EINVAL;
-	_cleanup_close_ int pfd = make_in_root(root, parent, false);
-	if (pfd < 0)
-		return pfd;
-	_cleanup_close_ int dfd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
-	if (as_file) {
-		int f = openat(dfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-		if (f < 0 && errno != EEXIST)
-			return -errno;
-		if (f >= 0)
-			close(f);
-	} else if (mkdirat(dfd, base, 0755) < 0 && errno != EEXIST) {
-		return -errno;
-	}
-	return open_in_root(root, path, O_PATH);
-}
 
-/* A new detached file system of @type with @opts ("key", "value", ...). */
-static int fs_new(const char *type, const char *const *opts, unsigned attrs, struct ubx_err *e)
-{
-	_cleanup_close_ int fs = fsopen(type, FSOPEN_CLOEXEC);
-	if (fs < 0)
-		return ubx_fail(e, errno, "mount %s", type);
-	for (; opts && opts[0]; opts += 2)
-		if (fsconfig(fs, FSCONFIG_SET_STRING, opts[0], opts[1], 0) < 0)
-			return ubx_fail(e, errno, "mount %s: option %s=%s", type, opts[0], opts[1]);
-	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		return ubx_fail(e, errno, "mount %s", type);
-	int m = fsmount(fs, FSMOUNT_CLOEXEC, attrs);
-	return m < 0 ? ubx_fail(e, errno, "mount %s", type) : m;
-}
-
-/* The nearest directory above @path that exists in the view, into @buf. */
-static void nearest_existing(int root, const char *path, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s", path);
-	for (;;) {
-		char *slash = strrchr(buf, '/');
-		if (!slash || slash == buf) {
-			snprintf(buf, len, "/");
-			return;
-		}
-		*slash = '\0';
-		_cleanup_close_ int fd = open_in_root(root, buf, O_PATH | O_DIRECTORY);
-		if (fd >= 0)
-			return;
-	}
-}
-
-/* A mount point that cannot be made in the read-only view: say what to do. */
-static int fail_read_only_target(int root, const char *path, struct ubx_err *e)
-{
-	char parent[4096];
-	nearest_existing(root, path, parent, sizeof(parent));
-	if (strcmp(parent, "/") == 0)
-		return ubx_fail(e, 0, "mount point %s: it is not in the read-only host view, and usbox cannot "
-				"create it there (use an existing directory, or one under /tmp or your home)", path);
-	return ubx_fail(e, 0, "mount point %s: it is not in the read-only host view (add --tmp-overlay %s "
-			"to create it in a throw-away layer, or use an existing directory)", path, parent);
-}
-
-/* Attaches the detached mount @mnt at @path inside @root, creating it. */
-static int attach(int mnt, int root, const char *path, bool as_file, struct ubx_err *e)
-{
-	_cleanup_close_ int target = make_in_root(root, path, as_file);
-	if (target == -EROFS)
-		return fail_read_only_target(root, path, e);
-	if (target < 0)
-		return ubx_fail(e, -target, "mount point %s", path);
-	if (move_mount(mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-		return ubx_fail(e, errno, "mount on %s", path);
-	return 0;
-}
 
 /* Attaches the detached tree @fd at @path, as a file when it is not a directory. */
 static int attach_tree(int fd, int root, const char *path, struct ubx_err *e)
@@ -166,7 +52,7 @@ static int attach_tree(int fd, int root, const char *path, struct ubx_err *e)
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return ubx_fail(e, errno, "stat the source of %s", path);
-	return attach(fd, root, path, !S_ISDIR(st.st_mode), e);
+	return mnt_attach(fd, root, path, !S_ISDIR(st.st_mode), e);
 }
 
 /* The null device, read-only, over the file @path: checked to be the real
@@ -182,16 +68,16 @@ static int mount_null(int root, const char *path, struct ubx_err *e)
 		return ubx_fail(e, EINVAL, "mask %s: /dev/null is not the null device", path);
 	if (mount_setattr(m, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0)
 		return ubx_fail(e, errno, "mask %s", path);
-	return attach(m, root, path, true, e);
+	return mnt_attach(m, root, path, true, e);
 }
 
 static int mount_tmpfs(int root, const char *path, const char *mode, const char *size, struct ubx_err *e)
 {
 	const char *opts[] = { "mode", mode, size ? "size" : NULL, size, NULL };
-	_cleanup_close_ int m = fs_new("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, e);
+	_cleanup_close_ int m = mnt_fs_new("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, e);
 	if (m < 0)
 		return ubx_wrap(e, "%s", path);
-	return attach(m, root, path, false, e);
+	return mnt_attach(m, root, path, false, e);
 }
 
 /* /dev: a small tmpfs with the host's harmless devices bound in, its own
@@ -212,10 +98,10 @@ static int mount_dev(int root, int tty_gid, uint64_t shm_size, struct ubx_err *e
 	int r;
 
 	snprintf(gid, sizeof(gid), "%d", tty_gid);
-	_cleanup_close_ int dev = fs_new("tmpfs", tmpfs_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, e);
+	_cleanup_close_ int dev = mnt_fs_new("tmpfs", tmpfs_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, e);
 	if (dev < 0)
 		return ubx_wrap(e, "/dev");
-	if ((r = attach(dev, root, "dev", false, e)) < 0)
+	if ((r = mnt_attach(dev, root, "dev", false, e)) < 0)
 		return r;
 	for (size_t i = 0; i < ARRAY_SIZE(devices); i++) {
 		char host[32];
@@ -223,16 +109,16 @@ static int mount_dev(int root, int tty_gid, uint64_t shm_size, struct ubx_err *e
 		_cleanup_close_ int node = open_tree(AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 		if (node < 0)
 			return ubx_fail(e, errno, "bind %s", host);
-		if ((r = attach(node, dev, devices[i], true, e)) < 0)
+		if ((r = mnt_attach(node, dev, devices[i], true, e)) < 0)
 			return r;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(links); i++)
 		if (symlinkat(links[i][1], dev, links[i][0]) < 0)
 			return ubx_fail(e, errno, "symlink /dev/%s", links[i][0]);
-	_cleanup_close_ int pts = fs_new("devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, e);
+	_cleanup_close_ int pts = mnt_fs_new("devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, e);
 	if (pts < 0)
 		return ubx_wrap(e, "/dev/pts");
-	if ((r = attach(pts, dev, "pts", false, e)) < 0)
+	if ((r = mnt_attach(pts, dev, "pts", false, e)) < 0)
 		return r;
 	snprintf(shm, sizeof(shm), "%llu", (unsigned long long)shm_size);
 	return mount_tmpfs(dev, "shm", "1777", shm_size ? shm : NULL, e);
@@ -240,10 +126,10 @@ static int mount_dev(int root, int tty_gid, uint64_t shm_size, struct ubx_err *e
 
 static int mount_proc(int root, struct ubx_err *e)
 {
-	_cleanup_close_ int m = fs_new("proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, e);
+	_cleanup_close_ int m = mnt_fs_new("proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, e);
 	if (m < 0)
 		return m;
-	return attach(m, root, "proc", false, e);
+	return mnt_attach(m, root, "proc", false, e);
 }
 
 /* /sys/fs/cgroup: when the host's is cgroup2, a fresh read-only cgroup2 mount
@@ -254,42 +140,38 @@ static int mount_cgroup(int root, struct ubx_err *e)
 	struct statfs st;
 	if (statfs("/sys/fs/cgroup", &st) < 0 || st.f_type != CGROUP2_SUPER_MAGIC)
 		return 0; /* cgroup v1 or hybrid: keep the read-only view of the host's */
-	_cleanup_close_ int m = fs_new("cgroup2", NULL,
+	_cleanup_close_ int m = mnt_fs_new("cgroup2", NULL,
 				       MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, e);
 	if (m < 0)
 		return m;
-	return attach(m, root, "/sys/fs/cgroup", false, e);
+	return mnt_attach(m, root, "/sys/fs/cgroup", false, e);
 }
 
-/* /etc/resolv.conf naming @dns: a file written in the sandbox's own /dev,
- * bound (read-only) over the host's (or wherever its symlink leads in the
- * view, e.g. a systemd-resolved stub file), then unlinked from /dev.  Linux
- * before 6.15 cannot clone from a mount that is not attached yet, so the file
- * lives on an attached one that is always usbox's own (/tmp may be a bind). */
+/* /etc/resolv.conf naming @dns, bound read-only over the view's (or wherever
+ * its symlink leads in the view, e.g. a systemd-resolved stub file); a view
+ * without one that cannot have one gets none. */
 static int mount_resolv_conf(int root, const char *dns, struct ubx_err *e)
 {
-	static const char name[] = ".usbox-resolv.conf";
-	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
 	char text[128];
-	int r;
+	snprintf(text, sizeof(text), "nameserver %s\n", dns);
+	return rootfs_text_file(root, "/etc/resolv.conf", text, true, e);
+}
 
-	_cleanup_close_ int probe = open_in_root(root, "/etc/resolv.conf", O_PATH);
-	if (probe < 0)
-		return 0; /* nothing to cover: the host has no resolver configuration */
-	_cleanup_close_ int tmp = open_in_root(root, "/dev", O_RDONLY | O_DIRECTORY);
-	if (tmp < 0)
-		return ubx_fail(e, -tmp, "/dev");
-	int len = snprintf(text, sizeof(text), "nameserver %s\n", dns);
-	_cleanup_close_ int f = openat(tmp, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (f < 0 || write(f, text, (size_t)len) != len)
-		return ubx_fail(e, errno, "write /etc/resolv.conf");
-	_cleanup_close_ int file = open_tree(tmp, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-	if (file < 0 || mount_setattr(file, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0)
-		r = ubx_fail(e, errno, "bind /etc/resolv.conf");
+/* /etc/hosts and /etc/hostname for a root of its own. */
+static int mount_etc_names(int root, const struct ubx_spec *spec, bool hosts, struct ubx_err *e)
+{
+	char name[256] = "", text[512];
+	if (spec->hostname)
+		snprintf(name, sizeof(name), "%s", spec->hostname);
 	else
-		r = attach(file, root, "/etc/resolv.conf", true, e);
-	(void)unlinkat(tmp, name, 0);
-	return r;
+		(void)gethostname(name, sizeof(name) - 1);
+	snprintf(text, sizeof(text), "%s\n", name);
+	int r = rootfs_text_file(root, "/etc/hostname", text, true, e);
+	if (r < 0 || !hosts)
+		return r;
+	snprintf(text, sizeof(text), "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t%s\n",
+		 name);
+	return rootfs_text_file(root, "/etc/hosts", text, true, e);
 }
 
 /* Clones the host tree at @src for binding; read-only when asked. */
@@ -380,6 +262,8 @@ enum plan_kind {
 	PK_OVERLAY,  /* a throw-away writable layer (overlayfs, tmpfs upper) over the target */
 	PK_CGROUP,   /* a fresh read-only cgroup2, on cgroup v2 hosts */
 	PK_RESOLV,   /* /etc/resolv.conf naming x->dns */
+	PK_SYSFS,    /* a root of its own: a fresh /sys */
+	PK_ETC,      /* a root of its own: /etc/hostname, and /etc/hosts unless a network's */
 };
 
 struct plan_entry {
@@ -471,12 +355,17 @@ static int plan_build(struct plan *pl, const struct ubx_spec *cfg, const struct 
 {
 	struct plan_entry *p;
 
-	if (!(p = plan_add(pl, "/tmp", PK_TMPFS, PLAN_BASE)))
-		return -ENOMEM;
-	snprintf(p->mode, sizeof(p->mode), "1777");
+	if (cfg->root.kind == ROOT_HOST) { /* an image keeps its own /tmp */
+		if (!(p = plan_add(pl, "/tmp", PK_TMPFS, PLAN_BASE)))
+			return -ENOMEM;
+		snprintf(p->mode, sizeof(p->mode), "1777");
+	}
 	if (!plan_add(pl, "/sys/fs/cgroup", PK_CGROUP, PLAN_BASE))
 		return -ENOMEM;
 	if (x->dns && !plan_add(pl, "/etc/resolv.conf", PK_RESOLV, PLAN_BASE))
+		return -ENOMEM;
+	if (cfg->root.kind != ROOT_HOST &&
+	    (!plan_add(pl, "/sys", PK_SYSFS, PLAN_BASE) || !plan_add(pl, "/etc/hostname", PK_ETC, PLAN_BASE)))
 		return -ENOMEM;
 	if (hosts_fd >= 0) {
 		if (!(p = plan_add(pl, "/etc/hosts", PK_TREE, PLAN_BASE)))
@@ -520,7 +409,7 @@ static int mount_empty(int root, const char *dst, bool cover, const struct mount
 	const char *cover_opts[] = { "mode", "700", "uid", uid, "gid", gid, "size", "16m", NULL };
 	const char *mask_opts[] = { "mode", "0555", "size", "0", "nr_inodes", "1", NULL };
 
-	_cleanup_close_ int probe = open_in_root(root, dst, O_PATH);
+	_cleanup_close_ int probe = mnt_open_in_root(root, dst, O_PATH);
 	if (probe < 0)
 		return 0;
 	struct stat st;
@@ -531,10 +420,10 @@ static int mount_empty(int root, const char *dst, bool cover, const struct mount
 	if (!S_ISDIR(st.st_mode))
 		return 0; /* covers are for directories */
 	unsigned attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (cover ? 0 : MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOEXEC);
-	_cleanup_close_ int m = fs_new("tmpfs", cover ? cover_opts : mask_opts, attrs, e);
+	_cleanup_close_ int m = mnt_fs_new("tmpfs", cover ? cover_opts : mask_opts, attrs, e);
 	if (m < 0)
 		return ubx_wrap(e, "%s", dst);
-	return attach(m, root, dst, false, e);
+	return mnt_attach(m, root, dst, false, e);
 }
 
 /* Whether @path lies in a file system of the sandbox's own: the deepest
@@ -561,11 +450,11 @@ static bool on_private_mount(const struct plan *pl, const char *path)
 static int mount_hide(int root, const struct plan *pl, const char *dst, const struct mounts_extra *x,
 		      struct ubx_err *e)
 {
-	_cleanup_close_ int probe = open_in_root(root, dst, O_PATH);
+	_cleanup_close_ int probe = mnt_open_in_root(root, dst, O_PATH);
 	if (probe == -ENOENT) {
 		if (!on_private_mount(pl, dst))
 			return 0;
-		_cleanup_close_ int made = make_in_root(root, dst, false);
+		_cleanup_close_ int made = mnt_make_in_root(root, dst, false);
 		if (made < 0)
 			return ubx_fail(e, -made, "--hide %s", dst);
 	}
@@ -602,12 +491,12 @@ static int mount_overlay_tmp(int root, const char *dst, struct ubx_err *e)
 	char lower[64], upper[64], work[64];
 	struct stat st;
 
-	_cleanup_close_ int low = open_in_root(root, dst, O_PATH | O_DIRECTORY);
+	_cleanup_close_ int low = mnt_open_in_root(root, dst, O_PATH | O_DIRECTORY);
 	if (low < 0)
 		return low == -ENOENT ? 0 : ubx_fail(e, -low, "overlay %s", dst);
 	if (fstat(low, &st) < 0)
 		return ubx_fail(e, errno, "overlay %s", dst);
-	_cleanup_close_ int tmp = fs_new("tmpfs", tmp_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, e);
+	_cleanup_close_ int tmp = mnt_fs_new("tmpfs", tmp_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, e);
 	if (tmp < 0)
 		return ubx_wrap(e, "overlay %s", dst);
 	_cleanup_close_ int up = make_layer_dir(tmp, "upper", &st);
@@ -616,7 +505,7 @@ static int mount_overlay_tmp(int root, const char *dst, struct ubx_err *e)
 		return ubx_fail(e, up < 0 ? -up : -wk, "overlay %s: its layer", dst);
 	/* Linux before 6.x refuses an upper layer on a detached mount: attach
 	 * it at @dst first, under the overlay (@low still names what was there). */
-	int r = attach(tmp, root, dst, false, e);
+	int r = mnt_attach(tmp, root, dst, false, e);
 	if (r < 0)
 		return r;
 	snprintf(lower, sizeof(lower), "/proc/self/fd/%d", low);
@@ -634,14 +523,14 @@ static int mount_overlay_tmp(int root, const char *dst, struct ubx_err *e)
 	_cleanup_close_ int m = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
 	if (m < 0)
 		return ubx_fail(e, errno, "overlay %s", dst);
-	return attach(m, root, dst, false, e);
+	return mnt_attach(m, root, dst, false, e);
 }
 
 /* @dst bound read-only onto itself, when it exists. */
 static int mount_ro_self(int root, const char *dst, struct ubx_err *e)
 {
 	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
-	_cleanup_close_ int probe = open_in_root(root, dst, O_PATH);
+	_cleanup_close_ int probe = mnt_open_in_root(root, dst, O_PATH);
 	if (probe < 0)
 		return 0;
 	_cleanup_close_ int m = open_tree(probe, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
@@ -652,8 +541,8 @@ static int mount_ro_self(int root, const char *dst, struct ubx_err *e)
 		       : 0;
 }
 
-static int plan_apply_one(int root, const struct plan *pl, const struct plan_entry *p, const struct mounts_extra *x,
-			  struct ubx_err *e)
+static int plan_apply_one(int root, const struct ubx_spec *spec, const struct plan *pl, const struct plan_entry *p,
+			  const struct mounts_extra *x, struct ubx_err *e)
 {
 	switch (p->kind) {
 	case PK_TREE:
@@ -674,6 +563,10 @@ static int plan_apply_one(int root, const struct plan *pl, const struct plan_ent
 		return mount_cgroup(root, e);
 	case PK_RESOLV:
 		return mount_resolv_conf(root, x->dns, e);
+	case PK_SYSFS:
+		return rootfs_sysfs(root, e);
+	case PK_ETC:
+		return mount_etc_names(root, spec, x->hosts_fd < 0, e);
 	}
 	return ubx_fail(e, EINVAL, "mount plan");
 }
@@ -682,14 +575,11 @@ static int plan_apply_one(int root, const struct plan *pl, const struct plan_ent
 static int build_view(const struct ubx_spec *cfg, const struct mounts_extra *x, int root, int cwd_fd, int hosts_fd,
 		      int *src_fds, struct ubx_err *e)
 {
-	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID, .propagation = MS_PRIVATE };
 	struct plan pl = { 0 };
 	int r;
 
-	if (mount_setattr(root, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
-		return ubx_fail(e, errno, "make the host view read-only");
 	if (move_mount(root, "", AT_FDCWD, "/tmp", MOVE_MOUNT_F_EMPTY_PATH) < 0)
-		return ubx_fail(e, errno, "attach the host view");
+		return ubx_fail(e, errno, "attach the root");
 	/* /proc and /dev first: the resolver file is made on /dev, masks clone /proc */
 	if ((r = mount_proc(root, e)) < 0 || (r = mount_dev(root, x->tty_gid, cfg->shm_size, e)) < 0)
 		return r;
@@ -699,7 +589,7 @@ static int build_view(const struct ubx_spec *cfg, const struct mounts_extra *x, 
 	}
 	qsort(pl.v, pl.n, sizeof(*pl.v), plan_cmp);
 	for (size_t i = 0; i < pl.n && r >= 0; i++)
-		r = plan_apply_one(root, &pl, &pl.v[i], x, e);
+		r = plan_apply_one(root, cfg, &pl, &pl.v[i], x, e);
 	free(pl.v);
 	return r < 0 ? r : pivot_into(root, e);
 }
@@ -715,9 +605,9 @@ int mounts_setup(const struct ubx_spec *cfg, const struct mounts_extra *x, struc
 
 	for (size_t i = 0; i < cfg->n_mounts; i++)
 		src_fds[i] = -1;
-	_cleanup_close_ int root = open_tree(AT_FDCWD, "/", TREE_FLAGS);
+	_cleanup_close_ int root = rootfs_open(&cfg->root, e);
 	if (root < 0)
-		return ubx_fail(e, errno, "clone the host's mounts");
+		return root;
 	if (cfg->view.cwd_bind) {
 		cwd_fd = open_tree(AT_FDCWD, cfg->view.cwd_bind, TREE_FLAGS);
 		if (cwd_fd < 0)

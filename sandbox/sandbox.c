@@ -96,8 +96,8 @@ int sandbox_prepare(struct sandbox *sb, const struct ubx_spec *spec, struct ubx_
 		return r;
 	sb->ids.uid = getuid();
 	sb->ids.gid = getgid();
-	sb->ids.inside_uid = spec->uid;
-	sb->ids.inside_gid = spec->gid;
+	sb->ids.inside_uid = spec->root_is_caller ? 0 : spec->uid;
+	sb->ids.inside_gid = spec->root_is_caller ? 0 : spec->gid;
 	sb->ids.want_full = spec->map == MAP_AUTO;
 	if (sb->ids.want_full && getpwuid_r(sb->ids.uid, &pw, pwbuf, sizeof(pwbuf), &found) == 0 && found)
 		sb->ids.user = strdup(found->pw_name);
@@ -287,7 +287,7 @@ int sandbox_start(struct sandbox *sb, struct ubx_err *e)
 		return r;
 	struct child_params p = {
 		.spec = sb->spec,
-		.uid = sb->ids.inside_uid, .gid = sb->ids.inside_gid,
+		.uid = sb->spec->uid, .gid = sb->spec->gid,
 		.full_map = sb->plan.method != IDMAP_SINGLE,
 		.sync_fd = ch.sync[0], .report_fd = ch.report[1],
 		.tty_sock = ch.tty[1], .ws = sb->ws, .net_sock = ch.net[1],

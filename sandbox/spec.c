@@ -15,6 +15,10 @@ static void free_strv(char **v)
 
 void spec_free(struct ubx_spec *s)
 {
+	free(s->root.path);
+	free_strv(s->root.layers);
+	free(s->root.upper);
+	free(s->root.work);
 	free_strv(s->args);
 	free_strv(s->env);
 	free(s->cwd);

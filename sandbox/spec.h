@@ -50,11 +50,18 @@ struct mount_spec {
 };
 
 enum root_kind {
-	ROOT_HOST, /* a read-only view of the caller's / */
+	ROOT_HOST,   /* a read-only view of the caller's / */
+	ROOT_DIR,    /* a root file system in a directory (--rootfs) */
+	ROOT_LAYERS, /* image layers under a writable one (overlayfs) */
 };
 
 struct spec_root {
 	enum root_kind kind;
+	char *path;         /* ROOT_DIR: the directory */
+	char **layers;      /* ROOT_LAYERS: the lower directories, topmost first, NULL-terminated */
+	char *upper, *work; /* ROOT_LAYERS: the writable layer and overlayfs's work directory
+			     * (a container's), or NULL for a throw-away one */
+	bool readonly;      /* --read-only: the root is mounted read-only */
 };
 
 /*
@@ -86,6 +93,9 @@ struct ubx_spec {
 	char *hostname;           /* NULL: keep the host's */
 	/* ids */
 	enum map_mode map;
+	bool root_is_caller;      /* id 0 inside maps to the caller whatever the process's id is (a
+				   * root of its own, whose files' owners must not move); else the
+				   * process's own id does (the host view: your files are yours) */
 	/* network */
 	enum net_mode net;
 	bool allow_host_loopback; /* slirp:allow_host_loopback */

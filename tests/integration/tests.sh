@@ -300,6 +300,39 @@ t_workdir_resolved_inside() {
 	expect_eq "$("$U" -w /usr/bin -- pwd)" /usr/bin "-w /usr/bin"
 }
 
+# ---------------------------------------------------------------- roots of their own
+# A busybox root file system in a directory the caller owns.
+make_rootfs() { # DIR
+	mkdir -p "$1"/{bin,etc,tmp,proc,dev,sys,root} && cp /bin/busybox "$1/bin/" || return 1
+	local a
+	for a in sh ls id cat touch env pwd stat readlink mount; do ln -sf busybox "$1/bin/$a"; done
+	echo "root:x:0:0:root:/root:/bin/sh" > "$1/etc/passwd"
+}
+
+t_rootfs_runs_as_root_mapped_to_caller() {
+	[ -x /bin/busybox ] || { fail "busybox-static is missing"; return; }
+	make_rootfs rfs || return 1
+	local out
+	out=$("$U" --rootfs rfs -- sh -c 'id -u; pwd; echo $HOME; touch /made-inside; ls /proc/self >/dev/null && echo proc; cat /etc/hostname >/dev/null && echo etc') || return 1
+	expect_eq "$out" "$(printf '0\n/\n/root\nproc\netc')" "inside" &&
+	expect_eq "$(stat -c %u rfs/made-inside)" "$me" "a file root made inside is the caller's" &&
+	expect_status 1 "$U" --rootfs rfs --read-only -- touch /ro 2>/dev/null &&
+	expect_eq "$("$U" --rootfs rfs --uid 1000 -- id -u)" 1000 "--uid" &&
+	expect_eq "$("$U" --rootfs rfs -w /tmp -e A=b -- sh -c 'pwd; echo $A')" "$(printf '/tmp\nb')" "-w and -e" &&
+	expect_eq "$("$U" --rootfs no-such-dir -- true 2>&1)" "usbox: --rootfs no-such-dir: No such file or directory" "bad --rootfs"
+}
+
+# Symlinks planted in a root file system lead nowhere outside it: mount
+# targets and the working directory are resolved inside the root.
+t_rootfs_symlinks_stay_inside() {
+	make_rootfs rfs || return 1
+	rm -rf rfs/tmp && ln -s / rfs/tmp && ln -s ../../.. rfs/up && mkdir -p vsrc && echo v > vsrc/f
+	local out
+	out=$("$U" --rootfs rfs -v "$PWD/vsrc:/up/vol" -w /up -- sh -c 'pwd; cat /vol/f; ls /tmp/bin/busybox') || return 1
+	expect_eq "$out" "$(printf '/\nv\n/tmp/bin/busybox')" "symlinks resolved inside the root" &&
+	[ ! -e "$PWD/../../../vol" ] && [ -e rfs/vol ] || fail "a bind followed a symlink out of the root"
+}
+
 # ---------------------------------------------------------------- environment
 t_environment_options() {
 	printf '# comment\nFROM_FILE=yes\n' > env-file
