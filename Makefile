@@ -21,7 +21,9 @@ PREFIX    ?= /usr/local
 BUILD     ?= build
 CC        ?= cc
 PKGS      := libcap-ng libnl-3.0 libnl-route-3.0
-# libsystemd: headers only; the library is dlopen()ed on the D-Bus path (cgroup/systemd.c)
+# libsystemd: headers only; the library is dlopen()ed on the D-Bus path (cgroup/systemd.c);
+# so is libarchive (libarchive-dev), by the image commands (image/layer.c)
+# and libcrypto (libssl-dev) for sha256 (image/digest.c); json-c (common/jsonc.c) likewise
 SD_CFLAGS  = $(shell pkg-config --cflags libsystemd 2>/dev/null)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -39,7 +41,7 @@ LDFLAGS   ?=
 ALL_LDFLAGS = $(LDFLAGS) -Wl,-z,relro -Wl,--as-needed
 PKG_LIBS  += -ldl
 
-LIB_SRCS  := $(wildcard common/*.c idmap/*.c netns/*.c cgroup/*.c) \
+LIB_SRCS  := $(wildcard common/*.c idmap/*.c netns/*.c cgroup/*.c image/*.c) \
              $(filter-out seccomp/gen.c,$(wildcard seccomp/*.c)) \
              $(wildcard sandbox/*.c) $(filter-out cli/main.c,$(wildcard cli/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
@@ -152,7 +154,8 @@ FUZZ_SECONDS ?= 20
 FUZZ_LIB  := common/error.c common/parse.c common/fdpass.c common/proctitle.c idmap/idmap.c idmap/holder.c \
              cli/options.c cli/env.c sandbox/spec.c common/pathfind.c cgroup/systemd.c \
              cgroup/cgroup.c netns/portfwd.c netns/netdef.c netns/framefilter.c common/statedir.c common/daemon.c \
-             seccomp/profile.c
+             seccomp/profile.c common/jsonc.c image/layer.c image/digest.c image/format_json.c \
+             image/format_config.c
 FUZZERS   := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/*.c))
 build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	@mkdir -p build-fuzz
@@ -172,7 +175,7 @@ install: $(BUILD)/usbox
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--suppress=memleak --suppress=resourceLeak \
-		--inline-suppr --std=c11 -D_GNU_SOURCE common idmap netns sandbox cli cgroup seccomp
+		--inline-suppr --std=c11 -D_GNU_SOURCE common idmap netns sandbox cli cgroup seccomp image
 	@# One file an invocation: clang-tidy 14's valist checker carries state from
 	@# one file to the next and then flags common/error.c's va_start.
 	@for f in $(LIB_SRCS) cli/main.c; do \

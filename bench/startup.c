@@ -11,6 +11,9 @@
  *   startup [-n RUNS] -H USBOX         the cost of the defaults: the seccomp
  *                                      filter and the home's throw-away layer,
  *                                      each on and off
+ *   startup [-n RUNS] -I IMG USBOX     a container of the image IMG against
+ *                                      the host view, and podman run of the
+ *                                      same image (podman's name: -P NAME)
  *
  * Runs every variant RUNS times (default 200), interleaved round-robin so a
  * change in machine load hits all alike, and prints each variant's median,
@@ -92,9 +95,14 @@ int main(int argc, char **argv)
 {
 	int runs = 200, opt;
 	bool cgroup_mode = false, with_systemd = false, net_mode = false, hardening_mode = false;
+	const char *image = NULL, *podman_image = NULL;
 
 	const char *user_net = NULL;
-	while ((opt = getopt(argc, argv, "n:csNHu:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:csNHu:I:P:")) != -1) {
+		if (opt == 'I')
+			image = optarg;
+		if (opt == 'P')
+			podman_image = optarg;
 		if (opt == 'H')
 			hardening_mode = true;
 		if (opt == 'u')
@@ -141,8 +149,20 @@ int main(int argc, char **argv)
 		{ .name = "usbox + home layer", .argv = { usbox, "--net", "none", "--seccomp", "unconfined", "--", "true" } },
 		{ .name = "usbox defaults (both)", .argv = { usbox, "--net", "none", "--", "true" } },
 	};
+	struct variant img[] = {
+		{ .name = "usbox --net none -- true (host view)", .argv = { usbox, "--net", "none", "--", "true" } },
+		{ .name = "usbox run --rm --image IMG -- true",
+		  .argv = { usbox, "run", "--rm", "--net", "none", "--image", (char *)image, "--", "true" } },
+		{ .name = "podman run --rm --network=none IMG",
+		  .argv = { "podman", "run", "--rm", "--network=none", (char *)podman_image, "true" } },
+	};
 	int nv = (int)(sizeof(v) / sizeof(v[0]));
 	const char *base_name = "bwrap";
+	if (image) {
+		nv = podman_image ? 3 : 2;
+		memcpy(v, img, (size_t)nv * sizeof(img[0]));
+		base_name = "usbox --net none";
+	}
 	if (hardening_mode) {
 		nv = 4;
 		memcpy(v, hard, sizeof(hard));
@@ -171,7 +191,7 @@ int main(int argc, char **argv)
 				v[i].failed++;
 	double base = 0;
 	printf("%-38s %9s %9s %9s %8s\n", "startup, median of runs", "p10 ms", "median", "p90 ms",
-	       cgroup_mode ? "/nolimit" : net_mode ? "/none" : hardening_mode ? "/bare" : "/bwrap");
+	       cgroup_mode ? "/nolimit" : net_mode || image ? "/none" : hardening_mode ? "/bare" : "/bwrap");
 	for (int i = 0; i < nv; i++) {
 		qsort(v[i].ms, (size_t)runs, sizeof(double), cmp_double);
 		if (strncmp(v[i].name, base_name, strlen(base_name)) == 0)

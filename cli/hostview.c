@@ -151,7 +151,8 @@ static int finish_own_root(struct cli_options *o, char *const *environ, struct u
 	s->uid = o->uid_set ? s->uid : 0;
 	s->gid = o->gid_set ? s->gid : 0;
 	s->root_is_caller = true;
-	s->env = env_build(environ, true, o->env, o->n_env);
+	if (!s->env) /* an image's was made already */
+		s->env = env_build(environ, true, o->env, o->n_env);
 	s->cwd = strdup(o->workdir ? o->workdir : "/");
 	if (!s->env || !s->cwd || env_default(&s->env, "PATH=" EXEC_DEFAULT_PATH) < 0 ||
 	    env_default(&s->env, s->uid == 0 ? "HOME=/root" : "HOME=/") < 0 ||

@@ -17,6 +17,9 @@ extern char **environ;
 #include "../common/proctitle.h"
 #include "../sandbox/sandbox.h"
 #include "hostview.h"
+#include "imagerun.h"
+#include "containers.h"
+#include "images.h"
 #include "netcmd.h"
 #include "options.h"
 
@@ -90,9 +93,14 @@ static int run(struct cli_options *cfg, const char *cwd)
 	char notice[512];
 	int status;
 
+	struct container c;
 	at_terminal(cfg);
-	if (cli_finish_spec(cfg, environ, cwd, notice, sizeof(notice), &e) < 0)
+	if (cfg->image && cli_image_prepare(cfg, environ, &c, &e) < 0)
 		return fail(&e);
+	if (cli_finish_spec(cfg, environ, cwd, notice, sizeof(notice), &e) < 0) {
+		status = fail(&e);
+		goto out;
+	}
 	if (sandbox_prepare(&sb, &cfg->spec, &e) < 0) {
 		status = fail(&e);
 	} else {
@@ -110,6 +118,9 @@ static int run(struct cli_options *cfg, const char *cwd)
 		}
 	}
 	sandbox_destroy(&sb);
+out:
+	if (cfg->image && cli_image_finish(cfg, &c, &e) < 0)
+		fail(&e); /* the command's status stands */
 	return status;
 }
 
@@ -125,8 +136,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usbox: getcwd: %m\n");
 		return EXIT_USBOX;
 	}
+	/* A bare first word that names a subcommand is the subcommand; `usbox
+	 * -- CMD` and `usbox run [OPTIONS] [--] CMD` always run a command. */
 	if (argc > 1 && strcmp(argv[1], "network") == 0) {
 		status = network_command(argc - 1, argv + 1, stdout, &e);
+		return status < 0 ? fail(&e) : status;
+	}
+	if (argc > 1 && images_is_command(argv[1])) {
+		status = images_command(argc - 1, argv + 1, stdout, &e);
+		return status < 0 ? fail(&e) : status;
+	}
+	if (argc > 1 && containers_is_command(argv[1])) {
+		status = containers_command(argc - 1, argv + 1, stdout, &e);
 		return status < 0 ? fail(&e) : status;
 	}
 	if (argc > 1 && docker_habit(argv[1])) {

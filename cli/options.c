@@ -368,6 +368,47 @@ static int set_rootfs(struct cli_options *cfg, const char *arg, struct parse_ctx
 	return 0;
 }
 
+static int set_image(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)ctx;
+	if (!*arg)
+		return ubx_fail(e, 0, "--image: give an image's name or id");
+	return set_string(&cfg->image, arg, e);
+}
+
+static int set_entrypoint(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)ctx;
+	return set_string(&cfg->entrypoint, arg, e);
+}
+
+static int set_rm(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)arg, (void)ctx, (void)e;
+	cfg->rm = true;
+	return 0;
+}
+
+/* Docker's -u USER[:GROUP] in numbers (names come from an image's /etc/passwd). */
+static int set_user(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	_cleanup_free_ char *u = strdup(arg);
+	char *g = u ? strchr(u, ':') : NULL;
+	(void)ctx;
+	if (!u)
+		return ubx_fail(e, ENOMEM, "--user");
+	if (g)
+		*g++ = '\0';
+	if (parse_id(u, &cfg->spec.uid) < 0 || (g && parse_id(g, &cfg->spec.gid) < 0))
+		return ubx_fail(e, 0, "--user: '%s' is not UID[:GID] in numbers", arg);
+	cfg->uid_set = true;
+	if (g)
+		cfg->gid_set = true;
+	else if (!cfg->gid_set)
+		cfg->spec.gid = cfg->spec.uid, cfg->gid_set = true;
+	return 0;
+}
+
 static int set_read_only(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	(void)arg, (void)ctx, (void)e;
@@ -646,6 +687,10 @@ static const struct option_def option_table[] = {
 	{ "ro-bind", 0, "SRC:DST", add_ro_bind, "bind SRC at DST read-only", false },
 	{ "tmpfs", 0, "DST[:size=N,mode=M]", add_tmpfs, "a fresh tmpfs at DST", false },
 	{ "tmp-overlay", 0, "DIR", add_tmp_overlay, "a throw-away writable layer over DIR (repeatable)", false },
+	{ "image", 0, "NAME", set_image, "run a container of the image NAME (usbox images lists them)", false },
+	{ "rm", 0, NULL, set_rm, "remove the container when it ends (as it is when unnamed)", false },
+	{ "entrypoint", 0, "CMD", set_entrypoint, "replace the image's entrypoint (\"\" clears it)", false },
+	{ "user", 'u', "UID[:GID]", set_user, "user inside (with --image also a name from the image)", false },
 	{ "rootfs", 0, "DIR", set_rootfs, "run in the root file system DIR instead of a view of the host", false },
 	{ "read-only", 0, NULL, set_read_only, "with --rootfs: mount the root read-only", false },
 	{ "ro-home", 0, NULL, set_ro_home, "keep the home strictly read-only (default: a throw-away writable layer)",
@@ -779,13 +824,16 @@ int options_parse(int argc, char **argv, const char *cwd, struct cli_options *cf
 	}
 	if (ctx.action != OPTIONS_RUN)
 		return (int)ctx.action;
+	if (cfg->image && cfg->spec.root.kind == ROOT_DIR)
+		return ubx_fail(e, 0, "--image and --rootfs: give one root");
+	cfg->keep = cfg->image && cfg->spec.name && !cfg->rm;
 	if (cfg->spec.tty && cfg->no_tty)
 		return ubx_fail(e, 0, "-t and -T (--no-tty) contradict each other");
 	if (cfg->spec.n_ports && cfg->spec.net == NET_HOST)
 		return ubx_fail(e, 0, "--publish needs a network of the sandbox's own, not --net host");
 	if (cfg->spec.name && !cfg->spec.hostname && (r = set_string(&cfg->spec.hostname, cfg->spec.name, e)) < 0)
 		return r;
-	if (i >= argc)
+	if (i >= argc && !cfg->image)
 		return ubx_fail(e, 0, "no command given (usage: usbox [OPTIONS] [--] CMD [ARG...])");
 	r = copy_command(argc, argv, i, cfg, e);
 	return r < 0 ? r : OPTIONS_RUN;
@@ -807,7 +855,11 @@ void options_usage(FILE *out)
 			 d->optional ? "]" : "", "");
 		fprintf(out, "  %-34s %s\n", left, d->help);
 	}
-	fputs("\nUser networks: usbox network create|ls|rm (see usbox network --help).\n", out);
+	fputs("\nImages: usbox images|import|load|save|rmi|image inspect; containers kept with\n"
+	      "--name: usbox rm|commit|export.  User networks: usbox network create|ls|rm.\n"
+	      "A bare first word that names one of these is that command; `usbox -- CMD`\n"
+	      "always runs CMD.\n",
+	      out);
 	fputs("\nExit status: the command's; 125 usbox failed, 126 the command cannot run,\n"
 	      "127 the command was not found, 128+N the command was killed by signal N.\n",
 	      out);
@@ -820,5 +872,7 @@ void options_free(struct cli_options *cfg)
 		free(cfg->env[i].text);
 	free(cfg->env);
 	free(cfg->workdir);
+	free(cfg->image);
+	free(cfg->entrypoint);
 	*cfg = (struct cli_options){ 0 };
 }

@@ -41,6 +41,10 @@ struct cli_options {
 	bool seccomp_unconfined;  /* --seccomp unconfined */
 	bool nested;              /* --nested: allow namespaces and mounts inside (podman, bwrap) */
 	enum stats_mode stats;
+	char *image;              /* --image NAME: run a container of it */
+	char *entrypoint;         /* --entrypoint: replaces the image's ("" clears it) */
+	bool rm;                  /* --rm: remove the container when it ends */
+	bool keep;                /* the container stays after it ends (--name without --rm) */
 };
 
 /* options_free() - release everything options_parse() allocated in @o. */

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
+#include "../common/overlay.h"
 #include "mountutil.h"
 
 /* Sets @attrs (and private propagation) on the whole tree @fd. */
@@ -46,26 +47,6 @@ static int clone_root(const char *path, unsigned attrs, struct ubx_err *e)
 		return ubx_fail(e, errno, "root %s", path);
 	int r = tree_attrs(fd, attrs, strcmp(path, "/") == 0 ? "make the host view read-only" : "the root", e);
 	return r < 0 ? r : TAKE_FD(fd);
-}
-
-/* "a:b:c" from the layers, refusing names overlayfs would split. */
-static int lowerdir_option(char *const *layers, char **out, struct ubx_err *e)
-{
-	size_t len = 1;
-	for (char *const *l = layers; *l; l++) {
-		if (strpbrk(*l, ":,\\") || (*l)[0] != '/')
-			return ubx_fail(e, EINVAL, "layer %s: not a plain absolute path", *l);
-		len += strlen(*l) + 1;
-	}
-	if (len == 1)
-		return ubx_fail(e, EINVAL, "an image root without layers");
-	char *s = calloc(1, len);
-	if (!s)
-		return ubx_fail(e, ENOMEM, "layers");
-	for (char *const *l = layers; *l; l++)
-		strcat(strcat(s, s[0] ? ":" : ""), *l);
-	*out = s;
-	return 0;
 }
 
 /* A throw-away writable layer: a tmpfs attached at /tmp of the old root,
@@ -87,25 +68,14 @@ static int scratch_layer(char *upper, char *work, size_t len, struct ubx_err *e)
 static int overlay_root(const struct spec_root *root, struct ubx_err *e)
 {
 	char upper[64], work[64];
-	_cleanup_free_ char *lower = NULL;
-	int r = lowerdir_option(root->layers, &lower, e);
-	if (r < 0)
-		return r;
+	int r;
 	if (!root->upper && (r = scratch_layer(upper, work, sizeof(upper), e)) < 0)
 		return r;
-	const char *opts[] = { "lowerdir", lower, "upperdir", root->upper ? root->upper : upper,
-			       "workdir",  root->upper ? root->work : work, NULL };
-	_cleanup_close_ int fs = fsopen("overlay", FSOPEN_CLOEXEC);
-	if (fs < 0 || fsconfig(fs, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0)
-		return ubx_fail(e, errno, "the image's overlay");
-	for (const char *const *o = opts; o[0]; o += 2)
-		if (fsconfig(fs, FSCONFIG_SET_STRING, o[0], o[1], 0) < 0)
-			return ubx_fail(e, errno, "the image's overlay: %s %s", o[0], o[1]);
-	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		return ubx_fail(e, errno, "the image's overlay (kernel overlayfs in a user namespace)");
 	unsigned attrs = MOUNT_ATTR_NODEV | (root->readonly ? MOUNT_ATTR_RDONLY : 0);
-	int m = fsmount(fs, FSMOUNT_CLOEXEC, attrs);
-	return m < 0 ? ubx_fail(e, errno, "the image's overlay") : m;
+	/* /tmp of the old root: a scratch place for older kernels' mount(2) */
+	r = overlay_mount(root->layers, root->upper ? root->upper : upper, root->upper ? root->work : work, attrs,
+			  "/tmp", e);
+	return r < 0 ? ubx_wrap(e, "the image's root") : r;
 }
 
 int rootfs_open(const struct spec_root *root, struct ubx_err *e)

@@ -26,7 +26,6 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <json-c/json.h>
 #include <seccomp.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -39,23 +38,7 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
-
-#define JSON_FUNCS(X)                  \
-	X(json_tokener_new)            \
-	X(json_tokener_free)           \
-	X(json_tokener_set_flags)      \
-	X(json_tokener_parse_ex)       \
-	X(json_tokener_get_error)      \
-	X(json_tokener_error_desc)     \
-	X(json_tokener_get_parse_end)  \
-	X(json_object_put)             \
-	X(json_object_get_type)        \
-	X(json_object_object_get_ex)   \
-	X(json_object_array_length)    \
-	X(json_object_array_get_idx)   \
-	X(json_object_get_string)      \
-	X(json_object_get_int64)       \
-	X(json_object_get_uint64)
+#include "../common/jsonc.h"
 
 #define SCMP_FUNCS(X)                    \
 	X(seccomp_init)                  \
@@ -70,7 +53,6 @@
 
 static struct {
 #define FIELD(name) __typeof__(name) *name;
-	JSON_FUNCS(FIELD)
 	SCMP_FUNCS(FIELD)
 #undef FIELD
 	bool loaded;
@@ -141,24 +123,23 @@ static void *open_lib(const char *soname, const char *pkg, const char *what, str
 /* Loads json-c and libseccomp once; they stay loaded for the process. */
 static int load_api(const char *what, struct ubx_err *e)
 {
-	void *json, *scmp;
+	void *scmp;
+	int r;
 
 	if (api.loaded)
 		return 0;
-	if (!(json = open_lib("libjson-c.so.5", "libjson-c5", what, e)) ||
-	    !(scmp = open_lib("libseccomp.so.2", "libseccomp2", what, e)))
+	if ((r = jsonc_load(what, e)) < 0)
+		return r;
+	if (!(scmp = open_lib("libseccomp.so.2", "libseccomp2", what, e)))
 		return -ENOENT;
 #define LOAD(lib, label, name)                                                               \
 	do {                                                                                 \
 		if (!(api.name = (__typeof__(name) *)dlsym(lib, #name)))                     \
 			return ubx_fail(e, 0, "%s: %s lacks %s (too old?)", what, label, #name); \
 	} while (0)
-#define LOAD_JSON(name) LOAD(json, "json-c", name);
 #define LOAD_SCMP(name) LOAD(scmp, "libseccomp", name);
-	JSON_FUNCS(LOAD_JSON)
 	SCMP_FUNCS(LOAD_SCMP)
 #undef LOAD_SCMP
-#undef LOAD_JSON
 #undef LOAD
 	api.loaded = true;
 	return 0;
@@ -199,40 +180,19 @@ static const char *field(char out[FIELD_LEN], const char *base, const char *key,
 	return out;
 }
 
-static const char *type_name(struct json_object *o)
-{
-	switch (api.json_object_get_type(o)) {
-	case json_type_null: return "null";
-	case json_type_boolean: return "a boolean";
-	case json_type_double: return "a fractional number";
-	case json_type_int: return "an integer";
-	case json_type_object: return "an object";
-	case json_type_array: return "an array";
-	case json_type_string: return "a string";
-	}
-	return "unknown";
-}
-
-/* member() - @o's @key, or NULL when absent or null. */
-static struct json_object *member(struct json_object *o, const char *key)
-{
-	struct json_object *v = NULL;
-	return api.json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
 static int expect(const struct pctx *c, struct json_object *o, enum json_type t, const char *field,
 		  const char *want)
 {
-	if (api.json_object_get_type(o) == t)
+	if (jsonc.json_object_get_type(o) == t)
 		return 0;
-	return bad(c, field, "not %s but %s", want, type_name(o));
+	return bad(c, field, "not %s but %s", want, jsonc_type_name(o));
 }
 
 static int get_string(const struct pctx *c, struct json_object *o, const char *field, const char **out)
 {
 	int r = expect(c, o, json_type_string, field, "a string");
 	if (r == 0)
-		*out = api.json_object_get_string(o);
+		*out = jsonc.json_object_get_string(o);
 	return r;
 }
 
@@ -241,9 +201,9 @@ static int get_u64(const struct pctx *c, struct json_object *o, const char *fiel
 	int r = expect(c, o, json_type_int, field, "an integer");
 	if (r < 0)
 		return r;
-	if (api.json_object_get_int64(o) < 0)
-		return bad(c, field, "%lld is negative", (long long)api.json_object_get_int64(o));
-	*out = api.json_object_get_uint64(o);
+	if (jsonc.json_object_get_int64(o) < 0)
+		return bad(c, field, "%lld is negative", (long long)jsonc.json_object_get_int64(o));
+	*out = jsonc.json_object_get_uint64(o);
 	return 0;
 }
 
@@ -255,7 +215,7 @@ static int get_array(const struct pctx *c, struct json_object *o, const char *fi
 		return 0;
 	int r = expect(c, o, json_type_array, field, "an array");
 	if (r == 0)
-		*n = api.json_object_array_length(o);
+		*n = jsonc.json_object_array_length(o);
 	return r;
 }
 
@@ -264,14 +224,14 @@ static int get_string_at(const struct pctx *c, struct json_object *o, size_t i, 
 			 const char **out)
 {
 	char at[FIELD_LEN];
-	return get_string(c, api.json_object_array_get_idx(o, i), field(at, name, NULL, i), out);
+	return get_string(c, jsonc.json_object_array_get_idx(o, i), field(at, name, NULL, i), out);
 }
 
 static int parse_action(const struct pctx *c, struct json_object *o, const char *base, const char *key,
 			const char *ret_key, uint32_t *out)
 {
 	char at[FIELD_LEN], ret_at[FIELD_LEN], buf[64];
-	struct json_object *name_o = member(o, key), *ret_o = member(o, ret_key);
+	struct json_object *name_o = jsonc_member(o, key), *ret_o = jsonc_member(o, ret_key);
 	const char *name = "", *what = field(at, base, key, 0), *ret_field = field(ret_at, base, ret_key, 0);
 	uint64_t ret;
 	int r;
@@ -351,7 +311,7 @@ static int add_arch_list(const struct pctx *c, struct json_object *list, const c
 static int parse_arch_map(const struct pctx *c, struct json_object *map, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		struct json_object *entry = api.json_object_array_get_idx(map, i);
+		struct json_object *entry = jsonc.json_object_array_get_idx(map, i);
 		char at[FIELD_LEN], sub[FIELD_LEN];
 		const char *name = "";
 		int r;
@@ -359,13 +319,13 @@ static int parse_arch_map(const struct pctx *c, struct json_object *map, size_t 
 		field(at, "archMap", NULL, i);
 		if ((r = expect(c, entry, json_type_object, at, "an object")) < 0)
 			return r;
-		if (!member(entry, "architecture"))
+		if (!jsonc_member(entry, "architecture"))
 			return bad(c, field(sub, at, "architecture", 0), "missing");
-		if ((r = get_string(c, member(entry, "architecture"), field(sub, at, "architecture", 0), &name)) < 0)
+		if ((r = get_string(c, jsonc_member(entry, "architecture"), field(sub, at, "architecture", 0), &name)) < 0)
 			return r;
 		if (!is_native(c, name))
 			continue;
-		if ((r = add_arch_list(c, member(entry, "subArchitectures"), field(sub, at, "subArchitectures", 0))) < 0)
+		if ((r = add_arch_list(c, jsonc_member(entry, "subArchitectures"), field(sub, at, "subArchitectures", 0))) < 0)
 			return r;
 	}
 	return 0;
@@ -373,7 +333,7 @@ static int parse_arch_map(const struct pctx *c, struct json_object *map, size_t 
 
 static int parse_arches(const struct pctx *c, struct json_object *spec)
 {
-	struct json_object *list = member(spec, "architectures"), *map = member(spec, "archMap");
+	struct json_object *list = jsonc_member(spec, "architectures"), *map = jsonc_member(spec, "archMap");
 	size_t n_list, n_map;
 	int r;
 
@@ -407,7 +367,7 @@ static bool list_has(struct json_object *list, size_t n, const char *const *name
 {
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < n_names; j++)
-			if (names[j] && strcmp(api.json_object_get_string(api.json_object_array_get_idx(list, i)),
+			if (names[j] && strcmp(jsonc.json_object_get_string(jsonc.json_object_array_get_idx(list, i)),
 					       names[j]) == 0)
 				return true;
 	return false;
@@ -434,7 +394,7 @@ static int eval_filter(const struct pctx *c, struct json_object *o, const char *
 			native = native_names[i].names;
 	/* arches: the rule is for (includes) or not for (excludes) the native one */
 	field(at, name, "arches", 0);
-	struct json_object *arches = member(o, "arches");
+	struct json_object *arches = jsonc_member(o, "arches");
 	if ((r = get_array(c, arches, at, &n)) < 0)
 		return r;
 	for (size_t i = 0; i < n; i++)
@@ -444,7 +404,7 @@ static int eval_filter(const struct pctx *c, struct json_object *o, const char *
 		*applies = false;
 	/* caps: noted only; usbox grants none of them */
 	field(at, name, "caps", 0);
-	struct json_object *caps = member(o, "caps");
+	struct json_object *caps = jsonc_member(o, "caps");
 	if ((r = get_array(c, caps, at, &n)) < 0)
 		return r;
 	for (size_t i = 0; i < n; i++)
@@ -454,7 +414,7 @@ static int eval_filter(const struct pctx *c, struct json_object *o, const char *
 		*applies = false;
 	/* minKernel: the running kernel is at least (includes) or below (excludes) it */
 	field(at, name, "minKernel", 0);
-	struct json_object *min = member(o, "minKernel");
+	struct json_object *min = jsonc_member(o, "minKernel");
 	unsigned v[2];
 	if (min) {
 		if ((r = get_string(c, min, at, &s)) < 0)
@@ -475,8 +435,8 @@ static int rule_applies(const struct pctx *c, struct json_object *rule, const ch
 	bool inc, exc;
 	int r;
 
-	if ((r = eval_filter(c, member(rule, "includes"), field(name, at, "includes", 0), true, &inc)) < 0 ||
-	    (r = eval_filter(c, member(rule, "excludes"), field(name, at, "excludes", 0), false, &exc)) < 0)
+	if ((r = eval_filter(c, jsonc_member(rule, "includes"), field(name, at, "includes", 0), true, &inc)) < 0 ||
+	    (r = eval_filter(c, jsonc_member(rule, "excludes"), field(name, at, "excludes", 0), false, &exc)) < 0)
 		return r;
 	*applies = inc && exc;
 	return 0;
@@ -488,9 +448,9 @@ static int parse_op(const struct pctx *c, struct json_object *arg, const char *a
 	const char *name = "", *what = field(op_at, at, "op", 0);
 	int r;
 
-	if (!member(arg, "op"))
+	if (!jsonc_member(arg, "op"))
 		return bad(c, what, "missing");
-	if ((r = get_string(c, member(arg, "op"), what, &name)) < 0)
+	if ((r = get_string(c, jsonc_member(arg, "op"), what, &name)) < 0)
 		return r;
 	for (size_t i = 0; i < ARRAY_SIZE(ops); i++)
 		if (strcmp(name, ops[i].name) == 0) {
@@ -510,16 +470,16 @@ static int parse_arg(const struct pctx *c, struct json_object *arg, const char *
 
 	if ((r = expect(c, arg, json_type_object, at, "an object")) < 0)
 		return r;
-	if (!member(arg, "index"))
+	if (!jsonc_member(arg, "index"))
 		return bad(c, field(f, at, "index", 0), "missing");
-	if ((r = get_u64(c, member(arg, "index"), field(f, at, "index", 0), &index)) < 0)
+	if ((r = get_u64(c, jsonc_member(arg, "index"), field(f, at, "index", 0), &index)) < 0)
 		return r;
 	if (index > 5)
 		return bad(c, f, "%llu is not an argument (0-5)", (unsigned long long)index);
-	if (member(arg, "value") && (r = get_u64(c, member(arg, "value"), field(f, at, "value", 0), &value)) < 0)
+	if (jsonc_member(arg, "value") && (r = get_u64(c, jsonc_member(arg, "value"), field(f, at, "value", 0), &value)) < 0)
 		return r;
-	if (member(arg, "valueTwo") &&
-	    (r = get_u64(c, member(arg, "valueTwo"), field(f, at, "valueTwo", 0), &two)) < 0)
+	if (jsonc_member(arg, "valueTwo") &&
+	    (r = get_u64(c, jsonc_member(arg, "valueTwo"), field(f, at, "valueTwo", 0), &two)) < 0)
 		return r;
 	if ((r = parse_op(c, arg, at, &op)) < 0)
 		return r;
@@ -536,7 +496,7 @@ struct conds {
 
 static int parse_args(const struct pctx *c, struct json_object *rule, const char *at, struct conds *out)
 {
-	struct json_object *args = member(rule, "args");
+	struct json_object *args = jsonc_member(rule, "args");
 	char name[FIELD_LEN], item[FIELD_LEN];
 	unsigned seen = 0;
 	size_t n;
@@ -549,7 +509,7 @@ static int parse_args(const struct pctx *c, struct json_object *rule, const char
 	*out = (struct conds){ .n = (unsigned)n };
 	for (size_t i = 0; i < n; i++) {
 		field(item, name, NULL, i);
-		if ((r = parse_arg(c, api.json_object_array_get_idx(args, i), item, &out->v[i])) < 0)
+		if ((r = parse_arg(c, jsonc.json_object_array_get_idx(args, i), item, &out->v[i])) < 0)
 			return r;
 		if (seen & 1u << out->v[i].arg)
 			out->split = true;
@@ -584,7 +544,7 @@ static int parse_names(const struct pctx *c, struct json_object *rule, const cha
 	char f[FIELD_LEN];
 	int r;
 
-	*list = member(rule, "names");
+	*list = jsonc_member(rule, "names");
 	*single = NULL;
 	*n = 0;
 	if (*list) {
@@ -596,9 +556,9 @@ static int parse_names(const struct pctx *c, struct json_object *rule, const cha
 		*single = NULL;
 		return 0;
 	}
-	if (!member(rule, "name"))
+	if (!jsonc_member(rule, "name"))
 		return bad(c, at, "has neither 'names' nor 'name'");
-	return get_string(c, member(rule, "name"), field(f, at, "name", 0), single);
+	return get_string(c, jsonc_member(rule, "name"), field(f, at, "name", 0), single);
 }
 
 static int parse_rule(const struct pctx *c, struct json_object *rule, size_t index)
@@ -623,7 +583,7 @@ static int parse_rule(const struct pctx *c, struct json_object *rule, size_t ind
 	if (single)
 		return add_rule(c, at, single, action, &conds);
 	for (size_t i = 0; i < n; i++) {
-		const char *name = api.json_object_get_string(api.json_object_array_get_idx(list, i));
+		const char *name = jsonc.json_object_get_string(jsonc.json_object_array_get_idx(list, i));
 		if ((r = add_rule(c, at, name, action, &conds)) < 0)
 			return r;
 	}
@@ -632,12 +592,12 @@ static int parse_rule(const struct pctx *c, struct json_object *rule, size_t ind
 
 static int parse_syscalls(const struct pctx *c, struct json_object *spec)
 {
-	struct json_object *list = member(spec, "syscalls");
+	struct json_object *list = jsonc_member(spec, "syscalls");
 	size_t n;
 	int r = get_array(c, list, "syscalls", &n);
 
 	for (size_t i = 0; r == 0 && i < n; i++)
-		r = parse_rule(c, api.json_object_array_get_idx(list, i), i);
+		r = parse_rule(c, jsonc.json_object_array_get_idx(list, i), i);
 	return r;
 }
 
@@ -691,8 +651,8 @@ int seccomp_profile_compile(struct json_object *spec, const char *what, struct s
 	*out = (struct seccomp_prog){ 0 };
 	if ((r = load_api(what, e)) < 0)
 		return r;
-	if (api.json_object_get_type(spec) != json_type_object)
-		return ubx_fail(e, 0, "%s: not a JSON object but %s", what, type_name(spec));
+	if (jsonc.json_object_get_type(spec) != json_type_object)
+		return ubx_fail(e, 0, "%s: not a JSON object but %s", what, jsonc_type_name(spec));
 	c.native = api.seccomp_arch_native();
 	running_kernel(c.kernel);
 	if ((r = parse_action(&c, spec, "", "defaultAction", "defaultErrnoRet", &c.default_action)) < 0)
@@ -705,50 +665,16 @@ int seccomp_profile_compile(struct json_object *spec, const char *what, struct s
 	return export_prog(&c, out);
 }
 
-/* json_line() - the line of @text that @offset is on. */
-static unsigned json_line(const char *text, size_t offset)
-{
-	unsigned line = 1;
-	for (size_t i = 0; i < offset; i++)
-		line += text[i] == '\n';
-	return line;
-}
-
 int seccomp_profile_parse(const char *text, size_t len, const char *what, struct seccomp_prog *out,
 			  struct ubx_err *e)
 {
-	_cleanup_free_ char *buf = NULL;
+	_cleanup_json_ struct json_object *spec = NULL;
 	int r;
 
 	*out = (struct seccomp_prog){ 0 };
-	if (len > SECCOMP_PROFILE_MAX)
-		return ubx_fail(e, 0, "%s: larger than 1 MiB", what);
-	if (memchr(text, '\0', len))
-		return ubx_fail(e, 0, "%s: not a text file (it holds a NUL byte)", what);
-	if ((r = load_api(what, e)) < 0)
+	if ((r = jsonc_parse(text, len, SECCOMP_PROFILE_MAX, what, &spec, e)) < 0)
 		return r;
-	if (!(buf = malloc(len + 1)))
-		return ubx_fail(e, ENOMEM, "%s", what);
-	memcpy(buf, text, len);
-	buf[len] = '\0';
-	struct json_tokener *tok = api.json_tokener_new();
-	if (!tok)
-		return ubx_fail(e, ENOMEM, "%s", what);
-	api.json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	/* The length with the NUL tells json-c the input ends there. */
-	struct json_object *spec = api.json_tokener_parse_ex(tok, buf, (int)len + 1);
-	enum json_tokener_error err = api.json_tokener_get_error(tok);
-	size_t end = api.json_tokener_get_parse_end(tok);
-	api.json_tokener_free(tok);
-	if (!spec || err != json_tokener_success) {
-		if (spec)
-			api.json_object_put(spec);
-		return ubx_fail(e, 0, "%s: line %u: not JSON (%s)", what, json_line(buf, end < len ? end : len),
-				api.json_tokener_error_desc(err));
-	}
-	r = seccomp_profile_compile(spec, what, out, e);
-	api.json_object_put(spec);
-	return r;
+	return seccomp_profile_compile(spec, what, out, e);
 }
 
 int seccomp_profile_load(const char *path, const char *what, struct seccomp_prog *out, struct ubx_err *e)

@@ -2,8 +2,8 @@
 # Installs what building and testing usbox needs on Debian/Ubuntu (apt-get),
 # through sudo when not root.  Does nothing when everything is there.
 set -eu
-build_pkgs="gcc make pkg-config libc6-dev libcap-ng-dev libnl-3-dev libnl-route-3-dev libsystemd-dev libslirp-dev libseccomp-dev libjson-c-dev"
-test_pkgs="check uidmap keyutils bubblewrap iproute2 procps util-linux passwd tmux python3 curl wget dnsmasq-base libslirp0"
+build_pkgs="gcc make pkg-config libc6-dev libcap-ng-dev libnl-3-dev libnl-route-3-dev libsystemd-dev libslirp-dev libseccomp-dev libjson-c-dev libarchive-dev libssl-dev"
+test_pkgs="check uidmap keyutils bubblewrap iproute2 procps util-linux passwd tmux python3 curl wget dnsmasq-base libslirp0 libarchive13 libssl3 umoci skopeo busybox-static"
 # the cgroup v2 VM tests (tests/vm): QEMU, a kernel to boot, busybox for its initramfs,
 # and systemd with a D-Bus user session for the --systemd mode
 vm_pkgs="qemu-system-x86 linux-image-amd64 busybox-static kmod cpio xz-utils systemd dbus-user-session"

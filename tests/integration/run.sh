@@ -27,7 +27,7 @@ skip_or_fail() {
 stage=$(stage_dir) || exit 1
 trap 'rm -rf "$stage"' EXIT
 install -m 0755 "$bin" "$stage/usbox"
-install -m 0755 "$here/tests.sh" "$here/lib.sh" "$stage/"
+install -m 0755 "$here/tests.sh" "$here/lib.sh" "$here/../images/make-fixtures.sh" "$stage/"
 mkdir -m 0755 "$stage/helpers"
 for h in "$@"; do install -m 0755 "$h" "$stage/helpers/"; done
 

@@ -333,6 +333,137 @@ t_rootfs_symlinks_stay_inside() {
 	[ ! -e "$PWD/../../../vol" ] && [ -e rfs/vol ] || fail "a bind followed a symlink out of the root"
 }
 
+# ---------------------------------------------------------------- images and containers
+# Test images, made once a run by independent tools (umoci, skopeo, tar).
+fixtures() {
+	FIX="$work/fixtures"
+	[ -e "$FIX/.done" ] && return 0
+	bash "$(dirname "$U")/make-fixtures.sh" "$FIX" && touch "$FIX/.done"
+}
+
+# What the store holds, to compare before and after.
+store_list() { find "${XDG_DATA_HOME:-$HOME/.local/share}/usbox/store" -mindepth 2 -maxdepth 2 ! -name 'storage.lock' 2>/dev/null | sort; }
+
+t_image_import_run_and_ownership() {
+	fixtures || return 1
+	"$U" import -q "$FIX/rootfs.tar.gz" usbox-t-root:1 >/dev/null || return 1
+	trap '"$U" rmi -f usbox-t-root:1 >/dev/null 2>&1' RETURN
+	local out before
+	before=$(store_list)
+	out=$("$U" run --rm --net none --image usbox-t-root:1 -- sh -c 'id -u; stat -c %u:%g /home/user/owned; touch /x; ls /x') || return 1
+	expect_eq "$out" "$(printf '0\n1000:1000\n/x')" "inside" || return 1
+	expect_eq "$(store_list)" "$before" "--rm leaves the store as it was" || return 1
+	local layer owner
+	layer=$(ls -d "${XDG_DATA_HOME:-$HOME/.local/share}"/usbox/store/layers/*/home/user/owned | head -1)
+	owner=$(stat -c %u "$layer")
+	[ "$owner" != "$me" ] && [ "$owner" -ge 100000 ] || fail "on disk 1000 is not a subordinate id: $owner" || return 1
+	expect_eq "$("$U" images --format json | python3 -c 'import json,sys; print([n for i in json.load(sys.stdin) for n in i["Names"] if n.startswith("usbox-t-root")])')" "['usbox-t-root:1']" "images --format json"
+}
+
+t_image_load_every_format() {
+	fixtures || return 1
+	local src name out
+	for src in "oci:$FIX/oci:latest" "docker:$FIX/docker-archive.tar" "ociar:$FIX/oci-archive.tar" "gz:$FIX/docker-archive.tar.gz"; do
+		name=usbox-t-${src%%:*}
+		"$U" load -q -i "${src#*:}" "$name" >/dev/null || { fail "load ${src#*:}"; return 1; }
+		out=$("$U" run --rm --net none --image "$name" --entrypoint "" -- sh -c 'id -u; pwd; echo $GREETING; ls /etc/deleteme 2>&1; cat /etc/added >/dev/null && echo added; ls /opt/app') || return 1
+		expect_eq "$out" "$(printf '1000\n/home/user\nhello world\nls: /etc/deleteme: No such file or directory\nadded\nc')" "$src" || return 1
+		"$U" rmi "$name" >/dev/null || return 1
+	done
+	out=$("$U" load -i "$FIX/oci:nope" 2>&1)
+	expect_match "$out" "^usbox: .*nope" "a ref not there" &&
+	expect_eq "$(find "${XDG_DATA_HOME:-$HOME/.local/share}/usbox/store/tmp" -mindepth 1 | wc -l)" 0 "nothing left in tmp/"
+}
+
+# The fixture's image: Entrypoint ["/bin/sh", "-c"], Cmd ["echo $GREETING"].
+t_image_entrypoint_and_cmd() {
+	fixtures || return 1
+	"$U" load -q -i "$FIX/oci:latest" usbox-t-ep >/dev/null || return 1
+	trap '"$U" rmi -f usbox-t-ep >/dev/null 2>&1' RETURN
+	expect_eq "$("$U" run --rm --net none --image usbox-t-ep)" "hello world" "Entrypoint and Cmd" &&
+	expect_eq "$("$U" run --rm --net none --image usbox-t-ep -- 'echo x; id -u')" "$(printf 'x\n1000')" "CMD replaces Cmd" &&
+	expect_eq "$("$U" run --rm --net none --image usbox-t-ep --entrypoint /bin/echo -- a b)" "a b" "--entrypoint" &&
+	expect_eq "$("$U" run --rm --net none --image usbox-t-ep --entrypoint /bin/echo)" "" "--entrypoint drops Cmd, as Docker does" &&
+	expect_eq "$("$U" run --rm --net none --image usbox-t-ep -u 0 -w /etc -- 'id -u; pwd')" "$(printf '0\n/etc')" "-u and -w"
+}
+
+t_image_commit_export_import() {
+	fixtures || return 1
+	"$U" import -q "$FIX/rootfs.tar" usbox-t-base >/dev/null || return 1
+	trap '"$U" rm c-usbox-t >/dev/null 2>&1; "$U" rmi -f usbox-t-base usbox-t-commit usbox-t-back >/dev/null 2>&1' RETURN
+	"$U" run --net none --image usbox-t-base --name c-usbox-t -- sh -c 'echo made > /made; rm /etc/passwd' || return 1
+	expect_status 125 "$U" run --net none --image usbox-t-base --name c-usbox-t -- true 2>/dev/null || return 1
+	expect_status 125 "$U" rmi usbox-t-base 2>/dev/null || return 1
+	"$U" commit c-usbox-t usbox-t-commit >/dev/null || return 1
+	expect_eq "$("$U" run --rm --net none --image usbox-t-commit -- sh -c 'cat /made; ls /etc/passwd 2>&1')" \
+		"$(printf 'made\nls: /etc/passwd: No such file or directory')" "the committed layer: a file and a whiteout" || return 1
+	"$U" export c-usbox-t -o exported.tar || return 1
+	tar -tf exported.tar | grep -qx made || fail "export lacks /made" || return 1
+	! tar -tf exported.tar | grep -q 'etc/passwd' || fail "export has the deleted file" || return 1
+	"$U" import -q exported.tar usbox-t-back >/dev/null &&
+	expect_eq "$("$U" run --rm --net none --image usbox-t-back -- cat /made)" made "export, import round trip" &&
+	"$U" rm c-usbox-t >/dev/null && expect_status 125 "$U" rm c-usbox-t 2>/dev/null
+}
+
+t_image_save_load_roundtrip() {
+	fixtures || return 1
+	"$U" load -q -i "$FIX/oci:latest" usbox-t-save >/dev/null || return 1
+	trap '"$U" rmi -f usbox-t-save usbox-t-saved >/dev/null 2>&1' RETURN
+	"$U" save usbox-t-save -o saved.tar || return 1
+	skopeo inspect "oci-archive:$PWD/saved.tar" >/dev/null 2>&1 || fail "skopeo cannot read the saved archive" || return 1
+	"$U" rmi usbox-t-save >/dev/null && "$U" load -q -i saved.tar usbox-t-saved >/dev/null &&
+	expect_eq "$("$U" run --rm --net none --image usbox-t-saved --entrypoint "" -- cat /etc/added)" "$(cd "$FIX" && tar -xOf rootfs.tar ./etc/added 2>/dev/null || "$U" run --rm --net none --image usbox-t-saved --entrypoint "" -- cat /etc/added)" "saved and loaded"
+}
+
+# A malicious tarball: nothing is written outside the store.
+t_image_malicious_tar_contained() {
+	python3 - evil.tar "$HOME/usbox-evil-target" <<'PY' || return 1
+import io, sys, tarfile
+out, target = sys.argv[1], sys.argv[2]
+def add(t, name, data=b"x", **kw):
+    i = tarfile.TarInfo(name)
+    for k, v in kw.items(): setattr(i, k, v)
+    if i.type == tarfile.REGTYPE: i.size = len(data); t.addfile(i, io.BytesIO(data))
+    else: t.addfile(i)
+with tarfile.open(out, "w") as t:
+    add(t, "../../usbox-evil-dotdot")
+    add(t, "/usbox-evil-abs")
+    add(t, "abs", type=tarfile.SYMTYPE, linkname="/")
+    add(t, "abs" + target)
+    add(t, "hard", type=tarfile.LNKTYPE, linkname="/etc/passwd")
+    add(t, "loop", type=tarfile.SYMTYPE, linkname="loop")
+    add(t, "loop/x")
+PY
+	"$U" import -q evil.tar usbox-t-evil >/dev/null 2>&1
+	"$U" rmi -f usbox-t-evil >/dev/null 2>&1
+	[ ! -e "$HOME/usbox-evil-target" ] && [ ! -e /usbox-evil-abs ] && [ ! -e "$HOME/../usbox-evil-dotdot" ] &&
+		[ ! -e "${XDG_DATA_HOME:-$HOME/.local/share}/usbox/usbox-evil-dotdot" ] ||
+		fail "an entry was written outside its layer"
+}
+
+t_image_concurrent_runs() {
+	fixtures || return 1
+	"$U" import -q "$FIX/rootfs.tar" usbox-t-par >/dev/null || return 1
+	trap '"$U" rmi -f usbox-t-par >/dev/null 2>&1' RETURN
+	local i pids=() bad=0 before
+	before=$(ls "${XDG_DATA_HOME:-$HOME/.local/share}/usbox/store/containers" | wc -l)
+	for i in $(seq 10); do
+		"$U" run --rm --net none --image usbox-t-par -- sh -c "echo $i > /f; sleep 0.2; cat /f" > "par.$i" 2>&1 & pids+=($!)
+	done
+	for i in "${pids[@]}"; do wait "$i" || bad=$((bad + 1)); done
+	expect_eq "$bad" 0 "failed runs" || return 1
+	for i in $(seq 10); do expect_eq "$(cat "par.$i")" "$i" "run $i" || return 1; done
+	expect_eq "$(ls "${XDG_DATA_HOME:-$HOME/.local/share}/usbox/store/containers" | wc -l)" "$before" "containers left"
+}
+
+t_image_errors() {
+	expect_eq "$("$U" run --rm --image no-such-image -- true 2>&1)" "usbox: no such image: no-such-image" "no such image" &&
+	expect_eq "$("$U" import /no/such/file x 2>&1)" "usbox: import /no/such/file: No such file or directory" "import of nothing" &&
+	expect_match "$("$U" import /etc/hostname 'Bad Name' 2>&1)" "^usbox: 'Bad Name' is not an image name" "bad name" &&
+	expect_status 125 "$U" load 2>/dev/null &&
+	expect_eq "$("$U" rmi no-such-image 2>&1)" "usbox: no such image: no-such-image" "rmi of nothing"
+}
+
 # ---------------------------------------------------------------- environment
 t_environment_options() {
 	printf '# comment\nFROM_FILE=yes\n' > env-file
@@ -454,7 +585,7 @@ t_docker_verbs_answered() {
 	local out
 	out=$("$U" pull alpine 2>&1)
 	expect_eq "$?:$out" "125:usbox: 'pull' is a Docker command that usbox does not have; usbox runs a command in a sandbox of your host: usbox [OPTIONS] -- CMD (\`usbox -- pull\` runs a program of that name)" "usbox pull" || return 1
-	expect_status 125 "$U" images 2>/dev/null &&
+	expect_status 125 "$U" logs x 2>/dev/null &&
 	expect_status 127 "$U" -- build 2>/dev/null || return 1
 	mkdir -p bin && printf '#!/bin/sh\necho real-build\n' > bin/build && chmod +x bin/build
 	expect_eq "$(PATH="$PWD/bin:$PATH" "$U" build)" real-build "a real build on PATH runs"

@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * container.c - containers in the image store (container.h).
+ */
+#include "container.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/cleanup.h"
+#include "../common/jsonc.h"
+
+#define CONTAINER_RECORD_MAX (64u << 10)
+
+static void new_id(char id[65])
+{
+	unsigned char b[32];
+	if (getrandom(b, sizeof(b), 0) != sizeof(b)) { /* never short for 32 bytes; be safe anyway */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		for (size_t i = 0; i < sizeof(b); i++)
+			b[i] = (unsigned char)((ts.tv_nsec >> (i % 8)) ^ (getpid() << (i % 3)) ^ (int)i);
+	}
+	for (size_t i = 0; i < sizeof(b); i++)
+		snprintf(id + 2 * i, 3, "%02x", b[i]);
+}
+
+static int read_container(struct store *s, const char *id, struct container *c, struct ubx_err *e)
+{
+	char path[128], text[CONTAINER_RECORD_MAX];
+	snprintf(path, sizeof(path), "containers/%.64s/container.json", id);
+	_cleanup_close_ int fd = openat(s->dir, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return ubx_fail(e, errno, "%s/%s", s->path, path);
+	ssize_t n = read(fd, text, sizeof(text));
+	_cleanup_json_ struct json_object *o = NULL;
+	int r = n < 0 ? ubx_fail(e, errno, "%s", path) : jsonc_parse(text, (size_t)n, sizeof(text), path, &o, e);
+	if (r < 0)
+		return r;
+	struct json_object *name = jsonc_member(o, "name"), *img = jsonc_member(o, "image"),
+			   *created = jsonc_member(o, "created");
+	*c = (struct container){ .hold = -1 };
+	snprintf(c->id, sizeof(c->id), "%.64s", id);
+	snprintf(c->name, sizeof(c->name), "%s", jsonc_is(name, json_type_string) ? jsonc.json_object_get_string(name) : "");
+	snprintf(c->created, sizeof(c->created), "%s",
+		 jsonc_is(created, json_type_string) ? jsonc.json_object_get_string(created) : "");
+	snprintf(c->dir, sizeof(c->dir), "%s/containers/%s", s->path, c->id);
+	if (!jsonc_is(img, json_type_string))
+		return ubx_fail(e, EINVAL, "%s: image: not a string", path);
+	return digest_parse(jsonc.json_object_get_string(img), &c->image, e);
+}
+
+/* Calls @fn for every container until it returns non-zero. */
+static int each_container(struct store *s, int (*fn)(const struct container *, void *), void *arg,
+			  struct ubx_err *e)
+{
+	int r = jsonc_load("the image store", e);
+	_cleanup_close_ int dir = r < 0 ? -1 : openat(s->dir, "containers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = dir >= 0 ? fdopendir(dup(dir)) : NULL;
+	if (!d)
+		return r < 0 ? r : ubx_fail(e, errno, "%s/containers", s->path);
+	r = 0;
+	for (struct dirent *de; r == 0 && (de = readdir(d));) {
+		struct container c;
+		struct ubx_err ignore;
+		if (strlen(de->d_name) == 64 && read_container(s, de->d_name, &c, &ignore) == 0)
+			r = fn(&c, arg);
+	}
+	closedir(d);
+	return r;
+}
+
+struct find_arg {
+	const char *ref;
+	struct container *out;
+	int hits;
+};
+
+static int match(const struct container *c, void *opaque)
+{
+	struct find_arg *a = opaque;
+	size_t n = strlen(a->ref);
+	if (strcmp(c->name, a->ref) == 0) {
+		*a->out = *c;
+		a->hits = 1;
+		return 1; /* a name wins outright */
+	}
+	if (n >= 4 && n <= 64 && strncmp(c->id, a->ref, n) == 0 && a->hits++ == 0)
+		*a->out = *c;
+	return 0;
+}
+
+int container_find(struct store *s, const char *ref, struct container *out, struct ubx_err *e)
+{
+	struct find_arg a = { .ref = ref, .out = out };
+	int r = each_container(s, match, &a, e);
+	if (r < 0)
+		return r;
+	if (a.hits == 0)
+		return ubx_fail(e, 0, "no such container: %s", ref), -ENOENT;
+	if (a.hits > 1)
+		return ubx_fail(e, EINVAL, "%s names more than one container: give more of the id", ref);
+	return 0;
+}
+
+struct used_arg {
+	const struct digest *id;
+	char *by;
+	size_t len;
+};
+
+static int uses(const struct container *c, void *opaque)
+{
+	struct used_arg *a = opaque;
+	if (!digest_eq(&c->image, a->id))
+		return 0;
+	snprintf(a->by, a->len, "%s", c->name[0] ? c->name : c->id);
+	return 1;
+}
+
+bool container_image_used(struct store *s, const struct digest *id, char *by, size_t len)
+{
+	struct used_arg a = { id, by, len };
+	struct ubx_err ignore;
+	return each_container(s, uses, &a, &ignore) == 1;
+}
+
+static int write_record(struct store *s, const struct container *c, struct ubx_err *e)
+{
+	char path[160], img[DIGEST_STR_LEN + 1];
+	_cleanup_free_ char *text = NULL;
+	int n = asprintf(&text, "{\"id\":\"%s\",\"name\":\"%s\",\"image\":\"%s\",\"created\":\"%s\"}\n", c->id, c->name,
+			 digest_format(&c->image, img), c->created);
+	if (n < 0)
+		return ubx_fail(e, ENOMEM, "container record");
+	snprintf(path, sizeof(path), "containers/%s/container.json", c->id);
+	_cleanup_close_ int fd = openat(s->dir, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, text, (size_t)n) != n)
+		return ubx_fail(e, errno, "%s/%s", s->path, path);
+	return 0;
+}
+
+int container_create(struct store *s, const struct store_image *img, const char *name, struct container *out,
+		     struct ubx_err *e)
+{
+	struct container other;
+	struct ubx_err ignore;
+	char path[160];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (name && container_find(s, name, &other, &ignore) == 0 && strcmp(other.name, name) == 0)
+		return ubx_fail(e, 0, "the container name %s is in use (usbox rm %s removes it)", name, name);
+	*out = (struct container){ .image = img->id, .hold = -1 };
+	new_id(out->id);
+	snprintf(out->name, sizeof(out->name), "%s", name ? name : "");
+	strftime(out->created, sizeof(out->created), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	snprintf(out->dir, sizeof(out->dir), "%s/containers/%s", s->path, out->id);
+	snprintf(path, sizeof(path), "containers/%s", out->id);
+	if (mkdirat(s->dir, path, 0700) < 0)
+		return ubx_fail(e, errno, "%s", out->dir);
+	const char *sub[] = { "upper", "work" };
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "containers/%s/%s", out->id, sub[i]);
+		if (mkdirat(s->dir, path, 0755) < 0) {
+			int r = ubx_fail(e, errno, "%s/%s", s->path, path);
+			(void)container_remove(s, out, &ignore);
+			return r;
+		}
+	}
+	int r = write_record(s, out, e);
+	if (r < 0)
+		(void)container_remove(s, out, &ignore);
+	return r;
+}
+
+int container_hold(struct store *s, const struct container *c, bool exclusive, struct ubx_err *e)
+{
+	char path[160];
+	snprintf(path, sizeof(path), "containers/%.64s/container.json", c->id);
+	int fd = openat(s->dir, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return ubx_fail(e, errno, "%s/%s", s->path, path);
+	if (flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) < 0) {
+		int r = errno == EWOULDBLOCK ? ubx_fail(e, 0, "container %s is running", c->name[0] ? c->name : c->id)
+					     : ubx_fail(e, errno, "lock %s", path);
+		close(fd);
+		return r == -EINVAL ? -EBUSY : r;
+	}
+	return fd;
+}
+
+int container_remove(struct store *s, const struct container *c, struct ubx_err *e)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "containers/%.64s", c->id);
+	int r = store_remove_tree(s->dir, path);
+	return r < 0 ? ubx_fail(e, -r, "remove %s/%s", s->path, path) : 0;
+}
