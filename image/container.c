@@ -201,8 +201,13 @@ int container_hold(struct store *s, const struct container *c, bool exclusive, s
 
 int container_remove(struct store *s, const struct container *c, struct ubx_err *e)
 {
-	char path[128];
+	char path[128], gone[128];
+	/* out of sight at once; what cannot be removed now the next writer
+	 * removes from tmp/ */
 	snprintf(path, sizeof(path), "containers/%.64s", c->id);
-	int r = store_remove_tree(s->dir, path);
-	return r < 0 ? ubx_fail(e, -r, "remove %s/%s", s->path, path) : 0;
+	snprintf(gone, sizeof(gone), "tmp/rm-%.64s", c->id);
+	if (renameat(s->dir, path, s->dir, gone) < 0)
+		return ubx_fail(e, errno, "remove %s/%s", s->path, path);
+	int r = store_remove_tree(s->dir, gone);
+	return r < 0 ? ubx_fail(e, -r, "remove the container's files (%s/%s)", s->path, gone) : 0;
 }

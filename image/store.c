@@ -31,11 +31,13 @@ int store_remove_tree(int parent, const char *name)
 		return errno == ENOENT ? 0 : -errno;
 	if (!S_ISDIR(st.st_mode))
 		return unlinkat(parent, name, 0) < 0 && errno != ENOENT ? -errno : 0;
+	/* a read-only directory of an image, or overlayfs's mode-0 work/work:
+	 * ours to empty, also without root's DAC override */
+	if ((st.st_mode & 0700) != 0700)
+		(void)!fchmodat(parent, name, 0700, 0);
 	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (!(st.st_mode & S_IWUSR))
-		(void)fchmod(fd, 0700); /* a read-only directory of an image, ours to empty */
 	DIR *d = fdopendir(fd);
 	if (!d) {
 		close(fd);
@@ -51,17 +53,39 @@ int store_remove_tree(int parent, const char *name)
 	return r;
 }
 
-/* Removes what a killed writer left in tmp/. */
-static void clean_tmp(struct store *s)
+/* Removes the entries of @sub that @keep does not want kept. */
+static void sweep(struct store *s, const char *sub, bool (*keep)(int dirfd, const char *name))
 {
-	_cleanup_close_ int tmp = openat(s->dir, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = tmp >= 0 ? fdopendir(dup(tmp)) : NULL;
+	_cleanup_close_ int dir = openat(s->dir, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = dir >= 0 ? fdopendir(dup(dir)) : NULL;
 	if (!d)
 		return;
 	for (struct dirent *de; (de = readdir(d));)
-		if (de->d_name[0] != '.')
-			(void)store_remove_tree(tmp, de->d_name);
+		if (de->d_name[0] != '.' && !keep(dir, de->d_name))
+			(void)store_remove_tree(dir, de->d_name);
 	closedir(d);
+}
+
+static bool keep_nothing(int dirfd, const char *name)
+{
+	(void)dirfd, (void)name;
+	return false;
+}
+
+/* A container directory without its record was being made or removed when
+ * usbox was killed (both happen under the exclusive lock). */
+static bool keep_recorded(int dirfd, const char *name)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "%.64s/container.json", name);
+	return faccessat(dirfd, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* Removes what a killed writer left in tmp/ and containers/. */
+static void clean_tmp(struct store *s)
+{
+	sweep(s, "tmp", keep_nothing);
+	sweep(s, "containers", keep_recorded);
 }
 
 int store_open(struct store *s, bool exclusive, struct ubx_err *e)
