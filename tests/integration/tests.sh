@@ -441,6 +441,27 @@ PY
 		fail "an entry was written outside its layer"
 }
 
+# Symlinks planted in an image at mount targets (CVE-2021-30465 class) lead
+# nowhere outside the container's root.
+t_image_planted_symlinks_contained() {
+	fixtures || return 1
+	mkdir -p planted/etc planted/data-target && tar -xf "$FIX/rootfs.tar" -C planted 2>/dev/null
+	rm -f planted/etc/hosts planted/etc/hostname && ln -s "../../../../../$HOME/usbox-planted-hosts" planted/etc/hosts &&
+		ln -s / planted/etc/hostname && ln -s ../../../.. planted/vol && ln -s "../../../../$PWD/hostdir" planted/out &&
+		mkdir -p hostdir &&
+		rm -rf planted/proc && ln -s /etc planted/proc || return 1
+	"$U" import -q planted usbox-t-planted >/dev/null || return 1
+	trap '"$U" rmi -f usbox-t-planted >/dev/null 2>&1' RETURN
+	mkdir -p vsrc && echo v > vsrc/f
+	local out
+	out=$("$U" run --rm --net none --image usbox-t-planted -v "$PWD/vsrc:/vol/x" -w /vol -- sh -c 'cat /x/f; pwd') || return 1
+	expect_eq "$(head -2 <<<"$out")" "$(printf 'v\n/vol')" "the bind and the workdir inside" || return 1
+	# a symlink out of the root, to a directory that exists on the host: refused
+	expect_status 125 "$U" run --rm --net none --image usbox-t-planted -v "$PWD/vsrc:/out/x" -- true 2>/dev/null &&
+	[ ! -e "$HOME/usbox-planted-hosts" ] && [ -z "$(ls -A hostdir)" ] ||
+		fail "a mount followed a planted symlink out of the root"
+}
+
 t_image_concurrent_runs() {
 	fixtures || return 1
 	"$U" import -q "$FIX/rootfs.tar" usbox-t-par >/dev/null || return 1
