@@ -10,6 +10,7 @@
 #   make valgrind        unit tests and usbox's pre-clone paths under valgrind
 #   make bench [RUNS=N]  bench/startup against bwrap and unshare, and the cost of the
 #                        seccomp filter and the home layer, as an unprivileged user
+#   make bench-images    load, container start and disk beside podman (podman, runc installed)
 #   make bench-vm        the cgroup path's cost, in the VM
 #   make bench-net       network throughput, round trips, helper RSS against slirp4netns and pasta (root)
 #   make install PREFIX=/usr/local
@@ -50,7 +51,7 @@ LIB_OBJS  += $(BUILD)/seccomp/filters.o
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run check check-unit check-integration check-vm asan check-asan valgrind fuzz bench bench-vm bench-net install clean lint
+.PHONY: all deps run check check-unit check-integration check-vm asan check-asan valgrind fuzz bench bench-images bench-vm bench-net install clean lint
 
 all: $(BUILD)/usbox
 
@@ -141,6 +142,9 @@ $(BUILD)/bench/startup: bench/startup.c
 bench: $(BUILD)/usbox $(BUILD)/bench/startup
 	@bench/run.sh $(BUILD)/usbox $(BUILD)/bench/startup $(if $(RUNS),-n $(RUNS))
 	@bench/run.sh $(BUILD)/usbox $(BUILD)/bench/startup -H $(if $(RUNS),-n $(RUNS))
+
+bench-images: $(BUILD)/usbox $(BUILD)/bench/startup
+	@bench/images.sh $(BUILD)/usbox $(BUILD)/bench/startup $(if $(RUNS),$(RUNS))
 
 bench-vm: $(BUILD)/usbox $(BUILD)/bench/startup
 	@bench/vm.sh $(BUILD)/usbox $(BUILD)/bench/startup $(RUNS)

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Images, side by side with podman (rootless, with runc: crun refuses a hybrid
+# cgroup host), as an unprivileged user (usbox-test when run as root):
+#   - load of a ~200 MB docker-archive: usbox load vs podman load
+#   - start of a container: usbox run --rm --image vs usbox's host view vs
+#     podman run --rm (bench/startup -I)
+#   - disk used by 10 kept containers of one image
+# Runs are interleaved; medians are printed with the ratios.
+#   bench/images.sh BUILD/usbox BUILD/bench/startup [RUNS]
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../tests/users.sh"
+usbox=$(readlink -f "$1") startup=$(readlink -f "$2") runs=${3:-5}
+if [ "$(id -u)" -eq 0 ]; then
+	ensure_user usbox-test 600000
+	stage=$(mktemp -d /var/tmp/usbox-bench.XXXXXX) && chmod 0755 "$stage"
+	trap 'rm -rf "$stage"' EXIT
+	install -m 0755 "$usbox" "$startup" "$0" "$here/../tests/images/make-fixtures.sh" "$stage/"
+	as_user usbox-test bash "$stage/images.sh" "$stage/usbox" "$stage/startup" "$runs"
+	exit
+fi
+command -v podman >/dev/null || { echo "bench/images: podman is missing (apt-get install podman runc)"; exit 1; }
+export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp/usbox-bench-xdg-$(id -u)}
+mkdir -p -m 0700 "$XDG_RUNTIME_DIR"
+conf=$(mktemp -d)
+trap 'rm -rf "$conf" "$fix"' EXIT
+printf '[engine]\nruntime="runc"\ncgroup_manager="cgroupfs"\nevents_logger="file"\n' >"$conf/containers.conf"
+export CONTAINERS_CONF="$conf/containers.conf"
+fix=$(mktemp -d /var/tmp/usbox-bench-fix.XXXXXX)
+bash "$(dirname "$0")/make-fixtures.sh" "$fix" big 2>/dev/null || bash "$here/../tests/images/make-fixtures.sh" "$fix" big
+pod() { podman "$@" 2>/dev/null | grep -v 'not a shared mount' || true; }
+ms() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1; e=$(date +%s%N); echo $(((e - s) / 1000000)); }
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+u=() p=()
+for i in $(seq "$runs"); do
+	"$usbox" rmi -f usbox-bench-big >/dev/null 2>&1 || true
+	u+=("$(ms "$usbox" load -q -i "$fix/big-docker.tar" usbox-bench-big)")
+	pod rmi -f localhost/usbox-bench-big >/dev/null
+	p+=("$(ms podman load -q -i "$fix/big-docker.tar")")
+done
+um=$(printf '%s\n' "${u[@]}" | median) pm=$(printf '%s\n' "${p[@]}" | median)
+size=$(du -m "$fix/big-docker.tar" | cut -f1)
+echo "load of a ${size} MB docker-archive, median of $runs: usbox ${um} ms, podman ${pm} ms, ratio $(awk "BEGIN {printf \"%.2f\", $um / $pm}")"
+# disk: 10 kept containers of one image, each writing 1 MB
+store=${XDG_DATA_HOME:-$HOME/.local/share}/usbox/store
+before=$(du -sm "$store" | cut -f1)
+for i in $(seq 10); do
+	"$usbox" run --net none --image usbox-bench-big --name "usbox-bench-$i" --entrypoint "" -- \
+		sh -c 'head -c 1048576 /dev/zero > /written' >/dev/null
+done
+after=$(du -sm "$store" | cut -f1)
+echo "disk: the image ${before} MB in the store; with 10 containers (1 MB written each) ${after} MB"
+for i in $(seq 10); do "$usbox" rm "usbox-bench-$i" >/dev/null; done
+# start-up
+"$usbox" load -q -i "$fix/docker-archive.tar" usbox-bench-small >/dev/null
+pod load -q -i "$fix/docker-archive.tar" >/dev/null
+"$startup" -n "${STARTUP_RUNS:-40}" -I usbox-bench-small -P docker.io/library/busybox:latest "$usbox"
+"$usbox" rmi -f usbox-bench-small usbox-bench-big >/dev/null
