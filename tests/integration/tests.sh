@@ -462,6 +462,18 @@ t_image_planted_symlinks_contained() {
 		fail "a mount followed a planted symlink out of the root"
 }
 
+# `usbox run --rm -it --image IMG -- sh`: what a Docker user types first.
+t_image_interactive_terminal() {
+	command -v tmux >/dev/null || { skip "tmux not installed"; return; }
+	fixtures || return 1
+	"$U" import -q "$FIX/rootfs.tar" usbox-t-tty >/dev/null || return 1
+	trap 'tm_stop; "$U" rmi -f usbox-t-tty >/dev/null 2>&1' RETURN
+	tm_start || return 1
+	tm_send "$U run --rm -it --net none --image usbox-t-tty -- sh" && sleep 0.5 &&
+	tm_send 'echo "tty=$(tty) id=$(id -u)"' && tm_wait 'tty=/dev/pts/0 id=0' || return 1
+	tm_send 'exit 7' && tm_send 'echo "status=$?"' && tm_wait 'status=7'
+}
+
 t_image_concurrent_runs() {
 	fixtures || return 1
 	"$U" import -q "$FIX/rootfs.tar" usbox-t-par >/dev/null || return 1
