@@ -30,24 +30,6 @@
 #include "../common/overlay.h"
 #include "layer.h"
 
-/* The sha256 of what @fd holds, from its start, and its size. */
-static int digest_of(int fd, struct digest *out, uint64_t *size, struct ubx_err *e)
-{
-	_cleanup_digest_ struct digest_ctx *c = NULL;
-	char buf[1 << 16];
-	ssize_t n;
-	int r = digest_init(&c, e);
-	*size = 0;
-	if (r < 0 || lseek(fd, 0, SEEK_SET) < 0)
-		return r < 0 ? r : ubx_fail(e, errno, "rewind");
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		if ((r = digest_update(c, buf, (size_t)n, e)) < 0)
-			return r;
-		*size += (uint64_t)n;
-	}
-	return n < 0 ? ubx_fail(e, errno, "read") : digest_final(c, out, e);
-}
-
 /* The config @text with @diff_id appended to rootfs.diff_ids and a history
  * entry; a new malloc()ed text into *@out. */
 static int next_config(const char *text, size_t len, const struct digest *diff_id, const char *comment,
@@ -90,7 +72,7 @@ static int layer_from_upper(struct store *s, const char *upper_dir, bool single,
 	_cleanup_close_ int bfd = up < 0 ? ubx_fail(e, errno, "%s", upper_dir) : store_tmp_file(s, blob, sizeof(blob), e);
 	_cleanup_close_ int dfd = bfd < 0 ? bfd : store_tmp_dir(s, dir, sizeof(dir), e);
 	int r = dfd < 0 ? dfd : layer_diff_write(up, bfd, NULL, NULL, e);
-	if (r == 0 && (r = digest_of(bfd, &out->diff_id, &out->size, e)) == 0 && lseek(bfd, 0, SEEK_SET) == 0)
+	if (r == 0 && (r = digest_fd(bfd, &out->diff_id, &out->size, e)) == 0 && lseek(bfd, 0, SEEK_SET) == 0)
 		r = layer_extract(bfd, dfd, &xo, NULL, e);
 	if (r == 0) {
 		out->blob = out->diff_id;
@@ -103,24 +85,6 @@ static int layer_from_upper(struct store *s, const char *upper_dir, bool single,
 		store_discard(s, blob);
 	}
 	return r;
-}
-
-/* Stores @text as the blob of its own digest (@d). */
-static int config_blob(struct store *s, const char *text, size_t len, struct digest *d, struct ubx_err *e)
-{
-	char name[96];
-	int r = digest_buf(text, len, d, e);
-	if (r < 0 || store_have(s, "blobs/sha256", d))
-		return r;
-	_cleanup_close_ int fd = store_tmp_file(s, name, sizeof(name), e);
-	if (fd < 0)
-		return fd;
-	if (write(fd, text, len) != (ssize_t)len) {
-		r = ubx_fail(e, errno, "write the config");
-		store_discard(s, name);
-		return r;
-	}
-	return store_commit(s, name, "blobs/sha256", d, e);
 }
 
 int image_commit(struct store *s, const struct store_image *base, const char *upper_dir, const char *name,
@@ -139,7 +103,7 @@ int image_commit(struct store *s, const struct store_image *base, const char *up
 	memcpy(out->layers, base->layers, base->n_layers * sizeof(struct store_layer));
 	out->layers[base->n_layers] = layer;
 	out->n_layers = base->n_layers + 1;
-	if ((r = config_blob(s, next, next_len, &out->id, e)) == 0)
+	if ((r = digest_buf(next, next_len, &out->id, e)) == 0 && (r = store_put_blob(s, &out->id, next, next_len, e)) == 0)
 		r = store_image_put(s, out, name, e);
 	if (r < 0)
 		store_image_free(out);

@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define CRYPTO_FUNCS(X)         \
 	X(EVP_MD_CTX_new)       \
@@ -175,4 +176,23 @@ int digest_buf(const void *buf, size_t len, struct digest *out, struct ubx_err *
 	if ((r = digest_init(&c, e)) < 0 || (r = digest_update(c, buf, len, e)) < 0)
 		return r;
 	return digest_final(c, out, e);
+}
+
+int digest_fd(int fd, struct digest *out, uint64_t *size, struct ubx_err *e)
+{
+	_cleanup_digest_ struct digest_ctx *c = NULL;
+	char buf[1 << 16];
+	ssize_t n;
+	int r = digest_init(&c, e);
+	*size = 0;
+	if (r < 0)
+		return r;
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return ubx_fail(e, errno, "rewind");
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		if ((r = digest_update(c, buf, (size_t)n, e)) < 0)
+			return r;
+		*size += (uint64_t)n;
+	}
+	return n < 0 ? ubx_fail(e, errno, "read") : digest_final(c, out, e);
 }

@@ -91,6 +91,13 @@ void digest_free(struct digest_ctx *c);
  */
 int digest_buf(const void *buf, size_t len, struct digest *out, struct ubx_err *e);
 
+/*
+ * digest_fd() - the sha256 of what the file @fd holds, from its start, and
+ * its size in *@size.
+ * Return: 0 or a negative errno.
+ */
+int digest_fd(int fd, struct digest *out, uint64_t *size, struct ubx_err *e);
+
 static inline void cleanup_digest_ctxp(struct digest_ctx **c)
 {
 	digest_free(*c);

@@ -119,23 +119,6 @@ static int load_layer(struct store *s, struct imgfmt_image *img, size_t i, bool 
 	return r;
 }
 
-/* Writes @len bytes of @text as the blob @d, unless it is there. */
-static int put_blob(struct store *s, const struct digest *d, const char *text, size_t len, struct ubx_err *e)
-{
-	char name[96];
-	if (store_have(s, "blobs/sha256", d))
-		return 0;
-	_cleanup_close_ int fd = store_tmp_file(s, name, sizeof(name), e);
-	if (fd < 0)
-		return fd;
-	if (write(fd, text, len) != (ssize_t)len) {
-		int r = ubx_fail(e, errno, "write a blob");
-		store_discard(s, name);
-		return r;
-	}
-	return store_commit(s, name, "blobs/sha256", d, e);
-}
-
 /* The name an image loaded without one gets: its reference when that is a
  * full name (an OCI ref.name may be a bare tag). */
 static int default_name(const struct imgfmt_image *img, char *out, size_t len)
@@ -160,7 +143,7 @@ static int record_image(struct store *s, struct imgfmt_image *img, struct store_
 		return r;
 	if (name || default_name(img, norm, sizeof(norm)) == 0)
 		use = norm;
-	if ((r = put_blob(s, &img->config_digest, img->config_raw, img->config_len, e)) < 0)
+	if ((r = store_put_blob(s, &img->config_digest, img->config_raw, img->config_len, e)) < 0)
 		return r;
 	struct store_image old;
 	struct ubx_err ignore;
@@ -224,26 +207,6 @@ int image_config(struct store *s, const struct store_image *img, struct imgfmt_c
 	size_t len;
 	int r = image_config_raw(s, img, &text, &len, e);
 	return r < 0 ? r : imgfmt_parse_config(text, len, "the image's config", out, e);
-}
-
-/* The sha256 of what @fd holds, from its start. */
-static int digest_fd(int fd, struct digest *out, uint64_t *size, struct ubx_err *e)
-{
-	_cleanup_digest_ struct digest_ctx *c = NULL;
-	char buf[1 << 16];
-	ssize_t n;
-	int r = digest_init(&c, e);
-	*size = 0;
-	if (r < 0)
-		return r;
-	if (lseek(fd, 0, SEEK_SET) < 0)
-		return ubx_fail(e, errno, "rewind");
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		if ((r = digest_update(c, buf, (size_t)n, e)) < 0)
-			return r;
-		*size += (uint64_t)n;
-	}
-	return n < 0 ? ubx_fail(e, errno, "read") : digest_final(c, out, e);
 }
 
 /* A one-layer image's config, as usbox writes it for an import. */
@@ -318,7 +281,7 @@ int image_import(struct store *s, const char *path, const char *name, bool singl
 	if (r == 0 && !(config = import_config(&layer->diff_id, &clen)))
 		r = ubx_fail(e, ENOMEM, "config");
 	*out = (struct store_image){ .layers = layer, .n_layers = 1 };
-	if (r == 0 && (r = digest_buf(config, clen, &out->id, e)) == 0 && (r = put_blob(s, &out->id, config, clen, e)) == 0)
+	if (r == 0 && (r = digest_buf(config, clen, &out->id, e)) == 0 && (r = store_put_blob(s, &out->id, config, clen, e)) == 0)
 		r = store_image_put(s, out, norm, e);
 	if (r < 0) {
 		store_discard(s, dir);

@@ -223,3 +223,19 @@ int store_commit(struct store *s, const char *name, const char *sub, const struc
 	store_discard(s, name);
 	return 0;
 }
+
+int store_put_blob(struct store *s, const struct digest *d, const void *data, size_t len, struct ubx_err *e)
+{
+	char name[96];
+	if (store_have(s, "blobs/sha256", d))
+		return 0;
+	_cleanup_close_ int fd = store_tmp_file(s, name, sizeof(name), e);
+	if (fd < 0)
+		return fd;
+	if (write(fd, data, len) != (ssize_t)len) {
+		int r = ubx_fail(e, errno, "write a blob");
+		store_discard(s, name);
+		return r;
+	}
+	return store_commit(s, name, "blobs/sha256", d, e);
+}

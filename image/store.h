@@ -132,6 +132,13 @@ int store_tmp_file(struct store *s, char *name, size_t len, struct ubx_err *e);
  */
 int store_commit(struct store *s, const char *name, const char *sub, const struct digest *d, struct ubx_err *e);
 
+/*
+ * store_put_blob() - @len bytes of @data as blobs/sha256/HEX of @d (their
+ * digest, which the caller computed), unless it is there already.
+ * Return: 0 or a negative errno.
+ */
+int store_put_blob(struct store *s, const struct digest *d, const void *data, size_t len, struct ubx_err *e);
+
 /* store_discard() - remove tmp/@name (a file or a tree); best effort. */
 void store_discard(struct store *s, const char *name);
 

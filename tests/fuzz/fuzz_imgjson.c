@@ -34,53 +34,7 @@ static const char *const atoms[] = {
 	"0", "1", "2", "-1", "1.5", "9223372036854775807", "18446744073709551615", "null", "true", "false", "{}", "[]",
 };
 
-struct gen {
-	const uint8_t *in;
-	size_t n;
-	char *out;
-	size_t len, cap;
-};
-
-static int next(struct gen *g)
-{
-	if (g->n == 0)
-		return 0;
-	g->n--;
-	return *g->in++;
-}
-
-static void put(struct gen *g, const char *s)
-{
-	size_t l = strlen(s);
-	if (g->len + l < g->cap) {
-		memcpy(g->out + g->len, s, l);
-		g->len += l;
-	}
-}
-
-/* value() - one JSON value: an atom, or (while depth allows) an array or an
- * object of the formats' keys. */
-static void value(struct gen *g, int depth)
-{
-	int b = next(g), kind = depth > 0 ? b % 4 : 0, count = next(g) % 5;
-
-	if (kind <= 1) {
-		put(g, atoms[(unsigned)next(g) % (sizeof(atoms) / sizeof(atoms[0]))]);
-		return;
-	}
-	put(g, kind == 2 ? "[" : "{");
-	for (int i = 0; i < count; i++) {
-		if (i)
-			put(g, ",");
-		if (kind == 3) {
-			put(g, "\"");
-			put(g, keys[(unsigned)next(g) % (sizeof(keys) / sizeof(keys[0]))]);
-			put(g, "\":");
-		}
-		value(g, depth - 1);
-	}
-	put(g, kind == 2 ? "]" : "}");
-}
+#include "jsongen.h"
 
 static void one_line(const struct ubx_err *e, const char *what)
 {

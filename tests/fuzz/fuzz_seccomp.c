@@ -31,53 +31,7 @@ static const char *const atoms[] = {
 	"18446744073709551615", "2114060288", "null", "true", "false",
 };
 
-struct gen {
-	const uint8_t *in;
-	size_t n;
-	char *out;
-	size_t len, cap;
-};
-
-static int next(struct gen *g)
-{
-	if (g->n == 0)
-		return 0;
-	g->n--;
-	return *g->in++;
-}
-
-static void put(struct gen *g, const char *s)
-{
-	size_t l = strlen(s);
-	if (g->len + l < g->cap) {
-		memcpy(g->out + g->len, s, l);
-		g->len += l;
-	}
-}
-
-/* value() - one JSON value: an atom, or (while depth allows) an array or an
- * object of the profile's keys. */
-static void value(struct gen *g, int depth)
-{
-	int b = next(g), kind = depth > 0 ? b % 4 : 0, count = next(g) % 5;
-
-	if (kind <= 1) {
-		put(g, atoms[(unsigned)next(g) % (sizeof(atoms) / sizeof(atoms[0]))]);
-		return;
-	}
-	put(g, kind == 2 ? "[" : "{");
-	for (int i = 0; i < count; i++) {
-		if (i)
-			put(g, ",");
-		if (kind == 3) {
-			put(g, "\"");
-			put(g, keys[(unsigned)next(g) % (sizeof(keys) / sizeof(keys[0]))]);
-			put(g, "\":");
-		}
-		value(g, depth - 1);
-	}
-	put(g, kind == 2 ? "]" : "}");
-}
+#include "jsongen.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -95,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		value(&g, 0);
 		for (int i = 0; g.n && i < 4; i++) {
 			put(&g, ",\"");
-			put(&g, keys[(unsigned)next(&g) % (sizeof(keys) / sizeof(keys[0]))]);
+			put(&g, gen_key(&g));
 			put(&g, "\":");
 			value(&g, 5);
 		}
