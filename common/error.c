@@ -20,6 +20,18 @@ int ubx_fail(struct ubx_err *e, int errnum, const char *fmt, ...)
 	return errnum ? -errnum : -EINVAL;
 }
 
+int ubx_refuse(struct ubx_err *e, int errnum, const char *fmt, ...)
+{
+	if (e) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+		va_end(ap);
+		e->code = errnum;
+	}
+	return errnum ? -errnum : -EINVAL;
+}
+
 int ubx_wrap(struct ubx_err *e, const char *fmt, ...)
 {
 	char prefix[sizeof(e->msg)];

@@ -30,6 +30,15 @@ int ubx_fail(struct ubx_err *e, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /*
+ * ubx_refuse() - record a refusal whose message says it all: as ubx_fail(),
+ * with @errnum as the code but no strerror() text appended ("no such image:
+ * X", not "no such image: X: No such file or directory").
+ * Return: -errnum, or -EINVAL when errnum is 0.
+ */
+int ubx_refuse(struct ubx_err *e, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
  * ubx_wrap() - put context in front of an error already recorded in @e.
  * Return: -e->code, or -EINVAL when the code is 0, so callers can
  * `return ubx_wrap(e, "...")`.

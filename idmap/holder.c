@@ -62,31 +62,17 @@ static bool same_file(int a, int b)
 	return fstat(a, &x) == 0 && fstat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
 }
 
-/* Records why a namespace is not trusted (no strerror: the reason is the
- * message).  Return: -EPERM. */
-static __attribute__((format(printf, 2, 3))) int refuse(struct ubx_err *e, const char *fmt, ...)
-{
-	if (e) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-		va_end(ap);
-		e->code = EPERM;
-	}
-	return -EPERM;
-}
-
 int idmap_userns_check(int ns, int parent, const char *parent_what, uint32_t uid, struct ubx_err *e)
 {
 	uid_t owner;
 
 	if (ioctl(ns, NS_GET_OWNER_UID, &owner) < 0)
-		return refuse(e, "what it sent is not a user namespace");
+		return ubx_refuse(e, EPERM, "what it sent is not a user namespace");
 	if (owner != uid)
-		return refuse(e, "its user namespace is owned by uid %lu", (unsigned long)owner);
+		return ubx_refuse(e, EPERM, "its user namespace is owned by uid %lu", (unsigned long)owner);
 	_cleanup_close_ int up = ioctl(ns, NS_GET_PARENT);
 	if (up < 0 || !same_file(up, parent))
-		return refuse(e, "its user namespace is not a child of %s", parent_what);
+		return ubx_refuse(e, EPERM, "its user namespace is not a child of %s", parent_what);
 	return 0;
 }
 
@@ -268,8 +254,8 @@ int holder_userns(uint32_t uid, struct ubx_err *e)
 		return dirfd;
 	int ns = open_holder_ns(dirfd, uid);
 	if (ns == -EPERM)
-		return refuse(e, "the id-map holder named in %s/holder.pid is not yours", dir);
+		return ubx_refuse(e, EPERM, "the id-map holder named in %s/holder.pid is not yours", dir);
 	if (ns < 0)
-		return refuse(e, "no id-map holder runs");
+		return ubx_refuse(e, EPERM, "no id-map holder runs");
 	return ns;
 }

@@ -106,7 +106,7 @@ int container_find(struct store *s, const char *ref, struct container *out, stru
 	if (r < 0)
 		return r;
 	if (a.hits == 0)
-		return ubx_fail(e, 0, "no such container: %s", ref), -ENOENT;
+		return ubx_refuse(e, ENOENT, "no such container: %s", ref);
 	if (a.hits > 1)
 		return ubx_fail(e, EINVAL, "%s names more than one container: give more of the id", ref);
 	return 0;

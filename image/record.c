@@ -228,7 +228,7 @@ int store_image_find(struct store *s, const char *ref, struct store_image *out, 
 	for (size_t i = hit + 1; by_id == 1 && i < n; i++)
 		by_id += id_matches(&v[i], ref);
 	if (hit == SIZE_MAX)
-		r = ubx_fail(e, 0, "no such image: %s", ref), r = -ENOENT;
+		r = ubx_refuse(e, ENOENT, "no such image: %s", ref);
 	else if (by_id > 1)
 		r = ubx_fail(e, EINVAL, "%s names more than one image: give more of the id", ref);
 	else

@@ -44,28 +44,16 @@
 #include "../common/cleanup.h"
 #include "../idmap/idmap.h"
 
-/* Records why the helper is not trusted (the reason is the whole message).
- * Return: -EPERM. */
-static __attribute__((format(printf, 2, 3))) int untrusted(struct ubx_err *e, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-	va_end(ap);
-	e->code = EPERM;
-	return -EPERM;
-}
-
 /* @st (named @what) is of @type, the caller's, and only the caller's to write. */
 static int check_stat(const struct stat *st, mode_t type, const char *what, struct ubx_err *e)
 {
 	if ((st->st_mode & S_IFMT) != type)
-		return untrusted(e, "%s is not a %s", what,
+		return ubx_refuse(e, EPERM, "%s is not a %s", what,
 				 type == S_IFDIR ? "directory" : type == S_IFSOCK ? "socket" : "regular file");
 	if (st->st_uid != getuid())
-		return untrusted(e, "%s belongs to uid %lu", what, (unsigned long)st->st_uid);
+		return ubx_refuse(e, EPERM, "%s belongs to uid %lu", what, (unsigned long)st->st_uid);
 	if (st->st_mode & (S_IWGRP | S_IWOTH))
-		return untrusted(e, "%s is writable by others", what);
+		return ubx_refuse(e, EPERM, "%s is writable by others", what);
 	return 0;
 }
 
@@ -82,7 +70,7 @@ int helper_open_hosts(int dirfd, struct ubx_err *e)
 	struct stat st;
 	_cleanup_close_ int fd = openat(dirfd, "hosts", O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		return errno == ENOENT ? untrusted(e, "it has no hosts file") : ubx_fail(e, errno, "open its hosts file");
+		return errno == ENOENT ? ubx_refuse(e, EPERM, "it has no hosts file") : ubx_fail(e, errno, "open its hosts file");
 	if (fstat(fd, &st) < 0)
 		return ubx_fail(e, errno, "stat its hosts file");
 	int r = check_stat(&st, S_IFREG, "its hosts file", e);
@@ -176,9 +164,9 @@ static int check_reached(int dirfd, int sock, const struct stat *before, struct 
 		return r;
 	r = peer_file_ino(sock, &ino);
 	if (r == -ENOENT)
-		return untrusted(e, "it is not bound to its socket file");
+		return ubx_refuse(e, EPERM, "it is not bound to its socket file");
 	if (r == 0 ? ino != (uint32_t)now.st_ino : now.st_ino != before->st_ino || now.st_dev != before->st_dev)
-		return untrusted(e, "the socket reached is not its socket file");
+		return ubx_refuse(e, EPERM, "the socket reached is not its socket file");
 	return 0;
 }
 
@@ -232,7 +220,7 @@ static int check_userns(int userns, int parent, struct ubx_err *e)
 	if (parent < 0 && holder < 0) {
 		char why[200];
 		snprintf(why, sizeof(why), "%.199s", e->msg);
-		return untrusted(e, "%s, which its helper keeps running", why);
+		return ubx_refuse(e, EPERM, "%s, which its helper keeps running", why);
 	}
 	return idmap_userns_check(userns, parent >= 0 ? parent : holder, "the id-map holder's", getuid(), e);
 }
@@ -246,21 +234,21 @@ int helper_check_peer(int sock, int userns, int parent, pid_t *pid, struct ubx_e
 	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
 		return ubx_fail(e, errno, "SO_PEERCRED");
 	if (cred.uid != getuid())
-		return untrusted(e, "it runs as uid %lu", (unsigned long)cred.uid);
+		return ubx_refuse(e, EPERM, "it runs as uid %lu", (unsigned long)cred.uid);
 	if (cred.pid <= 0)
-		return untrusted(e, "it runs in a pid namespace above yours");
+		return ubx_refuse(e, EPERM, "it runs in a pid namespace above yours");
 	*pid = cred.pid;
 	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, cred.pid, 0);
 	if (pidfd < 0)
-		return untrusted(e, "its process %d is gone", (int)cred.pid);
+		return ubx_refuse(e, EPERM, "its process %d is gone", (int)cred.pid);
 	if (!ns_is(cred.pid, "pid", -1))
-		return untrusted(e, "its process %d runs in another pid namespace (a sandbox's?)", (int)cred.pid);
+		return ubx_refuse(e, EPERM, "its process %d runs in another pid namespace (a sandbox's?)", (int)cred.pid);
 	if (userns >= 0 && !ns_is(cred.pid, "user", userns))
-		return untrusted(e, "the user namespace it sent is not its own");
+		return ubx_refuse(e, EPERM, "the user namespace it sent is not its own");
 	int r = userns >= 0 ? check_userns(userns, parent, e) : 0;
 	if (r < 0)
 		return r;
 	if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0) /* the same process throughout */
-		return untrusted(e, "its process %d is gone", (int)cred.pid);
+		return ubx_refuse(e, EPERM, "its process %d is gone", (int)cred.pid);
 	return 0;
 }
