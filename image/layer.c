@@ -21,7 +21,8 @@
  * mkdirat, symlinkat, mknodat, linkat without AT_SYMLINK_FOLLOW.  A name
  * already there from an earlier entry is replaced (tar's "the later wins"),
  * except that a directory over a directory merges.  The last parent is kept
- * open for the next entry until anything is removed or a symlink made.
+ * open for the next entry until an earlier entry is removed (which may have
+ * been it, or on the way to it).
  *
  * Whiteouts become what overlayfs reads in a lower layer: `.wh.NAME` a
  * character device 0:0 NAME (mknod of 0:0 needs no CAP_MKNOD since Linux
@@ -32,9 +33,14 @@
  *
  * Metadata, per file: data, then fchown (which clears setuid bits and file
  * capabilities), then xattrs (security.capability), then the mode, then the
- * times.  A directory's mode and times are set at the end, deepest names
- * last but after every entry, so that adding its contents neither changes
- * its mtime nor needs its permissions.
+ * times.  Directories are made 0700 and get their mode and times once every
+ * entry is in (in entry order, so the later of two entries wins), so that
+ * adding their contents neither changes their mtimes nor needs their
+ * permissions; parents no entry names are made 0755.
+ *
+ * Names are libarchive's: bytes as in the tar.  A NUL inside a PAX name ends
+ * it there (libarchive reads records as C strings), which keeps the entry
+ * inside like any other name.
  *
  * Writing (layer_diff_write, layer_tree_write): a walk over directory fds in
  * strcmp() order of names, each parent before its children, a PAX
@@ -492,7 +498,8 @@ static int parent_of(struct extract *x, size_t plen)
 	if (fd == -ENOENT)
 		fd = make_dirs(x, x->ppath);
 	if (fd < 0)
-		return entry_fail(x, -fd, "open its directory '%s'", x->ppath);
+		return entry_fail(x, -fd, "open its directory '%s'%s", x->ppath,
+				  fd == -ENOSYS ? " (openat2 needs Linux 5.6)" : "");
 	return x->pfd = fd;
 }
 
@@ -570,7 +577,8 @@ static bool overlay_xattr(const char *name)
 	return strncmp(name, "user.overlay.", 13) == 0 || strncmp(name, "trusted.overlay.", 16) == 0;
 }
 
-/* The entry's xattrs on @fd (a real fd; NULL: count them as skipped). */
+/* The entry's xattrs on @fd (not O_PATH; -1: none can be set, all counted
+ * as skipped). */
 static int set_xattrs(struct extract *x, struct archive_entry *ent, int fd)
 {
 	const char *name;
@@ -872,8 +880,6 @@ static int fix_dirs(struct extract *x)
 	for (size_t i = 0; i < x->nfix; i++) {
 		struct dirfix *f = &x->fix[i];
 		_cleanup_close_ int fd = -1;
-		struct stat st;
-
 		const char *parent;
 		snprintf(x->path, sizeof(x->path), "%s", f->path);
 		x->name = f->path;
@@ -885,7 +891,7 @@ static int fix_dirs(struct extract *x)
 			fd = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			close(dir);
 		}
-		if (fd < 0 || fstat(fd, &st) < 0)
+		if (fd < 0)
 			continue; /* replaced by a later entry: not a directory any more */
 		/* "." is the directory itself, never a symlink */
 		if (fchmodat(fd, ".", f->mode, 0) < 0 || utimensat(fd, ".", f->times, 0) < 0)
@@ -939,8 +945,13 @@ int layer_extract(int in_fd, int dest_dirfd, const struct layer_opts *o, struct 
 	struct extract *x = calloc(1, sizeof(*x));
 	if (!x)
 		return ubx_fail(e, ENOMEM, "layer");
-	*x = (struct extract){ .in_fd = in_fd, .root = dest_dirfd, .o = o ? o : &none, .st = st ? st : &unused,
-			       .e = e, .pfd = -1 };
+	/* field by field: a compound literal would put the buffers on the stack */
+	x->in_fd = in_fd;
+	x->root = dest_dirfd;
+	x->o = o ? o : &none;
+	x->st = st ? st : &unused;
+	x->e = e;
+	x->pfd = -1;
 	memset(x->st, 0, sizeof(*x->st));
 	if ((r = open_readers(x)) == 0 && (r = extract_entries(x)) == 0 && (r = drain(x)) == 0)
 		r = fix_dirs(x);
@@ -961,6 +972,7 @@ struct link_seen {
 
 struct writer {
 	int out_fd;
+	dev_t dev;                   /* the tree's file system: not left */
 	bool diff;                   /* an upper directory: translate whiteouts */
 	bool failed;                 /* a callback recorded an error in @e */
 	const struct layer_write_opts *o;
@@ -1040,11 +1052,18 @@ static la_ssize_t tar_write(struct archive *a, void *opaque, const void *buf, si
  * filter, no timestamp in the header, so the same tar gives the same bytes. */
 static int open_gzip(struct writer *w)
 {
+	char level[4];
+
+	if (w->o->gzip_level < 0 || w->o->gzip_level > 9)
+		return ubx_fail(w->e, EINVAL, "layer: gzip level %d", w->o->gzip_level);
+	snprintf(level, sizeof(level), "%d", w->o->gzip_level);
 	if (!(w->gz = la.archive_write_new()))
 		return ubx_fail(w->e, ENOMEM, "layer");
 	if (la.archive_write_add_filter_gzip(w->gz) != ARCHIVE_OK ||
 	    la.archive_write_set_format_raw(w->gz) != ARCHIVE_OK ||
 	    la.archive_write_set_filter_option(w->gz, "gzip", "timestamp", NULL) != ARCHIVE_OK ||
+	    (w->o->gzip_level && la.archive_write_set_filter_option(w->gz, "gzip", "compression-level",
+								   level) != ARCHIVE_OK) ||
 	    la.archive_write_set_bytes_in_last_block(w->gz, 1) != ARCHIVE_OK ||
 	    la.archive_write_open(w->gz, w, NULL, out_write, NULL) != ARCHIVE_OK)
 		return w->failed ? written(w) : ubx_fail(w->e, 0, "layer: gzip: %s", la_err(w->gz));
@@ -1066,6 +1085,8 @@ static int open_writers(struct writer *w)
 		return r;
 	if (la.archive_write_set_format_pax_restricted(w->tar) != ARCHIVE_OK ||
 	    la.archive_write_set_format_option(w->tar, "pax", "xattrheader", "SCHILY") != ARCHIVE_OK ||
+	    /* names as bytes, whatever the locale: the same tree, the same digest */
+	    la.archive_write_set_format_option(w->tar, "pax", "hdrcharset", "BINARY") != ARCHIVE_OK ||
 	    la.archive_write_set_bytes_in_last_block(w->tar, 1) != ARCHIVE_OK ||
 	    la.archive_write_open(w->tar, w, NULL, tar_write, NULL) != ARCHIVE_OK)
 		return w->failed ? written(w) : ubx_fail(w->e, 0, "layer: %s", la_err(w->tar));
@@ -1159,9 +1180,15 @@ static bool xattr_is(const char *name, const char *suffix)
 	       (strncmp(name, "trusted.overlay.", 16) == 0 && strcmp(name + 16, suffix) == 0);
 }
 
-/* Overlay's xattrs on @fd: whether it is an opaque directory; a redirect or
- * a metacopy (data in a lower layer) cannot be written as a layer. */
-static int overlay_state(struct writer *w, int fd, const char *name, bool *opaque)
+/* What overlay's xattrs on a file or directory say. */
+struct ovl_state {
+	bool opaque;   /* a directory hiding the lower layers' */
+	bool whiteout; /* a file that is a whiteout (Linux 6.7's xattr form) */
+};
+
+/* Overlay's xattr @name on @fd; a redirect or a metacopy (data in a lower
+ * layer) cannot be written as a layer. */
+static int overlay_state(struct writer *w, int fd, const char *name, struct ovl_state *o)
 {
 	if (!w->diff)
 		return 0;
@@ -1170,14 +1197,15 @@ static int overlay_state(struct writer *w, int fd, const char *name, bool *opaqu
 	if (xattr_is(name, "opaque")) {
 		char v[2];
 		ssize_t n = fgetxattr(fd, name, v, sizeof(v));
-		*opaque |= n == 1 && v[0] == 'y';
+		o->opaque |= n == 1 && v[0] == 'y';
 	}
+	o->whiteout |= xattr_is(name, "whiteout");
 	return 0;
 }
 
 /* Adds @fd's xattrs to the entry, sorted by name; overlay's own and the
  * host's SELinux label stay out. */
-static int add_xattrs(struct writer *w, int fd, bool *opaque)
+static int add_xattrs(struct writer *w, int fd, struct ovl_state *ovl)
 {
 	ssize_t len = flistxattr(fd, w->xlist, sizeof(w->xlist));
 	_cleanup_free_ const char **names = NULL;
@@ -1191,7 +1219,7 @@ static int add_xattrs(struct writer *w, int fd, bool *opaque)
 	if (!(names = calloc((size_t)len, sizeof(*names))))
 		return ubx_fail(w->e, ENOMEM, "layer");
 	for (const char *p = w->xlist; p < w->xlist + len; p += strlen(p) + 1) {
-		if ((r = overlay_state(w, fd, p, opaque)) < 0)
+		if ((r = overlay_state(w, fd, p, ovl)) < 0)
 			return r;
 		if (!overlay_xattr(p) && strcmp(p, "security.selinux") != 0)
 			names[n++] = p;
@@ -1276,7 +1304,7 @@ static int put_node(struct writer *w, int dir, const char *name, size_t plen, si
 {
 	_cleanup_close_ int fd = -1;
 	struct stat st;
-	bool opaque = false;
+	struct ovl_state ovl = { false, false };
 	int r;
 
 	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -1307,8 +1335,10 @@ static int put_node(struct writer *w, int dir, const char *name, size_t plen, si
 		fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0));
 		if (fd < 0)
 			return path_fail(w, errno, "open");
-		if ((r = add_xattrs(w, fd, &opaque)) < 0)
+		if ((r = add_xattrs(w, fd, &ovl)) < 0)
 			return r;
+		if (ovl.whiteout && S_ISREG(st.st_mode))
+			return w->st->whiteouts++, put_marker(w, plen, name, &st);
 	}
 	if (S_ISREG(st.st_mode))
 		la.archive_entry_set_size(w->ent, st.st_size);
@@ -1316,11 +1346,11 @@ static int put_node(struct writer *w, int dir, const char *name, size_t plen, si
 		return r;
 	if (S_ISREG(st.st_mode))
 		return put_data(w, fd, st.st_size);
-	if (!S_ISDIR(st.st_mode))
-		return 0;
-	if (opaque && (r = put_marker(w, plen, NULL, &st)) < 0)
+	if (!S_ISDIR(st.st_mode) || st.st_dev != w->dev)
+		return 0; /* another file system mounted here: its mount point only */
+	if (ovl.opaque && (r = put_marker(w, plen, NULL, &st)) < 0)
 		return r;
-	w->st->opaque_dirs += opaque;
+	w->st->opaque_dirs += ovl.opaque;
 	return walk(w, fd, len);
 }
 
@@ -1358,9 +1388,17 @@ static int write_tree(int root, int out_fd, bool diff, const struct layer_write_
 	struct writer *w = calloc(1, sizeof(*w));
 	if (!w)
 		return ubx_fail(e, ENOMEM, "layer");
-	*w = (struct writer){ .out_fd = out_fd, .diff = diff, .o = o ? o : &none, .st = st ? st : &unused, .e = e };
+	w->out_fd = out_fd; /* field by field: not the buffers through the stack */
+	w->diff = diff;
+	w->o = o ? o : &none;
+	w->st = st ? st : &unused;
+	w->e = e;
 	memset(w->st, 0, sizeof(*w->st));
-	if ((r = open_writers(w)) == 0 && (r = walk(w, root, 0)) == 0 && (r = close_writers(w)) == 0)
+	struct stat rs = { 0 };
+	if (fstat(root, &rs) < 0)
+		r = ubx_fail(e, errno, "layer: the tree to write");
+	w->dev = rs.st_dev;
+	if (r == 0 && (r = open_writers(w)) == 0 && (r = walk(w, root, 0)) == 0 && (r = close_writers(w)) == 0)
 		progress(w->o->progress, w->o->progress_opaque, &w->next_progress, w->st->bytes_compressed, true);
 	tdestroy(w->links, free);
 	if (w->ent)

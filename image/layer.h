@@ -62,7 +62,8 @@ struct layer_opts {
 };
 
 struct layer_write_opts {
-	bool gzip;                /* gzip the tar (level 6, no timestamp) */
+	bool gzip;                /* gzip the tar (no timestamp in its header) */
+	int gzip_level;           /* 1 (fastest, ~3x level 6's speed) to 9; 0: 6 */
 	const char *exclude;      /* a top-level name not to write (a work dir), or NULL */
 	layer_progress_fn *progress;
 	void *progress_opaque;
@@ -76,7 +77,7 @@ struct layer_stats {
 	uint64_t whiteouts;
 	uint64_t opaque_dirs;
 	uint64_t hardlinks;
-	uint64_t skipped_devices;  /* device nodes not made (or not written) */
+	uint64_t skipped_devices;  /* layer_extract: device nodes not made */
 	uint64_t skipped_xattrs;   /* refused by the kernel, overlay's own, or on a symlink */
 	uint64_t skipped_sockets;  /* layer_tree_write/layer_diff_write: sockets */
 	uint64_t squashed_owners;  /* ignore_chown_errors: owners left as they were */
@@ -123,10 +124,13 @@ int layer_extract(int in_fd, int dest_dirfd, const struct layer_opts *o, struct 
  * @st:          counters (may be NULL)
  * @e:           on failure, the path and what failed
  *
- * A character device 0:0 becomes an empty file `.wh.NAME`, a directory with
- * user.overlay.opaque=y (or trusted.) the directory and `DIR/.wh..wh..opq`;
- * overlay's own xattrs are left out.  A directory with an overlay redirect
- * or a metacopy file (not made with userxattr mounts) is refused.
+ * A character device 0:0 (or a file with overlay's whiteout xattr) becomes an
+ * empty file `.wh.NAME`, a directory with user.overlay.opaque=y (or
+ * trusted.) the directory and `DIR/.wh..wh..opq` right after it; overlay's
+ * own xattrs and security.selinux are left out.  A directory with an overlay
+ * redirect or a metacopy file (never made by userxattr mounts) is refused.
+ * Mounts below the directory are not entered (their mount points are
+ * written, as tar --one-file-system does).
  * Return: 0 or a negative errno.
  */
 int layer_diff_write(int upper_dirfd, int out_fd, const struct layer_write_opts *o, struct layer_stats *st,
@@ -141,7 +145,8 @@ int layer_diff_write(int upper_dirfd, int out_fd, const struct layer_write_opts 
  * @e:          on failure, the path and what failed
  *
  * Like layer_diff_write() without the whiteout translation: every file as it
- * is, overlay xattrs excepted.
+ * is (devices too), overlay xattrs and security.selinux excepted, on the
+ * tree's own file system.
  * Return: 0 or a negative errno.
  */
 int layer_tree_write(int root_dirfd, int out_fd, const struct layer_write_opts *o, struct layer_stats *st,
