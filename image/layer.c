@@ -51,7 +51,7 @@
  * writer (the raw format with the gzip filter, no timestamp) before a tap
  * (digest) and @out_fd.
  */
-#include "layer.h"
+#include "layer_internal.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -76,71 +76,7 @@
 
 #include "../common/cleanup.h"
 
-#define ARCHIVE_FUNCS(X)                          \
-	X(archive_error_string)                   \
-	X(archive_read_new)                       \
-	X(archive_read_free)                      \
-	X(archive_read_support_filter_gzip)       \
-	X(archive_read_support_filter_xz)         \
-	X(archive_read_support_filter_zstd)       \
-	X(archive_read_support_filter_bzip2)      \
-	X(archive_read_support_format_raw)        \
-	X(archive_read_support_format_tar)        \
-	X(archive_read_open)                      \
-	X(archive_read_next_header)               \
-	X(archive_read_data_block)                \
-	X(archive_write_new)                      \
-	X(archive_write_free)                     \
-	X(archive_write_set_format_pax_restricted) \
-	X(archive_write_set_format_raw)           \
-	X(archive_write_add_filter_gzip)          \
-	X(archive_write_set_filter_option)        \
-	X(archive_write_set_format_option)        \
-	X(archive_write_set_bytes_in_last_block)  \
-	X(archive_write_open)                     \
-	X(archive_write_header)                   \
-	X(archive_write_data)                     \
-	X(archive_write_close)                    \
-	X(archive_entry_new)                      \
-	X(archive_entry_free)                     \
-	X(archive_entry_clear)                    \
-	X(archive_entry_pathname)                 \
-	X(archive_entry_hardlink)                 \
-	X(archive_entry_symlink)                  \
-	X(archive_entry_filetype)                 \
-	X(archive_entry_perm)                     \
-	X(archive_entry_uid)                      \
-	X(archive_entry_gid)                      \
-	X(archive_entry_mtime)                    \
-	X(archive_entry_mtime_nsec)               \
-	X(archive_entry_atime)                    \
-	X(archive_entry_atime_nsec)               \
-	X(archive_entry_atime_is_set)             \
-	X(archive_entry_size)                     \
-	X(archive_entry_rdevmajor)                \
-	X(archive_entry_rdevminor)                \
-	X(archive_entry_xattr_reset)              \
-	X(archive_entry_xattr_next)               \
-	X(archive_entry_copy_pathname)            \
-	X(archive_entry_copy_hardlink)            \
-	X(archive_entry_copy_symlink)             \
-	X(archive_entry_set_filetype)             \
-	X(archive_entry_set_perm)                 \
-	X(archive_entry_set_uid)                  \
-	X(archive_entry_set_gid)                  \
-	X(archive_entry_set_mtime)                \
-	X(archive_entry_set_size)                 \
-	X(archive_entry_set_rdevmajor)            \
-	X(archive_entry_set_rdevminor)            \
-	X(archive_entry_xattr_add_entry)
-
-struct archive_api {
-#define FIELD(name) __typeof__(name) *name;
-	ARCHIVE_FUNCS(FIELD)
-#undef FIELD
-};
-
-static struct archive_api la;
+struct archive_api la;
 static char la_error[200];
 static pthread_once_t la_once = PTHREAD_ONCE_INIT;
 
@@ -162,8 +98,7 @@ static void la_load_once(void)
 	/* Stays loaded: the table points into it. */
 }
 
-/* Loads libarchive once per process.  Return: 0 or -ENOENT. */
-static int la_load(struct ubx_err *e)
+int la_load(struct ubx_err *e)
 {
 	(void)pthread_once(&la_once, la_load_once);
 	if (!la_error[0])
@@ -172,13 +107,6 @@ static int la_load(struct ubx_err *e)
 	return -ENOENT;
 }
 
-#define OVL_OPAQUE_USER "user.overlay.opaque"
-#define OVL_OPAQUE_TRUSTED "trusted.overlay.opaque"
-#define WH_PREFIX ".wh."
-#define WH_META ".wh..wh."
-#define WH_OPAQUE ".wh..wh..opq"
-#define IO_BUF (256 << 10)
-#define PROGRESS_NS 100000000LL /* at most ten reports a second */
 
 /* ---- names ------------------------------------------------------------- */
 
@@ -223,7 +151,7 @@ int layer_clean_path(const char *in, char *out, size_t len)
 }
 
 /* A printable cut of @s for a message: control bytes become '?'. */
-static const char *printable(const char *s, char *buf, size_t len)
+const char *la_printable(const char *s, char *buf, size_t len)
 {
 	size_t i = 0;
 	for (; s && s[i] && i + 4 < len; i++)
@@ -258,7 +186,7 @@ static const char *split_path(char *path, const char **parent)
 }
 
 /* libarchive's last error, never NULL. */
-static const char *la_err(struct archive *a)
+const char *la_errstr(struct archive *a)
 {
 	const char *s = a ? la.archive_error_string(a) : NULL;
 	return s ? s : "unknown libarchive error";
@@ -290,7 +218,7 @@ static int64_t now_ns(void)
 }
 
 /* Calls @fn with @bytes when the last call is 100 ms ago (or @force). */
-static void progress(layer_progress_fn *fn, void *opaque, int64_t *next, uint64_t bytes, bool force)
+void la_progress(layer_progress_fn *fn, void *opaque, int64_t *next, uint64_t bytes, bool force)
 {
 	if (!fn)
 		return;
@@ -340,7 +268,7 @@ static int entry_fail(struct extract *x, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	return ubx_fail(x->e, err, "layer: entry '%s': %s", printable(x->name, name, sizeof(name)), what);
+	return ubx_fail(x->e, err, "layer: entry '%s': %s", la_printable(x->name, name, sizeof(name)), what);
 }
 
 /* The error a callback already recorded in x->e. */
@@ -349,7 +277,7 @@ static int recorded(const struct extract *x)
 	return -(x->e && x->e->code ? x->e->code : EINVAL);
 }
 
-static int tap(int (*fn)(void *, const void *, size_t), void *opaque, const void *buf, size_t len,
+int la_tap(int (*fn)(void *, const void *, size_t), void *opaque, const void *buf, size_t len,
 	       struct ubx_err *e)
 {
 	int r = fn && len ? fn(opaque, buf, len) : 0;
@@ -370,12 +298,12 @@ static la_ssize_t fd_read(struct archive *a, void *opaque, const void **buf)
 		x->failed = true;
 		return ubx_fail(x->e, errno, "layer: read the layer"), -1;
 	}
-	if (tap(x->o->tap.compressed, x->o->tap.opaque, x->buf, (size_t)n, x->e) < 0) {
+	if (la_tap(x->o->tap.compressed, x->o->tap.opaque, x->buf, (size_t)n, x->e) < 0) {
 		x->failed = true;
 		return -1;
 	}
 	x->st->bytes_compressed += (uint64_t)n;
-	progress(x->o->progress, x->o->progress_opaque, &x->next_progress, x->st->bytes_compressed, false);
+	la_progress(x->o->progress, x->o->progress_opaque, &x->next_progress, x->st->bytes_compressed, false);
 	*buf = x->buf;
 	return n;
 }
@@ -394,11 +322,11 @@ static la_ssize_t raw_read(struct archive *a, void *opaque, const void **buf)
 		return 0;
 	if (r < ARCHIVE_WARN) {
 		if (!x->failed)
-			ubx_fail(x->e, 0, "layer: %s", la_err(x->raw));
+			ubx_fail(x->e, 0, "layer: %s", la_errstr(x->raw));
 		x->failed = true;
 		return -1;
 	}
-	if (tap(x->o->tap.tar, x->o->tap.opaque, *buf, len, x->e) < 0) {
+	if (la_tap(x->o->tap.tar, x->o->tap.opaque, *buf, len, x->e) < 0) {
 		x->failed = true;
 		return -1;
 	}
@@ -422,7 +350,7 @@ static int open_readers(struct extract *x)
 	    la.archive_read_support_filter_bzip2(x->raw) != ARCHIVE_OK ||
 	    la.archive_read_support_format_raw(x->raw) != ARCHIVE_OK ||
 	    la.archive_read_support_format_tar(x->tar) != ARCHIVE_OK)
-		return ubx_fail(x->e, 0, "layer: libarchive: %s", la_err(x->raw));
+		return ubx_fail(x->e, 0, "layer: libarchive: %s", la_errstr(x->raw));
 	int r = la.archive_read_open(x->raw, x, NULL, fd_read, NULL);
 	if (r == ARCHIVE_OK)
 		r = la.archive_read_next_header(x->raw, &ent);
@@ -431,10 +359,10 @@ static int open_readers(struct extract *x)
 	if (r != ARCHIVE_OK && x->st->bytes_compressed == 0)
 		return ubx_fail(x->e, 0, "layer: the layer is empty");
 	if (r != ARCHIVE_OK)
-		return ubx_fail(x->e, 0, "layer: %s", la_err(x->raw));
+		return ubx_fail(x->e, 0, "layer: %s", la_errstr(x->raw));
 	if (la.archive_read_open(x->tar, x, NULL, raw_read, NULL) != ARCHIVE_OK)
 		return x->failed ? recorded(x)
-				 : ubx_fail(x->e, 0, "layer: %s", la_err(x->tar));
+				 : ubx_fail(x->e, 0, "layer: %s", la_errstr(x->tar));
 	return 0;
 }
 
@@ -572,7 +500,7 @@ static int set_owner(struct extract *x, struct archive_entry *ent, int fd, const
 	return entry_fail(x, errno, "set owner %u:%u", uid, gid);
 }
 
-static bool overlay_xattr(const char *name)
+bool la_overlay_xattr(const char *name)
 {
 	return strncmp(name, "user.overlay.", 13) == 0 || strncmp(name, "trusted.overlay.", 16) == 0;
 }
@@ -587,7 +515,7 @@ static int set_xattrs(struct extract *x, struct archive_entry *ent, int fd)
 
 	la.archive_entry_xattr_reset(ent);
 	while (la.archive_entry_xattr_next(ent, &name, &value, &size) == ARCHIVE_OK) {
-		if (fd < 0 || overlay_xattr(name)) {
+		if (fd < 0 || la_overlay_xattr(name)) {
 			x->st->skipped_xattrs++;
 			continue;
 		}
@@ -598,7 +526,7 @@ static int set_xattrs(struct extract *x, struct archive_entry *ent, int fd)
 			continue;
 		}
 		char n[80];
-		return entry_fail(x, errno, "set xattr %s", printable(name, n, sizeof(n)));
+		return entry_fail(x, errno, "set xattr %s", la_printable(name, n, sizeof(n)));
 	}
 	return 0;
 }
@@ -634,7 +562,7 @@ static int write_data(struct extract *x, int fd, la_int64_t *end)
 			*end = off + (la_int64_t)len;
 	}
 	if (r != ARCHIVE_EOF)
-		return x->failed ? recorded(x) : entry_fail(x, 0, "%s", la_err(x->tar));
+		return x->failed ? recorded(x) : entry_fail(x, 0, "%s", la_errstr(x->tar));
 	return 0;
 }
 
@@ -796,7 +724,7 @@ static int do_hardlink(struct extract *x, int dir, const char *name, const char 
 
 	if (r <= 0)
 		return entry_fail(x, r < 0 ? -r : EINVAL, "hard link target '%s'",
-				  printable(target_raw, shown, sizeof(shown)));
+				  la_printable(target_raw, shown, sizeof(shown)));
 	const char *tparent;
 	const char *tname = split_path(x->target, &tparent);
 	_cleanup_close_ int tdir = open_in_root(x->root, tparent, O_PATH | O_DIRECTORY);
@@ -814,7 +742,7 @@ static int do_hardlink(struct extract *x, int dir, const char *name, const char 
 			return r;
 	}
 	int err = tdir < 0 ? -tdir : errno;
-	printable(target_raw, shown, sizeof(shown));
+	la_printable(target_raw, shown, sizeof(shown));
 	if (err == ENOENT || err == ENOTDIR)
 		return entry_fail(x, err, "hard link target '%s' is not in this layer", shown);
 	return entry_fail(x, err, "hard link to '%s'", shown);
@@ -824,7 +752,7 @@ static int do_hardlink(struct extract *x, int dir, const char *name, const char 
 static void skip_device(struct extract *x)
 {
 	if (!x->st->skipped_devices++)
-		printable(x->name, x->st->first_device, sizeof(x->st->first_device));
+		la_printable(x->name, x->st->first_device, sizeof(x->st->first_device));
 }
 
 static int apply(struct extract *x, struct archive_entry *ent)
@@ -923,7 +851,7 @@ static int extract_entries(struct extract *x)
 		if (r < ARCHIVE_WARN) {
 			if (x->failed)
 				return recorded(x);
-			return ubx_fail(x->e, 0, "layer: %s", la_err(x->tar));
+			return ubx_fail(x->e, 0, "layer: %s", la_errstr(x->tar));
 		}
 		x->st->entries++;
 		x->name = la.archive_entry_pathname(ent);
@@ -956,469 +884,8 @@ int layer_extract(int in_fd, int dest_dirfd, const struct layer_opts *o, struct 
 	if ((r = open_readers(x)) == 0 && (r = extract_entries(x)) == 0 && (r = drain(x)) == 0)
 		r = fix_dirs(x);
 	if (r == 0)
-		progress(x->o->progress, x->o->progress_opaque, &x->next_progress, x->st->bytes_compressed, true);
+		la_progress(x->o->progress, x->o->progress_opaque, &x->next_progress, x->st->bytes_compressed, true);
 	extract_free(x);
 	return r;
 }
 
-/* ---- writing ----------------------------------------------------------- */
-
-/* A file with more than one link, by the first name written for it. */
-struct link_seen {
-	dev_t dev;
-	ino_t ino;
-	char path[];
-};
-
-struct writer {
-	int out_fd;
-	dev_t dev;                   /* the tree's file system: not left */
-	bool diff;                   /* an upper directory: translate whiteouts */
-	bool failed;                 /* a callback recorded an error in @e */
-	const struct layer_write_opts *o;
-	struct layer_stats *st;
-	struct ubx_err *e;
-	struct archive *tar, *gz;
-	struct archive_entry *ent;
-	void *links;                 /* tsearch() tree of struct link_seen */
-	int64_t next_progress;
-	char path[LAYER_PATH_MAX + 1];
-	char extra[LAYER_PATH_MAX + 1]; /* a whiteout's or an opaque marker's name */
-	char xlist[XATTR_LIST_MAX];
-	char xval[XATTR_SIZE_MAX];
-	char buf[IO_BUF];
-};
-
-static int path_fail(struct writer *w, int err, const char *what)
-{
-	char name[200];
-	return ubx_fail(w->e, err, "layer: '%s': %s", printable(w->path, name, sizeof(name)), what);
-}
-
-static int written(const struct writer *w)
-{
-	return -(w->e && w->e->code ? w->e->code : EINVAL);
-}
-
-/* libarchive's write callback for what goes to @out_fd. */
-static la_ssize_t out_write(struct archive *a, void *opaque, const void *buf, size_t len)
-{
-	struct writer *w = opaque;
-	(void)a;
-
-	if (tap(w->o->tap.compressed, w->o->tap.opaque, buf, len, w->e) < 0) {
-		w->failed = true;
-		return -1;
-	}
-	for (size_t done = 0; done < len;) {
-		ssize_t n = write(w->out_fd, (const char *)buf + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			ubx_fail(w->e, n < 0 ? errno : EIO, "layer: write the tarball");
-			w->failed = true;
-			return -1;
-		}
-		done += (size_t)n;
-	}
-	w->st->bytes_compressed += len;
-	progress(w->o->progress, w->o->progress_opaque, &w->next_progress, w->st->bytes_compressed, false);
-	return (la_ssize_t)len;
-}
-
-/* libarchive's write callback for the tar stream: tapped, then gzipped or out. */
-static la_ssize_t tar_write(struct archive *a, void *opaque, const void *buf, size_t len)
-{
-	struct writer *w = opaque;
-
-	if (tap(w->o->tap.tar, w->o->tap.opaque, buf, len, w->e) < 0) {
-		w->failed = true;
-		return -1;
-	}
-	w->st->bytes_tar += len;
-	if (!w->gz)
-		return out_write(a, w, buf, len);
-	la_ssize_t n = la.archive_write_data(w->gz, buf, len);
-	if (n < 0 || (size_t)n != len) {
-		if (!w->failed)
-			ubx_fail(w->e, 0, "layer: gzip: %s", la_err(w->gz));
-		w->failed = true;
-		return -1;
-	}
-	return (la_ssize_t)len;
-}
-
-/* The gzip stage: libarchive's raw format (one entry, the tar) with its gzip
- * filter, no timestamp in the header, so the same tar gives the same bytes. */
-static int open_gzip(struct writer *w)
-{
-	char level[4];
-
-	if (w->o->gzip_level < 0 || w->o->gzip_level > 9)
-		return ubx_fail(w->e, EINVAL, "layer: gzip level %d", w->o->gzip_level);
-	snprintf(level, sizeof(level), "%d", w->o->gzip_level);
-	if (!(w->gz = la.archive_write_new()))
-		return ubx_fail(w->e, ENOMEM, "layer");
-	if (la.archive_write_add_filter_gzip(w->gz) != ARCHIVE_OK ||
-	    la.archive_write_set_format_raw(w->gz) != ARCHIVE_OK ||
-	    la.archive_write_set_filter_option(w->gz, "gzip", "timestamp", NULL) != ARCHIVE_OK ||
-	    (w->o->gzip_level && la.archive_write_set_filter_option(w->gz, "gzip", "compression-level",
-								   level) != ARCHIVE_OK) ||
-	    la.archive_write_set_bytes_in_last_block(w->gz, 1) != ARCHIVE_OK ||
-	    la.archive_write_open(w->gz, w, NULL, out_write, NULL) != ARCHIVE_OK)
-		return w->failed ? written(w) : ubx_fail(w->e, 0, "layer: gzip: %s", la_err(w->gz));
-	la.archive_entry_set_filetype(w->ent, AE_IFREG);
-	if (la.archive_write_header(w->gz, w->ent) < ARCHIVE_WARN)
-		return w->failed ? written(w) : ubx_fail(w->e, 0, "layer: gzip: %s", la_err(w->gz));
-	return 0;
-}
-
-static int open_writers(struct writer *w)
-{
-	int r;
-
-	w->tar = la.archive_write_new();
-	w->ent = la.archive_entry_new();
-	if (!w->tar || !w->ent)
-		return ubx_fail(w->e, ENOMEM, "layer");
-	if (w->o->gzip && (r = open_gzip(w)) < 0)
-		return r;
-	if (la.archive_write_set_format_pax_restricted(w->tar) != ARCHIVE_OK ||
-	    la.archive_write_set_format_option(w->tar, "pax", "xattrheader", "SCHILY") != ARCHIVE_OK ||
-	    /* names as bytes, whatever the locale: the same tree, the same digest */
-	    la.archive_write_set_format_option(w->tar, "pax", "hdrcharset", "BINARY") != ARCHIVE_OK ||
-	    la.archive_write_set_bytes_in_last_block(w->tar, 1) != ARCHIVE_OK ||
-	    la.archive_write_open(w->tar, w, NULL, tar_write, NULL) != ARCHIVE_OK)
-		return w->failed ? written(w) : ubx_fail(w->e, 0, "layer: %s", la_err(w->tar));
-	return 0;
-}
-
-static int close_writers(struct writer *w)
-{
-	if (la.archive_write_close(w->tar) != ARCHIVE_OK)
-		return w->failed ? written(w) : ubx_fail(w->e, 0, "layer: %s", la_err(w->tar));
-	if (w->gz && la.archive_write_close(w->gz) != ARCHIVE_OK)
-		return w->failed ? written(w) : ubx_fail(w->e, 0, "layer: gzip: %s", la_err(w->gz));
-	return 0;
-}
-
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The names in directory @dir, sorted, as a NULL-terminated array. */
-static int list_dir(struct writer *w, int dir, char ***out)
-{
-	int fd = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-	_cleanup_strv_ char **v = NULL;
-	size_t n = 0, cap = 0;
-
-	if (!d) {
-		int err = errno;
-		if (fd >= 0)
-			close(fd);
-		return path_fail(w, err, "read the directory");
-	}
-	errno = 0;
-	for (struct dirent *de; (de = readdir(d)); errno = 0) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (n + 2 > cap) {
-			char **nv = realloc(v, (cap = cap ? 2 * cap : 64) * sizeof(*v));
-			if (!nv)
-				break;
-			v = nv;
-		}
-		if (!(v[n] = strdup(de->d_name)))
-			break;
-		v[++n] = NULL;
-	}
-	int err = errno;
-	closedir(d);
-	if (err || !v)
-		return err ? path_fail(w, err, "read the directory") : (*out = NULL, 0);
-	qsort(v, n, sizeof(*v), cmp_names);
-	*out = TAKE_PTR(v);
-	return 0;
-}
-
-static int cmp_link(const void *a, const void *b)
-{
-	const struct link_seen *x = a, *y = b;
-	if (x->dev != y->dev)
-		return x->dev < y->dev ? -1 : 1;
-	return x->ino < y->ino ? -1 : x->ino > y->ino;
-}
-
-/* The first name written for the file of @st, or NULL (and this one is
- * remembered) when this is the first. */
-static const char *link_target(struct writer *w, const struct stat *st)
-{
-	size_t len = strlen(w->path) + 1;
-	struct link_seen *l = malloc(sizeof(*l) + len);
-
-	if (!l)
-		return NULL; /* then written again in full: still a correct tar */
-	l->dev = st->st_dev;
-	l->ino = st->st_ino;
-	memcpy(l->path, w->path, len);
-	struct link_seen **found = tsearch(l, &w->links, cmp_link);
-	if (found && *found != l) {
-		free(l);
-		return (*found)->path;
-	}
-	if (!found)
-		free(l);
-	return NULL;
-}
-
-static bool xattr_is(const char *name, const char *suffix)
-{
-	return (strncmp(name, "user.overlay.", 13) == 0 && strcmp(name + 13, suffix) == 0) ||
-	       (strncmp(name, "trusted.overlay.", 16) == 0 && strcmp(name + 16, suffix) == 0);
-}
-
-/* What overlay's xattrs on a file or directory say. */
-struct ovl_state {
-	bool opaque;   /* a directory hiding the lower layers' */
-	bool whiteout; /* a file that is a whiteout (Linux 6.7's xattr form) */
-};
-
-/* Overlay's xattr @name on @fd; a redirect or a metacopy (data in a lower
- * layer) cannot be written as a layer. */
-static int overlay_state(struct writer *w, int fd, const char *name, struct ovl_state *o)
-{
-	if (!w->diff)
-		return 0;
-	if (xattr_is(name, "redirect") || xattr_is(name, "metacopy"))
-		return path_fail(w, ENOTSUP, "an overlay redirect or metacopy (mount without them: userxattr)");
-	if (xattr_is(name, "opaque")) {
-		char v[2];
-		ssize_t n = fgetxattr(fd, name, v, sizeof(v));
-		o->opaque |= n == 1 && v[0] == 'y';
-	}
-	o->whiteout |= xattr_is(name, "whiteout");
-	return 0;
-}
-
-/* Adds @fd's xattrs to the entry, sorted by name; overlay's own and the
- * host's SELinux label stay out. */
-static int add_xattrs(struct writer *w, int fd, struct ovl_state *ovl)
-{
-	ssize_t len = flistxattr(fd, w->xlist, sizeof(w->xlist));
-	_cleanup_free_ const char **names = NULL;
-	size_t n = 0;
-	int r;
-
-	if (len < 0)
-		return errno == ENOTSUP ? 0 : path_fail(w, errno, "list xattrs");
-	if (!len)
-		return 0;
-	if (!(names = calloc((size_t)len, sizeof(*names))))
-		return ubx_fail(w->e, ENOMEM, "layer");
-	for (const char *p = w->xlist; p < w->xlist + len; p += strlen(p) + 1) {
-		if ((r = overlay_state(w, fd, p, ovl)) < 0)
-			return r;
-		if (!overlay_xattr(p) && strcmp(p, "security.selinux") != 0)
-			names[n++] = p;
-	}
-	qsort(names, n, sizeof(*names), cmp_names);
-	for (size_t i = 0; i < n; i++) {
-		ssize_t vlen = fgetxattr(fd, names[i], w->xval, sizeof(w->xval));
-		if (vlen < 0 && errno == ENODATA)
-			continue;
-		if (vlen < 0)
-			return path_fail(w, errno, "read xattrs");
-		la.archive_entry_xattr_add_entry(w->ent, names[i], w->xval, (size_t)vlen);
-	}
-	return 0;
-}
-
-/* Fills the entry from @st: type, numeric owner, mode, mtime in seconds. */
-static void fill_entry(struct writer *w, const char *path, const struct stat *st)
-{
-	la.archive_entry_clear(w->ent);
-	la.archive_entry_copy_pathname(w->ent, path);
-	la.archive_entry_set_filetype(w->ent, st->st_mode & S_IFMT);
-	la.archive_entry_set_perm(w->ent, st->st_mode & 07777);
-	la.archive_entry_set_uid(w->ent, st->st_uid);
-	la.archive_entry_set_gid(w->ent, st->st_gid);
-	la.archive_entry_set_mtime(w->ent, st->st_mtim.tv_sec, 0);
-	if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)) {
-		la.archive_entry_set_rdevmajor(w->ent, major(st->st_rdev));
-		la.archive_entry_set_rdevminor(w->ent, minor(st->st_rdev));
-	}
-}
-
-static int put_header(struct writer *w)
-{
-	if (la.archive_write_header(w->tar, w->ent) < ARCHIVE_WARN)
-		return w->failed ? written(w) : path_fail(w, 0, la_err(w->tar));
-	w->st->entries++;
-	return 0;
-}
-
-/* An empty regular file @prefix + the last component of @path (or, with no
- * @name, inside @path): `.wh.NAME` or `DIR/.wh..wh..opq`. */
-static int put_marker(struct writer *w, size_t plen, const char *name, const struct stat *st)
-{
-	struct stat m = *st;
-	int n = name ? snprintf(w->extra, sizeof(w->extra), "%.*s%s" WH_PREFIX "%s", (int)plen, w->path,
-				plen ? "/" : "", name)
-		     : snprintf(w->extra, sizeof(w->extra), "%s/" WH_OPAQUE, w->path);
-
-	if (n < 0 || (size_t)n >= sizeof(w->extra))
-		return path_fail(w, ENAMETOOLONG, "whiteout name");
-	m.st_mode = S_IFREG | (name ? 0600 : (st->st_mode & 0777));
-	fill_entry(w, w->extra, &m);
-	la.archive_entry_set_size(w->ent, 0);
-	return put_header(w);
-}
-
-/* Copies @st->st_size bytes of @fd into the entry (a file that shrank since
- * is padded with zeros by libarchive). */
-static int put_data(struct writer *w, int fd, off_t size)
-{
-	while (size > 0) {
-		ssize_t n = read(fd, w->buf, (size_t)size < sizeof(w->buf) ? (size_t)size : sizeof(w->buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return path_fail(w, errno, "read");
-		if (n == 0)
-			break;
-		if (la.archive_write_data(w->tar, w->buf, (size_t)n) < 0)
-			return w->failed ? written(w) : path_fail(w, 0, la_err(w->tar));
-		size -= n;
-	}
-	return 0;
-}
-
-static int walk(struct writer *w, int dir, size_t plen);
-
-/* One name of directory @dir, whose path is w->path (@plen: its parent's
- * length). */
-static int put_node(struct writer *w, int dir, const char *name, size_t plen, size_t len)
-{
-	_cleanup_close_ int fd = -1;
-	struct stat st;
-	struct ovl_state ovl = { false, false };
-	int r;
-
-	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return path_fail(w, errno, "stat");
-	if (S_ISSOCK(st.st_mode))
-		return w->st->skipped_sockets++, 0;
-	if (w->diff && S_ISCHR(st.st_mode) && st.st_rdev == 0) {
-		w->st->whiteouts++;
-		return put_marker(w, plen, name, &st);
-	}
-	fill_entry(w, w->path, &st);
-	if (!S_ISDIR(st.st_mode) && st.st_nlink > 1) {
-		const char *first = link_target(w, &st);
-		if (first) {
-			la.archive_entry_copy_hardlink(w->ent, first);
-			w->st->hardlinks++;
-			return put_header(w);
-		}
-	}
-	if (S_ISLNK(st.st_mode)) {
-		ssize_t n = readlinkat(dir, name, w->extra, sizeof(w->extra) - 1);
-		if (n < 0)
-			return path_fail(w, errno, "readlink");
-		w->extra[n] = '\0';
-		la.archive_entry_copy_symlink(w->ent, w->extra);
-	}
-	if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
-		fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0));
-		if (fd < 0)
-			return path_fail(w, errno, "open");
-		if ((r = add_xattrs(w, fd, &ovl)) < 0)
-			return r;
-		if (ovl.whiteout && S_ISREG(st.st_mode))
-			return w->st->whiteouts++, put_marker(w, plen, name, &st);
-	}
-	if (S_ISREG(st.st_mode))
-		la.archive_entry_set_size(w->ent, st.st_size);
-	if ((r = put_header(w)) < 0)
-		return r;
-	if (S_ISREG(st.st_mode))
-		return put_data(w, fd, st.st_size);
-	if (!S_ISDIR(st.st_mode) || st.st_dev != w->dev)
-		return 0; /* another file system mounted here: its mount point only */
-	if (ovl.opaque && (r = put_marker(w, plen, NULL, &st)) < 0)
-		return r;
-	w->st->opaque_dirs += ovl.opaque;
-	return walk(w, fd, len);
-}
-
-/* Writes everything in @dir, whose path is the first @plen bytes of w->path. */
-static int walk(struct writer *w, int dir, size_t plen)
-{
-	_cleanup_strv_ char **names = NULL;
-	int r = list_dir(w, dir, &names);
-
-	for (size_t i = 0; r == 0 && names && names[i]; i++) {
-		const char *name = names[i];
-		size_t n = strlen(name), len = plen + (plen ? 1 : 0) + n;
-		if (!plen && w->o->exclude && strcmp(name, w->o->exclude) == 0)
-			continue;
-		if (len > LAYER_PATH_MAX)
-			return w->path[plen] = '\0', path_fail(w, ENAMETOOLONG, "a name below it is too long");
-		if (plen)
-			w->path[plen] = '/';
-		memcpy(w->path + plen + (plen ? 1 : 0), name, n + 1);
-		r = put_node(w, dir, name, plen, len);
-		w->path[plen] = '\0';
-	}
-	return r;
-}
-
-static int write_tree(int root, int out_fd, bool diff, const struct layer_write_opts *o, struct layer_stats *st,
-		      struct ubx_err *e)
-{
-	static const struct layer_write_opts none;
-	struct layer_stats unused;
-	int r = la_load(e);
-
-	if (r < 0)
-		return r;
-	struct writer *w = calloc(1, sizeof(*w));
-	if (!w)
-		return ubx_fail(e, ENOMEM, "layer");
-	w->out_fd = out_fd; /* field by field: not the buffers through the stack */
-	w->diff = diff;
-	w->o = o ? o : &none;
-	w->st = st ? st : &unused;
-	w->e = e;
-	memset(w->st, 0, sizeof(*w->st));
-	struct stat rs = { 0 };
-	if (fstat(root, &rs) < 0)
-		r = ubx_fail(e, errno, "layer: the tree to write");
-	w->dev = rs.st_dev;
-	if (r == 0 && (r = open_writers(w)) == 0 && (r = walk(w, root, 0)) == 0 && (r = close_writers(w)) == 0)
-		progress(w->o->progress, w->o->progress_opaque, &w->next_progress, w->st->bytes_compressed, true);
-	tdestroy(w->links, free);
-	if (w->ent)
-		la.archive_entry_free(w->ent);
-	if (w->tar)
-		(void)la.archive_write_free(w->tar);
-	if (w->gz)
-		(void)la.archive_write_free(w->gz);
-	free(w);
-	return r;
-}
-
-int layer_diff_write(int upper_dirfd, int out_fd, const struct layer_write_opts *o, struct layer_stats *st,
-		     struct ubx_err *e)
-{
-	return write_tree(upper_dirfd, out_fd, true, o, st, e);
-}
-
-int layer_tree_write(int root_dirfd, int out_fd, const struct layer_write_opts *o, struct layer_stats *st,
-		     struct ubx_err *e)
-{
-	return write_tree(root_dirfd, out_fd, false, o, st, e);
-}
