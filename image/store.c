@@ -183,12 +183,14 @@ bool store_have(const struct store *s, const char *sub, const struct digest *d)
 	return faccessat(s->dir, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
-/* A name for a new entry of tmp/. */
+/* A name for a new entry of tmp/: the pid, the time and a count, as a
+ * coarse clock (seen under emulation) gives two calls the same time. */
 static void tmp_name(char *name, size_t len)
 {
+	static unsigned count;
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	snprintf(name, len, "tmp/%d-%ld-%ld", (int)getpid(), (long)ts.tv_sec, (long)ts.tv_nsec);
+	snprintf(name, len, "tmp/%d-%ld-%ld-%u", (int)getpid(), (long)ts.tv_sec, (long)ts.tv_nsec, count++);
 }
 
 int store_tmp_dir(struct store *s, char *name, size_t len, struct ubx_err *e)

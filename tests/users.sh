@@ -6,6 +6,9 @@ ensure_user() {
 	local name=$1 start=$2 f
 	id "$name" >/dev/null 2>&1 || useradd -m -s /bin/bash -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$name" ||
 		{ echo "cannot create user $name" >&2; return 1; }
+	local home
+	home=$(getent passwd "$name" | cut -d: -f6)
+	[ -d "$home" ] || install -d -m 0755 -o "$name" -g "$name" "$home" # (a fresh /home in the test VM)
 	for f in /etc/subuid /etc/subgid; do
 		touch "$f"
 		sed -i "/^$name:/d" "$f"
