@@ -63,8 +63,13 @@ int overlay_mount(char *const *lowers, const char *upper, const char *work, unsi
 		if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", *l, 0) < 0)
 			return ubx_fail(e, errno, "overlay: layer %s", *l);
 	if (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
-	    fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0 || fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+	    fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0)
 		return ubx_fail(e, errno, "overlay (kernel overlayfs in a user namespace)");
+	/* Linux before 6.5 takes any key at fsconfig() and refuses an unknown
+	 * one only now: "lowerdir+" is new in 6.8 */
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return errno == EINVAL ? legacy_mount(lowers, upper, work, attrs, scratch, e)
+				       : ubx_fail(e, errno, "overlay (kernel overlayfs in a user namespace)");
 	int m = fsmount(fs, FSMOUNT_CLOEXEC, attrs);
 	return m < 0 ? ubx_fail(e, errno, "overlay") : m;
 }
