@@ -63,18 +63,35 @@ static bool under_cover(char *const *covers, size_t n, const char *path)
 	return false;
 }
 
+/* usbox's data directory (network definitions, the image store), without a
+ * trailing slash, or "" when there is none. */
+static void data_dir(char *buf, size_t len)
+{
+	struct ubx_err ignore;
+	if (data_dir_path("", buf, len, &ignore) < 0)
+		buf[0] = '\0';
+	size_t n = strlen(buf);
+	while (n > 1 && buf[n - 1] == '/')
+		buf[--n] = '\0';
+}
+
 /* The caller's runtime directories, /run/user/UID and $XDG_RUNTIME_DIR: they
  * hold the unix sockets of the session bus, systemd --user and agents, which
- * a read-only view would still let the command connect to; and usbox's own
- * state directory (the holder's and the networks' sockets), wherever it is. */
+ * a read-only view would still let the command connect to; usbox's own state
+ * directory (the holder's and the networks' sockets), wherever it is; and its
+ * data directory, whose image layers a writable bind (the working directory
+ * inside it, say) would let a sandbox poison for the next container. */
 static int find_covers(struct ubx_spec *s, uint32_t uid, const char *xdg)
 {
-	char run_user[64], state[4096];
+	char run_user[64], state[4096], data[4096];
 	size_t n = 0;
 
 	snprintf(run_user, sizeof(run_user), "/run/user/%u", (unsigned)uid);
 	state_dir_path(uid, state, sizeof(state));
-	const char *cand[] = { run_user, xdg, state };
+	data_dir(data, sizeof(data));
+	const char *cand[] = { run_user, xdg, state, data };
+	_Static_assert(sizeof(cand) / sizeof(cand[0]) <= sizeof(s->view.covers) / sizeof(s->view.covers[0]),
+		       "a cover for each candidate");
 	for (size_t i = 0; i < sizeof(cand) / sizeof(cand[0]); i++) {
 		if (!is_runtime_dir(cand[i], uid) || under_cover(s->view.covers, n, cand[i]))
 			continue;
@@ -114,6 +131,12 @@ static int plan_view(struct cli_options *o, const char *cwd, const char *home, c
 {
 	struct ubx_spec *s = &o->spec;
 	const char *why = mounts_cwd_unshared(cwd, home);
+	size_t n = 0;
+	while (n < sizeof(s->view.covers) / sizeof(s->view.covers[0]) && s->view.covers[n])
+		n++;
+	/* a bind inside a cover would lie on top of it */
+	if (!why && under_cover(s->view.covers, n, cwd))
+		why = "it is in a directory hidden from sandboxes (your runtime directory, usbox's state or data)";
 
 	if (!o->no_cwd && !why && !(s->view.cwd_bind = strdup(cwd)))
 		return -ENOMEM;

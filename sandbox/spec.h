@@ -71,7 +71,8 @@ struct spec_root {
  */
 struct spec_host_view {
 	char *cwd_bind;     /* the caller's directory bound read-write at the same path, or NULL */
-	char *covers[3];    /* directories covered by an empty tmpfs when present (runtime, state), or NULL */
+	char *covers[4];    /* directories covered by an empty tmpfs when present (runtime dirs,
+			     * usbox's state and data: networks, the image store), or NULL */
 	char *home_layer;   /* a directory given a throw-away writable layer (the home), or NULL */
 };
 

@@ -212,7 +212,14 @@ t_cover_over_cwd_bind() {
 	out=$(XDG_RUNTIME_DIR="$PWD/rt" "$U" -- sh -c 'ls -A rt | wc -l; touch w && echo cwd-writable') || return 1
 	expect_eq "$out" "$(printf '0\ncwd-writable')" "runtime dir below the cwd" || return 1
 	out=$(XDG_RUNTIME_DIR="$PWD/rt" "$U" -v "$PWD:/tmp/v" -- sh -c 'ls /tmp/v/rt/secret; ls -A rt | wc -l') || return 1
-	expect_eq "$out" "$(printf '/tmp/v/rt/secret\n0')" "a -v elsewhere shows it; the cover is on its path only"
+	expect_eq "$out" "$(printf '/tmp/v/rt/secret\n0')" "a -v elsewhere shows it; the cover is on its path only" || return 1
+	# usbox's data (the image store's layers): hidden, also from a working directory inside it
+	local data="${XDG_DATA_HOME:-$HOME/.local/share}/usbox"
+	mkdir -p "$data/store/layers" && chmod 700 "$data" && touch "$data/store/layers/probe" || return 1
+	expect_eq "$("$U" -- sh -c "ls -A '$data' | wc -l")" 0 "the data directory inside" || return 1
+	(cd "$data/store/layers" && "$U" -- sh -c 'touch poisoned' 2>/dev/null)
+	expect_eq "$?" 125 "a working directory in the store" &&
+	[ ! -e "$data/store/layers/poisoned" ] || fail "a sandbox wrote into the image store"
 }
 
 # A bind inside a tmpfs stays visible: mounts go in order of depth.
