@@ -45,9 +45,16 @@ static int image_args(struct cli_options *o, const struct imgfmt_config *c, stru
 	if (!args)
 		return ubx_fail(e, ENOMEM, "the command");
 	for (char *const *p = ep; p && *p; p++)
-		args[k++] = strdup(*p);
+		args[k++] = *p;
 	for (char *const *p = rest; p && *p; p++)
-		args[k++] = strdup(*p);
+		args[k++] = *p;
+	for (size_t i = 0; i < k; i++)
+		if (!(args[i] = strdup(args[i]))) {
+			while (i--)
+				free(args[i]);
+			free(args);
+			return ubx_fail(e, ENOMEM, "the command");
+		}
 	for (char **p = o->spec.args; p && *p; p++)
 		free(*p);
 	free(o->spec.args);

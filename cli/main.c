@@ -33,11 +33,10 @@ extern char **environ;
  * is one of them, and is no program on PATH, gets an answer instead of a
  * sandbox that says "command not found". */
 static const char *const docker_verbs[] = {
-	"attach", "build",  "commit", "compose", "container", "cp",      "create",  "diff",   "exec",
-	"export", "history", "image", "images",  "import",    "info",    "inspect", "kill",   "load",
-	"login",  "logout", "logs",   "pause",   "port",      "ps",      "pull",    "push",   "rename",
-	"restart", "rm",    "rmi",    "save",    "search",    "start",   "stats",   "stop",   "system",
-	"tag",    "top",    "unpause", "update", "volume",    "wait",
+	"attach", "build",   "compose", "container", "cp",     "create", "diff",   "exec",    "history",
+	"info",   "inspect", "kill",    "login",     "logout", "logs",   "pause",  "port",    "ps",
+	"pull",   "push",    "rename",  "restart",   "search", "start",  "stats",  "stop",    "system",
+	"tag",    "top",     "unpause", "update",    "volume", "wait",
 };
 
 static bool docker_habit(const char *word)
