@@ -101,6 +101,15 @@ static int find_covers(struct ubx_spec *s, uint32_t uid, const char *xdg)
 	return 0;
 }
 
+/* Whether @path is one of the first @n covers. */
+static bool is_cover(char *const *covers, size_t n, const char *path)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(covers[i], path) == 0)
+			return true;
+	return false;
+}
+
 /* The caller's home, canonical, or "" when it has none. */
 static void find_home(const char *env_home, char *buf, size_t len)
 {
@@ -134,8 +143,9 @@ static int plan_view(struct cli_options *o, const char *cwd, const char *home, c
 	size_t n = 0;
 	while (n < sizeof(s->view.covers) / sizeof(s->view.covers[0]) && s->view.covers[n])
 		n++;
-	/* a bind inside a cover would lie on top of it */
-	if (!why && under_cover(s->view.covers, n, cwd))
+	/* a bind below a cover would lie on top of it (one at the cover's own
+	 * path lies under it: the cover then makes the working directory) */
+	if (!why && under_cover(s->view.covers, n, cwd) && !is_cover(s->view.covers, n, cwd))
 		why = "it is in a directory hidden from sandboxes (your runtime directory, usbox's state or data)";
 
 	if (!o->no_cwd && !why && !(s->view.cwd_bind = strdup(cwd)))
