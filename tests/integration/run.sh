@@ -28,6 +28,7 @@ stage=$(stage_dir) || exit 1
 trap 'rm -rf "$stage"' EXIT
 install -m 0755 "$bin" "$stage/usbox"
 install -m 0755 "$here/tests.sh" "$here/lib.sh" "$here/../images/make-fixtures.sh" "$stage/"
+for f in "$here"/suite-*.sh; do [ -e "$f" ] && install -m 0755 "$f" "$stage/"; done
 mkdir -m 0755 "$stage/helpers"
 for h in "$@"; do install -m 0755 "$h" "$stage/helpers/"; done
 

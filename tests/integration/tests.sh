@@ -1296,6 +1296,9 @@ n_user_network_needs_a_range() {
 	expect_eq "$("$U" network rm nsnet)" nsnet "rm"
 }
 
+# More tests, one file a topic (suite-*.sh beside this one), same prefixes.
+for f in "$(dirname "$0")"/suite-*.sh; do [ -e "$f" ] && . "$f"; done
+
 case ${1:-main} in
 main) run_tests t_ ;;
 nosub) run_tests n_ ;;
