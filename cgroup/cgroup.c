@@ -323,16 +323,19 @@ static int fail_no_delegation(const char *mnt, const char *ctl, bool stats_only,
 
 	if (!mnt)
 		return ubx_fail(e, 0, "%s cgroup v2, and this host has no cgroup2 file system "
-				      "(boot with systemd.unified_cgroup_hierarchy=1, or run without %s)", need, without);
+				      "(boot with systemd.unified_cgroup_hierarchy=1, or run without %s; "
+				      "usbox doctor: limits)", need, without);
 	if (missing)
 		return ubx_fail(e, 0,
 				"%s the %s controller in cgroup v2, and on this host it is bound to "
-				"cgroup v1 (boot with systemd.unified_cgroup_hierarchy=1, or run without %s)",
+				"cgroup v1 (boot with systemd.unified_cgroup_hierarchy=1, or run without %s; "
+				"usbox doctor: limits)",
 				need, missing, without);
 	return ubx_fail(e, 0,
 			"%s a cgroup v2 subtree you own, and there is none: no systemd user manager "
 			"at $XDG_RUNTIME_DIR/bus, and no cgroup above usbox's own is delegated to you with %s "
-			"(run `loginctl enable-linger` and log in again, or pass --cgroup-parent DIR)%s",
+			"(run `loginctl enable-linger` and log in again, or pass --cgroup-parent DIR)%s "
+			"(usbox doctor: limits)",
 			need, ctl, extra);
 }
 
@@ -397,7 +400,8 @@ static int enable_controllers(const char *dir, const char *ctl, struct ubx_err *
 		return 0;
 	int r = write_file(dir, "cgroup.subtree_control", text);
 	if (r < 0)
-		return ubx_fail(e, -r, "enable the %s controller%s in %s (is %s delegated to you?)", ctl,
+		return ubx_fail(e, -r,
+				"enable the %s controller%s in %s (is %s delegated to you? usbox doctor: limits)", ctl,
 				strchr(ctl, ' ') ? "s" : "", dir, ctl);
 	return 0;
 }

@@ -103,8 +103,9 @@ static int start_scope(struct sd_api *api, sd_bus *bus, const char *unit, struct
 		snprintf(job, len, "%s", path);
 		w->path = job;
 	} else {
-		ubx_fail(e, -r, "systemd user manager: StartTransientUnit %s%s%s", unit, error.message ? ": " : "",
-			 error.message ? error.message : "");
+		ubx_refuse(e, -r,
+			   "systemd user manager: StartTransientUnit %s: %s (usbox doctor: systemd user manager)", unit,
+			   error.message ? error.message : strerror(-r));
 	}
 	api->sd_bus_error_free(&error);
 	api->sd_bus_message_unref(reply);
@@ -140,7 +141,8 @@ int cgroup_systemd_scope(const char *unit, struct ubx_err *e)
 			ubx_fail(e, -r, "systemd user manager: wait for %s", unit);
 	}
 	if (r >= 0 && strcmp(w.result, "done") != 0)
-		r = ubx_fail(e, 0, "systemd user manager: starting %s %s", unit, w.result);
+		r = ubx_fail(e, 0, "systemd user manager: starting %s %s (usbox doctor: systemd user manager)", unit,
+			     w.result);
 	api.sd_bus_flush_close_unref(bus);
 	return r < 0 ? r : 0;
 }

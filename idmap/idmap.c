@@ -317,7 +317,7 @@ int idmap_prepare(const struct idmap_request *req, struct idmap_plan *plan, stru
 	if (nu == 0 || ng == 0) {
 		snprintf(plan->warning, sizeof(plan->warning),
 			 "no subordinate %s range for %s in %s; mapping only %s %" PRIu32
-			 " (add a range, or pass --map single to silence this)",
+			 " (add a range, or pass --map single to silence this; usbox doctor: subordinate ids)",
 			 nu == 0 ? "uid" : "gid", who, nu == 0 ? subuid : subgid, nu == 0 ? "uid" : "gid",
 			 nu == 0 ? req->uid : req->gid);
 		return 0;
@@ -326,8 +326,9 @@ int idmap_prepare(const struct idmap_request *req, struct idmap_plan *plan, stru
 			      !helper_exists("newgidmap") ? "newgidmap" : NULL;
 	if (missing) {
 		snprintf(plan->warning, sizeof(plan->warning),
-			 "%s not found (install the uidmap package); mapping only uid %" PRIu32, missing,
-			 req->uid);
+			 "%s not found (install the uidmap package); mapping only uid %" PRIu32
+			 " (usbox doctor: newuidmap)",
+			 missing, req->uid);
 		return 0;
 	}
 	if (req->join_userns) { /* a user network's helper stands in for the holder */
@@ -346,8 +347,8 @@ int idmap_prepare(const struct idmap_request *req, struct idmap_plan *plan, stru
 		return 0;
 	}
 	if (fd == -ECHILD) { /* a helper refused: it would refuse for the sandbox too */
-		snprintf(plan->warning, sizeof(plan->warning), "%.400s; mapping only uid %" PRIu32, herr.msg,
-			 req->uid);
+		snprintf(plan->warning, sizeof(plan->warning),
+			 "%.400s; mapping only uid %" PRIu32 " (usbox doctor: id map)", herr.msg, req->uid);
 		return 0;
 	}
 	/* No holder (refused, or its state directory unusable): the helpers map
@@ -369,8 +370,8 @@ int idmap_apply(struct idmap_plan *plan, const struct idmap_request *req, pid_t 
 			r = idmap_run_helper("newgidmap", pid, &plan->gid, &herr);
 		if (r == 0)
 			return 0;
-		snprintf(plan->warning, sizeof(plan->warning), "%.400s; mapping only uid %" PRIu32, herr.msg,
-			 req->uid);
+		snprintf(plan->warning, sizeof(plan->warning),
+			 "%.400s; mapping only uid %" PRIu32 " (usbox doctor: id map)", herr.msg, req->uid);
 		plan_single(req, plan);
 	}
 	bool single = plan->method == IDMAP_SINGLE;

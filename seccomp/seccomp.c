@@ -16,6 +16,7 @@
 #include <linux/seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -58,6 +59,6 @@ int seccomp_install(const struct seccomp_prog *p, struct ubx_err *e)
 	if (p->len == 0)
 		return 0;
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
-		return ubx_fail(e, errno, "install the seccomp filter");
+		return ubx_refuse(e, errno, "install the seccomp filter: %s (usbox doctor: seccomp)", strerror(errno));
 	return 0;
 }
