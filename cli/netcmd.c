@@ -6,33 +6,73 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "../common/cleanup.h"
 #include "../netns/netns.h"
 
 void network_usage(FILE *out)
 {
-	fputs("Usage: usbox network create [--subnet CIDR] [--allow-host-loopback] NAME\n"
+	fputs("Usage: usbox network create [--subnet CIDR] [--allow-host-loopback] [--allow DEST]... [--log FILE] NAME\n"
 	      "       usbox network ls [-q]\n"
 	      "       usbox network rm NAME...\n\n"
 	      "A user network joins sandboxes started with --net NAME over veth pairs on a\n"
 	      "bridge, with one user-mode (slirp) uplink; --name NAME makes a sandbox known\n"
-	      "to the others by that name.  Without --subnet a free 10.89.N.0/24 is taken.\n",
+	      "to the others by that name.  Without --subnet a free 10.89.N.0/24 is taken.\n"
+	      "--allow DEST (HOST, *.DOMAIN, IP or CIDR, with :PORT or :LOW-HIGH; repeatable,\n"
+	      "commas) lets the uplink reach only those; --log FILE appends a JSON line per\n"
+	      "decision to FILE.\n",
 	      out);
+}
+
+/* The value of the option @opt at argv[*i] ("--opt V" or "--opt=V"), or NULL. */
+static const char *opt_value(int argc, char **argv, int *i, const char *opt)
+{
+	size_t len = strlen(opt);
+	const char *a = argv[*i];
+	if (strncmp(a, opt, len) != 0)
+		return NULL;
+	if (a[len] == '=')
+		return a + len + 1;
+	if (a[len] != '\0' || *i + 1 >= argc || !argv[*i + 1])
+		return NULL;
+	return argv[++*i];
+}
+
+/* --log FILE, made absolute against the working directory. */
+static int log_path(const char *file, char **out, struct ubx_err *e)
+{
+	char cwd[4096];
+	free(*out);
+	*out = NULL;
+	if (file[0] != '/' && !getcwd(cwd, sizeof(cwd)))
+		return ubx_fail(e, errno, "network create: --log");
+	if (file[0] == '/' ? !(*out = strdup(file)) : asprintf(out, "%s/%s", cwd, file) < 0)
+		return ubx_fail(e, ENOMEM, "network create: --log");
+	return 0;
 }
 
 static int cmd_create(int argc, char **argv, FILE *out, struct ubx_err *e)
 {
-	const char *subnet = NULL, *name = NULL;
+	const char *subnet = NULL, *name = NULL, *v;
 	bool loopback = false;
 	struct netns_network net;
 	char a[INET_ADDRSTRLEN];
+	_cleanup_free_ struct netns_allow *allow = NULL;
+	_cleanup_free_ char *log = NULL;
+	size_t n_allow = 0;
+	int r;
 
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--subnet") == 0 && i + 1 < argc)
-			subnet = argv[++i];
-		else if (strncmp(argv[i], "--subnet=", 9) == 0)
-			subnet = argv[i] + 9;
-		else if (strcmp(argv[i], "--allow-host-loopback") == 0)
+		if ((v = opt_value(argc, argv, &i, "--subnet")))
+			subnet = v;
+		else if ((v = opt_value(argc, argv, &i, "--allow"))) {
+			if ((r = netns_allow_parse(v, &allow, &n_allow, e)) < 0)
+				return ubx_wrap(e, "network create: --allow");
+		} else if ((v = opt_value(argc, argv, &i, "--log"))) {
+			if ((r = log_path(v, &log, e)) < 0)
+				return r;
+		} else if (strcmp(argv[i], "--allow-host-loopback") == 0)
 			loopback = true;
 		else if (argv[i][0] == '-')
 			return ubx_fail(e, 0, "network create: unknown option '%s'", argv[i]);
@@ -43,7 +83,7 @@ static int cmd_create(int argc, char **argv, FILE *out, struct ubx_err *e)
 	}
 	if (!name)
 		return ubx_fail(e, 0, "network create: no name given (usage: usbox network create [--subnet CIDR] NAME)");
-	int r = netns_network_create(name, subnet, loopback, &net, e);
+	r = netns_network_create(name, subnet, loopback, allow, n_allow, log, &net, e);
 	if (r < 0)
 		return r;
 	fprintf(out, "%s\t%s/%u\n", net.name, inet_ntop(AF_INET, &net.net, a, sizeof(a)), (unsigned)net.prefix);

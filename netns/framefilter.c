@@ -18,7 +18,8 @@
  * offset: libslirp follows no routing header.  A dropped IPv4 or IPv6
  * packet is answered with an ICMP "administratively prohibited" built by
  * frame_reject(), so that a connect() inside fails at once instead of timing
- * out.  Both are pure, for the unit tests and the fuzzer;
+ * out (ICMP itself only when it is an echo request: ping fails at once
+ * too).  Both are pure, for the unit tests and the fuzzer;
  * frame_policy_load() fills the host's addresses in (slirp.c calls it again
  * whenever they change).
  */
@@ -42,6 +43,8 @@
 #define ICMP_HLEN 8
 #define PROTO_ICMP 1
 #define PROTO_ICMPV6 58
+#define ICMP_ECHO 8
+#define ICMPV6_ECHO 128
 
 static uint32_t load_be32(const uint8_t *p)
 {
@@ -104,8 +107,7 @@ static void store_be16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
-/* The Internet checksum's running sum over @n bytes. */
-static uint32_t sum16(const uint8_t *p, size_t n, uint32_t acc)
+uint32_t frame_sum16(const uint8_t *p, size_t n, uint32_t acc)
 {
 	for (; n > 1; p += 2, n -= 2)
 		acc += (uint32_t)p[0] << 8 | p[1];
@@ -114,7 +116,7 @@ static uint32_t sum16(const uint8_t *p, size_t n, uint32_t acc)
 	return acc;
 }
 
-static uint16_t fold(uint32_t acc)
+uint16_t frame_fold(uint32_t acc)
 {
 	while (acc >> 16)
 		acc = (acc & 0xffff) + (acc >> 16);
@@ -126,8 +128,10 @@ static uint16_t fold(uint32_t acc)
 static size_t reject4(const uint8_t *ip, size_t len, uint8_t *out)
 {
 	size_t ihl = (size_t)(ip[0] & 0xf) * 4;
-	if (ihl < IPV4_HLEN || len < ihl || ip[9] == PROTO_ICMP || (load_be32(ip + 4) & 0x1fff) != 0)
-		return 0; /* a bad header, ICMP (never an error about an error), a later fragment */
+	if (ihl < IPV4_HLEN || len < ihl || (load_be32(ip + 4) & 0x1fff) != 0)
+		return 0; /* a bad header, a later fragment */
+	if (ip[9] == PROTO_ICMP && (len == ihl || ip[ihl] != ICMP_ECHO))
+		return 0; /* ICMP but an echo request: never an error about an error */
 	size_t quote = len < ihl + 8 ? len : ihl + 8;
 	uint8_t *icmp = out + IPV4_HLEN;
 	memset(out, 0, IPV4_HLEN + ICMP_HLEN);
@@ -137,19 +141,19 @@ static size_t reject4(const uint8_t *ip, size_t len, uint8_t *out)
 	out[9] = PROTO_ICMP;
 	memcpy(out + 12, ip + 16, 4); /* from the destination it was meant for */
 	memcpy(out + 16, ip + 12, 4);
-	store_be16(out + 10, fold(sum16(out, IPV4_HLEN, 0)));
+	store_be16(out + 10, frame_fold(frame_sum16(out, IPV4_HLEN, 0)));
 	icmp[0] = 3;
 	icmp[1] = 13;
 	memcpy(icmp + ICMP_HLEN, ip, quote);
-	store_be16(icmp + 2, fold(sum16(icmp, ICMP_HLEN + quote, 0)));
+	store_be16(icmp + 2, frame_fold(frame_sum16(icmp, ICMP_HLEN + quote, 0)));
 	return IPV4_HLEN + ICMP_HLEN + quote;
 }
 
 /* IPv6: ICMPv6 destination unreachable code 1 (administratively prohibited). */
 static size_t reject6(const uint8_t *ip, size_t len, uint8_t *out)
 {
-	if (ip[6] == PROTO_ICMPV6)
-		return 0;
+	if (ip[6] == PROTO_ICMPV6 && (len == IPV6_HLEN || ip[IPV6_HLEN] != ICMPV6_ECHO))
+		return 0; /* ICMPv6 but an echo request: never an error about an error */
 	size_t quote = len < IPV6_HLEN + 8 ? len : IPV6_HLEN + 8;
 	uint32_t plen = (uint32_t)(ICMP_HLEN + quote);
 	uint8_t *icmp = out + IPV6_HLEN;
@@ -164,8 +168,8 @@ static size_t reject6(const uint8_t *ip, size_t len, uint8_t *out)
 	icmp[0] = 1;
 	icmp[1] = 1;
 	memcpy(icmp + ICMP_HLEN, ip, quote);
-	uint32_t acc = sum16(out + 8, 32, sum16(pseudo, sizeof(pseudo), 0));
-	store_be16(icmp + 2, fold(sum16(icmp, plen, acc)));
+	uint32_t acc = frame_sum16(out + 8, 32, frame_sum16(pseudo, sizeof(pseudo), 0));
+	store_be16(icmp + 2, frame_fold(frame_sum16(icmp, plen, acc)));
 	return IPV6_HLEN + plen;
 }
 

@@ -224,6 +224,20 @@ static int keep_holder(struct netd *d, struct ubx_err *e)
 	return 0;
 }
 
+/* The uplink's egress policy, when the network has one. */
+static int set_egress(struct netd *d, struct ubx_err *e)
+{
+	_cleanup_free_ struct netns_allow *rules = NULL;
+	size_t n = 0;
+
+	if (!d->net.allow[0])
+		return 0;
+	int r = netns_allow_parse(d->net.allow, &rules, &n, e);
+	if (r == 0)
+		r = netns_slirp_egress(d->slirp, rules, n, d->net.log[0] ? d->net.log : NULL, e);
+	return r < 0 ? ubx_wrap(e, "network %s's egress policy", d->net.name) : 0;
+}
+
 static int netd_setup(struct netd *d, struct ubx_err *e)
 {
 	struct netns_lease l = netns_network_lease(&d->net, 0);
@@ -239,7 +253,8 @@ static int netd_setup(struct netd *d, struct ubx_err *e)
 		return ubx_fail(e, errno, "open the network's files in %s", d->dir);
 	if ((r = keep_holder(d, e)) < 0 || (r = build_bridge_ns(d, &tap, e)) < 0)
 		return r;
-	if ((r = netns_slirp_new(tap, &l, d->net.allow_host_loopback, &d->slirp, e)) < 0)
+	if ((r = netns_slirp_new(tap, &l, d->net.allow_host_loopback, &d->slirp, e)) < 0 ||
+	    (r = set_egress(d, e)) < 0)
 		return r;
 	d->fds = calloc(POLL_CAP, sizeof(*d->fds));
 	if (!d->fds)

@@ -115,10 +115,23 @@ static int def_path(const char *name, char *buf, size_t len, struct ubx_err *e)
 	return 0;
 }
 
+/* An "allow=" line's DESTs, checked, into @n->allow. */
+static int parse_allow(const char *text, struct netns_network *n, struct ubx_err *e)
+{
+	_cleanup_free_ struct netns_allow *rules = NULL;
+	size_t count = 0;
+	int r = netns_allow_parse(text, &rules, &count, e);
+	if (r < 0)
+		return ubx_wrap(e, "network %s: allow", n->name);
+	if ((size_t)snprintf(n->allow, sizeof(n->allow), "%s", text) >= sizeof(n->allow))
+		return ubx_fail(e, 0, "network %s: its allowed destinations are too long", n->name);
+	return 0;
+}
+
 /* Parses a definition file's "key=value" lines into @n. */
 static int parse_def(FILE *f, const char *name, struct netns_network *n, struct ubx_err *e)
 {
-	char line[256];
+	char line[sizeof(n->allow) + 16];
 	bool have_subnet = false;
 
 	*n = (struct netns_network){ 0 };
@@ -131,6 +144,13 @@ static int parse_def(FILE *f, const char *name, struct netns_network *n, struct 
 			have_subnet = true;
 		} else if (strcmp(line, "allow_host_loopback=true") == 0) {
 			n->allow_host_loopback = true;
+		} else if (strncmp(line, "allow=", 6) == 0 && line[6]) {
+			if (parse_allow(line + 6, n, e) < 0)
+				return -EINVAL;
+		} else if (strncmp(line, "log=", 4) == 0 && line[4] == '/') {
+			if (strlen(line + 4) >= sizeof(n->log))
+				return ubx_fail(e, 0, "network %s: its log's path is too long", name);
+			memcpy(n->log, line + 4, strlen(line + 4) + 1);
 		}
 	}
 	if (!have_subnet)
@@ -247,6 +267,10 @@ static int write_def(const char *dir, const struct netns_network *n, struct ubx_
 		return ubx_fail(e, errno, "create %s", tmp);
 	fprintf(f, "subnet=%s/%u\nallow_host_loopback=%s\n", inet_ntop(AF_INET, &n->net, a, sizeof(a)),
 		(unsigned)n->prefix, n->allow_host_loopback ? "true" : "false");
+	if (n->allow[0])
+		fprintf(f, "allow=%s\n", n->allow);
+	if (n->log[0])
+		fprintf(f, "log=%s\n", n->log);
 	if (fflush(f) != 0 || link(tmp, path) < 0) {
 		int r = errno == EEXIST ? ubx_fail(e, 0, "network %s already exists", n->name) :
 					  ubx_fail(e, errno, "create %s", path);
@@ -257,8 +281,31 @@ static int write_def(const char *dir, const struct netns_network *n, struct ubx_
 	return 0;
 }
 
+/* The rules @allow as one "allow=" value, in their canonical spelling. */
+static int join_allow(const struct netns_allow *allow, size_t n, const char *log, struct netns_network *out,
+		      struct ubx_err *e)
+{
+	size_t len = 0;
+	for (size_t i = 0; i < n; i++) {
+		char dest[NETNS_DNS_NAME_MAX + 64];
+		netns_allow_format(&allow[i], dest, sizeof(dest));
+		int w = snprintf(out->allow + len, sizeof(out->allow) - len, "%s%s", i ? "," : "", dest);
+		if (w < 0 || (size_t)w >= sizeof(out->allow) - len)
+			return ubx_fail(e, 0, "network %s: the allowed destinations are too long (at most %zu "
+					"characters)", out->name, sizeof(out->allow) - 1);
+		len += (size_t)w;
+	}
+	if (log && (log[0] != '/' || strchr(log, '\n') ||
+		    (size_t)snprintf(out->log, sizeof(out->log), "%s", log) >= sizeof(out->log)))
+		return ubx_fail(e, 0, "network %s: the log must be an absolute path of one line", out->name);
+	if (log && !n)
+		return ubx_fail(e, 0, "network %s: --log logs what --allow decides: give --allow too", out->name);
+	return 0;
+}
+
 int netns_network_create(const char *name, const char *subnet, bool allow_host_loopback,
-			 struct netns_network *out, struct ubx_err *e)
+			 const struct netns_allow *allow, size_t n_allow, const char *log, struct netns_network *out,
+			 struct ubx_err *e)
 {
 	char dir[PATH_MAX];
 	int r;
@@ -268,6 +315,8 @@ int netns_network_create(const char *name, const char *subnet, bool allow_host_l
 				"not slirp, none, host, bridge or default)", name, NETNS_NAME_MAX);
 	*out = (struct netns_network){ .allow_host_loopback = allow_host_loopback };
 	snprintf(out->name, sizeof(out->name), "%s", name);
+	if ((r = join_allow(allow, n_allow, log, out, e)) < 0)
+		return r;
 	if (subnet && (r = netns_subnet_parse(subnet, &out->net, &out->prefix, e)) < 0)
 		return r;
 	struct netns_network *all;

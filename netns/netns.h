@@ -62,6 +62,46 @@ int netns_loopback_up(struct ubx_err *e);
  */
 int netns_tap_setup(int tun_fd, struct ubx_err *e);
 
+/*
+ * Egress policy: --net-allow DEST and `network create --allow DEST`
+ * (allow.c parses them, egress.c enforces them on every frame).  A DEST is
+ * HOST (an exact name), *.DOMAIN (any name below DOMAIN, not DOMAIN itself),
+ * an IP address or a CIDR (IPv6 in brackets when a port follows), each
+ * optionally :PORT or :LOW-HIGH.
+ */
+#define NETNS_DNS_NAME_MAX 253
+#define NETNS_ALLOW_MAX 256 /* rules a sandbox or network may have */
+
+enum netns_allow_kind {
+	NETNS_ALLOW_NAME,   /* exactly @name */
+	NETNS_ALLOW_SUFFIX, /* any name ending in "." @name */
+	NETNS_ALLOW_NET,    /* @addr/@prefix */
+};
+
+struct netns_allow {
+	enum netns_allow_kind kind;
+	uint8_t addr[16];   /* NET: IPv6, or IPv4 as ::ffff:A.B.C.D */
+	uint8_t prefix;     /* NET: of the 128 bits (IPv4: 96 + its length) */
+	uint16_t port_lo, port_hi; /* 0-65535 when no port is given */
+	char name[NETNS_DNS_NAME_MAX + 1]; /* NAME, SUFFIX: lower case, no final dot */
+};
+
+/*
+ * netns_allow_parse() - parse @text, one DEST or several separated by
+ * commas, and append the rules to *@list (realloc()ed; *@n counts them).
+ * Names are letters, digits, '-' and '_' in dot-separated labels of at most
+ * 63; an address may not have host bits under its prefix.
+ * Return: 0, or -EINVAL naming the bad DEST in @e (the list keeps what came
+ * before it).
+ */
+int netns_allow_parse(const char *text, struct netns_allow **list, size_t *n, struct ubx_err *e);
+
+/*
+ * netns_allow_format() - @a as a DEST that netns_allow_parse() reads back
+ * into the same rule, in @buf (truncated to @len).
+ */
+void netns_allow_format(const struct netns_allow *a, char *buf, size_t len);
+
 /* A running user-mode network stack (libslirp), driven by the caller's poll loop. */
 struct netns_slirp;
 
@@ -87,19 +127,32 @@ void netns_slirp_fill(struct netns_slirp *s, struct pollfd *fds, size_t *n, size
 /* netns_slirp_dispatch() - handle what poll() reported in @fds. */
 void netns_slirp_dispatch(struct netns_slirp *s, const struct pollfd *fds);
 
+/*
+ * netns_slirp_egress() - from now on, @s lets out only what the @n rules
+ * @rules allow (netns/egress.c says how; refusals are answered at once),
+ * and with @log_path writes a JSON line per decision worth knowing to that
+ * file (created 0600, appended to).
+ * Return: 0 or a negative errno.
+ */
+int netns_slirp_egress(struct netns_slirp *s, const struct netns_allow *rules, size_t n, const char *log_path,
+		       struct ubx_err *e);
+
 /* netns_slirp_free() - stop the stack and close the TAP. */
 void netns_slirp_free(struct netns_slirp *s);
 
 /* One -p [IP:]HOSTPORT:SANDBOXPORT[/tcp|/udp]. */
 struct portfwd_spec {
-	uint32_t host_ip;      /* network order; 0: every address */
+	uint32_t host_ip;      /* network order; 0 (and not ip6): every address, IPv4 and IPv6 */
+	bool ip6;              /* [V6]:HP:SP: host_ip6 instead */
+	uint8_t host_ip6[16];
 	uint16_t host_port;
 	uint16_t sandbox_port;
 	bool udp;
 };
 
 /*
- * portfwd_parse() - parse one -p value into @spec.
+ * portfwd_parse() - parse one -p value into @spec ("[V6]:HP:SP" for an
+ * IPv6 address).
  * Return: 0 or -EINVAL.
  */
 int portfwd_parse(const char *arg, struct portfwd_spec *spec);
@@ -117,8 +170,9 @@ int portfwd_open(const struct portfwd_spec *specs, size_t n, struct portfwd **ou
 /*
  * portfwd_attach() - start forwarding: sockets inside the sandbox come from
  * @factory, a unix socket to a process in the sandbox's network namespace
- * that answers a byte 'T' or 'U' with a fresh TCP or UDP socket (SCM_RIGHTS).
- * Connections go to 127.0.0.1:SANDBOXPORT inside.
+ * that answers a byte 'T' or 'U' with a fresh TCP or UDP socket, 't' or 'u'
+ * with an IPv6 one (SCM_RIGHTS).  Connections go to 127.0.0.1:SANDBOXPORT
+ * inside, or to [::1]:SANDBOXPORT when nothing listens on the former.
  */
 void portfwd_attach(struct portfwd *pf, int factory);
 
@@ -147,6 +201,8 @@ struct netns_network {
 	uint32_t net;             /* network byte order */
 	uint8_t prefix;
 	bool allow_host_loopback;
+	char allow[4096];         /* the uplink's egress policy: DESTs separated by commas, "" for none */
+	char log[4096];           /* its log file (an absolute path), "" for none */
 };
 
 /*
@@ -167,12 +223,15 @@ int netns_subnet_parse(const char *text, uint32_t *net, uint8_t *prefix, struct 
 
 /*
  * netns_network_create() - save a new network @name with @subnet (NULL: the
- * first free 10.89.N.0/24).  Refuses a name in use or a subnet that overlaps
- * another network of the user.
+ * first free 10.89.N.0/24), whose uplink lets out only what the @n_allow
+ * rules @allow allow (none: anything), logging to @log (NULL: nowhere; an
+ * absolute path).  Refuses a name in use or a subnet that overlaps another
+ * network of the user.
  * Return: 0 with *@out filled, or a negative errno.
  */
 int netns_network_create(const char *name, const char *subnet, bool allow_host_loopback,
-			 struct netns_network *out, struct ubx_err *e);
+			 const struct netns_allow *allow, size_t n_allow, const char *log, struct netns_network *out,
+			 struct ubx_err *e);
 
 /* netns_network_load() - read the definition of @name; -ENOENT names the fix. */
 int netns_network_load(const char *name, struct netns_network *out, struct ubx_err *e);

@@ -13,8 +13,12 @@
  * libslirp emits are written to the TAP by send_packet.  The host's
  * addresses are listed at the start and again whenever a netlink event says
  * they changed (without netlink: at most once a second, when a frame
- * passes).  libslirp (and GLib, which it needs) is loaded with dlopen() only
- * for this mode.
+ * passes).  With an egress policy (netns_slirp_egress()), every frame from
+ * the TAP meets egress_outbound() first and every frame to it
+ * egress_inbound() (egress.c), and the decisions worth knowing go to the
+ * log file, a JSON object a line (at most LOG_PER_SEC lines a second; a
+ * line then counts what was left out).  libslirp (and GLib, which it
+ * needs) is loaded with dlopen() only for this mode.
  */
 #include "netns.h"
 #include "internal.h"
@@ -22,6 +26,7 @@
 #include <arpa/inet.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/rtnetlink.h>
 #include <poll.h>
 #include <slirp/libslirp.h>
@@ -47,6 +52,7 @@ struct slirp_api {
 #define MAX_TIMERS 8
 #define FRAME_MAX (NETNS_TAP_MTU + 64)
 #define TAP_BATCH 1
+#define LOG_PER_SEC 1000
 
 struct slirp_timer {
 	SlirpTimerCb cb;
@@ -68,6 +74,11 @@ struct netns_slirp {
 	int events;         /* netlink: the host's address changes, or -1 */
 	size_t events_idx;  /* where it is in fds, or SIZE_MAX */
 	int64_t loaded_ms;  /* when the host's addresses were last listed */
+	struct netns_lease lease;
+	struct egress *egress; /* the egress policy, or NULL */
+	int log;            /* its log, or -1 */
+	time_t log_sec;     /* the second being counted (CLOCK_REALTIME) */
+	unsigned log_lines, log_left_out;
 	uint8_t frame[FRAME_MAX];
 };
 
@@ -81,6 +92,8 @@ static int64_t now_ns(void)
 static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
 {
 	struct netns_slirp *s = opaque;
+	if (s->egress)
+		egress_inbound(s->egress, buf, len); /* learn what allowed names resolve to */
 	for (int tries = 0;; tries++) {
 		ssize_t n = write(s->tap, buf, len);
 		if (n >= 0 || (errno != EAGAIN && errno != EINTR))
@@ -155,12 +168,14 @@ static int load_api(struct netns_slirp *s, struct ubx_err *e)
 {
 	s->lib = dlopen("libslirp.so.0", RTLD_LAZY | RTLD_LOCAL);
 	if (!s->lib) {
-		ubx_fail(e, 0, "the slirp network needs libslirp (apt-get install libslirp0): %s", dlerror());
+		ubx_fail(e, 0,
+			 "the slirp network needs libslirp (apt-get install libslirp0): %s (usbox doctor: libslirp)",
+			 dlerror());
 		return -ENOENT;
 	}
 #define LOAD(name)                                                                      \
 	if (!(s->api.name = (__typeof__(name) *)dlsym(s->lib, #name))) {                \
-		ubx_fail(e, 0, "libslirp lacks %s (need version 4.1 or newer)", #name); \
+		ubx_fail(e, 0, "libslirp lacks %s (need version 4.1 or newer; usbox doctor: libslirp)", #name); \
 		return -ENOENT;                                                         \
 	}
 	SLIRP_FUNCS(LOAD)
@@ -224,6 +239,7 @@ int netns_slirp_new(int tap_fd, const struct netns_lease *l, bool allow_host_loo
 		return ubx_fail(e, ENOMEM, "slirp");
 	}
 	s->tap = tap_fd;
+	s->log = -1;
 	s->events = -1;
 	s->events_idx = SIZE_MAX;
 	if ((r = policy_init(s, allow_host_loopback, e)) < 0 || (r = load_api(s, e)) < 0) {
@@ -232,7 +248,8 @@ int netns_slirp_new(int tap_fd, const struct netns_lease *l, bool allow_host_loo
 	}
 	if (!l)
 		netns_default_lease(&def);
-	fill_config(&cfg, l ? l : &def, allow_host_loopback);
+	s->lease = l ? *l : def;
+	fill_config(&cfg, &s->lease, allow_host_loopback);
 	s->slirp = s->api.slirp_new(&cfg, &callbacks, s);
 	if (!s->slirp) {
 		netns_slirp_free(s);
@@ -343,6 +360,55 @@ static void reload_addrs(struct netns_slirp *s)
 	(void)frame_policy_load(&s->policy, NULL);
 }
 
+/* Writes @ev to the log, LOG_PER_SEC lines a second at most. */
+static void log_event(struct netns_slirp *s, const struct egress_event *ev)
+{
+	char line[1024];
+	struct timespec now;
+	size_t n;
+
+	if (s->log < 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (now.tv_sec != s->log_sec) {
+		if (s->log_left_out && (n = egress_left_out_json(s->log_left_out, &now, line, sizeof(line))))
+			(void)!write(s->log, line, n);
+		s->log_sec = now.tv_sec;
+		s->log_lines = s->log_left_out = 0;
+	}
+	if (++s->log_lines > LOG_PER_SEC) {
+		s->log_left_out++;
+		return;
+	}
+	if ((n = egress_event_json(ev, &now, line, sizeof(line))))
+		(void)!write(s->log, line, n); /* O_APPEND: whole lines, also beside other writers */
+}
+
+/* Whether the frame in s->frame may go to libslirp: the egress policy's
+ * verdict first (answered or dropped here when it refuses), then the frame
+ * filter's (answered by reject()). */
+static bool outbound(struct netns_slirp *s, size_t len)
+{
+	if (s->egress) {
+		uint8_t reply[EGRESS_REPLY_MAX];
+		struct egress_event ev;
+		size_t n;
+		bool log;
+		enum egress_verdict v =
+			egress_outbound(s->egress, s->frame, len, &s->policy, reply, sizeof(reply), &n, &ev, &log);
+		if (log)
+			log_event(s, &ev);
+		if (v == EGRESS_ANSWER)
+			(void)!write(s->tap, reply, n);
+		if (v != EGRESS_PASS)
+			return false;
+	}
+	if (frame_ok(s, len))
+		return true;
+	reject(s, len);
+	return false;
+}
+
 /* Feeds a bounded batch of frames from the TAP to the stack per round, so
  * libslirp's host sockets (serviced only in slirp_pollfds_poll()) are never
  * starved.  One frame a round: batches of 64 moved data no faster and cost
@@ -353,10 +419,8 @@ static void read_tap(struct netns_slirp *s)
 		ssize_t len = read(s->tap, s->frame, sizeof(s->frame));
 		if (len <= 0)
 			return;
-		if (frame_ok(s, (size_t)len))
+		if (outbound(s, (size_t)len))
 			s->api.slirp_input(s->slirp, s->frame, (int)len);
-		else
-			reject(s, (size_t)len);
 	}
 }
 
@@ -383,6 +447,25 @@ void netns_slirp_dispatch(struct netns_slirp *s, const struct pollfd *fds)
 	run_timers(s);
 }
 
+int netns_slirp_egress(struct netns_slirp *s, const struct netns_allow *rules, size_t n, const char *log_path,
+		       struct ubx_err *e)
+{
+	int r;
+
+	if (s->policy.allow_host) {
+		/* The frame filter lets the host's addresses through; the policy
+		 * refuses them unless listed, so it needs their list anyway. */
+		if (s->events < 0)
+			s->events = open_addr_events();
+		s->loaded_ms = now_ns() / 1000000;
+		if ((r = frame_policy_load(&s->policy, e)) < 0)
+			return ubx_wrap(e, "the egress policy");
+	}
+	if (log_path && (s->log = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600)) < 0)
+		return ubx_fail(e, errno, "open the network log %s", log_path);
+	return egress_new(rules, n, &s->lease, &s->egress, e);
+}
+
 void netns_slirp_free(struct netns_slirp *s)
 {
 	if (!s)
@@ -393,6 +476,9 @@ void netns_slirp_free(struct netns_slirp *s)
 		close(s->tap);
 	if (s->events >= 0)
 		close(s->events);
+	if (s->log >= 0)
+		close(s->log);
+	egress_free(s->egress);
 	frame_policy_clear(&s->policy);
 	/* libslirp stays loaded: GLib does not support being unloaded. */
 	free(s);

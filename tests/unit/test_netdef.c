@@ -80,19 +80,19 @@ START_TEST(create_list_remove)
 	char buf[32];
 
 	ck_assert_int_eq(netns_network_list(&all, &e), 0);
-	ck_assert_int_eq(netns_network_create("one", NULL, false, &n, &e), 0);
+	ck_assert_int_eq(netns_network_create("one", NULL, false, NULL, 0, NULL, &n, &e), 0);
 	ck_assert_str_eq(subnet_text(&n, buf, sizeof(buf)), "10.89.0.0/24");
-	ck_assert_int_eq(netns_network_create("two", NULL, true, &n, &e), 0);
+	ck_assert_int_eq(netns_network_create("two", NULL, true, NULL, 0, NULL, &n, &e), 0);
 	ck_assert_str_eq(subnet_text(&n, buf, sizeof(buf)), "10.89.1.0/24");
-	ck_assert_int_eq(netns_network_create("big", "10.89.4.0/22", false, &n, &e), 0);
+	ck_assert_int_eq(netns_network_create("big", "10.89.4.0/22", false, NULL, 0, NULL, &n, &e), 0);
 	/* The next free default skips what "big" covers. */
-	ck_assert_int_eq(netns_network_create("three", NULL, false, &n, &e), 0);
+	ck_assert_int_eq(netns_network_create("three", NULL, false, NULL, 0, NULL, &n, &e), 0);
 	ck_assert_str_eq(subnet_text(&n, buf, sizeof(buf)), "10.89.2.0/24");
-	ck_assert_int_lt(netns_network_create("one", NULL, false, &n, &e), 0);
+	ck_assert_int_lt(netns_network_create("one", NULL, false, NULL, 0, NULL, &n, &e), 0);
 	ck_assert_str_eq(e.msg, "network one already exists");
-	ck_assert_int_lt(netns_network_create("four", "10.89.5.0/24", false, &n, &e), 0);
+	ck_assert_int_lt(netns_network_create("four", "10.89.5.0/24", false, NULL, 0, NULL, &n, &e), 0);
 	ck_assert_str_eq(e.msg, "subnet 10.89.5.0/24 overlaps network big");
-	ck_assert_int_lt(netns_network_create("host", NULL, false, &n, &e), 0);
+	ck_assert_int_lt(netns_network_create("host", NULL, false, NULL, 0, NULL, &n, &e), 0);
 
 	ck_assert_int_eq(netns_network_list(&all, &e), 4);
 	ck_assert_str_eq(all[0].name, "big");
@@ -116,7 +116,7 @@ START_TEST(damaged_definition_is_an_error)
 	struct netns_network n;
 	char path[256];
 
-	ck_assert_int_eq(netns_network_create("x", NULL, false, &n, &e), 0);
+	ck_assert_int_eq(netns_network_create("x", NULL, false, NULL, 0, NULL, &n, &e), 0);
 	snprintf(path, sizeof(path), "%s/usbox/networks/x", scratch);
 	FILE *f = fopen(path, "w");
 	ck_assert_ptr_nonnull(f);
@@ -127,4 +127,36 @@ START_TEST(damaged_definition_is_an_error)
 }
 END_TEST
 
-UNIT_MAIN_FIXTURE("netdef", setup, teardown, names, subnets, create_list_remove, damaged_definition_is_an_error)
+/* An uplink's egress policy and log are kept, in their canonical spelling. */
+START_TEST(egress_policy_kept)
+{
+	struct ubx_err e = { 0 };
+	struct netns_network n;
+	struct netns_allow *allow = NULL;
+	size_t count = 0;
+	char path[256];
+
+	ck_assert_int_eq(netns_allow_parse("Example.COM.:443,*.pkg.test,10.1.0.0/16:1000-2000", &allow, &count, &e), 0);
+	ck_assert_int_eq(netns_allow_parse("[fd00::/8]:53", &allow, &count, &e), 0);
+	ck_assert_int_eq(netns_network_create("p", NULL, false, allow, count, "/var/log/p.log", &n, &e), 0);
+	ck_assert_int_eq(netns_network_load("p", &n, &e), 0);
+	ck_assert_str_eq(n.allow, "example.com:443,*.pkg.test,10.1.0.0/16:1000-2000,[fd00::/8]:53");
+	ck_assert_str_eq(n.log, "/var/log/p.log");
+	ck_assert_int_lt(netns_network_create("q", NULL, false, allow, count, "relative.log", &n, &e), 0);
+	ck_assert_int_lt(netns_network_create("r", NULL, false, NULL, 0, "/tmp/x.log", &n, &e), 0);
+	ck_assert_str_eq(e.msg, "network r: --log logs what --allow decides: give --allow too");
+	free(allow);
+	/* A damaged policy is an error, not an open network. */
+	snprintf(path, sizeof(path), "%s/usbox/networks/p", scratch);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("subnet=10.89.0.0/24\nallow=example.com,bad..name\n", f);
+	fclose(f);
+	ck_assert_int_lt(netns_network_load("p", &n, &e), 0);
+	ck_assert_str_eq(e.msg, "network p: allow: 'bad..name' is not a destination (HOST, *.DOMAIN, IP or CIDR, "
+				"with :PORT or :LOW-HIGH; IPv6 with a port in brackets)");
+}
+END_TEST
+
+UNIT_MAIN_FIXTURE("netdef", setup, teardown, names, subnets, create_list_remove, damaged_definition_is_an_error,
+		  egress_policy_kept)
