@@ -3,7 +3,7 @@
 # cgroup host), as an unprivileged user (usbox-test when run as root):
 #   - load of a ~200 MB docker-archive: usbox load vs podman load
 #   - start of a container: usbox run --rm --image vs usbox's host view vs
-#     podman run --rm (bench/startup -I)
+#     podman run --rm (bench/startup -I), and the same on fuse-overlayfs
 #   - disk used by 10 kept containers of one image
 # Runs are interleaved; medians are printed with the ratios.
 #   bench/images.sh BUILD/usbox BUILD/bench/startup [RUNS]
@@ -54,12 +54,17 @@ for i in $(seq 10); do
 		sh -c 'head -c 1048576 /dev/zero > /written' >/dev/null
 done
 after=$(size_mb)
-echo "disk: the image's store ${before} MB (layer and its blob); with 10 containers (1 MB written each) ${after} MB"
+layers_mb=$(du -sm "$store/layers" 2>/dev/null | cut -f1) blobs_mb=$(du -sm "$store/blobs" 2>/dev/null | cut -f1)
+echo "disk: the image's store ${before} MB (extracted layers ${layers_mb} MB, blobs as loaded ${blobs_mb} MB); with 10 containers (1 MB written each) ${after} MB"
 for i in $(seq 10); do "$usbox" rm "usbox-bench-$i" >/dev/null; done
 "$usbox" rmi -f usbox-bench-disk >/dev/null
 # start-up
 "$usbox" load -q -i "$fix/docker-archive.tar" usbox-bench-small >/dev/null
 pod load -q -i "$fix/docker-archive.tar" >/dev/null
 "$startup" -n "${STARTUP_RUNS:-40}" -I usbox-bench-small -P docker.io/library/busybox:latest "$usbox"
+if command -v fuse-overlayfs >/dev/null; then # the fallback's cost: the same start on fuse-overlayfs
+	echo "with USBOX_OVERLAY=fuse:"
+	USBOX_OVERLAY=fuse "$startup" -n "${STARTUP_RUNS:-40}" -I usbox-bench-small "$usbox"
+fi
 "$usbox" rmi -f usbox-bench-small >/dev/null
 pod rmi -f docker.io/library/big:latest docker.io/library/busybox:latest >/dev/null

@@ -15,6 +15,7 @@
 #include "../common/cleanup.h"
 #include "../image/container.h"
 #include "../image/image.h"
+#include "imagerun.h"
 
 /* The store, locked exclusively, in the holder's user namespace. */
 static int open_store(struct store *s, struct idmap_plan *plan, bool *single, struct ubx_err *e)
@@ -131,7 +132,10 @@ static int cmd_export(int argc, char **argv, FILE *out, struct ubx_err *e)
 	snprintf(work, sizeof(work), "%s/work", c.dir);
 	if (r == 0 && (fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
 		r = ubx_fail(e, errno, "export: %s", file);
-	if (r == 0 && (r = image_export(layers, upper, work, single, fd, e)) < 0)
+	char fuse[4096];
+	bool has_fuse = cli_fuse_program(fuse, sizeof(fuse)) == 0;
+	if (r == 0 && (r = image_export(layers, upper, work, has_fuse ? fuse : NULL,
+					strcmp(c.driver, "fuse-overlayfs") == 0, single, fd, e)) < 0)
 		(void)unlink(file);
 	if (fd >= 0)
 		close(fd);

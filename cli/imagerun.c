@@ -10,7 +10,11 @@
  * caller.  The image's config gives the defaults Docker takes from it: Env
  * (then -e), Entrypoint (--entrypoint replaces it) and Cmd (the command
  * given replaces it), WorkingDir (-w replaces it), User (--uid/--user
- * replace it; a name is looked up in the image's /etc/passwd).  When the
+ * replace it; a name is looked up in the image's /etc/passwd).  The
+ * kernel's overlayfs serves the root, fuse-overlayfs when the kernel refuses
+ * it (USBOX_OVERLAY=kernel or fuse picks one); once the command runs, a
+ * root served by fuse-overlayfs is written into the container's record (its
+ * layer's whiteouts differ) and a refusal is told in one line.  When the
  * command ends, a --rm or unnamed container is removed.
  */
 #include "imagerun.h"
@@ -139,6 +143,34 @@ static int image_env(struct cli_options *o, const struct imgfmt_config *c, char 
 	return o->spec.env ? 0 : ubx_fail(e, ENOMEM, "environment");
 }
 
+int cli_fuse_program(char *out, size_t len)
+{
+	return exec_find("fuse-overlayfs", getenv("PATH"), out, len);
+}
+
+/* Which overlayfs may serve the root (USBOX_OVERLAY), and fuse-overlayfs's
+ * place when it may be used. */
+static int overlay_choice(struct spec_root *root, struct ubx_err *e)
+{
+	const char *v = getenv("USBOX_OVERLAY");
+	char path[4096], cover[64];
+	if (!v || !v[0] || strcmp(v, "auto") == 0)
+		root->overlay = OVERLAY_AUTO;
+	else if (strcmp(v, "kernel") == 0)
+		root->overlay = OVERLAY_KERNEL;
+	else if (strcmp(v, "fuse") == 0)
+		root->overlay = OVERLAY_FUSE;
+	else
+		return ubx_fail(e, 0, "USBOX_OVERLAY=%s: not auto, kernel or fuse", v);
+	if (root->overlay == OVERLAY_KERNEL || cli_fuse_program(path, sizeof(path)) < 0)
+		return 0;
+	/* before any namespace: the caller's own id */
+	snprintf(cover, sizeof(cover), "/run/user/%u", (unsigned)getuid());
+	if (!(root->fuse_program = strdup(path)) || !(root->fuse_cover = strdup(cover)))
+		return ubx_fail(e, ENOMEM, "fuse-overlayfs");
+	return 0;
+}
+
 static int fill_spec(struct cli_options *o, struct store *st, const struct store_image *img,
 		     const struct container *c, char *const *environ, struct ubx_err *e)
 {
@@ -155,6 +187,8 @@ static int fill_spec(struct cli_options *o, struct store *st, const struct store
 	s->root.work = strdup(path);
 	if (!s->root.upper || !s->root.work)
 		r = ubx_fail(e, ENOMEM, "the container's layer");
+	if (r == 0)
+		r = overlay_choice(&s->root, e);
 	if (r == 0)
 		r = layer_dirs(st, img, s, e);
 	if (r == 0)
@@ -198,6 +232,20 @@ int cli_image_prepare(struct cli_options *o, char *const *environ, struct contai
 	store_close(&st);
 	if (r == 0)
 		o->uid_set = o->gid_set = true; /* settled: the image's user or the one given */
+	return r;
+}
+
+int cli_image_started(struct container *c, const struct sandbox *sb, struct ubx_err *e)
+{
+	struct store st;
+	if (!sb->overlay || strcmp(sb->overlay, "fuse-overlayfs") != 0)
+		return 0;
+	if (sb->overlay_refused[0])
+		fprintf(stderr, "usbox: kernel overlayfs refused (%s); using fuse-overlayfs\n", sb->overlay_refused);
+	int r = store_open(&st, true, e);
+	if (r == 0)
+		r = container_set_driver(&st, c, sb->overlay, e);
+	store_close(&st);
 	return r;
 }
 

@@ -7,6 +7,7 @@
 
 #include "../common/error.h"
 #include "../image/container.h"
+#include "../sandbox/sandbox.h"
 #include "options.h"
 
 /*
@@ -16,6 +17,20 @@
  * Return: 0 with the container in @c, or a negative errno (nothing made).
  */
 int cli_image_prepare(struct cli_options *o, char *const *environ, struct container *c, struct ubx_err *e);
+
+/*
+ * cli_image_started() - once the command runs: when fuse-overlayfs serves
+ * the root, say so on stderr if the kernel refused its overlayfs (not when
+ * fuse-overlayfs was asked for), and record it in @c's record.
+ * Return: 0 or a negative errno.
+ */
+int cli_image_started(struct container *c, const struct sandbox *sb, struct ubx_err *e);
+
+/*
+ * cli_fuse_program() - fuse-overlayfs on the caller's PATH, into @out.
+ * Return: 0 or a negative errno (-ENOENT: not installed).
+ */
+int cli_fuse_program(char *out, size_t len);
 
 /*
  * cli_image_finish() - after the command: remove the container unless it is

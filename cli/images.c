@@ -313,10 +313,11 @@ static int cmd_inspect(int argc, char **argv, FILE *out, struct ubx_err *e)
 	return r;
 }
 
-/* usbox save NAME... -o FILE */
+/* usbox save NAME... -o FILE [-q] */
 static int cmd_save(int argc, char **argv, FILE *out, struct ubx_err *e)
 {
 	const char *file = NULL;
+	bool quiet = false;
 	const char **refs = calloc((size_t)argc, sizeof(char *));
 	size_t n = 0;
 	(void)out;
@@ -325,6 +326,8 @@ static int cmd_save(int argc, char **argv, FILE *out, struct ubx_err *e)
 	for (int i = 1; i < argc; i++)
 		if ((strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) && i + 1 < argc)
 			file = argv[++i];
+		else if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0)
+			quiet = true;
 		else if (argv[i][0] == '-')
 			return free(refs), ubx_fail(e, 0, "save: unknown option '%s'", argv[i]);
 		else
@@ -343,8 +346,11 @@ static int cmd_save(int argc, char **argv, FILE *out, struct ubx_err *e)
 	int fd = r < 0 ? -1 : open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (r == 0 && fd < 0)
 		r = ubx_fail(e, errno, "save: %s", file);
-	if (r == 0 && (r = image_save(&s, imgs, refs, n, fd, e)) < 0)
+	struct bar b = bar_new("saving", quiet);
+	struct image_progress p = { bar_show, &b };
+	if (r == 0 && (r = image_save(&s, imgs, refs, n, fd, &p, e)) < 0)
 		(void)unlink(file); /* nothing half-written left behind */
+	bar_end(&b);
 	if (fd >= 0)
 		close(fd);
 	for (size_t i = 0; imgs && i < n; i++)

@@ -11,7 +11,9 @@
  * and a history entry, and the new config's digest is the new image's id.
  * export: the container's layers and upper directory are mounted as one
  * overlayfs in a mount namespace of this process's own (in the holder's user
- * namespace, or one made for it), and written as a plain tarball.
+ * namespace, or one made for it), and written as a plain tarball: the
+ * kernel's, or fuse-overlayfs's for a layer it wrote (its opaque directories
+ * are marked its own way) or when the kernel refuses.
  */
 #include "image.h"
 
@@ -22,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -139,13 +142,41 @@ static int own_mount_namespace(bool single, struct ubx_err *e)
 	return unshare(CLONE_NEWNS) < 0 ? ubx_fail(e, errno, "a mount namespace for the export") : 0;
 }
 
-int image_export(char *const *layers, const char *upper, const char *work, bool single, int out_fd,
-		 struct ubx_err *e)
+/* The merged root served by fuse-overlayfs, written out; the daemon ends
+ * once the mount is closed. */
+static int export_fuse(char *const *layers, const char *upper, const char *work, const char *program, int out_fd,
+		       struct ubx_err *e)
+{
+	struct overlay_fuse d = OVERLAY_FUSE_INIT;
+	struct statx stx;
+	int fuse = -1, r;
+	if (!program)
+		return ubx_fail(e, 0, "the container's layer needs fuse-overlayfs, which is not installed");
+	int m = overlay_fuse_mount(MOUNT_ATTR_RDONLY, &fuse, e);
+	if (m < 0)
+		return ubx_wrap(e, "mount the container's root");
+	r = overlay_fuse_start(program, layers, upper, work, fuse, -1, NULL, &d, e); /* it serves only us */
+	close(fuse);
+	if (r == 0 && statx(m, "", AT_EMPTY_PATH | AT_STATX_FORCE_SYNC, STATX_TYPE, &stx) < 0)
+		r = ubx_fail(e, errno, "fuse-overlayfs did not answer");
+	if (r == 0)
+		r = layer_tree_write(m, out_fd, NULL, NULL, e);
+	close(m);
+	overlay_fuse_stop(&d, 2000);
+	return r;
+}
+
+int image_export(char *const *layers, const char *upper, const char *work, const char *fuse_program,
+		 bool fuse_layer, bool single, int out_fd, struct ubx_err *e)
 {
 	int r = own_mount_namespace(single, e);
 	if (r < 0)
 		return r;
+	if (fuse_layer)
+		return export_fuse(layers, upper, work, fuse_program, out_fd, e);
 	_cleanup_close_ int m = overlay_mount(layers, upper, work, MOUNT_ATTR_RDONLY, "/tmp", e);
+	if (m < 0 && fuse_program) /* the kernel refuses: as for running it */
+		return export_fuse(layers, upper, work, fuse_program, out_fd, e);
 	if (m < 0)
 		return ubx_wrap(e, "mount the container's root");
 	return layer_tree_write(m, out_fd, NULL, NULL, e);

@@ -47,13 +47,15 @@ static int read_container(struct store *s, const char *id, struct container *c, 
 	if (r < 0)
 		return r;
 	struct json_object *name = jsonc_member(o, "name"), *img = jsonc_member(o, "image"),
-			   *created = jsonc_member(o, "created");
+			   *created = jsonc_member(o, "created"), *driver = jsonc_member(o, "driver");
 	*c = (struct container){ .hold = -1 };
 	snprintf(c->id, sizeof(c->id), "%.64s", id);
 	snprintf(c->name, sizeof(c->name), "%s", jsonc_is(name, json_type_string) ? jsonc.json_object_get_string(name) : "");
 	snprintf(c->created, sizeof(c->created), "%s",
 		 jsonc_is(created, json_type_string) ? jsonc.json_object_get_string(created) : "");
 	snprintf(c->dir, sizeof(c->dir), "%s/containers/%s", s->path, c->id);
+	snprintf(c->driver, sizeof(c->driver), "%s",
+		 jsonc_is(driver, json_type_string) ? jsonc.json_object_get_string(driver) : "overlay");
 	if (!jsonc_is(img, json_type_string))
 		return ubx_fail(e, EINVAL, "%s: image: not a string", path);
 	return digest_parse(jsonc.json_object_get_string(img), &c->image, e);
@@ -134,19 +136,29 @@ bool container_image_used(struct store *s, const struct digest *id, char *by, si
 	return each_container(s, uses, &a, &ignore) == 1;
 }
 
-static int write_record(struct store *s, const struct container *c, struct ubx_err *e)
+/* Writes @c's record: a new file, or over the one there (@replace). */
+static int write_record(struct store *s, const struct container *c, bool replace, struct ubx_err *e)
 {
-	char path[160], img[DIGEST_STR_LEN + 1];
+	char path[160], img[DIGEST_STR_LEN + 1], driver[40] = "";
 	_cleanup_free_ char *text = NULL;
-	int n = asprintf(&text, "{\"id\":\"%s\",\"name\":\"%s\",\"image\":\"%s\",\"created\":\"%s\"}\n", c->id, c->name,
-			 digest_format(&c->image, img), c->created);
+	if (c->driver[0]) /* none: the kernel's overlayfs */
+		snprintf(driver, sizeof(driver), ",\"driver\":\"%s\"", c->driver);
+	int n = asprintf(&text, "{\"id\":\"%s\",\"name\":\"%s\",\"image\":\"%s\",\"created\":\"%s\"%s}\n", c->id,
+			 c->name, digest_format(&c->image, img), c->created, driver);
 	if (n < 0)
 		return ubx_fail(e, ENOMEM, "container record");
 	snprintf(path, sizeof(path), "containers/%s/container.json", c->id);
-	_cleanup_close_ int fd = openat(s->dir, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, text, (size_t)n) != n)
+	_cleanup_close_ int fd =
+		openat(s->dir, path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | (replace ? 0 : O_CREAT | O_EXCL), 0600);
+	if (fd < 0 || write(fd, text, (size_t)n) != n || (replace && ftruncate(fd, n) < 0))
 		return ubx_fail(e, errno, "%s/%s", s->path, path);
 	return 0;
+}
+
+int container_set_driver(struct store *s, struct container *c, const char *driver, struct ubx_err *e)
+{
+	snprintf(c->driver, sizeof(c->driver), "%s", driver);
+	return write_record(s, c, true, e);
 }
 
 int container_create(struct store *s, const struct store_image *img, const char *name, struct container *out,
@@ -177,7 +189,7 @@ int container_create(struct store *s, const struct store_image *img, const char 
 			return r;
 		}
 	}
-	int r = write_record(s, out, e);
+	int r = write_record(s, out, false, e);
 	if (r < 0)
 		(void)container_remove(s, out, &ignore);
 	return r;

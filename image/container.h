@@ -26,6 +26,8 @@ struct container {
 	struct digest image;
 	char created[40];
 	char dir[4200];             /* STORE/containers/ID */
+	char driver[16];            /* what serves its root: "overlay" (the kernel's overlayfs) or
+				     * "fuse-overlayfs", which writes its layer its own way */
 	int hold;                   /* container_hold()'s fd while it runs, or -1 */
 };
 
@@ -55,6 +57,13 @@ bool container_image_used(struct store *s, const struct digest *id, char *by, si
  * negative errno.
  */
 int container_hold(struct store *s, const struct container *c, bool exclusive, struct ubx_err *e);
+
+/*
+ * container_set_driver() - record in @c's record (rewritten in place, so a
+ * hold on it stays) that @driver serves its root; @s locked exclusively.
+ * Return: 0 or a negative errno.
+ */
+int container_set_driver(struct store *s, struct container *c, const char *driver, struct ubx_err *e);
 
 /*
  * container_remove() - remove @c's layer and record.

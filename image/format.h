@@ -250,6 +250,13 @@ struct imgfmt_blob_in {
 	int fd;
 };
 
+/* Told as blobs are copied: the layer bytes so far (of all images) and the
+ * layer at work, of the n_layers distinct ones to write. */
+struct imgfmt_write_progress {
+	void (*fn)(void *opaque, uint64_t bytes, size_t layer, size_t n_layers);
+	void *opaque;
+};
+
 /* One image to write. */
 struct imgfmt_image_desc {
 	const char *ref;      /* org.opencontainers.image.ref.name, e.g. "busybox:latest"; NULL: none */
@@ -264,6 +271,7 @@ struct imgfmt_image_desc {
  * @out_fd: where the tar goes (a file or a pipe)
  * @images: the images, in the order index.json lists them
  * @n:      how many (at least one)
+ * @progress: told as layers are copied (NULL: nothing)
  * @e:      on failure, the blob or field at fault
  *
  * Writes oci-layout, index.json, then per image its manifest, config and
@@ -273,7 +281,8 @@ struct imgfmt_image_desc {
  * caller removes it.
  * Return: 0, or a negative errno (-EBADMSG when a layer's bytes do not match).
  */
-int imgfmt_write_oci_archive(int out_fd, const struct imgfmt_image_desc *images, size_t n, struct ubx_err *e);
+int imgfmt_write_oci_archive(int out_fd, const struct imgfmt_image_desc *images, size_t n,
+			     const struct imgfmt_write_progress *progress, struct ubx_err *e);
 
 /*
  * imgfmt_host_platform() - this host's "os/arch[/variant]" in OCI terms

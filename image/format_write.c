@@ -45,7 +45,16 @@ struct writer {
 	size_t n_written;
 	char *buf;
 	struct ubx_err *e;
+	const struct imgfmt_write_progress *progress; /* or NULL */
+	uint64_t bytes;         /* layer bytes copied so far */
+	size_t layer, n_layers; /* the layer at work, of the distinct ones */
 };
+
+static void tell(const struct writer *w)
+{
+	if (w->progress && w->progress->fn)
+		w->progress->fn(w->progress->opaque, w->bytes, w->layer, w->n_layers);
+}
 
 /* json_text() - @o serialised into a malloc()ed copy. */
 static int json_text(struct json_object *o, char **out, size_t *len, struct ubx_err *e)
@@ -251,6 +260,8 @@ static int copy_layer(struct writer *w, const struct imgfmt_blob_in *l, const ch
 		if ((r = digest_update(h, w->buf, (size_t)n, w->e)) < 0 || (r = data(w, path, w->buf, (size_t)n)) < 0)
 			return r;
 		done += (uint64_t)n;
+		w->bytes += (uint64_t)n;
+		tell(w);
 	}
 	if ((r = digest_final(h, &got, w->e)) < 0)
 		return r;
@@ -268,11 +279,30 @@ static int put_image(struct writer *w, const struct imgfmt_image_desc *img, cons
 	if ((r = put_blob(w, &p->manifest_digest, p->manifest, p->manifest_len)) < 0 ||
 	    (r = put_blob(w, &p->config_digest, img->config, img->config_len)) < 0)
 		return r;
-	for (size_t i = 0; i < img->n_layers; i++)
-		if (!seen(w, &img->layers[i].digest) &&
-		    (r = copy_layer(w, &img->layers[i], blob_path(&img->layers[i].digest, path))) < 0)
+	for (size_t i = 0; i < img->n_layers; i++) {
+		if (seen(w, &img->layers[i].digest))
+			continue;
+		if ((r = copy_layer(w, &img->layers[i], blob_path(&img->layers[i].digest, path))) < 0)
 			return r;
+		if (w->layer + 1 < w->n_layers)
+			w->layer++;
+	}
 	return 0;
+}
+
+/* How many distinct layer blobs @images have. */
+static size_t distinct_layers(const struct imgfmt_image_desc *images, size_t n)
+{
+	size_t count = 0;
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < images[i].n_layers; k++) {
+			bool again = false;
+			for (size_t j = 0; j <= i && !again; j++)
+				for (size_t m = 0; m < (j == i ? k : images[j].n_layers) && !again; m++)
+					again = digest_eq(&images[j].layers[m].digest, &images[i].layers[k].digest);
+			count += !again;
+		}
+	return count;
 }
 
 static int write_tar(struct writer *w, int out_fd, const struct imgfmt_image_desc *images,
@@ -309,11 +339,12 @@ static void planned_free(struct planned *p, size_t n)
 	free(p);
 }
 
-int imgfmt_write_oci_archive(int out_fd, const struct imgfmt_image_desc *images, size_t n, struct ubx_err *e)
+int imgfmt_write_oci_archive(int out_fd, const struct imgfmt_image_desc *images, size_t n,
+			     const struct imgfmt_write_progress *progress, struct ubx_err *e)
 {
 	_cleanup_free_ char *index = NULL;
 	struct planned *p = NULL;
-	struct writer w = { .e = e };
+	struct writer w = { .e = e, .progress = progress, .n_layers = distinct_layers(images, n) };
 	size_t index_len = 0, blobs = 0;
 	int r;
 
@@ -334,6 +365,8 @@ int imgfmt_write_oci_archive(int out_fd, const struct imgfmt_image_desc *images,
 		r = ubx_fail(e, ENOMEM, "oci-archive");
 	if (r == 0)
 		r = write_tar(&w, out_fd, images, p, n, index, index_len);
+	if (r == 0)
+		tell(&w);
 	if (w.ent)
 		larc.archive_entry_free(w.ent);
 	if (w.a)

@@ -61,11 +61,12 @@ int image_import(struct store *s, const char *path, const char *name, bool singl
 
 /*
  * image_save() - @n images of @s as an oci-archive on @out_fd, each under
- * its name @refs[i] (NULL: unnamed).
+ * its name @refs[i] (NULL: unnamed), telling @p (NULL: nobody) as layers
+ * are copied.
  * Return: 0 or a negative errno.
  */
 int image_save(struct store *s, const struct store_image *imgs, const char *const *refs, size_t n, int out_fd,
-	       struct ubx_err *e);
+	       const struct image_progress *p, struct ubx_err *e);
 
 /*
  * image_commit() - the writable layer @upper_dir of a container of @base as
@@ -78,11 +79,14 @@ int image_commit(struct store *s, const struct store_image *base, const char *up
 
 /*
  * image_export() - the merged root of @layers (topmost first) under @upper
- * (with overlayfs's @work) as a plain tarball on @out_fd.  Moves this
- * process into a mount namespace of its own.
+ * (with overlayfs's @work) as a plain tarball on @out_fd, through the
+ * kernel's overlayfs, or through @fuse_program (fuse-overlayfs, NULL when
+ * not installed) when @fuse_layer (it wrote @upper) or the kernel refuses.
+ * Moves this process into a mount namespace of its own.
  * Return: 0 or a negative errno.
  */
-int image_export(char *const *layers, const char *upper, const char *work, bool single, int out_fd,
+int image_export(char *const *layers, const char *upper, const char *work, const char *fuse_program,
+		 bool fuse_layer, bool single, int out_fd,
 		 struct ubx_err *e);
 
 /*

@@ -502,7 +502,8 @@ static int set_owner(struct extract *x, struct archive_entry *ent, int fd, const
 
 bool la_overlay_xattr(const char *name)
 {
-	return strncmp(name, "user.overlay.", 13) == 0 || strncmp(name, "trusted.overlay.", 16) == 0;
+	return strncmp(name, "user.overlay.", 13) == 0 || strncmp(name, "trusted.overlay.", 16) == 0 ||
+	       strncmp(name, "user.fuseoverlayfs.", 19) == 0;
 }
 
 /* The entry's xattrs on @fd (not O_PATH; -1: none can be set, all counted

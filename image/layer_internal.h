@@ -107,7 +107,7 @@ void la_progress(layer_progress_fn *fn, void *opaque, int64_t *next, uint64_t by
 /* la_tap() - hand @len bytes to the tap @fn (when set), failing as it says. */
 int la_tap(int (*fn)(void *, const void *, size_t), void *opaque, const void *buf, size_t len, struct ubx_err *e);
 
-/* la_overlay_xattr() - whether @name is one of overlayfs's own xattrs. */
+/* la_overlay_xattr() - whether @name is one of overlayfs's (or fuse-overlayfs's) own xattrs. */
 bool la_overlay_xattr(const char *name);
 
 #endif

@@ -235,10 +235,25 @@ static const char *link_target(struct writer *w, const struct stat *st)
 	return NULL;
 }
 
+/* Whether @name is overlay's xattr @suffix: the kernel's (trusted. or, with
+ * userxattr, user.) or fuse-overlayfs's (user.fuseoverlayfs.). */
 static bool xattr_is(const char *name, const char *suffix)
 {
-	return (strncmp(name, "user.overlay.", 13) == 0 && strcmp(name + 13, suffix) == 0) ||
-	       (strncmp(name, "trusted.overlay.", 16) == 0 && strcmp(name + 16, suffix) == 0);
+	static const char *const prefixes[] = { "user.overlay.", "trusted.overlay.", "user.fuseoverlayfs." };
+	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++) {
+		size_t n = strlen(prefixes[i]);
+		if (strncmp(name, prefixes[i], n) == 0 && strcmp(name + n, suffix) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* fuse-overlayfs marks an opaque directory with a file .wh..wh..opq in it
+ * too (and with nothing else where it cannot set its xattr). */
+static bool fuse_opaque_marker(int dir)
+{
+	struct stat st;
+	return fstatat(dir, WH_OPAQUE, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
 }
 
 /* What overlay's xattrs on a file or directory say. */
@@ -409,6 +424,7 @@ static int put_node(struct writer *w, int dir, const char *name, size_t plen, si
 		return put_data(w, fd, st.st_size);
 	if (!S_ISDIR(st.st_mode) || st.st_dev != w->dev)
 		return 0; /* another file system mounted here: its mount point only */
+	ovl.opaque |= w->diff && fuse_opaque_marker(fd);
 	if (ovl.opaque && (r = put_marker(w, plen, NULL, &st)) < 0)
 		return r;
 	w->st->opaque_dirs += ovl.opaque;
@@ -426,6 +442,8 @@ static int walk(struct writer *w, int dir, size_t plen)
 		size_t n = strlen(name), len = plen + (plen ? 1 : 0) + n;
 		if (!plen && w->o->exclude && strcmp(name, w->o->exclude) == 0)
 			continue;
+		if (w->diff && strcmp(name, WH_OPAQUE) == 0)
+			continue; /* fuse-overlayfs's marker: written with its directory */
 		if (len > LAYER_PATH_MAX)
 			return w->path[plen] = '\0', path_fail(w, ENAMETOOLONG, "a name below it is too long");
 		if (plen)

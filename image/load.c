@@ -303,8 +303,9 @@ static int open_blob(struct store *s, const struct digest *d, struct ubx_err *e)
 }
 
 int image_save(struct store *s, const struct store_image *imgs, const char *const *refs, size_t n, int out_fd,
-	       struct ubx_err *e)
+	       const struct image_progress *p, struct ubx_err *e)
 {
+	const struct imgfmt_write_progress wp = { p ? p->fn : NULL, p ? p->opaque : NULL };
 	struct imgfmt_image_desc *d = calloc(n, sizeof(*d));
 	char **configs = calloc(n, sizeof(char *));
 	int r = d && configs ? 0 : ubx_fail(e, ENOMEM, "save");
@@ -327,7 +328,7 @@ int image_save(struct store *s, const struct store_image *imgs, const char *cons
 		}
 	}
 	if (r == 0)
-		r = imgfmt_write_oci_archive(out_fd, d, n, e);
+		r = imgfmt_write_oci_archive(out_fd, d, n, &wp, e);
 	for (size_t i = 0; d && i < n; i++) {
 		for (size_t k = 0; d[i].layers && k < d[i].n_layers; k++)
 			if (d[i].layers[k].fd >= 0)

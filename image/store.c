@@ -22,6 +22,7 @@
 
 #define RECORD_MAX (1u << 20)
 
+/* Made in this order: "tmp" last, so that it is there only when all are. */
 static const char *const store_dirs[] = { "layers", "blobs", "blobs/sha256", "images", "containers", "tmp" };
 
 int store_remove_tree(int parent, const char *name)
@@ -92,12 +93,16 @@ int store_open(struct store *s, bool exclusive, struct ubx_err *e)
 {
 	*s = (struct store){ .dir = -1, .lock = -1 };
 	int r = data_dir_path("store", s->path, sizeof(s->path), e);
-	if (r < 0 || (r = mkdir_parents(s->path, 0700, e)) < 0)
+	if (r < 0)
 		return r;
+	/* made once: the directories are looked for only when the store is not whole */
 	s->dir = open(s->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (s->dir < 0)
-		return ubx_fail(e, errno, "the image store %s", s->path);
-	for (size_t i = 0; i < ARRAY_SIZE(store_dirs); i++)
+	if (s->dir < 0 && errno == ENOENT && (r = mkdir_parents(s->path, 0700, e)) == 0)
+		s->dir = open(s->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (r < 0 || s->dir < 0)
+		return r < 0 ? r : ubx_fail(e, errno, "the image store %s", s->path);
+	bool whole = faccessat(s->dir, store_dirs[ARRAY_SIZE(store_dirs) - 1], F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	for (size_t i = 0; !whole && i < ARRAY_SIZE(store_dirs); i++)
 		if (mkdirat(s->dir, store_dirs[i], 0700) < 0 && errno != EEXIST)
 			return ubx_fail(e, errno, "%s/%s", s->path, store_dirs[i]);
 	s->lock = openat(s->dir, "storage.lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
