@@ -1,9 +1,10 @@
 # usbox - plain GNU make; dependencies through pkg-config.
 #
 #   make                 build build/usbox
-#   make deps            install build and test dependencies (apt-get; sudo when not root)
+#   make deps            install what building and running need (apt-get; sudo when not root)
+#   make deps-test       that, and what make check needs: test tools, QEMU and a kernel for the VMs
 #   make run             deps + build + start `usbox -- bash`
-#   make check           deps + build + unit, integration (as an unprivileged user) and VM tests
+#   make check           deps-test + build + unit, integration (as an unprivileged user) and VM tests
 #   make check-vm        the VM tests alone: cgroup v2, and the integration suite on Debian 12's kernel
 #   make asan            build build-asan/usbox with ASan and UBSan
 #   make check-asan      the test suite against the ASan/UBSan build
@@ -13,7 +14,8 @@
 #   make bench-images    load, container start and disk beside podman (podman, runc installed)
 #   make bench-vm        the cgroup path's cost, in the VM
 #   make bench-net       network throughput, round trips, helper RSS against slirp4netns and pasta (root)
-#   make install PREFIX=/usr/local
+#   make bench-delay     throughput up and down at 0, 10 and 50 ms RTT (a delay line) beside slirp4netns (root)
+#   make install PREFIX=/usr/local   usbox, its man page and its bash completion
 #   make lint            cppcheck and clang-tidy
 #   make fuzz            libFuzzer on every text parser (FUZZ_SECONDS each)
 
@@ -42,7 +44,7 @@ LDFLAGS   ?=
 ALL_LDFLAGS = $(LDFLAGS) -Wl,-z,relro -Wl,--as-needed
 PKG_LIBS  += -ldl
 
-LIB_SRCS  := $(wildcard common/*.c idmap/*.c netns/*.c cgroup/*.c image/*.c) \
+LIB_SRCS  := $(wildcard common/*.c idmap/*.c netns/*.c cgroup/*.c image/*.c container/*.c doctor/*.c) \
              $(filter-out seccomp/gen.c,$(wildcard seccomp/*.c)) \
              $(wildcard sandbox/*.c) $(filter-out cli/main.c,$(wildcard cli/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
@@ -51,7 +53,7 @@ LIB_OBJS  += $(BUILD)/seccomp/filters.o
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run check check-unit check-integration check-vm asan check-asan valgrind fuzz bench bench-images bench-vm bench-net install clean lint
+.PHONY: all deps deps-test run check check-unit check-integration check-vm asan check-asan valgrind fuzz bench bench-images bench-vm bench-net bench-delay install clean lint
 
 all: $(BUILD)/usbox
 
@@ -85,11 +87,14 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libusbox.a
 deps:
 	@tests/install-deps.sh
 
+deps-test:
+	@tests/install-deps.sh --test
+
 run: deps
 	@$(MAKE) --no-print-directory all
 	$(BUILD)/usbox -- bash
 
-check: deps
+check: deps-test
 	@$(MAKE) --no-print-directory check-unit check-integration check-vm
 
 check-unit: $(UNIT_BINS)
@@ -99,6 +104,14 @@ HELPERS := $(BUILD)/tests/helpers/tiocsti $(BUILD)/tests/escape/attempts
 $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu17 -O2 $(WARN) -o $@ $<
+
+# the man page and the bash completion, staged with the helpers for the
+# integration suite's checks of them against the binary (suite-docs.sh)
+HELPERS += $(BUILD)/tests/helpers/usbox.1 $(BUILD)/tests/helpers/usbox.bash
+$(BUILD)/tests/helpers/usbox.1: docs/usbox.1
+	install -D -m 0644 $< $@
+$(BUILD)/tests/helpers/usbox.bash: contrib/completion/usbox.bash
+	install -D -m 0644 $< $@
 
 # the escape suite's in-sandbox attempts (tests/escape/, run by check-integration)
 $(BUILD)/tests/escape/attempts: tests/escape/attempts.c
@@ -117,7 +130,7 @@ asan:
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 		LDFLAGS="-fsanitize=address,undefined" all
 
-check-asan: deps
+check-asan: deps-test
 	@$(MAKE) --no-print-directory BUILD=build-asan \
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 		LDFLAGS="-fsanitize=address,undefined" check-unit check-integration
@@ -152,12 +165,21 @@ bench-vm: $(BUILD)/usbox $(BUILD)/bench/startup
 bench-net: $(BUILD)/usbox $(BUILD)/bench/startup
 	@bench/net.sh $(BUILD)/usbox $(BUILD)/bench/startup $(SECONDS)
 
+# a user-space delay line between two network namespaces (no sch_netem here)
+$(BUILD)/bench/delayline: bench/delayline.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu17 -D_GNU_SOURCE -O2 $(WARN) -o $@ $<
+
+bench-delay: $(BUILD)/usbox $(BUILD)/bench/delayline
+	@bench/delay.sh $(BUILD)/usbox $(BUILD)/bench/delayline $(or $(SECONDS),5)
+
 # libFuzzer harnesses for every parser of untrusted text (clang), each run for
 # FUZZ_SECONDS under ASan and UBSan.
 FUZZ_SECONDS ?= 20
 FUZZ_LIB  := common/error.c common/parse.c common/fdpass.c common/proctitle.c idmap/idmap.c idmap/holder.c \
              cli/options.c cli/env.c sandbox/spec.c common/pathfind.c cgroup/systemd.c \
              cgroup/cgroup.c netns/portfwd.c netns/netdef.c netns/framefilter.c common/statedir.c common/daemon.c \
+             netns/allow.c netns/dns.c netns/egress.c netns/netns.c \
              seccomp/profile.c common/jsonc.c image/layer.c image/digest.c image/format_json.c \
              image/format_config.c
 FUZZERS   := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/*.c))
@@ -173,6 +195,8 @@ fuzz: $(FUZZERS)
 
 install: $(BUILD)/usbox
 	install -D -m 0755 $(BUILD)/usbox $(DESTDIR)$(PREFIX)/bin/usbox
+	install -D -m 0644 docs/usbox.1 $(DESTDIR)$(PREFIX)/share/man/man1/usbox.1
+	install -D -m 0644 contrib/completion/usbox.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/usbox
 
 # Leaks are left to LSan and valgrind: cppcheck 2.10 does not model
 # __attribute__((cleanup)), through which usbox frees and closes.

@@ -19,6 +19,7 @@ extern char **environ;
 #include "hostview.h"
 #include "imagerun.h"
 #include "containers.h"
+#include "doctor.h"
 #include "images.h"
 #include "netcmd.h"
 #include "options.h"
@@ -110,10 +111,13 @@ static int run(struct cli_options *cfg, const char *cwd)
 		if (sandbox_start(&sb, &e) < 0) {
 			fail(&e);
 			status = sb.exit_status;
-		} else if ((status = sandbox_wait(&sb, &e)) < 0) {
-			status = fail(&e);
 		} else {
-			report_end(cfg, &sb);
+			if (cfg->image && cli_image_started(&c, &sb, &e) < 0)
+				fail(&e); /* the command runs: only told */
+			if ((status = sandbox_wait(&sb, &e)) < 0)
+				status = fail(&e);
+			else
+				report_end(cfg, &sb);
 		}
 	}
 	sandbox_destroy(&sb);
@@ -143,6 +147,10 @@ int main(int argc, char **argv)
 	}
 	if (argc > 1 && images_is_command(argv[1])) {
 		status = images_command(argc - 1, argv + 1, stdout, &e);
+		return status < 0 ? fail(&e) : status;
+	}
+	if (argc > 1 && strcmp(argv[1], "doctor") == 0) {
+		status = doctor_command(argc - 1, argv + 1, stdout, &e);
 		return status < 0 ? fail(&e) : status;
 	}
 	if (argc > 1 && containers_is_command(argv[1])) {

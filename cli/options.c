@@ -469,6 +469,36 @@ static int add_port(struct cli_options *cfg, const char *arg, struct parse_ctx *
 	return 0;
 }
 
+static int add_net_allow(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)ctx;
+	int r = netns_allow_parse(arg, &cfg->spec.allow, &cfg->spec.n_allow, e);
+	return r < 0 ? ubx_wrap(e, "--net-allow") : 0;
+}
+
+static int set_net_log(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	if (!*arg)
+		return ubx_fail(e, 0, "--net-log: give a file");
+	free(cfg->spec.net_log);
+	if (!(cfg->spec.net_log = absolute_path(arg, ctx->cwd)))
+		return ubx_fail(e, ENOMEM, "--net-log");
+	return 0;
+}
+
+/* --net-allow and --net-log belong to --net slirp (a user network has its own). */
+static int check_net_policy(const struct ubx_spec *s, struct ubx_err *e)
+{
+	if (s->net_log && !s->n_allow)
+		return ubx_fail(e, 0, "--net-log logs what --net-allow decides: give --net-allow too");
+	if (s->n_allow && s->net == NET_USER)
+		return ubx_fail(e, 0, "--net-allow: network %s has its own policy (usbox network create --allow DEST)",
+				s->network);
+	if (s->n_allow && s->net != NET_SLIRP)
+		return ubx_fail(e, 0, "--net-allow needs a network of the sandbox's own (--net slirp)");
+	return 0;
+}
+
 static int set_shm_size(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
 	uint64_t v;
@@ -701,6 +731,9 @@ static const struct option_def option_table[] = {
 	{ "name", 0, "NAME", set_name, "the sandbox's name: its host name, and its entry in a user network's /etc/hosts",
 	  false },
 	{ "publish", 'p', "[IP:]HP:SP[/udp]", add_port, "forward host port HP to port SP inside (repeatable)", false },
+	{ "net-allow", 0, "DEST", add_net_allow,
+	  "egress only to DEST: HOST, *.DOMAIN, IP, CIDR[:PORT|:LOW-HIGH] (repeatable)", false },
+	{ "net-log", 0, "FILE", set_net_log, "log --net-allow's decisions to FILE, a JSON object a line", false },
 	{ "no-cwd", 0, NULL, set_no_cwd, "do not make the working directory writable", false },
 	{ "shm-size", 0, "SIZE", set_shm_size, "size of /dev/shm (default 64M)", false },
 	{ "cap-add", 0, "CAP", add_cap, "add a capability (NET_RAW, ALL; repeatable or comma-separated)", false },
@@ -831,6 +864,8 @@ int options_parse(int argc, char **argv, const char *cwd, struct cli_options *cf
 		return ubx_fail(e, 0, "-t and -T (--no-tty) contradict each other");
 	if (cfg->spec.n_ports && cfg->spec.net == NET_HOST)
 		return ubx_fail(e, 0, "--publish needs a network of the sandbox's own, not --net host");
+	if ((r = check_net_policy(&cfg->spec, e)) < 0)
+		return r;
 	if (cfg->spec.name && !cfg->spec.hostname && (r = set_string(&cfg->spec.hostname, cfg->spec.name, e)) < 0)
 		return r;
 	if (i >= argc && !cfg->image)
@@ -857,6 +892,7 @@ void options_usage(FILE *out)
 	}
 	fputs("\nImages: usbox images|import|load|save|rmi|image inspect; containers kept with\n"
 	      "--name: usbox rm|commit|export.  User networks: usbox network create|ls|rm.\n"
+	      "Whether this host lets usbox run, and the fixes: usbox doctor [--json].\n"
 	      "A bare first word that names one of these is that command; `usbox -- CMD`\n"
 	      "always runs CMD.\n",
 	      out);

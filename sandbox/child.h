@@ -31,6 +31,8 @@ struct child_params {
 	int tty_sock;           /* with -t: where the pty master goes, else -1 */
 	int net_sock;           /* slirp, a user network or -p: the TAP goes out or the lease
 				 * comes in, then sockets on request; else -1 */
+	int storage_sock;       /* an image's root: which overlayfs serves it goes out, and
+				 * /dev/fuse when it is fuse-overlayfs (rootfs.h); else -1 */
 	const char *dns;        /* what /etc/resolv.conf names, or NULL to keep the host's */
 	const char *hosts;      /* a user network's hosts file to bind at /etc/hosts, or NULL ... */
 	int hosts_fd;           /* ... and that file as checked (O_PATH), or -1 */

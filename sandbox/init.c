@@ -83,9 +83,11 @@ static int build_sandbox(const struct child_params *p, struct ubx_err *e)
 	bool slirp = p->spec->net == NET_SLIRP;
 	_cleanup_close_ int tun = slirp ? open("/dev/net/tun", O_RDWR | O_CLOEXEC) : -1;
 	if (slirp && tun < 0)
-		return ubx_fail(e, errno, "open /dev/net/tun (the slirp network needs it; --net none does not)");
+		return ubx_refuse(e, errno, "open /dev/net/tun: %s (the slirp network needs it; --net none does not; "
+				  "usbox doctor: /dev/net/tun)", strerror(errno));
 	const struct mounts_extra x = { .tty_gid = p->full_map ? 5 : -1, .dns = p->dns, .hosts = p->hosts,
-					.hosts_fd = p->hosts_fd, .uid = p->uid, .gid = p->gid };
+					.hosts_fd = p->hosts_fd, .uid = p->uid, .gid = p->gid,
+					.storage_sock = p->storage_sock };
 	int r = mounts_setup(p->spec, &x, e);
 	if (r < 0)
 		return r;
@@ -98,14 +100,15 @@ static int build_sandbox(const struct child_params *p, struct ubx_err *e)
 	return slirp ? start_tap(p, tun, e) : 0;
 }
 
-/* Answers one request on @sock ('T' or 'U') with a fresh socket of this
- * network namespace.  Return: false once the supervisor has hung up. */
+/* Answers one request on @sock ('T' or 'U', IPv6: 't' or 'u') with a fresh
+ * socket of this network namespace.  Return: false once the supervisor has hung up. */
 static bool serve_socket(int sock)
 {
 	char req;
 	if (read(sock, &req, 1) != 1)
 		return false;
-	int fd = socket(AF_INET, (req == 'U' ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = socket(req == 't' || req == 'u' ? AF_INET6 : AF_INET,
+			(req == 'U' || req == 'u' ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || fd_send(sock, fd, req) < 0)
 		(void)!write(sock, "e", 1); /* no descriptor: the request failed */
 	if (fd >= 0)
@@ -185,7 +188,7 @@ _Noreturn void init_main(const struct child_params *p)
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* Nothing the caller left open may reach the sandbox (a directory fd
 	 * would be a way out through /proc/self/fd). */
-	const int keep[] = { p->sync_fd, p->report_fd, p->tty_sock, p->net_sock, p->hosts_fd };
+	const int keep[] = { p->sync_fd, p->report_fd, p->tty_sock, p->net_sock, p->hosts_fd, p->storage_sock };
 	if (fd_close_all_but(keep, ARRAY_SIZE(keep)) < 0)
 		_exit(125);
 	proctitle_set("usbox-init");
@@ -203,6 +206,8 @@ _Noreturn void init_main(const struct child_params *p)
 	}
 	if (p->hosts_fd >= 0)
 		close(p->hosts_fd); /* bound: the command must not hold it */
+	if (p->storage_sock >= 0)
+		close(p->storage_sock);
 	pid_t command = fork();
 	if (command < 0) {
 		ubx_fail(&e, errno, "fork");

@@ -605,7 +605,7 @@ int mounts_setup(const struct ubx_spec *cfg, const struct mounts_extra *x, struc
 
 	for (size_t i = 0; i < cfg->n_mounts; i++)
 		src_fds[i] = -1;
-	_cleanup_close_ int root = rootfs_open(&cfg->root, e);
+	_cleanup_close_ int root = rootfs_open(&cfg->root, x->storage_sock, e);
 	if (root < 0)
 		return root;
 	if (cfg->view.cwd_bind) {

@@ -18,6 +18,8 @@ struct mounts_extra {
 	const char *hosts;  /* a host file bound read-only at /etc/hosts ... */
 	int hosts_fd;       /* ... which must be this inode (O_PATH, checked), or -1 */
 	uint32_t uid, gid;   /* who owns the covers: the command's identity inside */
+	int storage_sock;   /* an image's root: to the supervisor, which runs fuse-overlayfs
+			     * when needed (rootfs.h), or -1 */
 };
 
 /*

@@ -35,6 +35,7 @@
 #include "../common/cleanup.h"
 #include "../common/fdpass.h"
 #include "child.h"
+#include "rootfs.h"
 
 /* Why a user network cannot be joined with this id-map plan, or 0. */
 static int network_needs_holder(const struct sandbox *sb, struct ubx_err *e)
@@ -83,7 +84,8 @@ int sandbox_prepare(struct sandbox *sb, const struct ubx_spec *spec, struct ubx_
 	int r;
 
 	*sb = (struct sandbox){ .spec = spec, .pid = -1, .pidfd = -1, .exit_status = 125, .cg = { .leaf_fd = -1 },
-				.net_sock = -1, .netconn = { .sock = -1, .userns = -1, .lock = -1, .hosts_fd = -1 } };
+				.net_sock = -1, .netconn = { .sock = -1, .userns = -1, .lock = -1, .hosts_fd = -1 },
+				.storage_sock = -1, .fuse = OVERLAY_FUSE_INIT };
 	sb->plan.holder_lock_fd = -1;
 	sb->tty.master = sb->tty.in_fd = -1;
 	r = spec->tty ? tty_check(spec->interactive, &sb->ws, e) : 0;
@@ -189,7 +191,7 @@ static int release_init(struct sandbox *sb, int sync_fd, bool placed, struct ubx
 /* The pipes and the pty socket between supervisor and sandbox: [0] stays
  * here, [1] goes in (the sync pipe is the other way round). */
 struct channels {
-	int sync[2], report[2], tty[2], net[2];
+	int sync[2], report[2], tty[2], net[2], storage[2];
 };
 
 static void channels_close(struct channels *c)
@@ -200,12 +202,13 @@ static void channels_close(struct channels *c)
 			close(all[i]), all[i] = -1;
 }
 
-static int channels_open(struct channels *c, bool tty, bool net, struct ubx_err *e)
+static int channels_open(struct channels *c, bool tty, bool net, bool storage, struct ubx_err *e)
 {
-	*c = (struct channels){ { -1, -1 }, { -1, -1 }, { -1, -1 }, { -1, -1 } };
+	*c = (struct channels){ { -1, -1 }, { -1, -1 }, { -1, -1 }, { -1, -1 }, { -1, -1 } };
 	if (pipe2(c->sync, O_CLOEXEC) < 0 || pipe2(c->report, O_CLOEXEC) < 0 ||
 	    (tty && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->tty) < 0) ||
-	    (net && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->net) < 0)) {
+	    (net && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->net) < 0) ||
+	    (storage && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->storage) < 0)) {
 		int r = ubx_fail(e, errno, "pipe");
 		channels_close(c);
 		return r;
@@ -245,6 +248,8 @@ static int start_network(struct sandbox *sb, struct ubx_err *e)
 	if (tap < 0)
 		return 1; /* the init gave up: read its report */
 	int r = netns_slirp_new(tap, NULL, sb->spec->allow_host_loopback, &sb->slirp, e);
+	if (r == 0 && sb->spec->n_allow) /* --net-allow */
+		r = netns_slirp_egress(sb->slirp, sb->spec->allow, sb->spec->n_allow, sb->spec->net_log, e);
 	if (r < 0)
 		return r;
 	if (write(sb->net_sock, "g", 1) != 1)
@@ -264,7 +269,7 @@ static int after_exec(struct sandbox *sb, int tty_sock, struct ubx_err *e)
  * @inside chooses the init's ends ([1], and [0] of the sync pipe). */
 static void channels_keep(struct channels *c, bool inside)
 {
-	int *pairs[] = { c->sync, c->report, c->tty, c->net };
+	int *pairs[] = { c->sync, c->report, c->tty, c->net, c->storage };
 	for (size_t i = 0; i < ARRAY_SIZE(pairs); i++) {
 		int drop = (i == 0) == inside ? 1 : 0; /* the sync pipe runs the other way */
 		if (pairs[i][drop] >= 0)
@@ -283,14 +288,14 @@ int sandbox_start(struct sandbox *sb, struct ubx_err *e)
 	signals_fill(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	bool net_channel = sb->spec->net == NET_SLIRP || sb->spec->net == NET_USER || sb->pf;
-	if ((r = channels_open(&ch, sb->spec->tty, net_channel, e)) < 0)
+	if ((r = channels_open(&ch, sb->spec->tty, net_channel, sb->spec->root.kind == ROOT_LAYERS, e)) < 0)
 		return r;
 	struct child_params p = {
 		.spec = sb->spec,
 		.uid = sb->spec->uid, .gid = sb->spec->gid,
 		.full_map = sb->plan.method != IDMAP_SINGLE,
 		.sync_fd = ch.sync[0], .report_fd = ch.report[1],
-		.tty_sock = ch.tty[1], .ws = sb->ws, .net_sock = ch.net[1],
+		.tty_sock = ch.tty[1], .ws = sb->ws, .net_sock = ch.net[1], .storage_sock = ch.storage[1],
 		.dns = sb->dns[0] ? sb->dns : NULL,
 		.hosts = sb->spec->net == NET_USER && sb->netconn.hosts[0] ? sb->netconn.hosts : NULL,
 		.hosts_fd = sb->spec->net == NET_USER && sb->netconn.hosts[0] ? sb->netconn.hosts_fd : -1,
@@ -304,21 +309,26 @@ int sandbox_start(struct sandbox *sb, struct ubx_err *e)
 	int err = errno;
 	channels_keep(&ch, false);
 	sb->net_sock = ch.net[0];
+	sb->storage_sock = ch.storage[0];
 	_cleanup_close_ int sync_fd = ch.sync[1];
 	_cleanup_close_ int rep_fd = ch.report[0];
 	_cleanup_close_ int tty_sock = ch.tty[0];
 	if (sb->pid < 0)
-		return ubx_fail(e, err, "create the sandbox's namespaces");
+		return ubx_refuse(e, err, "create the sandbox's namespaces: %s (usbox doctor: user namespaces)",
+				  strerror(err));
 	r = release_init(sb, sync_fd, placed, e);
 	if (r == 0) {
 		close(TAKE_FD(sync_fd));
-		r = start_network(sb, e);
+		r = rootfs_serve(sb, e);
 	}
+	if (r == 0)
+		r = start_network(sb, e);
 	if (r >= 0)
 		r = read_report(sb, rep_fd, e);
 	if (r == 0)
 		r = after_exec(sb, tty_sock, e);
 	if (r < 0) {
+		rootfs_explain(sb, e);
 		tty_restore(&sb->tty);
 		abandon(sb);
 	}
@@ -421,8 +431,12 @@ void sandbox_destroy(struct sandbox *sb)
 	idmap_plan_release(&sb->plan);
 	if (sb->pidfd >= 0)
 		close(sb->pidfd);
+	if (sb->storage_sock >= 0)
+		close(sb->storage_sock);
+	overlay_fuse_stop(&sb->fuse, 2000); /* the sandbox is gone: it ends by itself */
 	seccomp_prog_free(&sb->seccomp);
 	free((char *)sb->ids.user);
 	*sb = (struct sandbox){ .pid = -1, .pidfd = -1, .tty = { .master = -1, .in_fd = -1 }, .net_sock = -1,
-				.netconn = { .sock = -1, .userns = -1, .lock = -1, .hosts_fd = -1 } };
+				.netconn = { .sock = -1, .userns = -1, .lock = -1, .hosts_fd = -1 }, .storage_sock = -1,
+				.fuse = OVERLAY_FUSE_INIT };
 }

@@ -16,6 +16,7 @@
 
 #include "../cgroup/cgroup.h"
 #include "../common/error.h"
+#include "../common/overlay.h"
 #include "../idmap/idmap.h"
 #include "../netns/netns.h"
 #include "../seccomp/seccomp.h"
@@ -41,6 +42,11 @@ struct sandbox {
 	char dns[16];              /* what /etc/resolv.conf names, or "" */
 	struct seccomp_prog seccomp; /* the command's system-call filter */
 	struct pollfd *pfds;       /* the supervisor's poll array */
+	int storage_sock;          /* an image's root: the init says which overlayfs serves it */
+	struct overlay_fuse fuse;  /* fuse-overlayfs, when it serves the root */
+	const char *overlay;       /* after start, for an image's root: "overlay" (the kernel's)
+				    * or "fuse-overlayfs"; else NULL */
+	char overlay_refused[96];  /* why the kernel's was not used, when it was tried, or "" */
 };
 
 /*

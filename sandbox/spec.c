@@ -18,6 +18,8 @@ void spec_free(struct ubx_spec *s)
 	free(s->root.path);
 	free_strv(s->root.layers);
 	free(s->root.upper);
+	free(s->root.fuse_program);
+	free(s->root.fuse_cover);
 	free(s->root.work);
 	free_strv(s->args);
 	free_strv(s->env);
@@ -35,6 +37,8 @@ void spec_free(struct ubx_spec *s)
 	free(s->network);
 	free(s->name);
 	free(s->ports);
+	free(s->allow);
+	free(s->net_log);
 	free(s->cgroup_parent);
 	free(s->seccomp_profile);
 	*s = (struct ubx_spec){ 0 };

@@ -55,6 +55,12 @@ enum root_kind {
 	ROOT_LAYERS, /* image layers under a writable one (overlayfs) */
 };
 
+enum root_overlay {
+	OVERLAY_AUTO,   /* the kernel's overlayfs, fuse-overlayfs when the kernel refuses it */
+	OVERLAY_KERNEL, /* only the kernel's */
+	OVERLAY_FUSE,   /* only fuse-overlayfs */
+};
+
 struct spec_root {
 	enum root_kind kind;
 	char *path;         /* ROOT_DIR: the directory */
@@ -62,6 +68,10 @@ struct spec_root {
 	char *upper, *work; /* ROOT_LAYERS: the writable layer and overlayfs's work directory
 			     * (a container's), or NULL for a throw-away one */
 	bool readonly;      /* --read-only: the root is mounted read-only */
+	enum root_overlay overlay; /* ROOT_LAYERS: which overlayfs may serve them */
+	char *fuse_program; /* ROOT_LAYERS: fuse-overlayfs (absolute), or NULL when there is none */
+	char *fuse_cover;   /* ROOT_LAYERS: a directory fuse-overlayfs must not reach (the caller's
+			     * runtime directory: session bus, agents), or NULL */
 };
 
 /*
@@ -104,6 +114,9 @@ struct ubx_spec {
 	char *name;               /* the sandbox's name (hosts entry), or NULL */
 	struct portfwd_spec *ports;
 	size_t n_ports;
+	struct netns_allow *allow; /* --net-allow: all that egress may reach (NULL: anything) */
+	size_t n_allow;
+	char *net_log;            /* --net-log: the egress policy's log (absolute), or NULL */
 	/* limits */
 	struct cgroup_limits limits;
 	char *cgroup_parent;      /* a delegated cgroup v2 directory, or NULL */

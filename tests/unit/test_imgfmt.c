@@ -760,7 +760,7 @@ static void save(struct imgfmt_image *img, const char *ref, const char *path)
 	}
 	struct imgfmt_image_desc d = { .ref = ref, .config = img->config_raw, .config_len = img->config_len,
 				       .layers = in, .n_layers = img->n_layers };
-	ck_assert_msg(imgfmt_write_oci_archive(out, &d, 1, &e) == 0, "%s", e.msg);
+	ck_assert_msg(imgfmt_write_oci_archive(out, &d, 1, NULL, &e) == 0, "%s", e.msg);
 	for (size_t i = 0; i < img->n_layers; i++)
 		ck_assert_msg(imgfmt_layer_close(l[i], NULL, &e) == 0, "%s", e.msg);
 	close(out);
@@ -816,7 +816,7 @@ START_TEST(write_refuses_bad_layer)
 	}
 	struct imgfmt_image_desc d = { .ref = "x", .config = img->config_raw, .config_len = img->config_len,
 				       .layers = in, .n_layers = 3 };
-	ck_assert_int_eq(imgfmt_write_oci_archive(out, &d, 1, &e), -EBADMSG);
+	ck_assert_int_eq(imgfmt_write_oci_archive(out, &d, 1, NULL, &e), -EBADMSG);
 	ck_assert_msg(strstr(e.msg, digest_hex(&img->layers[0].digest, hex)), "%s", e.msg);
 	for (size_t i = 0; i < 3; i++)
 		close(in[i].fd);
@@ -847,7 +847,7 @@ START_TEST(write_two_images)
 		{ "one:1", one->config_raw, one->config_len, in1, 1 },
 		{ "two:2", two->config_raw, two->config_len, in2, 3 },
 	};
-	ck_assert_msg(imgfmt_write_oci_archive(out, d, 2, &e) == 0, "%s", e.msg);
+	ck_assert_msg(imgfmt_write_oci_archive(out, d, 2, NULL, &e) == 0, "%s", e.msg);
 	close(out);
 	imgfmt_layer_close(l[0], NULL, &e);
 	/* the shared bottom layer was written once: its second stream is not read */

@@ -1183,6 +1183,34 @@ START_TEST(diff_write_translates)
 }
 END_TEST
 
+/* fuse-overlayfs marks an opaque directory with its own xattr and a
+ * .wh..wh..opq file in it (or with the file alone): one marker each in the
+ * layer, and no fuse-overlayfs xattr. */
+START_TEST(diff_write_reads_fuse_overlayfs)
+{
+	struct ubx_err e = { 0 };
+	ck_assert_int_eq(mkdir(P("fo"), 0755), 0);
+	ck_assert_int_eq(mkdir(P("fo/both"), 0755), 0);
+	ck_assert_int_eq(mkdir(P("fo/file"), 0755), 0);
+	ck_assert_int_eq(setxattr(P("fo/both"), "user.fuseoverlayfs.opaque", "y", 1, 0), 0);
+	const char *files[] = { "fo/both/.wh..wh..opq", "fo/both/kept", "fo/file/.wh..wh..opq" };
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		int fd = open(P("%s", files[i]), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		ck_assert_int_ge(fd, 0);
+		close(fd);
+	}
+	ck_assert_msg(write_to(P("fo"), P("fo.tar"), true, NULL, NULL, &e) == 0, "%s", e.msg);
+	char *got = tar_listing(P("fo.tar"));
+	size_t markers = 0;
+	for (const char *p = got; (p = strstr(p, ".wh..wh..opq")); p++)
+		markers++;
+	ck_assert_msg(markers == 2 && strstr(got, "both/.wh..wh..opq") && strstr(got, "file/.wh..wh..opq") &&
+			      strstr(got, "both/kept") && !strstr(got, "fuseoverlayfs"),
+		      "%s", got);
+	free(got);
+}
+END_TEST
+
 START_TEST(writes_are_deterministic)
 {
 	struct layer_write_opts gz = { .gzip = true, .tap = { tap_compressed, tap_tar, NULL } };
@@ -1297,4 +1325,4 @@ END_TEST
 UNIT_MAIN_FIXTURE("layer", setup, teardown, clean_path_rules, basic_layer_as_root, basic_layer_in_userns,
 		  unmapped_owner_named, whiteouts_and_opaque, later_entries_replace, nothing_escapes_as_root,
 		  nothing_escapes_in_userns, every_compression, progress_is_rate_limited, bad_input_fails_cleanly,
-		  round_trip, diff_write_translates, writes_are_deterministic, kernel_overlay_reads_layers)
+		  round_trip, diff_write_translates, diff_write_reads_fuse_overlayfs, writes_are_deterministic, kernel_overlay_reads_layers)

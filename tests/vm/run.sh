@@ -36,6 +36,12 @@ elif [ -n "$must_work" ]; then
 else
 	echo "SKIP: the --systemd VM mode boots the host's systemd and needs root (CI runs it)"
 fi
+echo "== VM: usbox doctor with user.max_user_namespaces=0"
+if [ "$(id -u)" -eq 0 ]; then
+	vm --root -e USBOX_VM_USER="$user" -- bash "$stage/tests.sh" userns0 || status=1
+else
+	echo "SKIP: changing user.max_user_namespaces in the VM needs root (CI runs it)"
+fi
 # The guest boots Debian 12's kernel, which users run and which may be older
 # than this host's: the whole integration suite again, there (as root, so it
 # makes its users and test hosts).  Skipped when not root.

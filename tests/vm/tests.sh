@@ -4,6 +4,7 @@
 #   tests.sh plain      usbox in a delegated user@UID.service subtree, no systemd
 #   tests.sh nobody     the starting cgroup is not delegated to the user
 #   tests.sh systemd    real systemd: a transient scope over D-Bus
+#   tests.sh userns0    as root: usbox doctor with user.max_user_namespaces=0
 set -u
 . "$(dirname "$0")/lib.sh"
 U=${USBOX:?}
@@ -144,9 +145,77 @@ s_session_bus_out_of_reach() {
 	expect_eq "$("$U" -- sh -c 'ls -A "$XDG_RUNTIME_DIR" | wc -l')" 0 "the runtime directory is empty inside"
 }
 
+# ---------------------------------------------------------------- usbox doctor
+# doctor_json [CMD...]: `usbox doctor --json` (run through CMD) into
+# doctor.json, its exit status into doctor.rc.  check ID FIELD: a field.
+doctor_json() {
+	"$@" "$U" doctor --json >"$work/doctor.json"
+	echo $? >"$work/doctor.rc"
+	python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$work/doctor.json"
+}
+check() {
+	python3 -c 'import json, sys
+print(next(c for c in json.load(open(sys.argv[1]))["checks"] if c["id"] == sys.argv[2])[sys.argv[3]])' \
+		"$work/doctor.json" "$1" "$2"
+}
+
+t_doctor_delegated_subtree() {
+	doctor_json || return 1
+	expect_eq "$(check cgroup_v2 status)/$(check cgroup_v2 value)" ok/unified "cgroup v2" &&
+	expect_eq "$(check limits status)" ok "limits: $(check limits message)" &&
+	expect_match "$(check limits value)" "cpu.*memory.*pids" "controllers delegated" &&
+	expect_match "$(check limits message)" "under .*/app\.slice" "a delegated cgroup, no systemd" &&
+	expect_eq "$(check systemd_user status)" ok "no systemd: nothing to warn of" &&
+	expect_eq "$(cat "$work/doctor.rc")" 0 "exit status" &&
+	expect_eq "$(usbox_cgroups)" "" "cgroups left by the doctor"
+}
+
+n_doctor_not_delegated() {
+	doctor_json || return 1
+	expect_eq "$(check cgroup_v2 status)" ok "cgroup v2" &&
+	expect_eq "$(check limits status)" fail "limits" &&
+	expect_match "$(check limits message)" "a cgroup v2 subtree you own" "usbox's own reason" &&
+	expect_match "$(check limits fix)" "--cgroup-parent" "fix" &&
+	expect_eq "$(cat "$work/doctor.rc")" 0 "exit status (limits are optional)" &&
+	expect_match "$("$U" --mem 64M -- true 2>&1)" "usbox doctor: limits\)\$" "usbox's refusal points at the doctor"
+}
+
+s_doctor_systemd_scope() {
+	doctor_json || return 1
+	expect_eq "$(check systemd_user status)/$(check systemd_user value)" "ok/$XDG_RUNTIME_DIR/bus" "user manager" &&
+	expect_eq "$(check limits status)" ok "limits: $(check limits message)" &&
+	expect_match "$(check limits message)" "in the systemd scope usbox-[0-9]+\.scope" "a transient scope" &&
+	expect_match "$(check limits value)" "memory.*pids" "controllers delegated" &&
+	expect_eq "$(check linger status)/$(check linger value)" ok/yes "linger" || return 1
+	sleep 0.5
+	expect_eq "$(systemctl --user list-units --type=scope --all --no-legend --plain 'usbox-[0-9]*.scope')" "" "scopes left"
+}
+
+# As root (tests.sh userns0): user.max_user_namespaces=0, then the doctor as
+# the test user $USBOX_VM_USER.
+u_doctor_max_user_namespaces_zero() {
+	local user=${USBOX_VM_USER:?} old
+	old=$(sysctl -n user.max_user_namespaces) && sysctl -q -w user.max_user_namespaces=0 || return 1
+	as() { (cd /tmp && setpriv --reuid="$user" --regid="$user" --init-groups env -i HOME="$(getent passwd "$user" | cut -d: -f6)" \
+		PATH=/usr/local/bin:/usr/bin:/bin "$@"); }
+	doctor_json as
+	local err rc
+	err=$(as "$U" -- true 2>&1)
+	rc=$?
+	sysctl -q -w user.max_user_namespaces="$old"
+	expect_eq "$(check userns status)/$(check userns value)" fail/0 "user namespaces" &&
+	expect_match "$(check userns message)" "^user\.max_user_namespaces is 0" "message" &&
+	expect_match "$(check userns fix)" "user\.max_user_namespaces=15000 \| sudo tee /etc/sysctl\.d/" "fix" &&
+	expect_eq "$(cat "$work/doctor.rc")" 1 "exit status" &&
+	expect_eq "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["usable"])' "$work/doctor.json")" False "usable" &&
+	expect_eq "$rc" 125 "usbox -- true" &&
+	expect_match "$err" "\(usbox doctor: user namespaces\)\$" "usbox's error points at the doctor"
+}
+
 case ${1:-plain} in
 plain) run_tests t_ ;;
 nobody) run_tests n_ ;;
 systemd) run_tests s_ ;;
+userns0) run_tests u_ ;;
 esac
 summary
