@@ -15,10 +15,12 @@ extern char **environ;
 
 #include "../common/pathfind.h"
 #include "../common/proctitle.h"
+#include "../container/state.h"
 #include "../sandbox/sandbox.h"
 #include "hostview.h"
-#include "imagerun.h"
 #include "containers.h"
+#include "ctrrun.h"
+#include "lifecycle.h"
 #include "images.h"
 #include "netcmd.h"
 #include "options.h"
@@ -33,10 +35,9 @@ extern char **environ;
  * is one of them, and is no program on PATH, gets an answer instead of a
  * sandbox that says "command not found". */
 static const char *const docker_verbs[] = {
-	"attach", "build",   "compose", "container", "cp",     "create", "diff",   "exec",    "history",
-	"info",   "inspect", "kill",    "login",     "logout", "logs",   "pause",  "port",    "ps",
-	"pull",   "push",    "rename",  "restart",   "search", "start",  "stats",  "stop",    "system",
-	"tag",    "top",     "unpause", "update",    "volume", "wait",
+	"build", "compose", "container", "cp",     "create",  "diff",   "history", "info",
+	"login", "logout",  "pause",     "port",   "pull",    "push",   "rename",  "restart",
+	"search", "start",  "stats",     "system", "tag",     "top",    "unpause", "update",  "volume",
 };
 
 static bool docker_habit(const char *word)
@@ -92,14 +93,12 @@ static int run(struct cli_options *cfg, const char *cwd)
 	char notice[512];
 	int status;
 
-	struct container c;
-	at_terminal(cfg);
-	if (cfg->image && cli_image_prepare(cfg, environ, &c, &e) < 0)
+	if (!cfg->detach)
+		at_terminal(cfg);
+	if (cfg->image || cfg->spec.name || cfg->detach)
+		return cli_run_container(cfg, environ, cwd, report_end);
+	if (cli_finish_spec(cfg, environ, cwd, notice, sizeof(notice), &e) < 0)
 		return fail(&e);
-	if (cli_finish_spec(cfg, environ, cwd, notice, sizeof(notice), &e) < 0) {
-		status = fail(&e);
-		goto out;
-	}
 	if (sandbox_prepare(&sb, &cfg->spec, &e) < 0) {
 		status = fail(&e);
 	} else {
@@ -117,9 +116,6 @@ static int run(struct cli_options *cfg, const char *cwd)
 		}
 	}
 	sandbox_destroy(&sb);
-out:
-	if (cfg->image && cli_image_finish(cfg, &c, &e) < 0)
-		fail(&e); /* the command's status stands */
 	return status;
 }
 
@@ -131,6 +127,7 @@ int main(int argc, char **argv)
 	int status;
 
 	proctitle_init(argc, argv);
+	ctr_state_init();
 	if (!getcwd(cwd, sizeof(cwd))) {
 		fprintf(stderr, "usbox: getcwd: %m\n");
 		return EXIT_USBOX;
@@ -143,6 +140,10 @@ int main(int argc, char **argv)
 	}
 	if (argc > 1 && images_is_command(argv[1])) {
 		status = images_command(argc - 1, argv + 1, stdout, &e);
+		return status < 0 ? fail(&e) : status;
+	}
+	if (argc > 1 && lifecycle_is_command(argv[1])) {
+		status = lifecycle_command(argc - 1, argv + 1, stdout, &e);
 		return status < 0 ? fail(&e) : status;
 	}
 	if (argc > 1 && containers_is_command(argv[1])) {

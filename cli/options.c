@@ -389,6 +389,28 @@ static int set_rm(struct cli_options *cfg, const char *arg, struct parse_ctx *ct
 	return 0;
 }
 
+static int set_detach(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)arg, (void)ctx, (void)e;
+	cfg->detach = true;
+	return 0;
+}
+
+/* Docker's --log-opt max-size=SIZE and max-file=N. */
+static int set_log_opt(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	uint64_t v;
+	(void)ctx;
+	if (strncmp(arg, "max-size=", 9) == 0 && parse_size(arg + 9, &v) == 0 && v >= 4096)
+		cfg->log_max_size = v;
+	else if (strncmp(arg, "max-file=", 9) == 0 && parse_u64(arg + 9, 100, &v) == 0 && v >= 1)
+		cfg->log_max_files = (unsigned)v;
+	else
+		return ubx_fail(e, 0, "--log-opt: '%s' is not max-size=SIZE (at least 4k) or max-file=N (1 to 100)",
+				arg);
+	return 0;
+}
+
 /* Docker's -u USER[:GROUP] in numbers (names come from an image's /etc/passwd). */
 static int set_user(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
@@ -688,7 +710,9 @@ static const struct option_def option_table[] = {
 	{ "tmpfs", 0, "DST[:size=N,mode=M]", add_tmpfs, "a fresh tmpfs at DST", false },
 	{ "tmp-overlay", 0, "DIR", add_tmp_overlay, "a throw-away writable layer over DIR (repeatable)", false },
 	{ "image", 0, "NAME", set_image, "run a container of the image NAME (usbox images lists them)", false },
-	{ "rm", 0, NULL, set_rm, "remove the container when it ends (as it is when unnamed)", false },
+	{ "rm", 0, NULL, set_rm, "remove the container when it ends (as a foreground one is when unnamed)", false },
+	{ "detach", 'd', NULL, set_detach, "run in the background: print the container's id and return", false },
+	{ "log-opt", 0, "max-size=N|max-file=N", set_log_opt, "a detached container's log: rotate at N bytes (10m), keep N files (2)", false },
 	{ "entrypoint", 0, "CMD", set_entrypoint, "replace the image's entrypoint (\"\" clears it)", false },
 	{ "user", 'u', "UID[:GID]", set_user, "user inside (with --image also a name from the image)", false },
 	{ "rootfs", 0, "DIR", set_rootfs, "run in the root file system DIR instead of a view of the host", false },
@@ -826,7 +850,11 @@ int options_parse(int argc, char **argv, const char *cwd, struct cli_options *cf
 		return (int)ctx.action;
 	if (cfg->image && cfg->spec.root.kind == ROOT_DIR)
 		return ubx_fail(e, 0, "--image and --rootfs: give one root");
-	cfg->keep = cfg->image && cfg->spec.name && !cfg->rm;
+	/* Kept after the end: a named image container, and any detached one
+	 * (its log and exit code), unless --rm. */
+	cfg->keep = !cfg->rm && ((cfg->image && cfg->spec.name) || cfg->detach);
+	if (cfg->detach && cfg->spec.interactive && !cfg->spec.tty)
+		return ubx_fail(e, 0, "-d with -i needs -t: a detached container's input comes from usbox attach");
 	if (cfg->spec.tty && cfg->no_tty)
 		return ubx_fail(e, 0, "-t and -T (--no-tty) contradict each other");
 	if (cfg->spec.n_ports && cfg->spec.net == NET_HOST)
@@ -855,8 +883,9 @@ void options_usage(FILE *out)
 			 d->optional ? "]" : "", "");
 		fprintf(out, "  %-34s %s\n", left, d->help);
 	}
-	fputs("\nImages: usbox images|import|load|save|rmi|image inspect; containers kept with\n"
-	      "--name: usbox rm|commit|export.  User networks: usbox network create|ls|rm.\n"
+	fputs("\nImages: usbox images|import|load|save|rmi|image inspect.  Containers (-d,\n"
+	      "--name, --image): usbox ps|logs|exec|stop|kill|wait|inspect|attach|rm|commit|export.\n"
+	      "User networks: usbox network create|ls|rm.\n"
 	      "A bare first word that names one of these is that command; `usbox -- CMD`\n"
 	      "always runs CMD.\n",
 	      out);

@@ -87,6 +87,7 @@ struct ubx_spec {
 	uint64_t caps;            /* capabilities: bit N is capability N; all sets for uid 0,
 				   * only the bounding set otherwise */
 	bool tty, interactive;    /* a terminal of its own; stdin kept open */
+	int stop_signal;          /* what usbox stop sends first (an image's StopSignal); 0: SIGTERM */
 	/* mounts, host name */
 	struct mount_spec *mounts;
 	size_t n_mounts;
