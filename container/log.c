@@ -155,6 +155,8 @@ static void print_record(struct printer *p, const struct rec *r)
 static size_t each_record(const char *buf, size_t n, void (*fn)(void *, const struct rec *), void *arg)
 {
 	size_t used = 0;
+	if (!buf)
+		return 0;
 	for (const char *nl; (nl = memchr(buf + used, '\n', n - used)); used = (size_t)(nl - buf) + 1) {
 		struct rec r;
 		if (parse_record(buf + used, (size_t)(nl - buf) - used, &r))

@@ -103,16 +103,22 @@ static void get_str(struct json_object *o, const char *k, char *buf, size_t len)
 	snprintf(buf, len, "%s", jsonc_is(v, json_type_string) ? jsonc.json_object_get_string(v) : "");
 }
 
-/* Reads a small JSON object from @fd, again when caught mid-write. */
+/* Reads a small JSON object from @fd, again when caught mid-write (what
+ * fails to parse and then reads differently was being written). */
 static int read_json_fd(int fd, const char *what, struct json_object **out, struct ubx_err *e)
 {
-	char text[STATE_MAX];
+	char text[2][STATE_MAX];
+	ssize_t len[2] = { -1, -1 };
 	int r = -EINVAL;
 	for (int attempt = 0; attempt < 50; attempt++) {
-		ssize_t n = pread(fd, text, sizeof(text), 0);
+		int k = attempt & 1;
+		ssize_t n = pread(fd, text[k], sizeof(text[k]), 0);
 		if (n < 0)
 			return ubx_fail(e, errno, "read %s", what);
-		if ((r = jsonc_parse(text, (size_t)n, sizeof(text), what, out, e)) == 0) {
+		if (attempt && n == len[!k] && memcmp(text[k], text[!k], (size_t)n) == 0)
+			return r; /* the same again: not a write in progress */
+		len[k] = n;
+		if ((r = jsonc_parse(text[k], (size_t)n, sizeof(text[k]), what, out, e)) == 0) {
 			if (jsonc_is(*out, json_type_object))
 				return 0;
 			jsonc.json_object_put(*out);
@@ -121,7 +127,7 @@ static int read_json_fd(int fd, const char *what, struct json_object **out, stru
 		}
 		if (jsonc_load(what, e) < 0)
 			return -ENOENT;
-		struct timespec ts = { 0, 2000000 };
+		struct timespec ts = { 0, 1000000 };
 		nanosleep(&ts, NULL);
 	}
 	return r;

@@ -207,6 +207,12 @@ _Noreturn void init_main(const struct child_params *p)
 	proctitle_set("usbox-init");
 	if (read(p->sync_fd, &go, 1) != 1) /* the supervisor died or gave up */
 		_exit(125);
+	struct child_params single;
+	if (go == 's' && p->full_map) { /* newuidmap failed: one id after all */
+		single = *p;
+		single.full_map = false;
+		p = &single;
+	}
 	close(p->sync_fd);
 	if (unshare(CLONE_NEWCGROUP) < 0) { /* rooted at the cgroup we were cloned into */
 		ubx_fail(&e, errno, "cgroup namespace");

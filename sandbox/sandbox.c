@@ -181,7 +181,8 @@ static int release_init(struct sandbox *sb, int sync_fd, bool placed, struct ubx
 	r = idmap_apply(&sb->plan, &sb->ids, sb->pid, e);
 	if (r < 0)
 		return ubx_wrap(e, "map ids");
-	if (write(sync_fd, "g", 1) != 1)
+	/* 'g': go; 's': go, but the helpers failed and only one id is mapped */
+	if (write(sync_fd, sb->plan.method == IDMAP_SINGLE ? "s" : "g", 1) != 1)
 		return ubx_fail(e, errno, "start the sandbox");
 	return 0;
 }
