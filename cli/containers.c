@@ -33,7 +33,7 @@ static void remove_leftovers(const struct container *c)
 {
 	struct ctr_run run;
 	struct ubx_err ignore;
-	if (ctr_run_read(c->id, &run, &ignore) == 0 && run.cgroup[0]) {
+	if (ctr_run_find(c->id, c->dir, &run, &ignore) == 0 && run.cgroup[0]) {
 		(void)rmdir(run.cgroup);
 		char *slash = strrchr(run.cgroup, '/');
 		if (slash) {
@@ -56,7 +56,7 @@ static int stop_for_rm(struct store *s, const struct container *c, bool force, s
 	const char *n = c->name[0] ? c->name : c->id;
 	if (!force)
 		return ubx_fail(e, 0, "container %s is running: stop it first (usbox stop %s) or remove it with rm -f", n, n);
-	int pidfd = ctr_run_read(c->id, &run, &ignore) == 0 ? ctr_init_pidfd(&run) : -1;
+	int pidfd = ctr_run_find(c->id, c->dir, &run, &ignore) == 0 ? ctr_init_pidfd(&run) : -1;
 	if (pidfd >= 0) {
 		(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 		close(pidfd);

@@ -6,6 +6,8 @@
  */
 #include "options.h"
 
+#include "../sandbox/mounts.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -538,15 +540,68 @@ static int set_seccomp(struct cli_options *cfg, const char *arg, struct parse_ct
 	return 0;
 }
 
-/* Docker's and podman's spelling: --security-opt seccomp=X, no-new-privileges. */
+/* A copy of @from (NULL-terminated) without the paths @unmask lists
+ * (colon-separated, or ALL). */
+static char **without(const char *const *from, const char *unmask, struct ubx_err *e)
+{
+	size_t n = 0, k = 0;
+	while (from[n])
+		n++;
+	char **out = calloc(n + 1, sizeof(char *));
+	if (!out) {
+		ubx_fail(e, ENOMEM, "--security-opt");
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(from[i]);
+		bool gone = strcmp(unmask, "ALL") == 0;
+		for (const char *p = unmask; !gone && *p; p += strcspn(p, ":"), p += *p == ':')
+			gone = strncmp(p, from[i], len) == 0 && (p[len] == ':' || p[len] == '\0');
+		if (!gone && !(out[k++] = strdup(from[i]))) {
+			for (size_t j = 0; j < k; j++)
+				free(out[j]);
+			free(out);
+			ubx_fail(e, ENOMEM, "--security-opt");
+			return NULL;
+		}
+	}
+	return out;
+}
+
+static int set_unmask(struct ubx_spec *s, const char *paths, struct ubx_err *e)
+{
+	if (!paths[0] || (strcmp(paths, "ALL") != 0 && paths[0] != '/'))
+		return ubx_fail(e, 0, "--security-opt unmask=%s: give ALL or absolute paths separated by ':'", paths);
+	char **m = without(s->masked_paths ? (const char *const *)s->masked_paths : mounts_masked_default, paths, e);
+	char **r = m ? without(s->readonly_paths ? (const char *const *)s->readonly_paths : mounts_readonly_default,
+			       paths, e) : NULL;
+	if (!r) {
+		for (char **p = m; p && *p; p++)
+			free(*p);
+		free(m);
+		return -ENOMEM;
+	}
+	for (char **p = s->masked_paths; p && *p; p++)
+		free(*p);
+	for (char **p = s->readonly_paths; p && *p; p++)
+		free(*p);
+	free(s->masked_paths), free(s->readonly_paths);
+	s->masked_paths = m, s->readonly_paths = r;
+	return 0;
+}
+
+/* Docker's and podman's spelling: --security-opt seccomp=X, no-new-privileges, unmask=. */
 static int set_security_opt(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
+	if (strncmp(arg, "unmask=", 7) == 0)
+		return set_unmask(&cfg->spec, arg + 7, e);
 	if (strncmp(arg, "seccomp=", 8) == 0 || strncmp(arg, "seccomp:", 8) == 0)
 		return set_seccomp(cfg, arg + 8, ctx, e);
 	if (strcmp(arg, "no-new-privileges") == 0 || strcmp(arg, "no-new-privileges=true") == 0 ||
 	    strcmp(arg, "no-new-privileges:true") == 0)
 		return 0; /* always on */
-	return ubx_fail(e, 0, "--security-opt: '%s' is not supported (seccomp=unconfined|FILE, no-new-privileges)", arg);
+	return ubx_fail(e, 0, "--security-opt: '%s' is not supported (seccomp=unconfined|FILE, no-new-privileges, "
+			      "unmask=ALL|PATHS)", arg);
 }
 
 static int set_nested(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
@@ -730,7 +785,7 @@ static const struct option_def option_table[] = {
 	{ "cap-add", 0, "CAP", add_cap, "add a capability (NET_RAW, ALL; repeatable or comma-separated)", false },
 	{ "cap-drop", 0, "CAP", drop_cap, "drop a capability (repeatable or comma-separated; ALL)", false },
 	{ "seccomp", 0, "unconfined|FILE", set_seccomp, "no system-call filter, or a Docker/OCI JSON profile", false },
-	{ "security-opt", 0, "OPT", set_security_opt, "Docker's spelling: seccomp=unconfined|FILE, no-new-privileges",
+	{ "security-opt", 0, "OPT", set_security_opt, "seccomp=unconfined|FILE, no-new-privileges, unmask=ALL|PATH:...",
 	  false },
 	{ "nested", 0, NULL, set_nested, "allow namespaces and mounts inside (podman, bwrap, browsers)", false },
 	{ "mem", 0, "SIZE", set_mem, "memory limit (512M, 1.5g, max)", false },

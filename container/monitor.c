@@ -46,7 +46,10 @@ int ctr_mark_running(struct ctr_monitor *m, struct sandbox *sb, struct ubx_err *
 	address_of(sb, run.address, sizeof(run.address));
 	if ((r = ctr_run_write(m->rundir, &run, e)) < 0)
 		return r;
-	m->state = (struct ctr_state){ .status = CTR_RUNNING, .exit_code = -1 };
+	m->state = (struct ctr_state){ .status = CTR_RUNNING, .exit_code = -1, .monitor = run.monitor, .init = run.init,
+				       .init_start = run.init_start };
+	snprintf(m->state.cgroup, sizeof(m->state.cgroup), "%s", run.cgroup);
+	m->state.full_map = run.full_map;
 	ctr_now(m->state.started);
 	return ctr_state_write(m->cdir, &m->state, e);
 }

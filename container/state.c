@@ -224,6 +224,13 @@ int ctr_state_write(const char *cdir, const struct ctr_state *s, struct ubx_err 
 	add_int(o, "oom_killed", s->oom_killed);
 	add_str(o, "started", s->started);
 	add_str(o, "finished", s->finished);
+	if (s->status == CTR_RUNNING && s->init > 0) {
+		add_int(o, "monitor_pid", s->monitor);
+		add_int(o, "init_pid", s->init);
+		add_int(o, "init_start", (int64_t)s->init_start);
+		add_str(o, "cgroup", s->cgroup);
+		add_int(o, "full_map", s->full_map);
+	}
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return ubx_fail(e, errno, "%s", path);
@@ -245,6 +252,27 @@ int ctr_state_read_fd(int fd, struct ctr_state *s, struct ubx_err *e)
 				 .oom_killed = get_int(o, "oom_killed", 0) != 0 };
 	get_str(o, "started", s->started, sizeof(s->started));
 	get_str(o, "finished", s->finished, sizeof(s->finished));
+	s->monitor = (pid_t)get_int(o, "monitor_pid", 0);
+	s->init = (pid_t)get_int(o, "init_pid", 0);
+	s->init_start = (uint64_t)get_int(o, "init_start", 0);
+	get_str(o, "cgroup", s->cgroup, sizeof(s->cgroup));
+	s->full_map = get_int(o, "full_map", 0) != 0;
+	return 0;
+}
+
+int ctr_run_find(const char *id, const char *cdir, struct ctr_run *r, struct ubx_err *e)
+{
+	struct ctr_state s;
+	if (ctr_run_read(id, r, e) == 0)
+		return 0;
+	int rc = ctr_state_read(cdir, &s, e);
+	if (rc < 0)
+		return rc;
+	if (s.status != CTR_RUNNING || s.init <= 0)
+		return ubx_fail(e, ENOENT, "container %s: no record of its processes", id);
+	*r = (struct ctr_run){ .monitor = s.monitor, .init = s.init, .init_start = s.init_start,
+			       .full_map = s.full_map };
+	snprintf(r->cgroup, sizeof(r->cgroup), "%s", s.cgroup);
 	return 0;
 }
 

@@ -47,6 +47,10 @@ struct ctr_state {
 	int exit_code;           /* -1: unknown */
 	bool oom_killed;
 	char started[CTR_TIME_LEN], finished[CTR_TIME_LEN]; /* RFC 3339, or "" */
+	pid_t monitor, init;     /* while running: run.json's, for when the runtime directory is */
+	uint64_t init_start;     /* gone (a logout) but the container is not */
+	char cgroup[4200];
+	bool full_map;
 };
 
 /* ctr_now() - the current time in RFC 3339 with nanoseconds, UTC. */
@@ -74,6 +78,14 @@ int ctr_run_write(const char *dir, const struct ctr_run *r, struct ubx_err *e);
 
 /* ctr_run_read() - read run.json of @id.  Return: 0 or a negative errno (-ENOENT: none). */
 int ctr_run_read(const char *id, struct ctr_run *r, struct ubx_err *e);
+
+/*
+ * ctr_run_find() - how to reach the running container @id whose directory
+ * is @cdir: run.json, else the pids state.json keeps (the runtime directory
+ * may go while a container runs: a logout).
+ * Return: 0 or a negative errno.
+ */
+int ctr_run_find(const char *id, const char *cdir, struct ctr_run *r, struct ubx_err *e);
 
 /* ctr_run_remove() / ctr_run_remove_dir() - remove @id's runtime directory (best effort). */
 void ctr_run_remove(const char *id);

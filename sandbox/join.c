@@ -3,8 +3,9 @@
  * join.c - `usbox exec`: start another command in a running sandbox.
  *
  * DOC: Theory of operation
- * This process makes itself non-dumpable (nothing in the sandbox may
- * ptrace it or read its fds through /proc while it holds host fds), joins
+ * This process makes itself non-dumpable for the clone (the command must be
+ * beyond ptrace and /proc/PID/fd from inside until it has shed the host's
+ * fds at exec; non-dumpability is inherited and lasts until execve), joins
  * the init's user, mount, pid, uts, ipc and net namespaces at once with
  * setns() on a pidfd, and clone3()s the command straight into the
  * sandbox's cgroup.  The child joins the cgroup namespace (after the clone:
@@ -106,6 +107,10 @@ static int start_child(struct sandbox *sb, const struct join_request *j, int nul
 				  .net_sock = -1, .hosts_fd = -1, .seccomp = &sb->seccomp,
 				  .die_with_parent = !j->detach };
 	sb->pid = clone_into(j->cgroup_fd, &sb->pidfd);
+	if (sb->pid != 0) /* (the child stays non-dumpable until it execs; this process is out of the
+			   * sandbox's sight, its pid namespace being the caller's, and LeakSanitizer
+			   * needs to ptrace it at exit) */
+		(void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 	if (sb->pid == 0) {
 		close(report[0]);
 		if (tty[0] >= 0)

@@ -101,8 +101,8 @@ struct join_request {
  * sandbox_join() - start @j->spec's command in the running sandbox whose
  * init @j->init_pidfd is: its namespaces and cgroup, the same identity,
  * capabilities, no_new_privs and filter as a sandbox's command.  This
- * process stays in the sandbox's namespaces afterwards, and is no longer
- * dumpable.  Afterwards sandbox_wait() waits for the command.
+ * process stays in the sandbox's namespaces afterwards (out of its pid
+ * namespace's sight).  Afterwards sandbox_wait() waits for the command.
  * Return: 0 once the command was executed; a negative errno with
  * sb->exit_status 125, 126 or 127 as sandbox_start().
  */

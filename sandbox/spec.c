@@ -37,5 +37,7 @@ void spec_free(struct ubx_spec *s)
 	free(s->ports);
 	free(s->cgroup_parent);
 	free(s->seccomp_profile);
+	free_strv(s->masked_paths);
+	free_strv(s->readonly_paths);
 	*s = (struct ubx_spec){ 0 };
 }

@@ -112,6 +112,8 @@ struct ubx_spec {
 	/* security */
 	enum seccomp_mode seccomp;
 	char *seccomp_profile;    /* SECCOMP_PROFILE_FILE: the JSON profile */
+	char **masked_paths;      /* masked (the null device, an empty read-only tmpfs) ... */
+	char **readonly_paths;    /* ... and kept read-only, NULL-terminated; NULL: podman's lists */
 };
 
 /* spec_free() - release everything @s owns and empty it. */

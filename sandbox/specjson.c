@@ -137,6 +137,10 @@ int spec_to_json(const struct ubx_spec *s, struct json_object **out, struct ubx_
 	add(o, "limits", limits_json(s));
 	add(sec, "seccomp", jsonc.json_object_new_string(sc[s->seccomp]));
 	add(sec, "seccomp_profile", str_or_null(s->seccomp_profile));
+	if (s->masked_paths)
+		add(sec, "masked_paths", strv(s->masked_paths));
+	if (s->readonly_paths)
+		add(sec, "readonly_paths", strv(s->readonly_paths));
 	add(o, "security", sec);
 	*out = o;
 	return 0;

@@ -155,8 +155,21 @@ t_ctr_monitor_killed_and_reboot() {
 	mon=$("$U" inspect mk2 | ctr_json 'd[0]["State"]["MonitorPid"]')
 	kill -9 "$mon" && sleep 0.3 && rm -rf "$(ctr_runtime)"
 	expect_match "$("$U" ps -a)" "Exited \(unknown\) +mk2" "after a reboot" &&
+	expect_eq "$("$U" exec mk2 true 2>&1)" "usbox: container mk2 is not running" "exec after a reboot" &&
 	expect_eq "$("$U" rm mk2)" mk2 "rm after a reboot" &&
 	expect_procs "$before"
+}
+
+# A logout takes the runtime directory; a container that outlives it can
+# still be reached (state.json keeps its pids) and removed.
+t_ctr_runtime_dir_lost_while_running() {
+	trap 'ctr_cleanup lo1' RETURN
+	"$U" run -d --name lo1 --net none -- sleep 60 >/dev/null || return 1
+	rm -rf "$(ctr_runtime)"
+	expect_eq "$("$U" exec lo1 echo reached)" reached "exec" &&
+	expect_match "$("$U" ps)" "Up .* lo1" "ps" &&
+	expect_eq "$("$U" stop -t 1 lo1)" lo1 "stop" &&
+	expect_match "$("$U" ps -a)" "Exited \(143\) .* lo1" "stopped"
 }
 
 t_ctr_exec_killed_midway() {
