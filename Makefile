@@ -183,7 +183,7 @@ install: $(BUILD)/usbox
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--suppress=memleak --suppress=resourceLeak \
-		--inline-suppr --std=c11 -D_GNU_SOURCE common idmap netns sandbox cli cgroup seccomp image
+		--inline-suppr --std=c11 -D_GNU_SOURCE common idmap netns sandbox cli cgroup seccomp image container
 	@# One file an invocation: clang-tidy 14's valist checker carries state from
 	@# one file to the next and then flags common/error.c's va_start.
 	@for f in $(LIB_SRCS) cli/main.c; do \

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ctrrun.c - `usbox run` of a container: with --image, --name or -d the
+ * ctrrun.c - `usbox run`: a plain sandbox, whose supervisor is usbox itself;
+ * and a container: with --image, --name or -d the
  * sandbox gets a record in the store (image/container.h), its spec and
  * state beside it (container/state.h), so that ps, exec, stop, logs and
  * inspect find it; with -d it runs under a supervisor of its own session
@@ -96,16 +97,13 @@ static int fail(const struct ubx_err *e)
 	return EXIT_USBOX;
 }
 
-/* The foreground: this process is the supervisor. */
-static int foreground(struct cli_options *o, struct container *c, const char *notice,
-		      void (*report_end)(const struct cli_options *, const struct sandbox *))
+/* The foreground: this process is the supervisor (of a container when @m). */
+static int supervise(struct cli_options *o, const char *notice, struct ctr_monitor *m,
+		     void (*report_end)(const struct cli_options *, const struct sandbox *))
 {
 	struct ubx_err e = { 0 };
 	struct sandbox sb;
-	struct ctr_monitor m;
 	int status;
-	if (ctr_monitor_init(&m, c->id, c->dir, &e) < 0)
-		return fail(&e);
 	if (sandbox_prepare(&sb, &o->spec, &e) < 0) {
 		status = fail(&e);
 	} else {
@@ -116,18 +114,30 @@ static int foreground(struct cli_options *o, struct container *c, const char *no
 		if (sandbox_start(&sb, &e) < 0) {
 			fail(&e);
 			status = sb.exit_status;
-		} else if (ctr_mark_running(&m, &sb, &e) < 0) {
+		} else if (m && ctr_mark_running(m, &sb, &e) < 0) {
 			status = fail(&e);
 		} else if ((status = sandbox_wait(&sb, &e)) < 0) {
 			status = fail(&e);
 		} else {
-			ctr_mark_exited(&m, status, sb.oom_killed);
+			if (m)
+				ctr_mark_exited(m, status, sb.oom_killed);
 			report_end(o, &sb);
 		}
 	}
-	ctr_monitor_end(&m);
+	if (m)
+		ctr_monitor_end(m);
 	sandbox_destroy(&sb);
 	return status;
+}
+
+static int foreground(struct cli_options *o, struct container *c, const char *notice,
+		      void (*report_end)(const struct cli_options *, const struct sandbox *))
+{
+	struct ubx_err e = { 0 };
+	struct ctr_monitor m;
+	if (ctr_monitor_init(&m, c->id, c->dir, &e) < 0)
+		return fail(&e);
+	return supervise(o, notice, &m, report_end);
 }
 
 /* What the supervisor of a detached container tells `usbox run -d`. */
@@ -163,7 +173,7 @@ static int detached_stdio(int out[2], int err[2], struct ubx_err *e)
 static _Noreturn void monitor_main(struct cli_options *o, struct container *c, int report)
 {
 	struct ubx_err e = { 0 };
-	struct sandbox sb;
+	struct sandbox sb = { .pid = -1 }; /* sandbox_prepare() fills it */
 	struct ctr_monitor m;
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, status = EXIT_USBOX;
 	char title[300];
@@ -249,8 +259,8 @@ static int detached(struct cli_options *o, struct container *c, const char *noti
 	return 0;
 }
 
-int cli_run_container(struct cli_options *o, char *const *environ, const char *cwd,
-		      void (*report_end)(const struct cli_options *, const struct sandbox *))
+static int run_container(struct cli_options *o, char *const *environ, const char *cwd,
+			 void (*report_end)(const struct cli_options *, const struct sandbox *))
 {
 	struct ubx_err e = { 0 };
 	struct container c = { .hold = -1 };
@@ -274,4 +284,16 @@ int cli_run_container(struct cli_options *o, char *const *environ, const char *c
 	if (finish(o, &c, &e) < 0)
 		fail(&e); /* the command's status stands */
 	return status;
+}
+
+int cli_run(struct cli_options *o, char *const *environ, const char *cwd,
+	    void (*report_end)(const struct cli_options *, const struct sandbox *))
+{
+	struct ubx_err e = { 0 };
+	char notice[512];
+	if (o->image || o->spec.name || o->detach)
+		return run_container(o, environ, cwd, report_end);
+	if (cli_finish_spec(o, environ, cwd, notice, sizeof(notice), &e) < 0)
+		return fail(&e);
+	return supervise(o, notice, NULL, report_end);
 }

@@ -17,7 +17,6 @@ extern char **environ;
 #include "../common/proctitle.h"
 #include "../container/state.h"
 #include "../sandbox/sandbox.h"
-#include "hostview.h"
 #include "containers.h"
 #include "ctrrun.h"
 #include "lifecycle.h"
@@ -88,35 +87,9 @@ static void at_terminal(struct cli_options *cfg)
 
 static int run(struct cli_options *cfg, const char *cwd)
 {
-	struct ubx_err e = { 0 };
-	struct sandbox sb;
-	char notice[512];
-	int status;
-
 	if (!cfg->detach)
 		at_terminal(cfg);
-	if (cfg->image || cfg->spec.name || cfg->detach)
-		return cli_run_container(cfg, environ, cwd, report_end);
-	if (cli_finish_spec(cfg, environ, cwd, notice, sizeof(notice), &e) < 0)
-		return fail(&e);
-	if (sandbox_prepare(&sb, &cfg->spec, &e) < 0) {
-		status = fail(&e);
-	} else {
-		if (sb.plan.warning[0])
-			fprintf(stderr, "usbox: warning: %s\n", sb.plan.warning);
-		if (notice[0])
-			fprintf(stderr, "usbox: %s\n", notice);
-		if (sandbox_start(&sb, &e) < 0) {
-			fail(&e);
-			status = sb.exit_status;
-		} else if ((status = sandbox_wait(&sb, &e)) < 0) {
-			status = fail(&e);
-		} else {
-			report_end(cfg, &sb);
-		}
-	}
-	sandbox_destroy(&sb);
-	return status;
+	return cli_run(cfg, environ, cwd, report_end);
 }
 
 int main(int argc, char **argv)
