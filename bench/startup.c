@@ -14,6 +14,9 @@
  *   startup [-n RUNS] -I IMG USBOX     a container of the image IMG against
  *                                      the host view, and podman run of the
  *                                      same image (podman's name: -P NAME)
+ *   startup [-n RUNS] -E CTR USBOX     usbox exec into the running container
+ *                                      CTR against a fresh sandbox, and podman
+ *                                      exec into podman's container -Q NAME
  *
  * Runs every variant RUNS times (default 200), interleaved round-robin so a
  * change in machine load hits all alike, and prints each variant's median,
@@ -95,10 +98,14 @@ int main(int argc, char **argv)
 {
 	int runs = 200, opt;
 	bool cgroup_mode = false, with_systemd = false, net_mode = false, hardening_mode = false;
-	const char *image = NULL, *podman_image = NULL;
+	const char *image = NULL, *podman_image = NULL, *exec_ctr = NULL, *podman_ctr = NULL;
 
 	const char *user_net = NULL;
-	while ((opt = getopt(argc, argv, "n:csNHu:I:P:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:csNHu:I:P:E:Q:")) != -1) {
+		if (opt == 'E')
+			exec_ctr = optarg;
+		if (opt == 'Q')
+			podman_ctr = optarg;
 		if (opt == 'I')
 			image = optarg;
 		if (opt == 'P')
@@ -156,8 +163,18 @@ int main(int argc, char **argv)
 		{ .name = "podman run --rm --network=none IMG",
 		  .argv = { "podman", "run", "--rm", "--network=none", (char *)podman_image, "true" } },
 	};
-	int nv = (int)(sizeof(v) / sizeof(v[0]));
 	const char *base_name = "bwrap";
+	struct variant ex[] = {
+		{ .name = "usbox --net none -- true (fresh)", .argv = { usbox, "--net", "none", "--", "true" } },
+		{ .name = "usbox exec CTR true", .argv = { usbox, "exec", (char *)exec_ctr, "true" } },
+		{ .name = "podman exec CTR true", .argv = { "podman", "exec", (char *)podman_ctr, "true" } },
+	};
+	int nv = (int)(sizeof(v) / sizeof(v[0]));
+	if (exec_ctr) {
+		nv = podman_ctr ? 3 : 2;
+		memcpy(v, ex, (size_t)nv * sizeof(ex[0]));
+		base_name = "usbox --net none";
+	}
 	if (image) {
 		nv = podman_image ? 3 : 2;
 		memcpy(v, img, (size_t)nv * sizeof(img[0]));
@@ -191,7 +208,7 @@ int main(int argc, char **argv)
 				v[i].failed++;
 	double base = 0;
 	printf("%-38s %9s %9s %9s %8s\n", "startup, median of runs", "p10 ms", "median", "p90 ms",
-	       cgroup_mode ? "/nolimit" : net_mode || image ? "/none" : hardening_mode ? "/bare" : "/bwrap");
+	       cgroup_mode ? "/nolimit" : net_mode || image || exec_ctr ? "/none" : hardening_mode ? "/bare" : "/bwrap");
 	for (int i = 0; i < nv; i++) {
 		qsort(v[i].ms, (size_t)runs, sizeof(double), cmp_double);
 		if (strncmp(v[i].name, base_name, strlen(base_name)) == 0)

@@ -8,11 +8,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/syscall.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "../common/cleanup.h"
+#include "../common/jsonc.h"
+#include "../container/state.h"
 #include "../image/container.h"
 #include "../image/image.h"
 #include "imagerun.h"
@@ -24,27 +28,69 @@ static int open_store(struct store *s, struct idmap_plan *plan, bool *single, st
 	return r < 0 ? r : store_open(s, true, e);
 }
 
+/* What a supervisor killed with SIGKILL left: its cgroup (when usbox made
+ * it: a systemd scope goes by itself) and its runtime directory. */
+static void remove_leftovers(const struct container *c)
+{
+	struct ctr_run run;
+	struct ubx_err ignore;
+	if (ctr_run_find(c->id, c->dir, &run, &ignore) == 0 && run.cgroup[0]) {
+		(void)rmdir(run.cgroup);
+		char *slash = strrchr(run.cgroup, '/');
+		if (slash) {
+			*slash = '\0';
+			const char *own = strrchr(run.cgroup, '/');
+			if (own && strncmp(own + 1, "usbox-", 6) == 0)
+				(void)rmdir(run.cgroup);
+		}
+	}
+	ctr_run_remove(c->id);
+}
+
+/* A running container: killed with -f (its supervisor then records it), else refused. */
+static int stop_for_rm(struct store *s, const struct container *c, bool force, struct ubx_err *e)
+{
+	struct ctr_run run;
+	struct ubx_err ignore;
+	if (!container_running(s, c))
+		return 0;
+	const char *n = c->name[0] ? c->name : c->id;
+	if (!force)
+		return ubx_fail(e, 0, "container %s is running: stop it first (usbox stop %s) or remove it with rm -f", n, n);
+	int pidfd = ctr_run_find(c->id, c->dir, &run, &ignore) == 0 ? ctr_init_pidfd(&run) : -1;
+	if (pidfd >= 0) {
+		(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+		close(pidfd);
+	}
+	return container_wait(s, c, 10000, e) < 0 ? ubx_fail(e, ETIMEDOUT, "container %s did not stop", n) : 0;
+}
+
 /* usbox rm [-f] CONTAINER... */
 static int cmd_rm(int argc, char **argv, FILE *out, struct ubx_err *e)
 {
 	int first = 1;
-	bool single;
+	bool single, force = false;
 	if (argc > 1 && (strcmp(argv[1], "-f") == 0 || strcmp(argv[1], "--force") == 0))
-		first = 2; /* nothing runs in the background yet: -f removes what rm does */
+		first = 2, force = true;
 	if (first >= argc)
 		return ubx_fail(e, 0, "rm: usage: usbox rm [-f] CONTAINER...");
 	struct store s;
 	struct idmap_plan plan;
-	int r = open_store(&s, &plan, &single, e);
+	int r = jsonc_load("usbox rm", e);
+	if (r == 0)
+		r = open_store(&s, &plan, &single, e);
+	if (r < 0)
+		return r;
 	for (int i = first; r == 0 && i < argc; i++) {
 		struct container c;
-		if ((r = container_find(&s, argv[i], &c, e)) < 0)
+		if ((r = container_find(&s, argv[i], &c, e)) < 0 || (r = stop_for_rm(&s, &c, force, e)) < 0)
 			break;
 		_cleanup_close_ int hold = container_hold(&s, &c, true, e);
 		if (hold < 0) {
 			r = hold;
 			break;
 		}
+		remove_leftovers(&c);
 		if ((r = container_remove(&s, &c, e)) == 0)
 			fprintf(out, "%s\n", argv[i]);
 	}

@@ -199,8 +199,11 @@ static int fill_spec(struct cli_options *o, struct store *st, const struct store
 		r = image_user(s, cfg.user, e);
 	if (r == 0 && !o->workdir && cfg.working_dir && cfg.working_dir[0] && !(o->workdir = strdup(cfg.working_dir)))
 		r = ubx_fail(e, ENOMEM, "workdir");
-	if (r == 0 && !s->hostname && !(s->hostname = strndup(c->name[0] ? c->name : c->id, c->name[0] ? 63 : 12)))
+	/* Docker's: the short id, unless named (--name sets the host name) */
+	if (r == 0 && !s->hostname && !(s->hostname = strndup(c->id, 12)))
 		r = ubx_fail(e, ENOMEM, "hostname");
+	if (r == 0 && cfg.stop_signal && cfg.stop_signal[0] && (s->stop_signal = parse_signal(cfg.stop_signal)) < 0)
+		r = ubx_fail(e, 0, "the image's StopSignal '%s' is not a signal", cfg.stop_signal);
 	imgfmt_config_free(&cfg);
 	return r;
 }
@@ -215,7 +218,7 @@ int cli_image_prepare(struct cli_options *o, char *const *environ, struct contai
 	*c = (struct container){ .hold = -1 };
 	r = store_image_find(&st, o->image, &img, e);
 	if (r == 0) {
-		r = container_create(&st, &img, o->keep ? o->spec.name : NULL, c, e);
+		r = container_create(&st, &img, o->ctr_name, c, e);
 		if (r == 0) {
 			c->hold = container_hold(&st, c, false, e);
 			r = c->hold < 0 ? c->hold : fill_spec(o, &st, &img, c, environ, e);

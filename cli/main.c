@@ -15,11 +15,12 @@ extern char **environ;
 
 #include "../common/pathfind.h"
 #include "../common/proctitle.h"
+#include "../container/state.h"
 #include "../sandbox/sandbox.h"
-#include "hostview.h"
-#include "imagerun.h"
 #include "containers.h"
+#include "ctrrun.h"
 #include "doctor.h"
+#include "lifecycle.h"
 #include "images.h"
 #include "netcmd.h"
 #include "options.h"
@@ -34,10 +35,9 @@ extern char **environ;
  * is one of them, and is no program on PATH, gets an answer instead of a
  * sandbox that says "command not found". */
 static const char *const docker_verbs[] = {
-	"attach", "build",   "compose", "container", "cp",     "create", "diff",   "exec",    "history",
-	"info",   "inspect", "kill",    "login",     "logout", "logs",   "pause",  "port",    "ps",
-	"pull",   "push",    "rename",  "restart",   "search", "start",  "stats",  "stop",    "system",
-	"tag",    "top",     "unpause", "update",    "volume", "wait",
+	"build", "compose", "container", "cp",     "create",  "diff",   "history", "info",
+	"login", "logout",  "pause",     "port",   "pull",    "push",   "rename",  "restart",
+	"search", "start",  "stats",     "system", "tag",     "top",    "unpause", "update",  "volume",
 };
 
 static bool docker_habit(const char *word)
@@ -88,43 +88,9 @@ static void at_terminal(struct cli_options *cfg)
 
 static int run(struct cli_options *cfg, const char *cwd)
 {
-	struct ubx_err e = { 0 };
-	struct sandbox sb;
-	char notice[512];
-	int status;
-
-	struct container c;
-	at_terminal(cfg);
-	if (cfg->image && cli_image_prepare(cfg, environ, &c, &e) < 0)
-		return fail(&e);
-	if (cli_finish_spec(cfg, environ, cwd, notice, sizeof(notice), &e) < 0) {
-		status = fail(&e);
-		goto out;
-	}
-	if (sandbox_prepare(&sb, &cfg->spec, &e) < 0) {
-		status = fail(&e);
-	} else {
-		if (sb.plan.warning[0])
-			fprintf(stderr, "usbox: warning: %s\n", sb.plan.warning);
-		if (notice[0])
-			fprintf(stderr, "usbox: %s\n", notice);
-		if (sandbox_start(&sb, &e) < 0) {
-			fail(&e);
-			status = sb.exit_status;
-		} else {
-			if (cfg->image && cli_image_started(&c, &sb, &e) < 0)
-				fail(&e); /* the command runs: only told */
-			if ((status = sandbox_wait(&sb, &e)) < 0)
-				status = fail(&e);
-			else
-				report_end(cfg, &sb);
-		}
-	}
-	sandbox_destroy(&sb);
-out:
-	if (cfg->image && cli_image_finish(cfg, &c, &e) < 0)
-		fail(&e); /* the command's status stands */
-	return status;
+	if (!cfg->detach)
+		at_terminal(cfg);
+	return cli_run(cfg, environ, cwd, report_end);
 }
 
 int main(int argc, char **argv)
@@ -135,6 +101,7 @@ int main(int argc, char **argv)
 	int status;
 
 	proctitle_init(argc, argv);
+	ctr_state_init();
 	if (!getcwd(cwd, sizeof(cwd))) {
 		fprintf(stderr, "usbox: getcwd: %m\n");
 		return EXIT_USBOX;
@@ -147,6 +114,10 @@ int main(int argc, char **argv)
 	}
 	if (argc > 1 && images_is_command(argv[1])) {
 		status = images_command(argc - 1, argv + 1, stdout, &e);
+		return status < 0 ? fail(&e) : status;
+	}
+	if (argc > 1 && lifecycle_is_command(argv[1])) {
+		status = lifecycle_command(argc - 1, argv + 1, stdout, &e);
 		return status < 0 ? fail(&e) : status;
 	}
 	if (argc > 1 && strcmp(argv[1], "doctor") == 0) {

@@ -6,6 +6,8 @@
  */
 #include "options.h"
 
+#include "../sandbox/mounts.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -389,6 +391,28 @@ static int set_rm(struct cli_options *cfg, const char *arg, struct parse_ctx *ct
 	return 0;
 }
 
+static int set_detach(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)arg, (void)ctx, (void)e;
+	cfg->detach = true;
+	return 0;
+}
+
+/* Docker's --log-opt max-size=SIZE and max-file=N. */
+static int set_log_opt(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	uint64_t v;
+	(void)ctx;
+	if (strncmp(arg, "max-size=", 9) == 0 && parse_size(arg + 9, &v) == 0 && v >= 4096)
+		cfg->log_max_size = v;
+	else if (strncmp(arg, "max-file=", 9) == 0 && parse_u64(arg + 9, 100, &v) == 0 && v >= 1)
+		cfg->log_max_files = (unsigned)v;
+	else
+		return ubx_fail(e, 0, "--log-opt: '%s' is not max-size=SIZE (at least 4k) or max-file=N (1 to 100)",
+				arg);
+	return 0;
+}
+
 /* Docker's -u USER[:GROUP] in numbers (names come from an image's /etc/passwd). */
 static int set_user(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
@@ -546,15 +570,68 @@ static int set_seccomp(struct cli_options *cfg, const char *arg, struct parse_ct
 	return 0;
 }
 
-/* Docker's and podman's spelling: --security-opt seccomp=X, no-new-privileges. */
+/* A copy of @from (NULL-terminated) without the paths @unmask lists
+ * (colon-separated, or ALL). */
+static char **without(const char *const *from, const char *unmask, struct ubx_err *e)
+{
+	size_t n = 0, k = 0;
+	while (from[n])
+		n++;
+	char **out = calloc(n + 1, sizeof(char *));
+	if (!out) {
+		ubx_fail(e, ENOMEM, "--security-opt");
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(from[i]);
+		bool gone = strcmp(unmask, "ALL") == 0;
+		for (const char *p = unmask; !gone && *p; p += strcspn(p, ":"), p += *p == ':')
+			gone = strncmp(p, from[i], len) == 0 && (p[len] == ':' || p[len] == '\0');
+		if (!gone && !(out[k++] = strdup(from[i]))) {
+			for (size_t j = 0; j < k; j++)
+				free(out[j]);
+			free(out);
+			ubx_fail(e, ENOMEM, "--security-opt");
+			return NULL;
+		}
+	}
+	return out;
+}
+
+static int set_unmask(struct ubx_spec *s, const char *paths, struct ubx_err *e)
+{
+	if (!paths[0] || (strcmp(paths, "ALL") != 0 && paths[0] != '/'))
+		return ubx_fail(e, 0, "--security-opt unmask=%s: give ALL or absolute paths separated by ':'", paths);
+	char **m = without(s->masked_paths ? (const char *const *)s->masked_paths : mounts_masked_default, paths, e);
+	char **r = m ? without(s->readonly_paths ? (const char *const *)s->readonly_paths : mounts_readonly_default,
+			       paths, e) : NULL;
+	if (!r) {
+		for (char **p = m; p && *p; p++)
+			free(*p);
+		free(m);
+		return -ENOMEM;
+	}
+	for (char **p = s->masked_paths; p && *p; p++)
+		free(*p);
+	for (char **p = s->readonly_paths; p && *p; p++)
+		free(*p);
+	free(s->masked_paths), free(s->readonly_paths);
+	s->masked_paths = m, s->readonly_paths = r;
+	return 0;
+}
+
+/* Docker's and podman's spelling: --security-opt seccomp=X, no-new-privileges, unmask=. */
 static int set_security_opt(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
 {
+	if (strncmp(arg, "unmask=", 7) == 0)
+		return set_unmask(&cfg->spec, arg + 7, e);
 	if (strncmp(arg, "seccomp=", 8) == 0 || strncmp(arg, "seccomp:", 8) == 0)
 		return set_seccomp(cfg, arg + 8, ctx, e);
 	if (strcmp(arg, "no-new-privileges") == 0 || strcmp(arg, "no-new-privileges=true") == 0 ||
 	    strcmp(arg, "no-new-privileges:true") == 0)
 		return 0; /* always on */
-	return ubx_fail(e, 0, "--security-opt: '%s' is not supported (seccomp=unconfined|FILE, no-new-privileges)", arg);
+	return ubx_fail(e, 0, "--security-opt: '%s' is not supported (seccomp=unconfined|FILE, no-new-privileges, "
+			      "unmask=ALL|PATHS)", arg);
 }
 
 static int set_nested(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
@@ -718,7 +795,9 @@ static const struct option_def option_table[] = {
 	{ "tmpfs", 0, "DST[:size=N,mode=M]", add_tmpfs, "a fresh tmpfs at DST", false },
 	{ "tmp-overlay", 0, "DIR", add_tmp_overlay, "a throw-away writable layer over DIR (repeatable)", false },
 	{ "image", 0, "NAME", set_image, "run a container of the image NAME (usbox images lists them)", false },
-	{ "rm", 0, NULL, set_rm, "remove the container when it ends (as it is when unnamed)", false },
+	{ "rm", 0, NULL, set_rm, "remove the container when it ends (as a foreground one is when unnamed)", false },
+	{ "detach", 'd', NULL, set_detach, "run in the background: print the container's id and return", false },
+	{ "log-opt", 0, "max-size=N|max-file=N", set_log_opt, "a detached container's log: rotate at N bytes (10m), keep N files (2)", false },
 	{ "entrypoint", 0, "CMD", set_entrypoint, "replace the image's entrypoint (\"\" clears it)", false },
 	{ "user", 'u', "UID[:GID]", set_user, "user inside (with --image also a name from the image)", false },
 	{ "rootfs", 0, "DIR", set_rootfs, "run in the root file system DIR instead of a view of the host", false },
@@ -739,7 +818,7 @@ static const struct option_def option_table[] = {
 	{ "cap-add", 0, "CAP", add_cap, "add a capability (NET_RAW, ALL; repeatable or comma-separated)", false },
 	{ "cap-drop", 0, "CAP", drop_cap, "drop a capability (repeatable or comma-separated; ALL)", false },
 	{ "seccomp", 0, "unconfined|FILE", set_seccomp, "no system-call filter, or a Docker/OCI JSON profile", false },
-	{ "security-opt", 0, "OPT", set_security_opt, "Docker's spelling: seccomp=unconfined|FILE, no-new-privileges",
+	{ "security-opt", 0, "OPT", set_security_opt, "seccomp=unconfined|FILE, no-new-privileges, unmask=ALL|PATH:...",
 	  false },
 	{ "nested", 0, NULL, set_nested, "allow namespaces and mounts inside (podman, bwrap, browsers)", false },
 	{ "mem", 0, "SIZE", set_mem, "memory limit (512M, 1.5g, max)", false },
@@ -859,7 +938,11 @@ int options_parse(int argc, char **argv, const char *cwd, struct cli_options *cf
 		return (int)ctx.action;
 	if (cfg->image && cfg->spec.root.kind == ROOT_DIR)
 		return ubx_fail(e, 0, "--image and --rootfs: give one root");
-	cfg->keep = cfg->image && cfg->spec.name && !cfg->rm;
+	/* Kept after the end: a named image container, and any detached one
+	 * (its log and exit code), unless --rm. */
+	cfg->keep = !cfg->rm && ((cfg->image && cfg->spec.name) || cfg->detach);
+	if (cfg->detach && cfg->spec.interactive && !cfg->spec.tty)
+		return ubx_fail(e, 0, "-d with -i needs -t: a detached container's input comes from usbox attach");
 	if (cfg->spec.tty && cfg->no_tty)
 		return ubx_fail(e, 0, "-t and -T (--no-tty) contradict each other");
 	if (cfg->spec.n_ports && cfg->spec.net == NET_HOST)
@@ -890,8 +973,9 @@ void options_usage(FILE *out)
 			 d->optional ? "]" : "", "");
 		fprintf(out, "  %-34s %s\n", left, d->help);
 	}
-	fputs("\nImages: usbox images|import|load|save|rmi|image inspect; containers kept with\n"
-	      "--name: usbox rm|commit|export.  User networks: usbox network create|ls|rm.\n"
+	fputs("\nImages: usbox images|import|load|save|rmi|image inspect.  Containers (-d,\n"
+	      "--name, --image): usbox ps|logs|exec|stop|kill|wait|inspect|attach|rm|commit|export.\n"
+	      "User networks: usbox network create|ls|rm.\n"
 	      "Whether this host lets usbox run, and the fixes: usbox doctor [--json].\n"
 	      "A bare first word that names one of these is that command; `usbox -- CMD`\n"
 	      "always runs CMD.\n",

@@ -45,6 +45,10 @@ struct cli_options {
 	char *entrypoint;         /* --entrypoint: replaces the image's ("" clears it) */
 	bool rm;                  /* --rm: remove the container when it ends */
 	bool keep;                /* the container stays after it ends (--name without --rm) */
+	bool detach;              /* -d: run in the background */
+	const char *ctr_name;     /* the container's name: --name, or one made up */
+	uint64_t log_max_size;    /* --log-opt max-size, 0: the default */
+	unsigned log_max_files;   /* --log-opt max-file, 0: the default */
 };
 
 /* options_free() - release everything options_parse() allocated in @o. */

@@ -90,7 +90,7 @@ static int cmp_int(const void *a, const void *b)
 
 int fd_close_all_but(const int *keep, size_t n)
 {
-	int sorted[16];
+	int sorted[16] = { 0 };
 	size_t m = 0;
 	unsigned lo = 3;
 

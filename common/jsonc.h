@@ -51,6 +51,7 @@
 	X(json_object_new_array)            \
 	X(json_object_new_string)           \
 	X(json_object_new_int64)            \
+	X(json_object_new_boolean)          \
 	X(json_object_object_add)           \
 	X(json_object_array_add)            \
 	X(json_object_to_json_string_length)

@@ -4,10 +4,13 @@
 #include <cap-ng.h>
 #include <ctype.h>
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <linux/capability.h>
 #include <stdio.h>
 #include <strings.h>
+
+#include "cleanup.h"
 
 int parse_u64(const char *s, uint64_t max, uint64_t *ret)
 {
@@ -137,3 +140,29 @@ int parse_capabilities(const char *s, uint64_t *set, bool *all, char *bad, size_
 	} while (*s++ == ',');
 	return 0;
 }
+
+static const struct {
+	const char *name;
+	int sig;
+} signal_names[] = {
+	{ "HUP", SIGHUP },   { "INT", SIGINT },   { "QUIT", SIGQUIT }, { "ILL", SIGILL },     { "TRAP", SIGTRAP },
+	{ "ABRT", SIGABRT }, { "BUS", SIGBUS },   { "FPE", SIGFPE },   { "KILL", SIGKILL },   { "USR1", SIGUSR1 },
+	{ "SEGV", SIGSEGV }, { "USR2", SIGUSR2 }, { "PIPE", SIGPIPE }, { "ALRM", SIGALRM },   { "TERM", SIGTERM },
+	{ "CHLD", SIGCHLD }, { "CONT", SIGCONT }, { "STOP", SIGSTOP }, { "TSTP", SIGTSTP },   { "TTIN", SIGTTIN },
+	{ "TTOU", SIGTTOU }, { "URG", SIGURG },   { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },   { "VTALRM", SIGVTALRM },
+	{ "PROF", SIGPROF }, { "WINCH", SIGWINCH }, { "IO", SIGIO },  { "PWR", SIGPWR },     { "SYS", SIGSYS },
+};
+
+int parse_signal(const char *s)
+{
+	uint64_t n;
+	if (parse_u64(s, 64, &n) == 0 && n >= 1)
+		return (int)n;
+	if (strncasecmp(s, "SIG", 3) == 0)
+		s += 3;
+	for (size_t i = 0; i < ARRAY_SIZE(signal_names); i++)
+		if (strcasecmp(s, signal_names[i].name) == 0)
+			return signal_names[i].sig;
+	return -1;
+}
+

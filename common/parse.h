@@ -43,4 +43,10 @@ int parse_size(const char *s, uint64_t *ret);
  */
 int parse_capabilities(const char *s, uint64_t *set, bool *all, char *bad, size_t badlen);
 
+/*
+ * parse_signal() - a signal by name ("TERM", "SIGTERM", "sigterm") or
+ * number (1 to 64).  Return: the signal, or -1.
+ */
+int parse_signal(const char *s);
+
 #endif

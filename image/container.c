@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -56,13 +55,16 @@ static int read_container(struct store *s, const char *id, struct container *c, 
 	snprintf(c->dir, sizeof(c->dir), "%s/containers/%s", s->path, c->id);
 	snprintf(c->driver, sizeof(c->driver), "%s",
 		 jsonc_is(driver, json_type_string) ? jsonc.json_object_get_string(driver) : "overlay");
+	if (!img) {
+		c->host = true; /* a sandbox of the host view: no image, no layer */
+		return 0;
+	}
 	if (!jsonc_is(img, json_type_string))
 		return ubx_fail(e, EINVAL, "%s: image: not a string", path);
 	return digest_parse(jsonc.json_object_get_string(img), &c->image, e);
 }
 
-/* Calls @fn for every container until it returns non-zero. */
-static int each_container(struct store *s, int (*fn)(const struct container *, void *), void *arg,
+int container_each(struct store *s, int (*fn)(const struct container *, void *), void *arg,
 			  struct ubx_err *e)
 {
 	int r = jsonc_load("the image store", e);
@@ -104,7 +106,7 @@ static int match(const struct container *c, void *opaque)
 int container_find(struct store *s, const char *ref, struct container *out, struct ubx_err *e)
 {
 	struct find_arg a = { .ref = ref, .out = out };
-	int r = each_container(s, match, &a, e);
+	int r = container_each(s, match, &a, e);
 	if (r < 0)
 		return r;
 	if (a.hits == 0)
@@ -123,7 +125,7 @@ struct used_arg {
 static int uses(const struct container *c, void *opaque)
 {
 	struct used_arg *a = opaque;
-	if (!digest_eq(&c->image, a->id))
+	if (c->host || !digest_eq(&c->image, a->id))
 		return 0;
 	snprintf(a->by, a->len, "%s", c->name[0] ? c->name : c->id);
 	return 1;
@@ -133,7 +135,7 @@ bool container_image_used(struct store *s, const struct digest *id, char *by, si
 {
 	struct used_arg a = { id, by, len };
 	struct ubx_err ignore;
-	return each_container(s, uses, &a, &ignore) == 1;
+	return container_each(s, uses, &a, &ignore) == 1;
 }
 
 /* Writes @c's record: a new file, or over the one there (@replace). */
@@ -143,8 +145,10 @@ static int write_record(struct store *s, const struct container *c, bool replace
 	_cleanup_free_ char *text = NULL;
 	if (c->driver[0]) /* none: the kernel's overlayfs */
 		snprintf(driver, sizeof(driver), ",\"driver\":\"%s\"", c->driver);
-	int n = asprintf(&text, "{\"id\":\"%s\",\"name\":\"%s\",\"image\":\"%s\",\"created\":\"%s\"%s}\n", c->id,
-			 c->name, digest_format(&c->image, img), c->created, driver);
+	int n = c->host ? asprintf(&text, "{\"id\":\"%s\",\"name\":\"%s\",\"created\":\"%s\"}\n", c->id, c->name,
+				   c->created)
+			: asprintf(&text, "{\"id\":\"%s\",\"name\":\"%s\",\"image\":\"%s\",\"created\":\"%s\"%s}\n",
+				   c->id, c->name, digest_format(&c->image, img), c->created, driver);
 	if (n < 0)
 		return ubx_fail(e, ENOMEM, "container record");
 	snprintf(path, sizeof(path), "containers/%s/container.json", c->id);
@@ -172,7 +176,9 @@ int container_create(struct store *s, const struct store_image *img, const char 
 
 	if (name && container_find(s, name, &other, &ignore) == 0 && strcmp(other.name, name) == 0)
 		return ubx_fail(e, 0, "the container name %s is in use (usbox rm %s removes it)", name, name);
-	*out = (struct container){ .image = img->id, .hold = -1 };
+	*out = (struct container){ .hold = -1, .host = !img };
+	if (img)
+		out->image = img->id;
 	new_id(out->id);
 	snprintf(out->name, sizeof(out->name), "%s", name ? name : "");
 	strftime(out->created, sizeof(out->created), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
@@ -181,7 +187,7 @@ int container_create(struct store *s, const struct store_image *img, const char 
 	if (mkdirat(s->dir, path, 0700) < 0)
 		return ubx_fail(e, errno, "%s", out->dir);
 	const char *sub[] = { "upper", "work" };
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; img && i < 2; i++) {
 		snprintf(path, sizeof(path), "containers/%s/%s", out->id, sub[i]);
 		if (mkdirat(s->dir, path, 0755) < 0) {
 			int r = ubx_fail(e, errno, "%s/%s", s->path, path);
@@ -195,20 +201,65 @@ int container_create(struct store *s, const struct store_image *img, const char 
 	return r;
 }
 
-int container_hold(struct store *s, const struct container *c, bool exclusive, struct ubx_err *e)
+/* Takes (or tests, with F_OFD_GETLK) an open-file-description lock on the
+ * whole record: like flock(), it belongs to the open file and goes with its
+ * last fd, and unlike flock() it can be tested without being taken. */
+static int ofd_lock(int fd, int cmd, short type)
+{
+	struct flock fl = { .l_type = type, .l_whence = SEEK_SET };
+	return fcntl(fd, cmd, &fl) < 0 ? -errno : fl.l_type;
+}
+
+static int open_record(struct store *s, const struct container *c, struct ubx_err *e)
 {
 	char path[160];
 	snprintf(path, sizeof(path), "containers/%.64s/container.json", c->id);
-	int fd = openat(s->dir, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = openat(s->dir, path, O_RDWR | O_NOFOLLOW | O_CLOEXEC); /* write: for F_WRLCK */
+	return fd < 0 ? ubx_fail(e, errno, "%s/%s", s->path, path) : fd;
+}
+
+int container_hold(struct store *s, const struct container *c, bool exclusive, struct ubx_err *e)
+{
+	int fd = open_record(s, c, e);
 	if (fd < 0)
-		return ubx_fail(e, errno, "%s/%s", s->path, path);
-	if (flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) < 0) {
-		int r = errno == EWOULDBLOCK ? ubx_fail(e, 0, "container %s is running", c->name[0] ? c->name : c->id)
-					     : ubx_fail(e, errno, "lock %s", path);
-		close(fd);
-		return r == -EINVAL ? -EBUSY : r;
+		return fd;
+	/* Another exclusive holder (rm, commit, wait) is brief: wait a little
+	 * for it; a shared one is the container's supervisor. */
+	for (int i = 0; i < 200; i++) {
+		int r = ofd_lock(fd, F_OFD_SETLK, exclusive ? F_WRLCK : F_RDLCK);
+		if (r >= 0)
+			return fd;
+		if (r != -EAGAIN && r != -EACCES) {
+			close(fd);
+			return ubx_fail(e, -r, "lock the record of container %s", c->id);
+		}
+		if (ofd_lock(fd, F_OFD_GETLK, F_WRLCK) == F_RDLCK)
+			break;
+		usleep(10000);
 	}
-	return fd;
+	close(fd);
+	ubx_fail(e, 0, "container %s is running", c->name[0] ? c->name : c->id);
+	return -EBUSY;
+}
+
+bool container_running(struct store *s, const struct container *c)
+{
+	struct ubx_err ignore;
+	_cleanup_close_ int fd = open_record(s, c, &ignore);
+	return fd >= 0 && ofd_lock(fd, F_OFD_GETLK, F_WRLCK) == F_RDLCK;
+}
+
+int container_wait(struct store *s, const struct container *c, int timeout_ms, struct ubx_err *e)
+{
+	_cleanup_close_ int fd = open_record(s, c, e);
+	if (fd < 0)
+		return fd;
+	for (int waited = 0; ofd_lock(fd, F_OFD_GETLK, F_WRLCK) == F_RDLCK; waited += 20) {
+		if (timeout_ms >= 0 && waited >= timeout_ms)
+			return -ETIMEDOUT;
+		usleep(20000);
+	}
+	return 0;
 }
 
 int container_remove(struct store *s, const struct container *c, struct ubx_err *e)

@@ -29,10 +29,12 @@ struct container {
 	char driver[16];            /* what serves its root: "overlay" (the kernel's overlayfs) or
 				     * "fuse-overlayfs", which writes its layer its own way */
 	int hold;                   /* container_hold()'s fd while it runs, or -1 */
+	bool host;                  /* a sandbox of the host view: no image, no layer */
 };
 
 /*
- * container_create() - a new container of @img named @name (NULL: none), in
+ * container_create() - a new container of @img (NULL: of the host view, with
+ * no layer) named @name (NULL: none), in
  * @s locked exclusively.
  * Return: 0, -EEXIST when the name is taken, or another negative errno.
  */
@@ -45,6 +47,12 @@ int container_create(struct store *s, const struct store_image *img, const char 
  * Return: 0 or -ENOENT.
  */
 int container_find(struct store *s, const char *ref, struct container *out, struct ubx_err *e);
+
+/*
+ * container_each() - call @fn for every container until it returns non-zero.
+ * Return: what @fn last returned, or a negative errno.
+ */
+int container_each(struct store *s, int (*fn)(const struct container *, void *), void *arg, struct ubx_err *e);
 
 /* container_image_used() - whether a container uses the image @id. */
 bool container_image_used(struct store *s, const struct digest *id, char *by, size_t len);
@@ -64,6 +72,19 @@ int container_hold(struct store *s, const struct container *c, bool exclusive, s
  * Return: 0 or a negative errno.
  */
 int container_set_driver(struct store *s, struct container *c, const char *driver, struct ubx_err *e);
+
+/*
+ * container_running() - whether @c's supervisor holds it: the one sign of a
+ * running container (a killed supervisor's lock goes with it).
+ */
+bool container_running(struct store *s, const struct container *c);
+
+/*
+ * container_wait() - wait until @c no longer runs, at most @timeout_ms
+ * (negative: for ever); takes no lock.
+ * Return: 0, -ETIMEDOUT, or another negative errno.
+ */
+int container_wait(struct store *s, const struct container *c, int timeout_ms, struct ubx_err *e);
 
 /*
  * container_remove() - remove @c's layer and record.

@@ -38,6 +38,7 @@ struct child_params {
 	int hosts_fd;           /* ... and that file as checked (O_PATH), or -1 */
 	const struct seccomp_prog *seccomp; /* installed just before execve */
 	struct winsize ws;      /* with -t: the user's window size */
+	bool die_with_parent;   /* killed when its parent (usbox exec) dies */
 };
 
 /* The signals usbox forwards to the command. */
@@ -49,6 +50,14 @@ struct child_params {
  * ignored for the command and is never forwarded, as exec would leave it.
  */
 void signals_fill(sigset_t *set);
+
+/*
+ * signals_fill_init() - @set := what the sandbox's init passes on to the
+ * command when it gets it (from the supervisor, usbox stop or usbox kill):
+ * every signal that can be caught but SIGCHLD, SIGPIPE and those the kernel
+ * raises for faults, less those this process ignores.
+ */
+void signals_fill_init(sigset_t *set);
 
 /*
  * init_main() - the sandbox's PID 1: wait for the maps, build the sandbox,

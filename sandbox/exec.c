@@ -111,7 +111,13 @@ static int prepare_exec(const struct child_params *p, struct ubx_err *e)
 	if (setsid() < 0)
 		return ubx_fail(e, errno, "setsid");
 	reset_signals();
-	if ((r = set_identity(p, e)) < 0 || (r = new_session_keyring(e)) < 0 ||
+	if ((r = set_identity(p, e)) < 0)
+		return r;
+	/* after the ids: changing them clears the setting; a parent already
+	 * gone left us to the sandbox's init (our parent is outside: pid 0) */
+	if (p->die_with_parent && (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != 0))
+		return ubx_fail(e, ESRCH, "usbox exec ended");
+	if ((r = new_session_keyring(e)) < 0 ||
 	    (r = set_capabilities(p->spec->caps, p->uid == 0, e)) < 0)
 		return r;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)

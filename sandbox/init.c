@@ -47,6 +47,20 @@ void signals_fill(sigset_t *set)
 			sigaddset(set, sigs[i]);
 }
 
+void signals_fill_init(sigset_t *set)
+{
+	struct sigaction sa;
+	sigemptyset(set);
+	for (int sig = 1; sig <= SIGRTMAX; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP || sig == SIGCHLD || sig == SIGPIPE || sig == SIGSEGV ||
+		    sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP || sig == SIGSYS ||
+		    (sig > 31 && sig < SIGRTMIN))
+			continue;
+		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler != SIG_IGN)
+			sigaddset(set, sig);
+	}
+}
+
 static void ignore_signal(int sig)
 {
 	(void)sig;
@@ -142,9 +156,10 @@ static void catch_forwarded_signals(void)
 	struct sigaction sa = { .sa_handler = ignore_signal };
 	sigset_t set;
 
-	signals_fill(&set); /* not the ones ignored since usbox started (nohup) */
+	signals_fill_init(&set); /* not the ones ignored since usbox started (nohup) */
+	sigprocmask(SIG_BLOCK, &set, NULL);
 	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGCHLD && sigismember(&set, sig) == 1)
+		if (sigismember(&set, sig) == 1)
 			sigaction(sig, &sa, NULL);
 }
 
@@ -153,7 +168,8 @@ static _Noreturn void init_loop(pid_t command, int net_sock)
 	struct signalfd_siginfo si;
 	sigset_t set;
 
-	signals_fill(&set);
+	signals_fill_init(&set);
+	sigaddset(&set, SIGCHLD);
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	if (sfd < 0)
 		_exit(125);
@@ -194,6 +210,12 @@ _Noreturn void init_main(const struct child_params *p)
 	proctitle_set("usbox-init");
 	if (read(p->sync_fd, &go, 1) != 1) /* the supervisor died or gave up */
 		_exit(125);
+	struct child_params single;
+	if (go == 's' && p->full_map) { /* newuidmap failed: one id after all */
+		single = *p;
+		single.full_map = false;
+		p = &single;
+	}
 	close(p->sync_fd);
 	if (unshare(CLONE_NEWCGROUP) < 0) { /* rooted at the cgroup we were cloned into */
 		ubx_fail(&e, errno, "cgroup namespace");

@@ -326,25 +326,27 @@ static struct plan_entry *plan_add(struct plan *pl, const char *dst, enum plan_k
 
 /* What podman masks: read them and the host's hardware and kernel state leak;
  * write them and worse.  Files get the null device, directories an empty
- * read-only tmpfs; missing paths are skipped. */
-static const char *const masked_paths[] = {
+ * read-only tmpfs; missing paths are skipped.  (The spec may say otherwise.) */
+const char *const mounts_masked_default[] = {
 	"/proc/acpi",       "/proc/asound",      "/proc/kcore",        "/proc/keys",
 	"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
-	"/proc/scsi",       "/sys/firmware",     "/sys/devices/virtual/powercap",
+	"/proc/scsi",       "/sys/firmware",     "/sys/devices/virtual/powercap", NULL,
 };
 
 /* ... and what it keeps read-only. */
-static const char *const readonly_paths[] = {
-	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+const char *const mounts_readonly_default[] = {
+	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
 };
 
-static int plan_masks(struct plan *pl)
+static int plan_masks(struct plan *pl, const struct ubx_spec *cfg)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(masked_paths); i++)
-		if (!plan_add(pl, masked_paths[i], PK_EMPTY_RO, PLAN_MASK))
+	const char *const *masked = cfg->masked_paths ? (const char *const *)cfg->masked_paths : mounts_masked_default;
+	const char *const *ro = cfg->readonly_paths ? (const char *const *)cfg->readonly_paths : mounts_readonly_default;
+	for (; *masked; masked++)
+		if (!plan_add(pl, *masked, PK_EMPTY_RO, PLAN_MASK))
 			return -ENOMEM;
-	for (size_t i = 0; i < ARRAY_SIZE(readonly_paths); i++)
-		if (!plan_add(pl, readonly_paths[i], PK_RO_SELF, PLAN_MASK))
+	for (; *ro; ro++)
+		if (!plan_add(pl, *ro, PK_RO_SELF, PLAN_MASK))
 			return -ENOMEM;
 	return 0;
 }
@@ -396,7 +398,7 @@ static int plan_build(struct plan *pl, const struct ubx_spec *cfg, const struct 
 				snprintf(p->size, sizeof(p->size), "%llu", (unsigned long long)m->size);
 		}
 	}
-	return plan_masks(pl);
+	return plan_masks(pl, cfg);
 }
 
 /* An empty tmpfs over @dst, when @dst exists in the view (an empty read-only

@@ -51,4 +51,9 @@ int mounts_setup(const struct ubx_spec *spec, const struct mounts_extra *x, stru
  */
 const char *mounts_cwd_unshared(const char *cwd, const char *home);
 
+/* The paths podman masks and keeps read-only, NULL-terminated: a spec's
+ * masked_paths and readonly_paths when it gives none. */
+extern const char *const mounts_masked_default[];
+extern const char *const mounts_readonly_default[];
+
 #endif

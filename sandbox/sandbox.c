@@ -183,7 +183,8 @@ static int release_init(struct sandbox *sb, int sync_fd, bool placed, struct ubx
 	r = idmap_apply(&sb->plan, &sb->ids, sb->pid, e);
 	if (r < 0)
 		return ubx_wrap(e, "map ids");
-	if (write(sync_fd, "g", 1) != 1)
+	/* 'g': go; 's': go, but the helpers failed and only one id is mapped */
+	if (write(sync_fd, sb->plan.method == IDMAP_SINGLE ? "s" : "g", 1) != 1)
 		return ubx_fail(e, errno, "start the sandbox");
 	return 0;
 }
@@ -230,6 +231,7 @@ static int attach_network(struct sandbox *sb, struct ubx_err *e)
 	int r = netns_network_attach(&sb->netconn, ns, sb->spec->name, &lease, e);
 	if (r < 0)
 		return r;
+	sb->lease = lease;
 	if (write(sb->net_sock, &lease, sizeof(lease)) != sizeof(lease))
 		return 1; /* the init gave up: read its report */
 	return 0;
@@ -367,12 +369,16 @@ static int wait_round(struct sandbox *sb, int sfd, bool *ended, struct ubx_err *
 		netns_slirp_fill(sb->slirp, fds, &n, POLL_MAX, &timeout);
 	if (sb->pf)
 		portfwd_fill(sb->pf, fds, &n, POLL_MAX);
+	if (sb->hooks)
+		sb->hooks->fill(sb->hooks->arg, fds, &n, POLL_MAX);
 	if (poll(fds, n, timeout) < 0)
 		return errno == EINTR ? 0 : ubx_fail(e, errno, "poll");
 	if (sb->slirp)
 		netns_slirp_dispatch(sb->slirp, fds);
 	if (sb->pf)
 		portfwd_dispatch(sb->pf, fds);
+	if (sb->hooks)
+		sb->hooks->dispatch(sb->hooks->arg, fds);
 	if (fds[1].revents & POLLIN)
 		forward_signals(sb, sfd);
 	if (t->master >= 0 &&

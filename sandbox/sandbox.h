@@ -11,6 +11,7 @@
 #ifndef USBOX_SANDBOX_H
 #define USBOX_SANDBOX_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -22,6 +23,18 @@
 #include "../seccomp/seccomp.h"
 #include "spec.h"
 #include "tty.h"
+
+/*
+ * What a caller of the runtime adds to the supervisor's poll loop (a
+ * detached sandbox's log pipes and attach socket): fill() appends to the
+ * poll array from *n on (at most max) and remembers where; dispatch() acts
+ * on what poll() returned.
+ */
+struct sandbox_hooks {
+	void (*fill)(void *arg, struct pollfd *fds, size_t *n, size_t max);
+	void (*dispatch)(void *arg, const struct pollfd *fds);
+	void *arg;
+};
 
 struct sandbox {
 	const struct ubx_spec *spec;
@@ -39,6 +52,7 @@ struct sandbox {
 	struct portfwd *pf;        /* -p: forwarded ports */
 	int net_sock;              /* to the init: TAP hand-over, lease, sockets inside */
 	struct netns_conn netconn; /* --net NAME: to the network's helper */
+	struct netns_lease lease;  /* --net NAME: the sandbox's address there */
 	char dns[16];              /* what /etc/resolv.conf names, or "" */
 	struct seccomp_prog seccomp; /* the command's system-call filter */
 	struct pollfd *pfds;       /* the supervisor's poll array */
@@ -47,6 +61,8 @@ struct sandbox {
 	const char *overlay;       /* after start, for an image's root: "overlay" (the kernel's)
 				    * or "fuse-overlayfs"; else NULL */
 	char overlay_refused[96];  /* why the kernel's was not used, when it was tried, or "" */
+	const struct sandbox_hooks *hooks; /* the caller's own poll work, or NULL; set
+					    * after start, as is tty.sink for a detached -t */
 };
 
 /*
@@ -76,6 +92,27 @@ int sandbox_start(struct sandbox *sb, struct ubx_err *e);
  * the OOM killer struck), or a negative errno.
  */
 int sandbox_wait(struct sandbox *sb, struct ubx_err *e);
+
+/* What joining a running sandbox needs (usbox exec). */
+struct join_request {
+	const struct ubx_spec *spec; /* the process: args, env, cwd, ids, caps, tty, filter */
+	int init_pidfd;              /* the sandbox's init, verified by the caller ... */
+	pid_t init_pid;              /* ... and its pid */
+	int cgroup_fd;               /* the sandbox's cgroup directory, or -1 */
+	bool full_map;               /* the sandbox has the subordinate ids */
+	bool detach;                 /* the command outlives this process (exec -d) */
+};
+
+/*
+ * sandbox_join() - start @j->spec's command in the running sandbox whose
+ * init @j->init_pidfd is: its namespaces and cgroup, the same identity,
+ * capabilities, no_new_privs and filter as a sandbox's command.  This
+ * process stays in the sandbox's namespaces afterwards (out of its pid
+ * namespace's sight).  Afterwards sandbox_wait() waits for the command.
+ * Return: 0 once the command was executed; a negative errno with
+ * sb->exit_status 125, 126 or 127 as sandbox_start().
+ */
+int sandbox_join(struct sandbox *sb, const struct join_request *j, struct ubx_err *e);
 
 /* sandbox_destroy() - release what prepare and start acquired. */
 void sandbox_destroy(struct sandbox *sb);

@@ -41,5 +41,7 @@ void spec_free(struct ubx_spec *s)
 	free(s->net_log);
 	free(s->cgroup_parent);
 	free(s->seccomp_profile);
+	free_strv(s->masked_paths);
+	free_strv(s->readonly_paths);
 	*s = (struct ubx_spec){ 0 };
 }

@@ -97,6 +97,7 @@ struct ubx_spec {
 	uint64_t caps;            /* capabilities: bit N is capability N; all sets for uid 0,
 				   * only the bounding set otherwise */
 	bool tty, interactive;    /* a terminal of its own; stdin kept open */
+	int stop_signal;          /* what usbox stop sends first (an image's StopSignal); 0: SIGTERM */
 	/* mounts, host name */
 	struct mount_spec *mounts;
 	size_t n_mounts;
@@ -124,6 +125,8 @@ struct ubx_spec {
 	/* security */
 	enum seccomp_mode seccomp;
 	char *seccomp_profile;    /* SECCOMP_PROFILE_FILE: the JSON profile */
+	char **masked_paths;      /* masked (the null device, an empty read-only tmpfs) ... */
+	char **readonly_paths;    /* ... and kept read-only, NULL-terminated; NULL: podman's lists */
 };
 
 /* spec_free() - release everything @s owns and empty it. */

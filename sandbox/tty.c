@@ -100,7 +100,10 @@ static bool pump_out(struct tty_relay *t)
 	for (;;) {
 		ssize_t n = read(t->master, buf, sizeof(buf));
 		if (n > 0) {
-			(void)write_all(STDOUT_FILENO, buf, (size_t)n);
+			if (t->sink)
+				t->sink(t->sink_arg, buf, (size_t)n);
+			else
+				(void)write_all(STDOUT_FILENO, buf, (size_t)n);
 			continue;
 		}
 		if (n < 0 && errno == EINTR)

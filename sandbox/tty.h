@@ -30,6 +30,10 @@ struct tty_relay {
 	struct termios saved;
 	char pending[4096];    /* input read but not yet taken by the pty */
 	size_t n_pending;
+	/* where the command's output goes: stdout, or this (a detached
+	 * sandbox's log and attached users) */
+	void (*sink)(void *arg, const char *buf, size_t n);
+	void *sink_arg;
 };
 
 /*

@@ -53,6 +53,7 @@ cleanup() {
 	wait 2>/dev/null
 	[ -n "${TM:-}" ] && $TM kill-server 2>/dev/null
 	"$U" network rm "$NET" "$NETL" >/dev/null 2>&1
+	"$U" rm -f "escd$$" >/dev/null 2>&1
 	rm -f /tmp/usbox-escape-marker.$$ "/var/tmp/usbox-escape-probe.$$" "/dev/shm/usbox-escape-probe.$$" \
 		"$HOME/usbox-escape-probe.$$" "$HOME/usbox-escape-target.$$" "$HOME/usbox-escape-own.$$" 2>/dev/null
 	rm -rf "$work" "$tmpd" /tmp/usbox-escape-tmux-$me.$$ 2>/dev/null
@@ -612,6 +613,27 @@ row "open /proc/1/mem"                            EACCES  box -- open-mem 1
 row "/proc/<supervisor>/exe"                      ENOENT  supervisor_exe
 row "mount a tmpfs as --root"                     EPERM   box --root -- mount-real /tmp
 row "setuid-root copy run as --uid 1000"          "euid=1000"  suid_root
+
+# ================================================================ 9. containers
+section "9. containers: usbox exec, their state"
+# ebox ATTEMPT [ARG...]: the attempt through usbox exec into a detached container
+ebox() {
+	if ! "$U" inspect "escd$$" >/dev/null 2>&1; then
+		(cd "$work/cwd" && "$U" run -d --name "escd$$" --net none -- sleep 600 >/dev/null 2>&1) || { echo "no container"; return 0; }
+	fi
+	exec 9</etc/passwd 8>"$work/f" # (not to be passed on)
+	sandbox exec "escd$$" "$ATT" "$@"
+}
+ctr_dir() { echo "${XDG_DATA_HOME:-$HOME/.local/share}/usbox/store/containers/$("$U" inspect "escd$$" | sed -n 's/^ *"Id":"\(.*\)",$/\1/p')"; }
+row "exec: read the caller's key"                EPERM   keys ebox key-read "${kid:-0}"
+row "exec: no_new_privs"                          1       ebox status NoNewPrivs
+row "exec: effective capabilities (non-root)"     0000000000000000  ebox status CapEff
+row "exec: inherited fds 8, 9"                    "0 1 2" ebox fds
+row "exec: ptrace the init (pid 1)"               EPERM   ebox ptrace 1
+row "exec: open /proc/1/mem"                      EACCES  ebox open-mem 1
+row "exec: the runtime state (run.json, attach)"  ENOENT  ebox stat "$state/containers"
+row "exec: the container's spec.json"             ENOENT  ebox read "$(ctr_dir)/spec.json"
+row "exec: rewrite the container's state.json"    ENOENT  unchanged "$(ctr_dir)/state.json" ebox write "$(ctr_dir)/state.json"
 
 line
 if [ ${#skips[@]} -gt 0 ]; then

@@ -29,6 +29,8 @@ trap 'rm -rf "$stage"' EXIT
 install -m 0755 "$bin" "$stage/usbox"
 install -m 0755 "$here/tests.sh" "$here/lib.sh" "$here/../images/make-fixtures.sh" "$stage/"
 for f in "$here"/suite-*.sh; do [ -e "$f" ] && install -m 0755 "$f" "$stage/"; done
+# the CI-runner driver (suite-ci.sh drives it as GitLab Runner would)
+mkdir -m 0755 "$stage/gitlab-runner" && install -m 0755 "$here"/../../contrib/gitlab-runner/*.sh "$stage/gitlab-runner/"
 mkdir -m 0755 "$stage/helpers"
 for h in "$@"; do install -m 0755 "$h" "$stage/helpers/"; done
 

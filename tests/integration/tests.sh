@@ -27,6 +27,26 @@ t_full_range_in_uid_map() {
 	"$U" -- stat -c %U /proc/self >/dev/null || return 1
 }
 
+# newuidmap refused (no_new_privs: its setuid bit does nothing) without the
+# holder: the sandbox still runs, with one id, and its init knows it.
+t_helper_refused_falls_back_to_one_id() {
+	local out
+	out=$(USBOX_NO_HOLDER=1 setpriv --no-new-privs "$U" --net none -- sh -c 'id -u; awk "{n += \$3} END {print n}" /proc/self/uid_map' 2>/dev/null)
+	expect_eq "$out" "$me
+1" "one id mapped, and it runs"
+}
+
+# --security-opt unmask: podman's spelling; with it (and --nested) a tool
+# inside can mount a fresh /proc, which masks over /proc forbid.
+t_unmask_for_nested_proc() {
+	expect_eq "$("$U" --net none --security-opt unmask=/proc/kcore:/proc/sys -- sh -c 'grep -cE " /proc/(kcore|sys) " /proc/self/mounts; grep -c " /proc/acpi " /proc/self/mounts')" "0
+1" "unmask two paths, keep the others" &&
+	expect_status 1 "$U" --net none --nested -- bwrap --unshare-all --ro-bind / / --proc /proc --dev /dev true 2>/dev/null &&
+	expect_eq "$("$U" --net none --nested --security-opt unmask=ALL -- bwrap --unshare-all --ro-bind / / --proc /proc --dev /dev cat /proc/self/uid_map | awk '{print $3}')" 1 \
+		"bwrap with a fresh /proc inside usbox --nested --security-opt unmask=ALL" &&
+	expect_match "$("$U" --security-opt unmask=proc -- true 2>&1)" "unmask=proc: give ALL or absolute paths" "a bad unmask"
+}
+
 t_identity_inside() {
 	expect_eq "$("$U" -- id -u)" "$me" "default uid" &&
 	expect_eq "$("$U" -- id -g)" "$mygid" "default gid" &&

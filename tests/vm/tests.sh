@@ -70,6 +70,44 @@ t_nothing_left_after_kill9() {
 }
 
 # The VM boots Debian 12's kernel (6.1): what users run, older than the host's.
+# A detached container's cgroup holds what usbox exec starts in it.
+ctr_field() { "$U" inspect "$1" | python3 -c "import json,sys; d=json.load(sys.stdin)[0]; print($2)"; }
+
+t_exec_counts_against_pids() {
+	"$U" run -d --name vmp --pids 40 --net none -- sleep 1000 >/dev/null || return 1
+	local cg out
+	cg=$(ctr_field vmp 'd["CgroupPath"]')
+	[ -d "$cg" ] || { fail "no cgroup: '$cg'"; "$U" rm -f vmp >/dev/null; return 1; }
+	expect_eq "$("$U" exec vmp cat /proc/self/cgroup)" "0::/" "exec runs in the container's cgroup" || { "$U" rm -f vmp >/dev/null; return 1; }
+	out=$("$U" exec vmp bash -c 'n=0; for i in $(seq 100); do sleep 3 2>/dev/null & done 2>/dev/null; cat /sys/fs/cgroup/pids.current; wait' 2>/dev/null)
+	local peak
+	peak=$(cat "$cg/pids.peak" 2>/dev/null || echo 0)
+	[ "$peak" -le 40 ] && [ "$peak" -ge 30 ] || fail "pids.peak $peak with --pids 40 (exec'd processes count)" || { "$U" rm -f vmp >/dev/null; return 1; }
+	expect_eq "$("$U" rm -f vmp)" vmp "rm -f" &&
+	expect_eq "$(usbox_cgroups)" "" "cgroups left"
+}
+
+t_exec_memory_counts() {
+	"$U" run -d --name vmm --mem 64M --net none -- sleep 1000 >/dev/null || return 1
+	local rc
+	"$U" exec vmm python3 -c 'b = bytearray(200 << 20); print("survived")' >/dev/null 2>&1
+	rc=$?
+	expect_eq "$rc" 137 "exec'd process over the container's --mem is OOM-killed" || { "$U" rm -f vmm >/dev/null; return 1; }
+	# memory.oom.group: the whole container went
+	expect_match "$("$U" ps -a)" "Exited \(137\) .* vmm" "the container ended by the OOM killer" &&
+	expect_eq "$(ctr_field vmm 'd["State"]["OOMKilled"]')" True "inspect: OOMKilled" &&
+	expect_eq "$("$U" rm vmm)" vmm "rm" || return 1
+	# a killed supervisor leaves its cgroup; rm takes it away
+	"$U" run -d --name vmk --mem 64M --net none -- sleep 1000 >/dev/null || return 1
+	local mon
+	mon=$(ctr_field vmk 'd["State"]["MonitorPid"]')
+	[ "$mon" -gt 1 ] && kill -9 "$mon"
+	sleep 1
+	[ -n "$(usbox_cgroups)" ] || echo "(the supervisor's end removed the cgroup itself)"
+	expect_eq "$("$U" rm vmk)" vmk "rm after the supervisor was killed" &&
+	expect_eq "$(usbox_cgroups)" "" "cgroups left"
+}
+
 t_default_network_on_this_kernel() {
 	local out
 	out=$("$U" -- sh -c 'cat /etc/resolv.conf; ls -A /tmp | wc -l; ip -o -4 addr show eth0') || return 1
@@ -124,6 +162,17 @@ s_transient_scope_over_dbus() {
 	sleep 0.5
 	expect_eq "$(systemctl --user list-units --type=scope --all --no-legend --plain 'usbox-[0-9]*.scope')" "" "scopes after exit" &&
 	expect_eq "$(usbox_cgroups)" "" "cgroups left"
+}
+
+s_detached_container_in_its_scope() {
+	"$U" run -d --name vms --mem 64M --net none -- sleep 1000 >/dev/null || return 1
+	local scope
+	scope=$(systemctl --user list-units --type=scope --no-legend --plain 'usbox-[0-9]*.scope' | awk '{print $1}')
+	expect_match "$scope" "usbox-[0-9]+\.scope" "a scope for the detached container" &&
+	expect_eq "$("$U" exec vms cat /proc/self/cgroup /sys/fs/cgroup/memory.max | tr '\n' ' ')" "0::/ 67108864 " \
+		"exec joins the container's cgroup in the scope" || { "$U" rm -f vms >/dev/null; return 1; }
+	expect_eq "$("$U" rm -f vms)" vms "rm -f" && sleep 0.5 &&
+	expect_eq "$(systemctl --user list-units --type=scope --all --no-legend --plain 'usbox-[0-9]*.scope')" "" "scopes after rm"
 }
 
 s_oom_under_systemd() {
