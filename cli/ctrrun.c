@@ -97,12 +97,24 @@ static int fail(const struct ubx_err *e)
 	return EXIT_USBOX;
 }
 
-/* The foreground: this process is the supervisor (of a container when @m). */
-static int supervise(struct cli_options *o, const char *notice, struct ctr_monitor *m,
+/* An image container's root, once it runs: fuse-overlayfs recorded, and a
+ * line into @notice when the kernel's overlayfs was refused. */
+static void image_started(const struct cli_options *o, struct container *c, const struct sandbox *sb, char *notice,
+			  size_t len)
+{
+	struct ubx_err e = { 0 };
+	notice[0] = '\0';
+	if (o->image && c && cli_image_started(c, sb, notice, len, &e) < 0)
+		snprintf(notice, len, "%s", e.msg); /* the command runs: only told */
+}
+
+/* The foreground: this process is the supervisor (of the container @c when @m). */
+static int supervise(struct cli_options *o, const char *notice, struct ctr_monitor *m, struct container *c,
 		     void (*report_end)(const struct cli_options *, const struct sandbox *))
 {
 	struct ubx_err e = { 0 };
 	struct sandbox sb;
+	char told[512];
 	int status;
 	if (sandbox_prepare(&sb, &o->spec, &e) < 0) {
 		status = fail(&e);
@@ -116,12 +128,17 @@ static int supervise(struct cli_options *o, const char *notice, struct ctr_monit
 			status = sb.exit_status;
 		} else if (m && ctr_mark_running(m, &sb, &e) < 0) {
 			status = fail(&e);
-		} else if ((status = sandbox_wait(&sb, &e)) < 0) {
-			status = fail(&e);
 		} else {
-			if (m)
-				ctr_mark_exited(m, status, sb.oom_killed);
-			report_end(o, &sb);
+			image_started(o, c, &sb, told, sizeof(told));
+			if (told[0])
+				fprintf(stderr, "usbox: %s\n", told);
+			if ((status = sandbox_wait(&sb, &e)) < 0) {
+				status = fail(&e);
+			} else {
+				if (m)
+					ctr_mark_exited(m, status, sb.oom_killed);
+				report_end(o, &sb);
+			}
 		}
 	}
 	if (m)
@@ -137,7 +154,7 @@ static int foreground(struct cli_options *o, struct container *c, const char *no
 	struct ctr_monitor m;
 	if (ctr_monitor_init(&m, c->id, c->dir, &e) < 0)
 		return fail(&e);
-	return supervise(o, notice, &m, report_end);
+	return supervise(o, notice, &m, c, report_end);
 }
 
 /* What the supervisor of a detached container tells `usbox run -d`. */
@@ -193,6 +210,9 @@ static _Noreturn void monitor_main(struct cli_options *o, struct container *c, i
 	if (r == 0 && (r = ctr_mark_running(&m, &sb, &e)) == 0)
 		r = ctr_monitor_detach(&m, out[0], err[0], o->log_max_size, o->log_max_files, &e);
 	started = r == 0;
+	char told[512] = "";
+	if (started)
+		image_started(o, c, &sb, told, sizeof(told));
 	/* from here on, only the command writes to the pipes */
 	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	(void)dup2(null, 1), (void)dup2(null, 2);
@@ -207,7 +227,10 @@ static _Noreturn void monitor_main(struct cli_options *o, struct container *c, i
 		(void)finish(o, c, &e);
 		_exit(status);
 	}
-	send_report(report, 0, NULL, sb.plan.warning);
+	char warning[sizeof(((struct start_report *)0)->warning)];
+	snprintf(warning, sizeof(warning), "%.250s%s%.250s", sb.plan.warning, sb.plan.warning[0] && told[0] ? "; " : "",
+		 told);
+	send_report(report, 0, NULL, warning);
 	status = sandbox_wait(&sb, &e);
 	ctr_monitor_close(&m);
 	ctr_mark_exited(&m, status < 0 ? -1 : status, sb.oom_killed);
@@ -295,5 +318,5 @@ int cli_run(struct cli_options *o, char *const *environ, const char *cwd,
 		return run_container(o, environ, cwd, report_end);
 	if (cli_finish_spec(o, environ, cwd, notice, sizeof(notice), &e) < 0)
 		return fail(&e);
-	return supervise(o, notice, NULL, report_end);
+	return supervise(o, notice, NULL, NULL, report_end);
 }

@@ -238,13 +238,14 @@ int cli_image_prepare(struct cli_options *o, char *const *environ, struct contai
 	return r;
 }
 
-int cli_image_started(struct container *c, const struct sandbox *sb, struct ubx_err *e)
+int cli_image_started(struct container *c, const struct sandbox *sb, char *notice, size_t len, struct ubx_err *e)
 {
 	struct store st;
+	notice[0] = '\0';
 	if (!sb->overlay || strcmp(sb->overlay, "fuse-overlayfs") != 0)
 		return 0;
 	if (sb->overlay_refused[0])
-		fprintf(stderr, "usbox: kernel overlayfs refused (%s); using fuse-overlayfs\n", sb->overlay_refused);
+		snprintf(notice, len, "kernel overlayfs refused (%s); using fuse-overlayfs", sb->overlay_refused);
 	int r = store_open(&st, true, e);
 	if (r == 0)
 		r = container_set_driver(&st, c, sb->overlay, e);

@@ -20,11 +20,12 @@ int cli_image_prepare(struct cli_options *o, char *const *environ, struct contai
 
 /*
  * cli_image_started() - once the command runs: when fuse-overlayfs serves
- * the root, say so on stderr if the kernel refused its overlayfs (not when
- * fuse-overlayfs was asked for), and record it in @c's record.
+ * the root, record it in @c's record, and put in @notice a line for the user
+ * if the kernel refused its overlayfs (not when fuse-overlayfs was asked
+ * for); else @notice is "".
  * Return: 0 or a negative errno.
  */
-int cli_image_started(struct container *c, const struct sandbox *sb, struct ubx_err *e);
+int cli_image_started(struct container *c, const struct sandbox *sb, char *notice, size_t len, struct ubx_err *e);
 
 /*
  * cli_fuse_program() - fuse-overlayfs on the caller's PATH, into @out.

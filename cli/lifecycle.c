@@ -764,7 +764,7 @@ static struct json_object *inspect_one(struct found *f)
 		add_str(o, "CgroupPath", run.cgroup);
 		add_str(o, "IPAddress", run.address);
 	}
-	add_str(o, "StorageDriver", f->c.host ? "none" : "overlay");
+	add_str(o, "StorageDriver", f->c.host ? "none" : f->c.driver[0] ? f->c.driver : "overlay");
 	snprintf(path, sizeof(path), "%s/ctr.log", f->c.dir);
 	add_str(o, "LogPath", path);
 	return o;
