@@ -93,6 +93,16 @@ static struct json_object *network_json(const struct ubx_spec *s)
 		jsonc.json_object_array_add(ports, jsonc.json_object_new_string(text));
 	}
 	add(o, "ports", ports);
+	if (s->n_allow) { /* --net-allow: the egress policy */
+		struct json_object *allow = jsonc.json_object_new_array();
+		for (size_t i = 0; i < s->n_allow; i++) {
+			char text[320];
+			netns_allow_format(&s->allow[i], text, sizeof(text));
+			jsonc.json_object_array_add(allow, jsonc.json_object_new_string(text));
+		}
+		add(o, "allow", allow);
+		add(o, "log", str_or_null(s->net_log));
+	}
 	return o;
 }
 

@@ -16,7 +16,7 @@ build_pkgs="gcc make pkg-config libc6-dev libcap-ng-dev libnl-3-dev libnl-route-
 run_pkgs="uidmap"
 # make check: the integration and escape tests' tools (the test images are
 # made with umoci, skopeo and busybox-static; groff checks the man page)
-test_pkgs="check keyutils bubblewrap iproute2 procps util-linux passwd tmux python3 curl wget dnsmasq-base umoci skopeo busybox-static groff-base"
+test_pkgs="check keyutils bubblewrap iproute2 procps util-linux passwd tmux python3 curl wget dnsmasq-base umoci skopeo busybox-static groff-base fuse-overlayfs"
 # the cgroup v2 VM tests (tests/vm): QEMU, a kernel to boot, busybox for its initramfs,
 # and systemd with a D-Bus user session for the --systemd mode
 vm_pkgs="qemu-system-x86 linux-image-amd64 busybox-static kmod cpio xz-utils systemd dbus-user-session"
