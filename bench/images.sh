@@ -10,15 +10,8 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 usbox=$(readlink -f "$1") startup=$(readlink -f "$2") runs=${3:-5}
-if [ "$(id -u)" -eq 0 ]; then
-	. "$here/../tests/users.sh"
-	ensure_user usbox-test 600000
-	stage=$(mktemp -d /var/tmp/usbox-bench.XXXXXX) && chmod 0755 "$stage"
-	trap 'rm -rf "$stage"' EXIT
-	install -m 0755 "$usbox" "$startup" "$0" "$here/../tests/images/make-fixtures.sh" "$stage/"
-	as_user usbox-test bash "$stage/images.sh" "$stage/usbox" "$stage/startup" "$runs"
-	exit
-fi
+. "$here/lib.sh"
+bench_as_user "$0" "$usbox" "$startup" "$runs"
 command -v podman >/dev/null || { echo "bench/images: podman is missing (apt-get install podman runc)"; exit 1; }
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp/usbox-bench-xdg-$(id -u)}
 mkdir -p -m 0700 "$XDG_RUNTIME_DIR"

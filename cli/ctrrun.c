@@ -47,7 +47,7 @@ static int host_prepare(struct cli_options *o, struct container *c, struct ubx_e
 	int r = store_open(&st, true, e);
 	if (r < 0)
 		return r;
-	r = container_create(&st, NULL, o->ctr_name, c, e);
+	r = container_create(&st, NULL, o->ctr_name, !o->keep, c, e);
 	if (r == 0 && (c->hold = container_hold(&st, c, false, e)) < 0) {
 		struct ubx_err ignore;
 		r = c->hold;

@@ -218,7 +218,7 @@ int cli_image_prepare(struct cli_options *o, char *const *environ, struct contai
 	*c = (struct container){ .hold = -1 };
 	r = store_image_find(&st, o->image, &img, e);
 	if (r == 0) {
-		r = container_create(&st, &img, o->ctr_name, c, e);
+		r = container_create(&st, &img, o->ctr_name, !o->keep, c, e);
 		if (r == 0) {
 			c->hold = container_hold(&st, c, false, e);
 			r = c->hold < 0 ? c->hold : fill_spec(o, &st, &img, c, environ, e);

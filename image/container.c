@@ -46,7 +46,8 @@ static int read_container(struct store *s, const char *id, struct container *c, 
 	if (r < 0)
 		return r;
 	struct json_object *name = jsonc_member(o, "name"), *img = jsonc_member(o, "image"),
-			   *created = jsonc_member(o, "created"), *driver = jsonc_member(o, "driver");
+			   *created = jsonc_member(o, "created"), *driver = jsonc_member(o, "driver"),
+			   *ephemeral = jsonc_member(o, "ephemeral");
 	*c = (struct container){ .hold = -1 };
 	snprintf(c->id, sizeof(c->id), "%.64s", id);
 	snprintf(c->name, sizeof(c->name), "%s", jsonc_is(name, json_type_string) ? jsonc.json_object_get_string(name) : "");
@@ -55,6 +56,7 @@ static int read_container(struct store *s, const char *id, struct container *c, 
 	snprintf(c->dir, sizeof(c->dir), "%s/containers/%s", s->path, c->id);
 	snprintf(c->driver, sizeof(c->driver), "%s",
 		 jsonc_is(driver, json_type_string) ? jsonc.json_object_get_string(driver) : "overlay");
+	c->ephemeral = jsonc_is(ephemeral, json_type_boolean) && jsonc.json_object_get_boolean(ephemeral);
 	if (!img) {
 		c->host = true; /* a sandbox of the host view: no image, no layer */
 		return 0;
@@ -141,14 +143,16 @@ bool container_image_used(struct store *s, const struct digest *id, char *by, si
 /* Writes @c's record: a new file, or over the one there (@replace). */
 static int write_record(struct store *s, const struct container *c, bool replace, struct ubx_err *e)
 {
-	char path[160], img[DIGEST_STR_LEN + 1], driver[40] = "";
+	char path[160], img[DIGEST_STR_LEN + 1], extra[80] = "";
 	_cleanup_free_ char *text = NULL;
-	if (c->driver[0]) /* none: the kernel's overlayfs */
-		snprintf(driver, sizeof(driver), ",\"driver\":\"%s\"", c->driver);
-	int n = c->host ? asprintf(&text, "{\"id\":\"%s\",\"name\":\"%s\",\"created\":\"%s\"}\n", c->id, c->name,
-				   c->created)
+	if (c->driver[0] && !c->host) /* none: the kernel's overlayfs */
+		snprintf(extra, sizeof(extra), ",\"driver\":\"%s\"", c->driver);
+	if (c->ephemeral)
+		strcat(extra, ",\"ephemeral\":true");
+	int n = c->host ? asprintf(&text, "{\"id\":\"%s\",\"name\":\"%s\",\"created\":\"%s\"%s}\n", c->id, c->name,
+				   c->created, extra)
 			: asprintf(&text, "{\"id\":\"%s\",\"name\":\"%s\",\"image\":\"%s\",\"created\":\"%s\"%s}\n",
-				   c->id, c->name, digest_format(&c->image, img), c->created, driver);
+				   c->id, c->name, digest_format(&c->image, img), c->created, extra);
 	if (n < 0)
 		return ubx_fail(e, ENOMEM, "container record");
 	snprintf(path, sizeof(path), "containers/%s/container.json", c->id);
@@ -165,18 +169,36 @@ int container_set_driver(struct store *s, struct container *c, const char *drive
 	return write_record(s, c, true, e);
 }
 
-int container_create(struct store *s, const struct store_image *img, const char *name, struct container *out,
-		     struct ubx_err *e)
+/* Whether the name @name is taken (1: by a running container, 2: by one
+ * that ended); a record that its killed supervisor left (of a container to
+ * be removed at its end) is removed instead. */
+static int name_taken(struct store *s, const char *name)
 {
 	struct container other;
+	struct ubx_err ignore;
+	if (!name || container_find(s, name, &other, &ignore) < 0 || strcmp(other.name, name) != 0)
+		return 0;
+	if (container_running(s, &other))
+		return 1;
+	if (!other.ephemeral)
+		return 2;
+	return container_remove(s, &other, &ignore) < 0 ? 2 : 0;
+}
+
+int container_create(struct store *s, const struct store_image *img, const char *name, bool ephemeral,
+		     struct container *out, struct ubx_err *e)
+{
 	struct ubx_err ignore;
 	char path[160];
 	time_t now = time(NULL);
 	struct tm tm;
 
-	if (name && container_find(s, name, &other, &ignore) == 0 && strcmp(other.name, name) == 0)
+	int taken = name_taken(s, name);
+	if (taken == 1)
+		return ubx_fail(e, 0, "the name %s is in use by a running sandbox (usbox ps lists it)", name);
+	if (taken)
 		return ubx_fail(e, 0, "the container name %s is in use (usbox rm %s removes it)", name, name);
-	*out = (struct container){ .hold = -1, .host = !img };
+	*out = (struct container){ .hold = -1, .host = !img, .ephemeral = ephemeral };
 	if (img)
 		out->image = img->id;
 	new_id(out->id);

@@ -30,6 +30,8 @@ struct container {
 				     * "fuse-overlayfs", which writes its layer its own way */
 	int hold;                   /* container_hold()'s fd while it runs, or -1 */
 	bool host;                  /* a sandbox of the host view: no image, no layer */
+	bool ephemeral;             /* removed when it ends (a foreground one without --name or
+				     * with --rm): when its supervisor was killed, its name is free */
 };
 
 /*
@@ -38,8 +40,8 @@ struct container {
  * @s locked exclusively.
  * Return: 0, -EEXIST when the name is taken, or another negative errno.
  */
-int container_create(struct store *s, const struct store_image *img, const char *name, struct container *out,
-		     struct ubx_err *e);
+int container_create(struct store *s, const struct store_image *img, const char *name, bool ephemeral,
+		     struct container *out, struct ubx_err *e);
 
 /*
  * container_find() - the container named or with the id (or unique id

@@ -96,7 +96,7 @@ t_ctr_run_d_failures_leave_nothing() {
 	expect_eq "$(ls "$(ctr_data)" 2>/dev/null)" "$before" "no container left" || return 1
 	"$U" run -d --name dup1 -- sleep 30 >/dev/null || return 1
 	trap 'ctr_cleanup dup1' RETURN
-	expect_match "$("$U" run -d --name dup1 -- true 2>&1)" "name dup1 is in use" "a name twice" &&
+	expect_match "$("$U" run -d --name dup1 -- true 2>&1)" "name dup1 is in use by a running sandbox" "a name twice" &&
 	expect_status 125 "$U" run -d -i -- cat 2>/dev/null
 }
 
@@ -228,6 +228,17 @@ t_ctr_twenty_in_parallel() {
 	expect_eq "$(ls "$(ctr_runtime)" 2>/dev/null)" "" "no runtime state left"
 }
 
+# A named foreground sandbox killed with SIGKILL leaves its record; its
+# name is free again all the same (it was to go at its end).
+t_ctr_foreground_killed_name_free() {
+	("$U" --name fk1 --net none -- sh -c 'touch up; exec sleep 60' & echo $! > pid; wait) &
+	wait_for_file up || return 1
+	kill -9 "$(cat pid)"
+	for i in $(seq 40); do pgrep -u "$me" -f "sleep 60" >/dev/null || break; sleep 0.05; done
+	expect_eq "$("$U" --name fk1 --net none -- echo again)" again "the name again" &&
+	expect_eq "$("$U" ps -a --format json | ctr_json 'len([c for c in d if c["Names"] == "fk1"])')" 0 "no record left"
+}
+
 t_ctr_foreground_named_is_reachable() {
 	"$U" --name fg1 --net none -- sh -c 'echo $$ > /tmp/p; sleep 2' &
 	local fg=$!
@@ -246,7 +257,7 @@ w_ctr_detached_on_user_network() {
 	"$U" network create --subnet 10.91.7.0/24 ctrnet >/dev/null || return 1
 	trap 'ctr_cleanup web7; "$U" network rm ctrnet >/dev/null 2>&1' RETURN
 	mkdir -p www && echo "served detached" > www/d.txt
-	"$U" run -d --net ctrnet --name web7 -v "$PWD/www:/www:ro" -- python3 -m http.server 8000 --directory /www >/dev/null || return 1
+	"$U" run -d --net ctrnet --name web7 -- python3 -m http.server 8000 --directory "$PWD/www" >/dev/null || return 1
 	local out i
 	for i in $(seq 50); do out=$("$U" --net ctrnet -- curl -s -m 1 http://web7:8000/d.txt) && break; sleep 0.1; done
 	expect_eq "$out" "served detached" "by name from another sandbox" &&

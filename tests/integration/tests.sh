@@ -1134,7 +1134,7 @@ w_user_network_rm_busy_and_names() {
 	err=$("$U" network rm tnet3 2>&1)
 	expect_eq "$?" 125 "rm of a busy network" &&
 	expect_eq "$err" "usbox: network tnet3 is in use by 1 sandbox" "message" &&
-	expect_eq "$("$U" --net tnet3 --name dup -- true 2>&1)" "usbox: the name dup is in use on network tnet3" \
+	expect_eq "$("$U" --net tnet3 --name dup -- true 2>&1)" "usbox: the name dup is in use by a running sandbox (usbox ps lists it)" \
 		"a name twice" || { kill "$pid"; return 1; }
 	kill "$pid"; wait "$pid" 2>/dev/null
 	for i in $(seq 40); do pgrep -u "$me" -x sleep >/dev/null || break; sleep 0.05; done
