@@ -94,7 +94,7 @@ int image_commit(struct store *s, const struct store_image *base, const char *up
 		 bool single, struct store_image *out, struct ubx_err *e)
 {
 	_cleanup_free_ char *text = NULL, *next = NULL;
-	size_t len, next_len;
+	size_t len = 0, next_len = 0;
 	struct store_layer layer;
 	int r = image_config_raw(s, base, &text, &len, e);
 	if (r < 0 || (r = layer_from_upper(s, upper_dir, single, &layer, e)) < 0 ||
