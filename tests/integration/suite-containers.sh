@@ -217,10 +217,11 @@ t_ctr_exec_tty_and_attach() {
 t_ctr_twenty_in_parallel() {
 	local before i ids
 	before=$(ctr_procs)
-	for i in $(seq 20); do "$U" run -d --name par$i --net none -- sleep 60 >/dev/null & done
+	for i in $(seq 20); do "$U" run -d --name par$i --net none -- sleep 60 >/dev/null || echo "par$i: run -d exited $?" & done
 	wait
 	expect_eq "$("$U" ps --format json | ctr_json 'sorted(c["Names"] for c in d if c["Names"].startswith("par"))' )" \
-		"$(python3 -c 'print(sorted("par%d" % i for i in range(1, 21)))')" "20 listed" || { ctr_cleanup $(seq -f par%g 20); return 1; }
+		"$(python3 -c 'print(sorted("par%d" % i for i in range(1, 21)))')" "20 listed" ||
+		{ "$U" ps -a; echo "supervisors and inits: $(ctr_procs | wc -l)"; "$U" logs par1; ctr_cleanup $(seq -f par%g 20); return 1; }
 	for i in $(seq 20); do "$U" rm -f par$i >/dev/null & done
 	wait
 	expect_eq "$("$U" ps -a --format json | ctr_json 'len([c for c in d if c["Names"].startswith("par")])')" 0 "all removed" &&
