@@ -5,7 +5,7 @@
 #   ubx-srv  10.77.0.1/24  HTTP on :8080 (serving hello.txt), UDP echo on :9999,
 #            DNS on :53 answering testhost.usbox.test = 10.77.0.1;
 #            fd77::1/64 with HTTP on [fd77::1]:8081 (the client is fd77::2)
-NET_CLI=ubx-cli NET_SRV=ubx-srv
+NET_CLI=${NET_CLI:-ubx-cli} NET_SRV=${NET_SRV:-ubx-srv} # overridable: parallel runs on one machine
 net_pids=()
 
 nethosts_down() {
