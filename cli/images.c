@@ -335,9 +335,14 @@ static int cmd_save(int argc, char **argv, FILE *out, struct ubx_err *e)
 	if (!file || !n)
 		return free(refs), ubx_fail(e, 0, "save: usage: usbox save IMAGE... -o FILE");
 	struct store s;
+	struct idmap_plan plan = { .holder_lock_fd = -1 };
+	bool single;
 	struct store_image *imgs = calloc(n, sizeof(*imgs));
 	char (*names)[STORE_NAME_MAX] = calloc(n, sizeof(*names));
-	int r = imgs && names ? store_open(&s, false, e) : ubx_fail(e, ENOMEM, "save");
+	/* in the holder's namespace: a layer's tar is read back from its files */
+	int r = imgs && names ? image_enter_holder(&plan, &single, e) : ubx_fail(e, ENOMEM, "save");
+	if (r == 0)
+		r = store_open(&s, false, e);
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		struct ubx_err ignore;
 		r = store_image_find(&s, refs[i], &imgs[i], e);
@@ -357,6 +362,7 @@ static int cmd_save(int argc, char **argv, FILE *out, struct ubx_err *e)
 		store_image_free(&imgs[i]);
 	if (imgs && names)
 		store_close(&s);
+	idmap_plan_release(&plan);
 	free(imgs);
 	free(names);
 	free(refs);

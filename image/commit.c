@@ -31,6 +31,7 @@
 #include "../common/cleanup.h"
 #include "../common/jsonc.h"
 #include "../common/overlay.h"
+#include "keep.h"
 #include "layer.h"
 
 /* The config @text with @diff_id appended to rootfs.diff_ids and a history
@@ -70,23 +71,27 @@ static int layer_from_upper(struct store *s, const char *upper_dir, bool single,
 			    struct ubx_err *e)
 {
 	char blob[96] = "", dir[96] = "";
-	struct layer_opts xo = { .ignore_chown_errors = single };
+	struct layer_keep k = { .fd = -1 };
+	struct layer_opts xo = { .ignore_chown_errors = single, .tap = { .tar = keep_tap, .opaque = &k } };
+	bool kept = false;
 	_cleanup_close_ int up = open(upper_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	_cleanup_close_ int bfd = up < 0 ? ubx_fail(e, errno, "%s", upper_dir) : store_tmp_file(s, blob, sizeof(blob), e);
 	_cleanup_close_ int dfd = bfd < 0 ? bfd : store_tmp_dir(s, dir, sizeof(dir), e);
 	int r = dfd < 0 ? dfd : layer_diff_write(up, bfd, NULL, NULL, e);
-	if (r == 0 && (r = digest_fd(bfd, &out->diff_id, &out->size, e)) == 0 && lseek(bfd, 0, SEEK_SET) == 0)
+	if (r == 0 && (r = digest_fd(bfd, &out->diff_id, &out->size, e)) == 0 && lseek(bfd, 0, SEEK_SET) == 0 &&
+	    (r = keep_begin(s, &k, e)) == 0)
 		r = layer_extract(bfd, dfd, &xo, NULL, e);
 	if (r == 0) {
 		out->blob = out->diff_id;
 		snprintf(out->media_type, sizeof(out->media_type), "application/vnd.oci.image.layer.v1.tar");
-		if ((r = store_commit(s, dir, "layers", &out->diff_id, e)) == 0)
+		r = keep_commit(s, &k, dir, dfd, &out->diff_id, out->size, &kept, e);
+		if (r == 0 && !kept)
 			r = store_commit(s, blob, "blobs/sha256", &out->blob, e);
 	}
-	if (r < 0) {
+	keep_abort(s, &k);
+	store_discard(s, blob); /* committed, or not wanted */
+	if (r < 0)
 		store_discard(s, dir);
-		store_discard(s, blob);
-	}
 	return r;
 }
 

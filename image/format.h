@@ -46,6 +46,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "../common/error.h"
 #include "digest.h"
@@ -242,12 +243,16 @@ int imgfmt_layer_close(struct imgfmt_layer *l, struct imgfmt_layer_result *res, 
 /* imgfmt_layer_abort() - stop the reader without a verdict (NULL is fine). */
 void imgfmt_layer_abort(struct imgfmt_layer *l);
 
-/* A blob to write, read from fd: exactly size bytes, checked against digest. */
+/* A blob to write, read from fd: exactly size bytes, checked against digest.
+ * With @read, read through it instead; it checks the digest itself (its
+ * last call, returning 0, fails on another one). */
 struct imgfmt_blob_in {
 	struct digest digest;
 	uint64_t size;
 	const char *media_type; /* Docker's layer types are written as their OCI equals */
 	int fd;
+	ssize_t (*read)(void *opaque, void *buf, size_t len, struct ubx_err *e); /* or NULL */
+	void *opaque;
 };
 
 /* Told as blobs are copied: the layer bytes so far (of all images) and the

@@ -6,11 +6,14 @@
  * DOC: Theory of operation
  * load: an archive or layout (format.c) is read image by image; each layer
  * not in the store yet is read once as its blob, which a tap copies into
- * blobs/ while layer.c extracts it into a new directory under tmp/; only
- * when format.c's reader confirms the blob's digest and the diff_id are both
- * renamed into place.  import: a root filesystem tarball (or a directory,
- * written as one first) becomes a one-layer image whose config usbox writes.
- * save: images become an oci-archive from the blobs kept at load.  All of it
+ * tmp/ while layer.c extracts it into a new directory under tmp/ and keep.c
+ * records its tar (tarsplit.h); only when format.c's reader confirms the
+ * blob's digest and the diff_id is the directory renamed into place, with
+ * the record when a replay of it gives the tar back (the blob is then
+ * dropped), else with the blob.  import: a root filesystem tarball (or a
+ * directory, written as one first) becomes a one-layer image whose config
+ * usbox writes.  save: images become an oci-archive from the blobs kept,
+ * or from layers replayed from their records.  All of it
  * runs in the id-map holder's user namespace (image_enter_holder), where the
  * caller is root and the subordinate ids are 1..65535: files keep the owners
  * their tar gives them, mapped once, never re-chowned.

@@ -192,9 +192,7 @@ const char *la_errstr(struct archive *a)
 	return s ? s : "unknown libarchive error";
 }
 
-/* openat2() beneath @root: symlinks resolve inside it, no /proc magic links,
- * no other mounts.  "" is @root itself.  Return: an fd or a negative errno. */
-static int open_in_root(int root, const char *path, int flags)
+int la_open_in_root(int root, const char *path, int flags)
 {
 	struct open_how how = {
 		.flags = (uint64_t)(flags | O_CLOEXEC),
@@ -392,18 +390,18 @@ static void drop_parent(struct extract *x)
  * modified while walking and restored.  Return: an O_PATH fd or -errno. */
 static int make_dirs(struct extract *x, char *path)
 {
-	int dir = open_in_root(x->root, "", O_PATH | O_DIRECTORY);
+	int dir = la_open_in_root(x->root, "", O_PATH | O_DIRECTORY);
 
 	for (char *p = path; dir >= 0 && *p;) {
 		char *end = strchrnul(p, '/');
 		char saved = *end;
 		*end = '\0';
-		int fd = open_in_root(x->root, path, O_PATH | O_DIRECTORY);
+		int fd = la_open_in_root(x->root, path, O_PATH | O_DIRECTORY);
 		if (fd == -ENOENT) {
 			/* @dir is the parent, resolved inside; @p one plain name */
 			if (mkdirat(dir, p, 0700) == 0)
 				(void)!fchmodat(dir, p, 0755, 0); /* just made: umask aside */
-			fd = open_in_root(x->root, path, O_PATH | O_DIRECTORY);
+			fd = la_open_in_root(x->root, path, O_PATH | O_DIRECTORY);
 		}
 		*end = saved;
 		close(dir);
@@ -422,7 +420,7 @@ static int parent_of(struct extract *x, size_t plen)
 	drop_parent(x);
 	memcpy(x->ppath, x->path, plen);
 	x->ppath[plen] = '\0';
-	int fd = open_in_root(x->root, x->ppath, O_PATH | O_DIRECTORY);
+	int fd = la_open_in_root(x->root, x->ppath, O_PATH | O_DIRECTORY);
 	if (fd == -ENOENT)
 		fd = make_dirs(x, x->ppath);
 	if (fd < 0)
@@ -630,7 +628,7 @@ static int do_dir(struct extract *x, struct archive_entry *ent, int dir, const c
 			return entry_fail(x, errno, "mkdir");
 	}
 	_cleanup_close_ int fd = *name ? openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-				       : open_in_root(x->root, "", O_RDONLY | O_DIRECTORY);
+				       : la_open_in_root(x->root, "", O_RDONLY | O_DIRECTORY);
 	if (*name && fd < 0)
 		fd = -errno;
 	if (fd < 0)
@@ -728,7 +726,7 @@ static int do_hardlink(struct extract *x, int dir, const char *name, const char 
 				  la_printable(target_raw, shown, sizeof(shown)));
 	const char *tparent;
 	const char *tname = split_path(x->target, &tparent);
-	_cleanup_close_ int tdir = open_in_root(x->root, tparent, O_PATH | O_DIRECTORY);
+	_cleanup_close_ int tdir = la_open_in_root(x->root, tparent, O_PATH | O_DIRECTORY);
 	for (int tries = 0; tdir >= 0; tries++) {
 		if (linkat(tdir, tname, dir, name, 0) == 0) {
 			x->st->hardlinks++;
@@ -813,7 +811,7 @@ static int fix_dirs(struct extract *x)
 		snprintf(x->path, sizeof(x->path), "%s", f->path);
 		x->name = f->path;
 		const char *name = split_path(x->path, &parent);
-		int dir = open_in_root(x->root, parent, O_PATH | O_DIRECTORY);
+		int dir = la_open_in_root(x->root, parent, O_PATH | O_DIRECTORY);
 		if (dir >= 0 && !*name)
 			fd = dir;
 		else if (dir >= 0) {

@@ -107,6 +107,11 @@ void la_progress(layer_progress_fn *fn, void *opaque, int64_t *next, uint64_t by
 /* la_tap() - hand @len bytes to the tap @fn (when set), failing as it says. */
 int la_tap(int (*fn)(void *, const void *, size_t), void *opaque, const void *buf, size_t len, struct ubx_err *e);
 
+/* la_open_in_root() - openat2() beneath @root: symlinks resolve inside it, no
+ * /proc magic links, no other mounts; "" is @root itself.
+ * Return: an fd or a negative errno. */
+int la_open_in_root(int root, const char *path, int flags);
+
 /* la_overlay_xattr() - whether @name is one of overlayfs's (or fuse-overlayfs's) own xattrs. */
 bool la_overlay_xattr(const char *name);
 

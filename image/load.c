@@ -16,7 +16,9 @@
 
 #include "../common/cleanup.h"
 #include "../common/jsonc.h"
+#include "keep.h"
 #include "layer.h"
+#include "tarsplit.h"
 
 int image_enter_holder(struct idmap_plan *plan, bool *single, struct ubx_err *e)
 {
@@ -61,27 +63,53 @@ static void tap_progress(void *opaque, uint64_t bytes)
 		t->p->fn(t->p->opaque, t->bytes + bytes, t->layer, t->n_layers);
 }
 
-/* Extracts the layer on @in_fd into tmp/@dir while @tap copies its blob
- * (the compressed bytes, or with @tar_blob the uncompressed tar). */
+/* Extracts the layer on @in_fd into tmp/@dir (open as *@dfd) while @tap
+ * copies its blob (the compressed bytes, or with @tar_blob the uncompressed
+ * tar) and @k builds its record. */
 static int extract_copying(struct store *s, int in_fd, bool tar_blob, bool single, struct copy_tap *tap,
-			   char *dir, char *blob, size_t len, struct ubx_err *e)
+			   struct layer_keep *k, char *dir, int *dfd, char *blob, size_t len, struct ubx_err *e)
 {
 	struct layer_opts o = { .ignore_chown_errors = single, .progress = tap_progress, .progress_opaque = tap };
-	if (tar_blob)
-		o.tap.tar = tap_write;
-	else
+	o.tap.tar = keep_tap;
+	o.tap.opaque = k;
+	if (tar_blob) {
+		k->also = tap_write;
+		k->also_opaque = tap;
+	} else {
 		o.tap.compressed = tap_write;
-	o.tap.opaque = tap;
-	_cleanup_close_ int dfd = store_tmp_dir(s, dir, len, e);
-	if (dfd < 0)
-		return dfd;
+	}
+	*dfd = store_tmp_dir(s, dir, len, e);
+	if (*dfd < 0)
+		return *dfd;
 	tap->fd = store_tmp_file(s, blob, len, e);
 	if (tap->fd < 0)
 		return tap->fd;
-	int r = layer_extract(in_fd, dfd, &o, NULL, e);
+	int r = layer_extract(in_fd, *dfd, &o, NULL, e);
 	close(tap->fd);
 	tap->fd = -1;
 	return r;
+}
+
+/* A layer kept by its record: the image lists it as the uncompressed tar. */
+static void by_record(struct store_layer *out, uint64_t tar_bytes)
+{
+	out->blob = out->diff_id;
+	out->size = tar_bytes;
+	snprintf(out->media_type, sizeof(out->media_type), "application/vnd.oci.image.layer.v1.tar");
+}
+
+/* Whether the store has @d's layer already, as a blob or by its record. */
+static bool have_layer(struct store *s, const struct imgfmt_layer_desc *d, struct store_layer *out)
+{
+	uint64_t total;
+	if (!store_have(s, "layers", &d->diff_id))
+		return false;
+	if (d->digest_known && store_have(s, "blobs/sha256", &d->digest))
+		return true;
+	if (keep_record_total(s, &d->diff_id, &total) < 0)
+		return false;
+	by_record(out, total);
+	return true;
 }
 
 /* One layer of @img into the store, unless it is there already: format.c's
@@ -93,29 +121,37 @@ static int load_layer(struct store *s, struct imgfmt_image *img, size_t i, bool 
 	struct layer_opts o = { .ignore_chown_errors = single, .progress = tap_progress, .progress_opaque = tap };
 	struct imgfmt_layer *l = NULL;
 	struct imgfmt_layer_result res;
+	struct layer_keep k = { .fd = -1 };
 	char dir[96] = "", blob[96] = "";
+	bool kept = false;
 	int fd, r;
 
 	*out = (struct store_layer){ .diff_id = d->diff_id, .blob = d->digest, .size = d->size };
 	snprintf(out->media_type, sizeof(out->media_type), "%s", d->media_type ? d->media_type : "");
-	if (d->digest_known && store_have(s, "layers", &d->diff_id) && store_have(s, "blobs/sha256", &d->digest))
+	if (have_layer(s, d, out))
 		return 0;
 	_cleanup_close_ int dfd = store_tmp_dir(s, dir, sizeof(dir), e);
 	_cleanup_close_ int bfd = dfd < 0 ? dfd : store_tmp_file(s, blob, sizeof(blob), e);
-	r = bfd < 0 ? bfd : imgfmt_layer_open(img, i, IMGFMT_LAYER_TAR, bfd, &fd, &l, e);
+	r = bfd < 0 ? bfd : keep_begin(s, &k, e);
+	o.tap.tar = keep_tap;
+	o.tap.opaque = &k;
+	r = r < 0 ? r : imgfmt_layer_open(img, i, IMGFMT_LAYER_TAR, bfd, &fd, &l, e);
 	if (r >= 0 && (r = layer_extract(fd, dfd, &o, NULL, e)) < 0)
 		imgfmt_layer_abort(l);
 	else if (r >= 0 && (r = imgfmt_layer_close(l, &res, e)) == 0) {
 		out->blob = res.digest;
 		out->size = res.blob_bytes;
 		tap->bytes += res.blob_bytes;
-		if ((r = store_commit(s, dir, "layers", &res.diff_id, e)) == 0)
+		out->diff_id = res.diff_id;
+		if ((r = keep_commit(s, &k, dir, dfd, &res.diff_id, res.tar_bytes, &kept, e)) == 0 && kept)
+			by_record(out, res.tar_bytes);
+		else if (r == 0)
 			r = store_commit(s, blob, "blobs/sha256", &res.digest, e);
 	}
-	if (r < 0) {
+	keep_abort(s, &k);
+	store_discard(s, blob); /* committed, or not wanted */
+	if (r < 0)
 		store_discard(s, dir);
-		store_discard(s, blob);
-	}
 	return r;
 }
 
@@ -265,19 +301,24 @@ int image_import(struct store *s, const char *path, const char *name, bool singl
 
 	int r = layer ? store_normalize_name(name, norm, sizeof(norm), e) : ubx_fail(e, ENOMEM, "import");
 	int in = r < 0 ? r : import_input(s, path, spool, sizeof(spool), e);
-	if (in >= 0) {
-		r = extract_copying(s, in, true, single, &tap, dir, blob, sizeof(dir), e);
+	struct layer_keep k = { .fd = -1 };
+	_cleanup_close_ int dfd = -1;
+	bool kept = false;
+	if (in >= 0 && (r = keep_begin(s, &k, e)) == 0)
+		r = extract_copying(s, in, true, single, &tap, &k, dir, &dfd, blob, sizeof(dir), e);
+	if (in >= 0)
 		close(in);
-	} else {
+	else
 		r = in;
-	}
 	_cleanup_close_ int bfd = r < 0 ? -1 : openat(s->dir, blob, O_RDONLY | O_CLOEXEC);
 	if (r == 0 && (r = digest_fd(bfd, &layer->diff_id, &layer->size, e)) == 0) {
-		layer->blob = layer->diff_id;
-		snprintf(layer->media_type, sizeof(layer->media_type), "application/vnd.oci.image.layer.v1.tar");
-		if ((r = store_commit(s, dir, "layers", &layer->diff_id, e)) == 0)
+		by_record(layer, layer->size);
+		r = keep_commit(s, &k, dir, dfd, &layer->diff_id, layer->size, &kept, e);
+		if (r == 0 && !kept)
 			r = store_commit(s, blob, "blobs/sha256", &layer->blob, e);
 	}
+	keep_abort(s, &k);
+	store_discard(s, blob); /* committed, or not wanted */
 	if (r == 0 && !(config = import_config(&layer->diff_id, &clen)))
 		r = ubx_fail(e, ENOMEM, "config");
 	*out = (struct store_image){ .layers = layer, .n_layers = 1 };
@@ -302,6 +343,29 @@ static int open_blob(struct store *s, const struct digest *d, struct ubx_err *e)
 	return fd < 0 ? ubx_fail(e, errno, "%s/%s (the layer's blob)", s->path, path) : fd;
 }
 
+static ssize_t replay_read(void *opaque, void *buf, size_t len, struct ubx_err *e)
+{
+	return tarsplit_read(opaque, buf, len, e);
+}
+
+/* A layer to save: its blob as loaded, or else its tar replayed from its
+ * record and the extracted files (checked against the diff_id as it goes). */
+static int open_layer(struct store *s, const struct store_layer *l, struct imgfmt_blob_in *b, struct ubx_err *e)
+{
+	struct tarsplit_replay *rp = NULL;
+	struct ubx_err none = { 0 };
+	*b = (struct imgfmt_blob_in){ .digest = l->blob, .size = l->size, .media_type = l->media_type, .fd = -1 };
+	b->fd = open_blob(s, &l->blob, &none);
+	if (b->fd >= 0)
+		return 0;
+	int r = digest_eq(&l->blob, &l->diff_id) ? keep_replay(s, &l->diff_id, &rp, e) : -ENOENT;
+	if (r == -ENOENT)
+		return open_blob(s, &l->blob, e); /* neither: say which blob is missing */
+	b->read = replay_read;
+	b->opaque = rp;
+	return r;
+}
+
 int image_save(struct store *s, const struct store_image *imgs, const char *const *refs, size_t n, int out_fd,
 	       const struct image_progress *p, struct ubx_err *e)
 {
@@ -320,19 +384,17 @@ int image_save(struct store *s, const struct store_image *imgs, const char *cons
 			b[k].fd = -1;
 		r = image_config_raw(s, &imgs[i], &configs[i], &d[i].config_len, e);
 		d[i].config = configs ? configs[i] : NULL;
-		for (size_t k = 0; r == 0 && k < imgs[i].n_layers; k++) {
-			const struct store_layer *l = &imgs[i].layers[k];
-			b[k] = (struct imgfmt_blob_in){ .digest = l->blob, .size = l->size, .media_type = l->media_type };
-			if ((b[k].fd = open_blob(s, &l->blob, e)) < 0)
-				r = b[k].fd;
-		}
+		for (size_t k = 0; r == 0 && k < imgs[i].n_layers; k++)
+			r = open_layer(s, &imgs[i].layers[k], &b[k], e);
 	}
 	if (r == 0)
 		r = imgfmt_write_oci_archive(out_fd, d, n, &wp, e);
 	for (size_t i = 0; d && i < n; i++) {
-		for (size_t k = 0; d[i].layers && k < d[i].n_layers; k++)
+		for (size_t k = 0; d[i].layers && k < d[i].n_layers; k++) {
 			if (d[i].layers[k].fd >= 0)
 				close(d[i].layers[k].fd);
+			tarsplit_replay_free(d[i].layers[k].opaque);
+		}
 		free((void *)d[i].layers);
 		free(configs ? configs[i] : NULL);
 	}

@@ -23,6 +23,7 @@
 
 #include "../common/cleanup.h"
 #include "../common/jsonc.h"
+#include "keep.h"
 
 #define RECORD_MAX (1u << 20)
 
@@ -339,7 +340,8 @@ int store_image_remove(struct store *s, const struct store_image *img, struct ub
 		r = ubx_fail(e, errno, "%s/%s", s->path, path);
 	for (size_t i = 0; r == 0 && i < img->n_layers; i++) {
 		const struct store_layer *l = &img->layers[i];
-		if (!in_use(v, n, img, &l->diff_id, true) && (r = remove_entry(s, "layers", &l->diff_id)) < 0)
+		if (!in_use(v, n, img, &l->diff_id, true) && ((r = remove_entry(s, KEEP_RECORDS, &l->diff_id)) < 0 ||
+							       (r = remove_entry(s, "layers", &l->diff_id)) < 0))
 			r = ubx_fail(e, -r, "remove layer %s", digest_hex(&l->diff_id, hex));
 		if (r == 0 && !in_use(v, n, img, &l->blob, false) && (r = remove_entry(s, "blobs/sha256", &l->blob)) < 0)
 			r = ubx_fail(e, -r, "remove blob %s", digest_hex(&l->blob, hex));

@@ -19,11 +19,12 @@
 #include "../common/cleanup.h"
 #include "../common/jsonc.h"
 #include "../common/statedir.h"
+#include "keep.h"
 
 #define RECORD_MAX (1u << 20)
 
 /* Made in this order: "tmp" last, so that it is there only when all are. */
-static const char *const store_dirs[] = { "layers", "blobs", "blobs/sha256", "images", "containers", "tmp" };
+static const char *const store_dirs[] = { "layers", KEEP_RECORDS, "blobs", "blobs/sha256", "images", "containers", "tmp" };
 
 int store_remove_tree(int parent, const char *name)
 {

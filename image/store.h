@@ -5,7 +5,8 @@
  *
  * DOC: Theory of operation
  * Layers are directories named by their diff_id (the sha256 of the
- * uncompressed layer tar) and shared between images; blobs (layer tars as
+ * uncompressed layer tar) and shared between images, each with a tar-split
+ * record of the same name (keep.h) or else its blob; blobs (layer tars as
  * loaded, configs) are files named by their digest; an image is a small JSON
  * record named by its config's digest, listing its names and layers; a
  * container is a directory with its writable layer and a JSON record.  New
@@ -36,7 +37,8 @@ struct store {
 
 struct store_layer {
 	struct digest diff_id;  /* the uncompressed tar's: names layers/HEX */
-	struct digest blob;     /* the blob as loaded: names blobs/sha256/HEX */
+	struct digest blob;     /* the blob as loaded: names blobs/sha256/HEX; the
+				   diff_id when kept by its record (tar-split/HEX) */
 	uint64_t size;          /* the blob's bytes */
 	char media_type[128];
 };

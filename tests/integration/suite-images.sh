@@ -205,3 +205,162 @@ t_image_fuse_overlay_daemon_confined() {
 	expect_eq "$fds" "/dev/null /dev/null memfd fuse " "its descriptors 0 to 3 (the rest are its own)" &&
 	no_fuse_left
 }
+
+# --- one copy of each layer: tar-split records (docs/STORAGE.md) -------------
+
+# layer_tars.py ARCHIVE|LAYOUT[:REF]: the image's config digest, then the sha256 of
+# each layer's uncompressed tar (a docker-archive's manifest.json, or an OCI
+# layout or oci-archive's only manifest, gzip layers decompressed), one a line;
+# with a second argument DIR, each layer's tar is also written to DIR/N.tar.
+layer_tars_py() {
+	cat >layer_tars.py <<'PY'
+import gzip, hashlib, json, os, sys, tarfile
+src, out = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else None)
+ref = None
+if not os.path.exists(src): src, ref = src.rsplit(":", 1)
+if os.path.isdir(src):
+    read = lambda p: open(os.path.join(src, p), "rb").read()
+else:
+    t = tarfile.open(src)
+    read = lambda p: t.extractfile(p.lstrip("./")).read()
+def blob(d): return read("blobs/sha256/" + d.split(":")[1])
+try:
+    m = json.loads(read("manifest.json"))[0]
+    cfg, layers = hashlib.sha256(read(m["Config"])).hexdigest(), [read(l) for l in m["Layers"]]
+except (KeyError, FileNotFoundError):
+    idx = json.loads(read("index.json"))
+    ms = [m for m in idx["manifests"] if ref in (None, m.get("annotations", {}).get("org.opencontainers.image.ref.name"))]
+    man = json.loads(blob(ms[0]["digest"]))
+    cfg, layers = man["config"]["digest"].split(":")[1], [blob(l["digest"]) for l in man["layers"]]
+print(cfg)
+for i, l in enumerate(layers):
+    if l[:2] == b"\x1f\x8b": l = gzip.decompress(l)
+    print(hashlib.sha256(l).hexdigest())
+    if out: open(os.path.join(out, "%d.tar" % i), "wb").write(l)
+PY
+}
+
+# A docker-archive (plain layers) and an OCI layout (gzip layers, umoci's)
+# loaded and saved: the same image id and diff_ids, and every layer written
+# is byte for byte the uncompressed layer that was loaded -- made again from
+# the extracted files and the record, as no layer blob is kept.
+t_image_save_layers_byte_identical() {
+	fixtures || return 1
+	layer_tars_py
+	local src name id store want got
+	store=$(store_dir)
+	trap '"$U" rmi -f usbox-t-ident-docker-archive usbox-t-ident-oci >/dev/null 2>&1' RETURN
+	for src in "$FIX/docker-archive.tar" "$FIX/oci:latest"; do
+		name=usbox-t-ident-$(basename "${src%:latest}" .tar)
+		"$U" load -q -i "$src" "$name" >/dev/null || { fail "load $src"; return 1; }
+		want=$(python3 layer_tars.py "$src") || return 1
+		id=$("$U" image inspect "$name" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Id"].split(":")[1])')
+		expect_eq "$id" "$(echo "$want" | head -1)" "$src: the image id is the config's digest" || return 1
+		for d in $(echo "$want" | tail -n +2); do
+			[ -s "$store/tar-split/$d" ] && [ ! -e "$store/blobs/sha256/$d" ] ||
+				fail "$src: layer $d: kept as a blob, not by its record" || return 1
+		done
+		rm -f saved.tar && "$U" save "$name" -o saved.tar || return 1
+		got=$(python3 layer_tars.py saved.tar) || return 1
+		expect_eq "$got" "$want" "$src: saved layers, byte for byte (config, then each layer's sha256)" || return 1
+		"$U" rmi "$name" >/dev/null && "$U" load -q -i saved.tar "$name" >/dev/null || return 1
+		expect_eq "$("$U" image inspect "$name" | python3 -c 'import json,sys; i=json.load(sys.stdin)[0]; print(i["Id"].split(":")[1]); [print(l.split(":")[1]) for l in i["Layers"]]')" \
+			"$want" "$src: loaded again: the same id and diff_ids" || return 1
+		"$U" rmi "$name" >/dev/null || return 1
+	done
+}
+
+# A layer with what a tar can hold (long PAX names, a hard link, an xattr, a
+# whiteout, a device node extraction skips, an empty file, a GNU sparse file,
+# trailing zero blocks) comes back byte for byte from its record, and the
+# store holds it once: no blob, a record of a few KiB beside ~8 MB of data.
+# A tar whose file a later entry replaces cannot be made again from the
+# files: its blob is kept, and it still saves byte for byte.
+t_image_one_copy_on_disk() {
+	layer_tars_py
+	mkdir sp && head -c 3000000 /dev/urandom >sp/data && truncate -s 20M sp/sparse && echo end >>sp/sparse || return 1
+	(cd sp && tar --format=pax --sparse --numeric-owner --owner=0 --group=0 -cf ../layer.tar sparse data) || return 1
+	python3 - layer.tar dup.tar <<'PY' || return 1
+import io, os, sys, tarfile
+def add(t, name, data=None, **kw):
+    i = tarfile.TarInfo(name)
+    for k, v in kw.items(): setattr(i, k, v)
+    if data is not None: i.size = len(data)
+    t.addfile(i, io.BytesIO(data) if data is not None else None)
+with tarfile.open(sys.argv[1], "a", format=tarfile.PAX_FORMAT) as t:
+    add(t, "etc", type=tarfile.DIRTYPE, mode=0o755)
+    add(t, "etc/" + "long-" * 40 + "name", b"a long name\n")
+    add(t, "etc/big", os.urandom(5000000))
+    add(t, "etc/link", type=tarfile.LNKTYPE, linkname="etc/big")
+    x = tarfile.TarInfo("etc/xattr"); x.size = 3; x.pax_headers = {"SCHILY.xattr.user.note": "kept"}
+    t.addfile(x, io.BytesIO(b"xa\n"))
+    add(t, "etc/.wh.gone", b"")
+    add(t, "etc/null", type=tarfile.CHRTYPE, devmajor=1, devminor=3)
+    add(t, "etc/empty", b"")
+with tarfile.open(sys.argv[2], "w") as t:
+    add(t, "twice", b"first\n")
+    add(t, "twice", b"second, longer\n")
+PY
+	head -c 10240 /dev/zero >>layer.tar
+	trap '"$U" rmi -f usbox-t-once usbox-t-dup >/dev/null 2>&1' RETURN
+	local store d size rec
+	store=$(store_dir)
+	"$U" import -q layer.tar usbox-t-once >/dev/null || return 1
+	d=$(sha256sum layer.tar | cut -d' ' -f1)
+	[ -s "$store/tar-split/$d" ] && [ ! -e "$store/blobs/sha256/$d" ] || fail "the layer's blob is kept" || return 1
+	rec=$(stat -c %s "$store/tar-split/$d")
+	[ "$rec" -lt 200000 ] || fail "the record is $rec bytes" || return 1
+	size=$(du -sk "$store/layers/$d" "$store/tar-split/$d" | awk '{s += $1} END {print s}')
+	[ "$size" -lt 9500 ] || fail "the layer takes $size KiB on disk, the tar $(du -k layer.tar | cut -f1) KiB" || return 1
+	"$U" save usbox-t-once -o once.tar && mkdir out && python3 layer_tars.py once.tar out >/dev/null || return 1
+	cmp -s out/0.tar layer.tar || fail "the saved layer differs from the imported tar" || return 1
+	"$U" import -q dup.tar usbox-t-dup >/dev/null || return 1
+	d=$(sha256sum dup.tar | cut -d' ' -f1)
+	[ -e "$store/blobs/sha256/$d" ] && [ ! -e "$store/tar-split/$d" ] || fail "a layer the record cannot give back lost its blob" || return 1
+	"$U" save usbox-t-dup -o dup-saved.tar && mkdir dupout && python3 layer_tars.py dup-saved.tar dupout >/dev/null &&
+	cmp -s dupout/0.tar dup.tar || fail "the kept blob was not saved as it was"
+}
+
+# A file changed on disk under layers/ (the same size, then another): save
+# fails with 125 and one line naming the layer and what changed, and leaves
+# no output file.
+t_image_save_corrupted_layer() {
+	python3 - unique.tar <<'PY' || return 1
+import io, os, sys, tarfile
+with tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT) as t:
+    for name, data in (("etc/motd", b"hello\n"), ("etc/unique", os.urandom(100000))):
+        i = tarfile.TarInfo(name); i.size = len(data); i.mode = 0o644
+        t.addfile(i, io.BytesIO(data))
+PY
+	"$U" import -q unique.tar usbox-t-corrupt >/dev/null || return 1
+	trap '"$U" rmi -f usbox-t-corrupt >/dev/null 2>&1' RETURN
+	local d f out
+	d=$(sha256sum unique.tar | cut -d' ' -f1)
+	f=$(store_dir)/layers/$d/etc/motd
+	"$U" save usbox-t-corrupt -o ok.tar || return 1
+	printf 'jello\n' >"$f" || return 1
+	out=$("$U" save usbox-t-corrupt -o bad.tar 2>&1)
+	expect_eq "$?" 125 "save of a changed layer" &&
+	expect_match "$out" "^usbox: layer sha256:$d \(.*\): its files no longer give the tar it was loaded as .*changed on disk" "the line" &&
+	expect_eq "$(echo "$out" | wc -l)" 1 "one line" || return 1
+	[ ! -e bad.tar ] || fail "a partial archive is left" || return 1
+	printf 'hello, longer\n' >"$f" || return 1
+	out=$("$U" save usbox-t-corrupt -o bad.tar 2>&1)
+	expect_eq "$?" 125 "save of a layer whose file grew" &&
+	expect_match "$out" "^usbox: layer sha256:$d \(.*\): the file 'etc/motd' has 14 bytes, its record says 6: the layer was changed on disk$" "the line" &&
+	[ ! -e bad.tar ] || fail "a partial archive is left" || return 1
+	# the record is the user's to write: one that names a file out of the
+	# layer, or is cut short, is refused the same way
+	local rec
+	rec=$(store_dir)/tar-split/$d
+	printf 'UBXTSPL1f\x05\x00\x00\x00\x00\x00\x00\x00\x0f\x00../../../../etc' >"$rec" || return 1
+	out=$("$U" save usbox-t-corrupt -o bad.tar 2>&1)
+	expect_eq "$?" 125 "save with a record naming ../" &&
+	expect_match "$out" "^usbox: layer sha256:$d \(.*\): its tar-split record is damaged \(a file reference is not a clean path\)$" "the line" &&
+	[ ! -e bad.tar ] || fail "a partial archive is left" || return 1
+	printf 'UBXTSPL1r\x00\x02\x00\x00abc' >"$rec" || return 1
+	out=$("$U" save usbox-t-corrupt -o bad.tar 2>&1)
+	expect_eq "$?" 125 "save with a record cut short" &&
+	expect_match "$out" "^usbox: layer sha256:$d \(.*\): its tar-split record is damaged \(it ends early\)$" "the line" &&
+	[ ! -e bad.tar ] || fail "a partial archive is left"
+}

@@ -837,10 +837,12 @@ START_TEST(write_two_images)
 	struct ubx_err e = { 0 };
 	int out = open(at(a, dir, "two.tar"), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
-	in1[0] = (struct imgfmt_blob_in){ one->layers[0].digest, one->layers[0].size, one->layers[0].media_type, -1 };
+	in1[0] = (struct imgfmt_blob_in){ .digest = one->layers[0].digest, .size = one->layers[0].size,
+					  .media_type = one->layers[0].media_type, .fd = -1 };
 	ck_assert_int_eq(imgfmt_layer_open(one, 0, IMGFMT_LAYER_BLOB, -1, &in1[0].fd, &l[0], &e), 0);
 	for (size_t i = 0; i < 3; i++) {
-		in2[i] = (struct imgfmt_blob_in){ two->layers[i].digest, two->layers[i].size, two->layers[i].media_type, -1 };
+		in2[i] = (struct imgfmt_blob_in){ .digest = two->layers[i].digest, .size = two->layers[i].size,
+						  .media_type = two->layers[i].media_type, .fd = -1 };
 		ck_assert_int_eq(imgfmt_layer_open(two, i, IMGFMT_LAYER_BLOB, -1, &in2[i].fd, &l[1 + i], &e), 0);
 	}
 	struct imgfmt_image_desc d[2] = {
