@@ -48,7 +48,8 @@ for i in $(seq 10); do
 done
 after=$(size_mb)
 layers_mb=$(du -sm "$store/layers" 2>/dev/null | cut -f1) blobs_mb=$(du -sm "$store/blobs" 2>/dev/null | cut -f1)
-echo "disk: the image's store ${before} MB (extracted layers ${layers_mb} MB, blobs as loaded ${blobs_mb} MB); with 10 containers (1 MB written each) ${after} MB"
+records_kb=$(du -sk "$store/tar-split" 2>/dev/null | cut -f1)
+echo "disk: the image's store ${before} MB (extracted layers ${layers_mb} MB, blobs ${blobs_mb} MB, tar-split records ${records_kb:-0} KB); with 10 containers (1 MB written each) ${after} MB"
 for i in $(seq 10); do "$usbox" rm "usbox-bench-$i" >/dev/null; done
 "$usbox" rmi -f usbox-bench-disk >/dev/null
 # start-up

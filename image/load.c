@@ -359,8 +359,8 @@ static int open_layer(struct store *s, const struct store_layer *l, struct imgfm
 	if (b->fd >= 0)
 		return 0;
 	int r = digest_eq(&l->blob, &l->diff_id) ? keep_replay(s, &l->diff_id, &rp, e) : -ENOENT;
-	if (r == -ENOENT)
-		return open_blob(s, &l->blob, e); /* neither: say which blob is missing */
+	if (r == -ENOENT) /* neither: say which blob is missing */
+		return (b->fd = open_blob(s, &l->blob, e)) < 0 ? b->fd : 0;
 	b->read = replay_read;
 	b->opaque = rp;
 	return r;

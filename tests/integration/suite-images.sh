@@ -364,3 +364,26 @@ PY
 	expect_match "$out" "^usbox: layer sha256:$d \(.*\): its tar-split record is damaged \(it ends early\)$" "the line" &&
 	[ ! -e bad.tar ] || fail "a partial archive is left"
 }
+
+# A store made before records: a layer with its blob and no record (made
+# here by moving the record away and putting the tar as the blob, as older
+# usbox kept it) is saved from the blob as before, and rmi removes it.
+t_image_store_before_records_saves() {
+	layer_tars_py
+	python3 - old-layer.tar <<'PY' || return 1
+import io, os, sys, tarfile
+with tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT) as t:
+    data = os.urandom(70000)  # a layer of its own
+    i = tarfile.TarInfo("data"); i.size = len(data); t.addfile(i, io.BytesIO(data))
+PY
+	"$U" import -q old-layer.tar usbox-t-old >/dev/null || return 1
+	trap '"$U" rmi -f usbox-t-old >/dev/null 2>&1' RETURN
+	local store d
+	store=$(store_dir)
+	d=$(sha256sum old-layer.tar | cut -d' ' -f1)
+	rm "$store/tar-split/$d" && cp old-layer.tar "$store/blobs/sha256/$d" || return 1
+	"$U" save usbox-t-old -o old.tar && mkdir out && python3 layer_tars.py old.tar out >/dev/null || return 1
+	cmp -s out/0.tar old-layer.tar || fail "the blob was not saved as it was" || return 1
+	"$U" rmi usbox-t-old >/dev/null || return 1
+	[ ! -e "$store/blobs/sha256/$d" ] && [ ! -e "$store/layers/$d" ] || fail "rmi left the layer or its blob"
+}
