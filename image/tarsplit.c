@@ -622,16 +622,17 @@ void tarsplit_replay_free(struct tarsplit_replay *r)
 /* Up to @len bytes of the open file. */
 static ssize_t file_some(struct tarsplit_replay *r, void *buf, size_t len, struct ubx_err *e)
 {
+	char shown[160];
 	ssize_t n;
 	do
 		n = read(r->file, buf, len);
 	while (n < 0 && errno == EINTR);
+	if (n > 0)
+		return n;
+	la_printable(r->path, shown, sizeof(shown));
 	if (n < 0)
-		return ubx_fail(e, errno, "%s: read the file '%s'", r->what, r->path);
-	if (n == 0)
-		return ubx_refuse(e, EBADMSG, "%s: the file '%s' ends early: the layer was changed on disk", r->what,
-					    r->path);
-	return n;
+		return ubx_fail(e, errno, "%s: read the file '%s'", r->what, shown);
+	return ubx_refuse(e, EBADMSG, "%s: the file '%s' ends early: the layer was changed on disk", r->what, shown);
 }
 
 ssize_t tarsplit_read(struct tarsplit_replay *r, void *buf, size_t len, struct ubx_err *e)
