@@ -50,7 +50,7 @@ static int bad(const struct ctx *x, const char *field, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return ubx_fail(x->e, EINVAL, "config.json: %s: %s", field, msg);
+	return ubx_fail(x->e, 0, "config.json: %s: %s", field, msg);
 }
 
 static const char *at(char out[FIELD], const char *base, const char *key)
@@ -970,6 +970,14 @@ int oci_config_load(const char *bundle, struct oci_config *c, struct ubx_err *e)
 		got += (size_t)n;
 	}
 	return oci_config_parse(text, got, bundle, c, e);
+}
+
+int oci_config_ns(const struct oci_config *c)
+{
+	int flags = (int)c->spec.oci.ns_new;
+	for (size_t i = 0; i < c->n_join; i++)
+		flags |= c->join[i].flag;
+	return flags;
 }
 
 void oci_config_free(struct oci_config *c)

@@ -67,6 +67,9 @@ int oci_config_load(const char *bundle, struct oci_config *c, struct ubx_err *e)
  */
 int oci_process_parse(const char *text, size_t len, struct oci_config *c, struct ubx_err *e);
 
+/* oci_config_ns() - the container's own namespaces: made or joined (CLONE_NEW*). */
+int oci_config_ns(const struct oci_config *c);
+
 /* oci_config_free() - release everything @c holds. */
 void oci_config_free(struct oci_config *c);
 

@@ -70,16 +70,30 @@ static int join_namespaces(const struct oci_config *c, struct ubx_err *e)
 	return 0;
 }
 
-static int write_pid_file(const char *path, pid_t pid, struct ubx_err *e)
+/* The directory of the pid file @path, opened now (exec writes the file
+ * from inside the container's mount namespace). */
+static int pid_file_dir(const char *path, struct ubx_err *e)
 {
-	char tmp[4200], text[16];
-	int n = snprintf(text, sizeof(text), "%d", (int)pid);
-	if (snprintf(tmp, sizeof(tmp), "%s.usbox-tmp", path) >= (int)sizeof(tmp))
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	if (snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".") >= (int)sizeof(dir))
 		return ubx_fail(e, ENAMETOOLONG, "--pid-file");
-	_cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0 || write(fd, text, (size_t)n) != n || rename(tmp, path) < 0) {
+	int fd = open(dir[0] ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? ubx_fail(e, errno, "--pid-file %.200s", path) : fd;
+}
+
+/* Writes @pid into the pid file @path (in the directory @dir) atomically. */
+static int write_pid_file(int dir, const char *path, pid_t pid, struct ubx_err *e)
+{
+	char tmp[300], text[16];
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	int n = snprintf(text, sizeof(text), "%d", (int)pid);
+	if (snprintf(tmp, sizeof(tmp), ".%s.usbox-tmp", base) >= (int)sizeof(tmp))
+		return ubx_fail(e, ENAMETOOLONG, "--pid-file");
+	_cleanup_close_ int fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0 || write(fd, text, (size_t)n) != n || renameat(dir, tmp, dir, base) < 0) {
 		int r = ubx_fail(e, errno, "--pid-file %.200s", path);
-		(void)unlink(tmp);
+		(void)unlinkat(dir, tmp, 0);
 		return r;
 	}
 	return 0;
@@ -110,7 +124,10 @@ static int record(int dir, const struct oci_create_opts *o, const struct oci_con
 		return ubx_fail(e, -r, "the container's process ended during create");
 	if ((r = oci_state_write(dir, &s, e)) < 0)
 		return r;
-	return o->pid_file ? write_pid_file(o->pid_file, pid, e) : 0;
+	if (!o->pid_file)
+		return 0;
+	_cleanup_close_ int pdir = pid_file_dir(o->pid_file, e);
+	return pdir < 0 ? pdir : write_pid_file(pdir, o->pid_file, pid, e);
 }
 
 /* Clones and sets up the container's process; it is left waiting. */
@@ -136,13 +153,13 @@ int oci_create(const struct oci_create_opts *o, struct oci_config *c, int *pidfd
 	int r;
 
 	if (c->spec.tty && !o->console_socket)
-		return ubx_fail(e, EINVAL, "process.terminal needs --console-socket");
+		return ubx_refuse(e, EINVAL, "process.terminal needs --console-socket");
 	if (o->preserve_fds)
-		return ubx_fail(e, ENOTSUP, "--preserve-fds is not supported by usbox-oci yet");
+		return ubx_refuse(e, ENOTSUP, "--preserve-fds is not supported by usbox-oci yet");
 	if (c->has_limits)
-		return ubx_fail(e, ENOTSUP, "linux.resources: cgroup limits are not supported by usbox-oci yet");
+		return ubx_refuse(e, ENOTSUP, "linux.resources: cgroup limits are not supported by usbox-oci yet");
 	if (c->domainname)
-		return ubx_fail(e, ENOTSUP, "domainname: not supported by usbox-oci yet");
+		return ubx_refuse(e, ENOTSUP, "domainname: not supported by usbox-oci yet");
 	_cleanup_close_ int dir = oci_state_create(o->root, o->id, e);
 	if (dir < 0)
 		return dir;
@@ -182,7 +199,7 @@ int oci_start(const char *root, const char *id, struct ubx_err *e)
 	const char *status = oci_state_status(dir, &s);
 	oci_state_free(&s);
 	if (strcmp(status, "created") != 0)
-		return ubx_fail(e, EINVAL, "cannot start a container that is %s", status);
+		return ubx_refuse(e, EINVAL, "cannot start a container that is %s", status);
 	_cleanup_close_ int fifo = openat(dir, "exec.fifo", O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
 	if (fifo < 0)
 		return ubx_fail(e, errno, errno == ENXIO ? "the container's process is gone" : "exec fifo");
@@ -236,7 +253,7 @@ int oci_kill(const char *root, const char *id, int sig, bool all, struct ubx_err
 		return r;
 	_cleanup_close_ int pidfd = oci_state_pidfd(&s);
 	if (pidfd < 0)
-		r = ubx_fail(e, ESRCH, "container %.80s is not running", id);
+		r = ubx_refuse(e, ESRCH, "container %.80s is not running", id);
 	else if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
 		r = ubx_fail(e, errno, "signal %d to container %.80s", sig, id);
 	else if (all && s.own_pidns && sig != SIGKILL) /* SIGKILL to PID 1 ends them all */
@@ -251,7 +268,7 @@ static int kill_and_wait(int pidfd, struct ubx_err *e)
 	struct pollfd p = { .fd = pidfd, .events = POLLIN };
 	(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 	if (poll(&p, 1, 10000) != 1)
-		return ubx_fail(e, ETIMEDOUT, "the container's process did not end after SIGKILL");
+		return ubx_refuse(e, ETIMEDOUT, "the container's process did not end after SIGKILL");
 	return 0;
 }
 
@@ -268,7 +285,7 @@ int oci_delete(const char *root, const char *id, bool force, struct ubx_err *e)
 		return r;
 	const char *status = oci_state_status(dir, &s);
 	if (strcmp(status, "running") == 0 && !force)
-		r = ubx_fail(e, EBUSY, "cannot delete container %.80s that is running (use --force)", id);
+		r = ubx_refuse(e, EBUSY, "cannot delete container %.80s that is running (use --force)", id);
 	else if (strcmp(status, "stopped") != 0) {
 		_cleanup_close_ int pidfd = oci_state_pidfd(&s);
 		r = pidfd < 0 ? 0 : kill_and_wait(pidfd, e);
@@ -350,7 +367,7 @@ static int exec_target(const struct oci_exec_opts *o, struct oci_state *s, struc
 	if (r < 0)
 		return r;
 	if (strcmp(oci_state_status(dir, s), "running") != 0)
-		r = ubx_fail(e, EINVAL, "cannot exec in container %.80s: it is not running", o->id);
+		r = ubx_refuse(e, EINVAL, "cannot exec in container %.80s: it is not running", o->id);
 	else
 		r = oci_config_load(s->bundle, c, e);
 	if (r < 0)
@@ -397,7 +414,7 @@ static int exec_process(const struct oci_exec_opts *o, struct oci_config *c, str
 		return r < 0 ? r : oci_process_parse(text, len, c, e);
 	}
 	if (!o->args || !o->args[0])
-		return ubx_fail(e, EINVAL, "exec needs a command or --process");
+		return ubx_refuse(e, EINVAL, "exec needs a command or --process");
 	char **args = strv_concat(NULL, o->args), **env = strv_concat(s->env, o->env);
 	char *cwd = o->cwd ? strdup(o->cwd) : NULL;
 	if (!args || !env || (o->cwd && !cwd)) {
@@ -414,20 +431,32 @@ static int exec_process(const struct oci_exec_opts *o, struct oci_config *c, str
 	return 0;
 }
 
+/* Whether setgroups() is allowed in the user namespace of @pid (not with a
+ * map of one's own id only). */
+static bool setgroups_allowed(pid_t pid)
+{
+	char path[64], buf[8] = "";
+	snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)pid);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 || read(fd, buf, sizeof(buf) - 1) <= 0 || strncmp(buf, "deny", 4) != 0;
+}
+
 static int exec_join(const struct oci_exec_opts *o, struct oci_config *c, pid_t pid, int pidfd, struct ubx_err *e)
 {
 	struct sandbox sb;
-	_cleanup_close_ int console = -1;
+	_cleanup_close_ int console = -1, pdir = -1;
+	if (o->pid_file && (pdir = pid_file_dir(o->pid_file, e)) < 0)
+		return pdir;
 	if (c->spec.tty && !o->console_socket)
-		return ubx_fail(e, EINVAL, "--tty needs --console-socket");
+		return ubx_refuse(e, EINVAL, "--tty needs --console-socket");
 	if (o->console_socket && (console = console_connect(o->console_socket, e)) < 0)
 		return console;
 	const struct join_request j = { .spec = &c->spec, .init_pidfd = pidfd, .init_pid = pid, .cgroup_fd = -1,
-					.full_map = true, .detach = o->detach, .orphan = true, .seccomp = &c->seccomp,
-					.console_fd = console };
+					.full_map = setgroups_allowed(pid), .detach = o->detach, .orphan = true, .seccomp = &c->seccomp,
+					.console_fd = console, .only_ns = oci_config_ns(c) };
 	int r = sandbox_join(&sb, &j, e);
 	if (r == 0 && o->pid_file)
-		r = write_pid_file(o->pid_file, sb.pid, e);
+		r = write_pid_file(pdir, o->pid_file, sb.pid, e);
 	if (r == 0 && !o->detach)
 		r = oci_wait_exit(sb.pidfd);
 	sandbox_destroy(&sb);
@@ -444,7 +473,7 @@ int oci_exec(const struct oci_exec_opts *o, struct ubx_err *e)
 	_cleanup_close_ int pidfd = oci_state_pidfd(&s);
 	oci_state_free(&s);
 	if (pidfd < 0)
-		r = ubx_fail(e, ESRCH, "container %.80s is not running", o->id);
+		r = ubx_refuse(e, ESRCH, "container %.80s is not running", o->id);
 	else if ((r = exec_process(o, &c, e)) == 0)
 		r = exec_join(o, &c, s.pid, pidfd, e);
 	oci_config_free(&c);

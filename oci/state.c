@@ -60,11 +60,11 @@ int oci_state_root(const char *given, char *out, size_t len, struct ubx_err *e)
 	else if (xdg && xdg[0] == '/')
 		n = snprintf(out, len, "%s/usbox-oci", xdg);
 	else
-		return ubx_fail(e, ENOENT, "no state root: give --root or set XDG_RUNTIME_DIR");
+		return ubx_refuse(e, ENOENT, "no state root: give --root or set XDG_RUNTIME_DIR");
 	if (n < 0 || (size_t)n >= len)
 		return ubx_fail(e, ENAMETOOLONG, "--root");
 	if (out[0] != '/')
-		return ubx_fail(e, EINVAL, "--root %.100s: not an absolute path", out);
+		return ubx_refuse(e, EINVAL, "--root %.100s: not an absolute path", out);
 	return 0;
 }
 
@@ -72,12 +72,12 @@ int oci_state_check_id(const char *id, struct ubx_err *e)
 {
 	size_t n = strlen(id);
 	if (n == 0 || n > OCI_ID_MAX || strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
-		return ubx_fail(e, EINVAL, "invalid container id \"%.80s\"", id);
+		return ubx_refuse(e, EINVAL, "invalid container id \"%.80s\"", id);
 	for (size_t i = 0; i < n; i++) {
 		char c = id[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
 		      c == '+' || c == '-' || c == '.'))
-			return ubx_fail(e, EINVAL, "invalid container id \"%.80s\": only letters, digits, _ + - .", id);
+			return ubx_refuse(e, EINVAL, "invalid container id \"%.80s\": only letters, digits, _ + - .", id);
 	}
 	return 0;
 }
@@ -106,7 +106,7 @@ int oci_state_create(const char *root, const char *id, struct ubx_err *e)
 	if (rfd < 0)
 		return rfd == -ENOENT ? ubx_fail(e, ENOENT, "state root %s", root) : rfd;
 	if (mkdirat(rfd, id, 0700) < 0)
-		return errno == EEXIST ? ubx_fail(e, EEXIST, "container %.80s already exists", id)
+		return errno == EEXIST ? ubx_refuse(e, EEXIST, "container %.80s already exists", id)
 				       : ubx_fail(e, errno, "state directory of %.80s", id);
 	int fd = openat(rfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
@@ -125,7 +125,7 @@ int oci_state_open(const char *root, const char *id, bool exclusive, struct ubx_
 	_cleanup_close_ int rfd = open_root(root, false, e);
 	int fd = rfd < 0 ? -1 : openat(rfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		return (rfd == -ENOENT || errno == ENOENT) ? ubx_fail(e, ENOENT, "container %.80s does not exist", id)
+		return (rfd == -ENOENT || errno == ENOENT) ? ubx_refuse(e, ENOENT, "container %.80s does not exist", id)
 							   : rfd < 0 ? rfd : ubx_fail(e, errno, "container %.80s", id);
 	if (lock_dir(fd, exclusive, id, e) < 0) {
 		close(fd);

@@ -258,7 +258,9 @@ _Noreturn void exec_command(const struct child_params *p)
 		execve(file, p->spec->args, p->spec->env);
 		err = errno;
 	}
-	if (err == ENOENT && !strchr(cmd, '/'))
+	if (err == ENOENT && !strchr(cmd, '/') && p->spec->oci.enabled) /* runc's words, which engines match */
+		ubx_fail(&e, 0, "exec: \"%s\": executable file not found in $PATH", cmd);
+	else if (err == ENOENT && !strchr(cmd, '/'))
 		ubx_fail(&e, 0, "%s: command not found", cmd);
 	else
 		ubx_fail(&e, err, "%s", cmd);

@@ -81,7 +81,8 @@ static _Noreturn void child(const struct join_request *j, struct child_params *p
 		report_failure(p->report_fd, REPORT_SETUP, &e);
 		_exit(125);
 	}
-	if (!same_ns(j->init_pid, "cgroup") && setns(j->init_pidfd, CLONE_NEWCGROUP) < 0) {
+	bool cgroupns = !j->only_ns || (j->only_ns & CLONE_NEWCGROUP);
+	if (cgroupns && !same_ns(j->init_pid, "cgroup") && setns(j->init_pidfd, CLONE_NEWCGROUP) < 0) {
 		ubx_fail(&e, errno, "join the sandbox's cgroup namespace");
 		report_failure(p->report_fd, REPORT_SETUP, &e);
 		_exit(125);
@@ -183,7 +184,7 @@ int sandbox_join(struct sandbox *sb, const struct join_request *j, struct ubx_er
 		return ubx_fail(e, errno, "/dev/null");
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		return ubx_fail(e, errno, "PR_SET_DUMPABLE");
-	int flags = join_flags(j->init_pid);
+	int flags = join_flags(j->init_pid) & (j->only_ns ? j->only_ns : ~0);
 	if (flags && setns(j->init_pidfd, flags) < 0)
 		return ubx_fail(e, errno, "join the sandbox's namespaces");
 	signals_fill(&set);

@@ -89,7 +89,11 @@ static int oci_ids(struct sandbox *sb, struct ubx_err *e)
 	}
 	if (!o->n_uid_map || !o->n_gid_map)
 		return ubx_fail(e, EINVAL, "a new user namespace needs linux.uidMappings and linux.gidMappings");
-	sb->plan.method = IDMAP_GIVEN;
+	/* one's own ids only: written directly, with setgroups denied, as an
+	 * unprivileged writer must (runc spec --rootless) */
+	bool self = o->n_uid_map == 1 && o->n_gid_map == 1 && o->uid_map[0].count == 1 && o->gid_map[0].count == 1 &&
+		    o->uid_map[0].outside == getuid() && o->gid_map[0].outside == getgid();
+	sb->plan.method = self && geteuid() != 0 ? IDMAP_SINGLE : IDMAP_GIVEN;
 	for (size_t i = 0; i < o->n_uid_map; i++)
 		sb->plan.uid.ext[i] = (struct idmap_extent){ o->uid_map[i].inside, o->uid_map[i].outside,
 							      o->uid_map[i].count };

@@ -110,6 +110,8 @@ struct join_request {
 	const struct seccomp_prog *seccomp; /* the filter, instead of spec's (an OCI config's), or NULL */
 	int console_fd;              /* with a terminal: send the pty master here (an OCI console
 				      * socket) instead of relaying it; or -1 */
+	int only_ns;                 /* CLONE_NEW* flags: join only these (an OCI container's own
+				      * namespaces); 0: every one the init is in */
 };
 
 /*
