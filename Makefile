@@ -45,7 +45,7 @@ LDFLAGS   ?=
 ALL_LDFLAGS = $(LDFLAGS) -Wl,-z,relro -Wl,--as-needed
 PKG_LIBS  += -ldl
 
-LIB_SRCS  := $(wildcard common/*.c idmap/*.c netns/*.c cgroup/*.c image/*.c container/*.c doctor/*.c) \
+LIB_SRCS  := $(wildcard common/*.c idmap/*.c netns/*.c cgroup/*.c image/*.c container/*.c doctor/*.c oci/*.c) \
              $(filter-out seccomp/gen.c,$(wildcard seccomp/*.c)) \
              $(wildcard sandbox/*.c) $(filter-out cli/main.c,$(wildcard cli/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
@@ -56,7 +56,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps deps-test run check check-unit check-integration check-vm asan check-asan valgrind fuzz bench bench-images bench-lifecycle bench-vm bench-net bench-delay install clean lint
 
-all: $(BUILD)/usbox
+all: $(BUILD)/usbox $(BUILD)/usbox-oci
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -80,6 +80,10 @@ $(BUILD)/libusbox.a: $(LIB_OBJS)
 
 $(BUILD)/usbox: $(BUILD)/cli/main.o $(BUILD)/libusbox.a
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(PKG_LIBS)
+
+# usbox-oci: the same binary under the name engines call (cli/oci.c)
+$(BUILD)/usbox-oci: $(BUILD)/usbox
+	ln -sf usbox $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libusbox.a
 	@mkdir -p $(dir $@)
@@ -199,6 +203,7 @@ fuzz: $(FUZZERS)
 
 install: $(BUILD)/usbox
 	install -D -m 0755 $(BUILD)/usbox $(DESTDIR)$(PREFIX)/bin/usbox
+	ln -sf usbox $(DESTDIR)$(PREFIX)/bin/usbox-oci
 	install -D -m 0644 docs/usbox.1 $(DESTDIR)$(PREFIX)/share/man/man1/usbox.1
 	install -D -m 0644 contrib/completion/usbox.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/usbox
 

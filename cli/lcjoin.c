@@ -222,7 +222,7 @@ int lc_exec(int argc, char **argv, FILE *out, struct ubx_err *e)
 	_cleanup_close_ int cg = run.cgroup[0] ? open(run.cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 	const struct join_request j = { .spec = &spec, .init_pidfd = pidfd, .init_pid = run.init, .cgroup_fd = cg,
 					.full_map = run.full_map,
-					.detach = o.detach };
+					.detach = o.detach, .console_fd = -1 };
 	if (run.cgroup[0] && cg < 0) {
 		r = ubx_fail(e, errno, "the container's cgroup %s", run.cgroup);
 	} else {

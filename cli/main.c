@@ -23,6 +23,7 @@ extern char **environ;
 #include "lifecycle.h"
 #include "images.h"
 #include "netcmd.h"
+#include "oci.h"
 #include "options.h"
 
 #ifndef USBOX_VERSION
@@ -100,6 +101,9 @@ int main(int argc, char **argv)
 	char cwd[4096];
 	int status;
 
+	const char *name = strrchr(argv[0], '/');
+	if (strcmp(name ? name + 1 : argv[0], "usbox-oci") == 0) /* the OCI runtime's command line */
+		return oci_main(argc, argv);
 	proctitle_init(argc, argv);
 	ctr_state_init();
 	if (!getcwd(cwd, sizeof(cwd))) {

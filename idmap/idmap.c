@@ -363,6 +363,16 @@ int idmap_apply(struct idmap_plan *plan, const struct idmap_request *req, pid_t 
 {
 	int r;
 
+	if (plan->method == IDMAP_NONE)
+		return 0;
+	if (plan->method == IDMAP_GIVEN && geteuid() != 0) {
+		r = idmap_run_helper("newuidmap", pid, &plan->uid, e);
+		return r < 0 ? r : idmap_run_helper("newgidmap", pid, &plan->gid, e);
+	}
+	if (plan->method == IDMAP_GIVEN) {
+		r = idmap_write_direct(pid, "uid", &plan->uid, false, e);
+		return r < 0 ? r : idmap_write_direct(pid, "gid", &plan->gid, false, e);
+	}
 	if (plan->method == IDMAP_HELPER) {
 		struct ubx_err herr = { 0 };
 		r = idmap_run_helper("newuidmap", pid, &plan->uid, &herr);

@@ -83,6 +83,8 @@ enum idmap_method {
 	IDMAP_SINGLE, /* one id, written by usbox itself, setgroups denied */
 	IDMAP_HOLDER, /* full map written by usbox inside the holder's namespace */
 	IDMAP_HELPER, /* full map written by newuidmap/newgidmap for this sandbox */
+	IDMAP_NONE,   /* no user namespace of its own (an OCI container sharing its creator's) */
+	IDMAP_GIVEN,  /* the maps an OCI config gives: written directly by root, else by the helpers */
 };
 
 struct idmap_request {

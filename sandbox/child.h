@@ -39,6 +39,8 @@ struct child_params {
 	const struct seccomp_prog *seccomp; /* installed just before execve */
 	struct winsize ws;      /* with -t: the user's window size */
 	bool die_with_parent;   /* killed when its parent (usbox exec) dies */
+	int start_fd;           /* an OCI container's exec fifo (read-write), or -1: once set up,
+				 * close report_fd (the creator's "created") and wait for one byte */
 };
 
 /* The signals usbox forwards to the command. */

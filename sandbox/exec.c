@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <stdio.h>
@@ -47,8 +48,12 @@ static void reset_signals(void)
 
 static int set_identity(const struct child_params *p, struct ubx_err *e)
 {
-	if (p->full_map && setgroups(0, NULL) < 0)
+	const struct spec_oci *o = &p->spec->oci;
+	if (p->full_map && setgroups(o->n_groups, (const gid_t *)o->groups) < 0)
 		return ubx_fail(e, errno, "setgroups");
+	/* an OCI process's permitted set survives the change of uid */
+	if (o->enabled && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		return ubx_fail(e, errno, "keep capabilities");
 	if (setresgid(p->gid, p->gid, p->gid) < 0)
 		return ubx_fail(e, errno, "setresgid %u", p->gid);
 	if (setresuid(p->uid, p->uid, p->uid) < 0)
@@ -71,6 +76,42 @@ static int set_capabilities(uint64_t caps, bool root, struct ubx_err *e)
 		return ubx_fail(e, EPERM, "drop capabilities");
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
 		return ubx_fail(e, errno, "clear ambient capabilities");
+	return 0;
+}
+
+/* An OCI process's five capability sets, as its config gives them. */
+static int set_oci_capabilities(const uint64_t caps[5], struct ubx_err *e)
+{
+	static const capng_type_t sets[] = {
+		[SPEC_CAP_BOUNDING] = CAPNG_BOUNDING_SET, [SPEC_CAP_EFFECTIVE] = CAPNG_EFFECTIVE,
+		[SPEC_CAP_PERMITTED] = CAPNG_PERMITTED, [SPEC_CAP_INHERITABLE] = CAPNG_INHERITABLE,
+	};
+	capng_clear(CAPNG_SELECT_ALL);
+	for (size_t s = 0; s < ARRAY_SIZE(sets); s++)
+		for (unsigned c = 0; c <= CAP_LAST_CAP; c++)
+			if ((caps[s] & CAP_BIT(c)) && capng_update(CAPNG_ADD, sets[s], c) < 0)
+				return ubx_fail(e, EINVAL, "capability %u", c);
+	if (capng_apply(CAPNG_SELECT_ALL) < 0)
+		return ubx_fail(e, EPERM, "set capabilities");
+	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0 ||
+	    (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL))
+		return ubx_fail(e, errno, "ambient capabilities");
+	for (unsigned c = 0; c <= CAP_LAST_CAP; c++)
+		if ((caps[SPEC_CAP_AMBIENT] & CAP_BIT(c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
+			return ubx_fail(e, errno, "ambient capability %u", c);
+	return 0;
+}
+
+/* An OCI process's rlimits and umask, set while still privileged. */
+static int set_oci_limits(const struct spec_oci *o, struct ubx_err *e)
+{
+	for (size_t i = 0; i < o->n_rlimits; i++) {
+		struct rlimit rl = { .rlim_cur = o->rlimits[i].soft, .rlim_max = o->rlimits[i].hard };
+		if (setrlimit(o->rlimits[i].resource, &rl) < 0)
+			return ubx_fail(e, errno, "rlimit %d", o->rlimits[i].resource);
+	}
+	if (o->umask >= 0)
+		umask((mode_t)o->umask);
 	return 0;
 }
 
@@ -103,6 +144,38 @@ static int enter_workdir(const char *dir, struct ubx_err *e)
 	return 0;
 }
 
+/* Whether the filter goes on before the capabilities are dropped: an OCI
+ * process without noNewPrivileges (installing a filter then needs
+ * CAP_SYS_ADMIN, as runc does it); the rest of set-up then runs under it. */
+static bool filter_early(const struct child_params *p)
+{
+	return p->spec->oci.enabled && !p->spec->oci.no_new_privs;
+}
+
+/* An OCI process: the session keyring while still privileged (a filter such
+ * as Docker's refuses keyctl), then the filter when it goes on early. */
+static int prepare_oci_early(const struct child_params *p, struct ubx_err *e)
+{
+	int r = set_oci_limits(&p->spec->oci, e);
+	if (r < 0 || (r = new_session_keyring(e)) < 0)
+		return r;
+	return filter_early(p) ? seccomp_install(p->seccomp, e) : 0;
+}
+
+/* Marks every descriptor from 3 up close-on-exec; a filter that refuses
+ * close_range() (an OCI profile older than it) gets the loop. */
+static int cloexec_from_3(struct ubx_err *e)
+{
+	struct rlimit rl;
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return 0;
+	if ((errno != EPERM && errno != ENOSYS) || getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return ubx_fail(e, errno, "close_range");
+	for (int fd = 3; fd < (int)rl.rlim_cur && fd < 65536; fd++)
+		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	return 0;
+}
+
 static int prepare_exec(const struct child_params *p, struct ubx_err *e)
 {
 	const char *dir = p->spec->cwd;
@@ -111,24 +184,27 @@ static int prepare_exec(const struct child_params *p, struct ubx_err *e)
 	if (setsid() < 0)
 		return ubx_fail(e, errno, "setsid");
 	reset_signals();
+	if (p->spec->oci.enabled && (r = prepare_oci_early(p, e)) < 0)
+		return r;
 	if ((r = set_identity(p, e)) < 0)
 		return r;
 	/* after the ids: changing them clears the setting; a parent already
 	 * gone left us to the sandbox's init (our parent is outside: pid 0) */
 	if (p->die_with_parent && (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != 0))
 		return ubx_fail(e, ESRCH, "usbox exec ended");
-	if ((r = new_session_keyring(e)) < 0 ||
-	    (r = set_capabilities(p->spec->caps, p->uid == 0, e)) < 0)
+	if (!p->spec->oci.enabled && (r = new_session_keyring(e)) < 0)
 		return r;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+	r = p->spec->oci.enabled ? set_oci_capabilities(p->spec->oci.caps, e)
+				 : set_capabilities(p->spec->caps, p->uid == 0, e);
+	if (r < 0)
+		return r;
+	if ((!p->spec->oci.enabled || p->spec->oci.no_new_privs) && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return ubx_fail(e, errno, "no_new_privs");
 	if ((r = enter_workdir(dir, e)) < 0)
 		return r;
 	if (p->tty_sock >= 0 && (r = tty_open_inside(p->tty_sock, &p->ws, e)) < 0)
 		return r;
-	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		return ubx_fail(e, errno, "close_range");
-	return 0;
+	return cloexec_from_3(e);
 }
 
 static const char *env_path(char **envp)
@@ -139,31 +215,55 @@ static const char *env_path(char **envp)
 	return NULL;
 }
 
+/* An OCI container between create and start: the creator learns that set-up
+ * is done (the report pipe closes), then `start` writes a byte into the exec
+ * fifo.  Failures after this point can only go to the container's stderr. */
+static void wait_for_start(const struct child_params *p)
+{
+	char go;
+	close(p->report_fd);
+	while (read(p->start_fd, &go, 1) < 0 && errno == EINTR)
+		;
+	close(p->start_fd);
+}
+
+/* Reports @e to the creator, or once an OCI container was started (nobody
+ * reads the report pipe any more) to the container's stderr; then exits. */
+static _Noreturn void fail_exec(const struct child_params *p, bool started, int kind, const struct ubx_err *e,
+				int status)
+{
+	if (started)
+		dprintf(STDERR_FILENO, "usbox-oci: %s\n", e->msg);
+	else
+		report_failure(p->report_fd, kind, e);
+	_exit(status);
+}
+
 _Noreturn void exec_command(const struct child_params *p)
 {
 	struct ubx_err e = { 0 };
 	const char *cmd = p->spec->args[0];
 	char file[4096];
 
-	if (prepare_exec(p, &e) < 0) {
-		report_failure(p->report_fd, REPORT_SETUP, &e);
-		_exit(125);
-	}
+	if (prepare_exec(p, &e) < 0)
+		fail_exec(p, false, REPORT_SETUP, &e, 125);
 	int err = -exec_find(cmd, env_path(p->spec->env), file, sizeof(file));
+	bool started = err == 0 && p->start_fd >= 0;
+	if (started)
+		wait_for_start(p);
 	/* The filter last: it refuses calls set-up makes (setns, mounts, keyctl). */
-	if (err == 0 && seccomp_install(p->seccomp, &e) < 0) {
-		report_failure(p->report_fd, REPORT_SETUP, &e);
-		_exit(125);
-	}
+	if (err == 0 && !filter_early(p) && seccomp_install(p->seccomp, &e) < 0)
+		fail_exec(p, started, REPORT_SETUP, &e, 125);
 	if (err == 0) {
 		execve(file, p->spec->args, p->spec->env);
 		err = errno;
 	}
-	if (err == ENOENT && !strchr(cmd, '/'))
+	if (err == ENOENT && !strchr(cmd, '/') && p->spec->oci.enabled) /* runc's words, which engines match */
+		ubx_fail(&e, 0, "exec: \"%s\": executable file not found in $PATH", cmd);
+	else if (err == ENOENT && !strchr(cmd, '/'))
 		ubx_fail(&e, 0, "%s: command not found", cmd);
 	else
 		ubx_fail(&e, err, "%s", cmd);
 	e.code = err;
-	report_failure(p->report_fd, REPORT_EXEC, &e);
-	_exit(err == ENOENT ? 127 : 126);
+	fail_exec(p, started, REPORT_EXEC, &e, err == ENOENT ? 127 : 126);
 }

@@ -92,6 +92,41 @@ static int configure_veth(const struct child_params *p, struct ubx_err *e)
 	return r < 0 ? ubx_wrap(e, "network %s", p->spec->network) : 0;
 }
 
+/* Writes @text into the /proc file @path.  Return: 0 or a negative errno. */
+static int proc_write(const char *path, const char *text)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	size_t n = strlen(text);
+	return write(fd, text, n) == (ssize_t)n ? 0 : -errno;
+}
+
+/* An OCI config's sysctls and oomScoreAdj, written through the /proc this
+ * process still sees (its namespaces' entries: net and ipc keys are per
+ * namespace), before the view makes /proc/sys read-only. */
+static int apply_oci_proc(const struct spec_oci *o, struct ubx_err *e)
+{
+	char path[300], text[16];
+	for (char **kv = o->sysctl; kv && *kv; kv++) {
+		const char *eq = strchr(*kv, '=');
+		int n = snprintf(path, sizeof(path), "/proc/sys/%.*s", (int)(eq - *kv), *kv);
+		if (n >= (int)sizeof(path))
+			return ubx_fail(e, ENAMETOOLONG, "linux.sysctl: %.40s...", *kv);
+		for (char *c = path + 10; c < path + n; c++)
+			if (*c == '.')
+				*c = '/';
+		int r = proc_write(path, eq + 1);
+		if (r < 0)
+			return ubx_fail(e, -r, "linux.sysctl: %.*s", (int)(eq - *kv), *kv);
+	}
+	if (!o->has_oom_score_adj)
+		return 0;
+	snprintf(text, sizeof(text), "%d", o->oom_score_adj);
+	int r = proc_write("/proc/self/oom_score_adj", text);
+	return r < 0 ? ubx_fail(e, -r, "process.oomScoreAdj %d", o->oom_score_adj) : 0;
+}
+
 static int build_sandbox(const struct child_params *p, struct ubx_err *e)
 {
 	bool slirp = p->spec->net == NET_SLIRP;
@@ -102,8 +137,8 @@ static int build_sandbox(const struct child_params *p, struct ubx_err *e)
 	const struct mounts_extra x = { .tty_gid = p->full_map ? 5 : -1, .dns = p->dns, .hosts = p->hosts,
 					.hosts_fd = p->hosts_fd, .uid = p->uid, .gid = p->gid,
 					.storage_sock = p->storage_sock };
-	int r = mounts_setup(p->spec, &x, e);
-	if (r < 0)
+	int r = p->spec->oci.enabled ? apply_oci_proc(&p->spec->oci, e) : 0;
+	if (r < 0 || (r = mounts_setup(p->spec, &x, e)) < 0)
 		return r;
 	if (p->spec->hostname && sethostname(p->spec->hostname, strlen(p->spec->hostname)) < 0)
 		return ubx_fail(e, errno, "sethostname %s", p->spec->hostname);
@@ -200,11 +235,14 @@ _Noreturn void init_main(const struct child_params *p)
 	struct ubx_err e = { 0 };
 	char go;
 
+	const struct spec_oci *oci = &p->spec->oci;
 	catch_forwarded_signals();
-	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (!oci->enabled) /* an OCI container outlives its creator */
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* Nothing the caller left open may reach the sandbox (a directory fd
 	 * would be a way out through /proc/self/fd). */
-	const int keep[] = { p->sync_fd, p->report_fd, p->tty_sock, p->net_sock, p->hosts_fd, p->storage_sock };
+	const int keep[] = { p->sync_fd, p->report_fd, p->tty_sock, p->net_sock, p->hosts_fd, p->storage_sock,
+			     p->start_fd };
 	if (fd_close_all_but(keep, ARRAY_SIZE(keep)) < 0)
 		_exit(125);
 	proctitle_set("usbox-init");
@@ -217,7 +255,7 @@ _Noreturn void init_main(const struct child_params *p)
 		p = &single;
 	}
 	close(p->sync_fd);
-	if (unshare(CLONE_NEWCGROUP) < 0) { /* rooted at the cgroup we were cloned into */
+	if ((!oci->enabled || (oci->ns_new & CLONE_NEWCGROUP)) && unshare(CLONE_NEWCGROUP) < 0) { /* rooted at the cgroup we were cloned into */
 		ubx_fail(&e, errno, "cgroup namespace");
 		report_failure(p->report_fd, REPORT_SETUP, &e);
 		_exit(125);
@@ -230,6 +268,8 @@ _Noreturn void init_main(const struct child_params *p)
 		close(p->hosts_fd); /* bound: the command must not hold it */
 	if (p->storage_sock >= 0)
 		close(p->storage_sock);
+	if (oci->enabled) /* the container's process is PID 1 itself, as with runc */
+		exec_command(p);
 	pid_t command = fork();
 	if (command < 0) {
 		ubx_fail(&e, errno, "fork");

@@ -37,25 +37,38 @@
 #include "../common/cleanup.h"
 #include "child.h"
 
-#define JOIN_NS (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC)
-
-/* CLONE_NEWNET unless the sandbox shares this process's network namespace
- * (--net host): joining one's own namespace needs privileges over it. */
-static int net_flag(pid_t init)
+/* Whether the sandbox's init @init is in this process's namespace @name. */
+static bool same_ns(pid_t init, const char *name)
 {
 	struct stat mine, theirs;
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)init);
-	if (stat(path, &theirs) == 0 && stat("/proc/self/ns/net", &mine) == 0 && mine.st_ino == theirs.st_ino &&
-	    mine.st_dev == theirs.st_dev)
-		return 0;
-	return CLONE_NEWNET;
+	char path[64], self[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)init, name);
+	snprintf(self, sizeof(self), "/proc/self/ns/%s", name);
+	return stat(path, &theirs) == 0 && stat(self, &mine) == 0 && mine.st_ino == theirs.st_ino &&
+	       mine.st_dev == theirs.st_dev;
+}
+
+/* The namespaces of the sandbox's init that this process is not in already
+ * (--net host shares the network; an OCI container may share any): joining
+ * one's own namespace needs privileges over it. */
+static int join_flags(pid_t init)
+{
+	static const struct { const char *name; int flag; } ns[] = {
+		{ "user", CLONE_NEWUSER }, { "mnt", CLONE_NEWNS }, { "pid", CLONE_NEWPID },
+		{ "uts", CLONE_NEWUTS },   { "ipc", CLONE_NEWIPC }, { "net", CLONE_NEWNET },
+	};
+	int flags = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(ns); i++)
+		if (!same_ns(init, ns[i].name))
+			flags |= ns[i].flag;
+	return flags;
 }
 
 static void init_empty(struct sandbox *sb, const struct ubx_spec *spec)
 {
 	*sb = (struct sandbox){ .spec = spec, .pid = -1, .pidfd = -1, .exit_status = 125, .cg = { .leaf_fd = -1 },
-				.net_sock = -1, .netconn = { .sock = -1, .userns = -1, .lock = -1, .hosts_fd = -1 } };
+				.net_sock = -1, .netconn = { .sock = -1, .userns = -1, .lock = -1, .hosts_fd = -1 },
+				.console_fd = -1, .start_fd = -1 };
 	sb->plan.holder_lock_fd = -1;
 	sb->tty.master = sb->tty.in_fd = -1;
 }
@@ -68,7 +81,8 @@ static _Noreturn void child(const struct join_request *j, struct child_params *p
 		report_failure(p->report_fd, REPORT_SETUP, &e);
 		_exit(125);
 	}
-	if (setns(j->init_pidfd, CLONE_NEWCGROUP) < 0) {
+	bool cgroupns = !j->only_ns || (j->only_ns & CLONE_NEWCGROUP);
+	if (cgroupns && !same_ns(j->init_pid, "cgroup") && setns(j->init_pidfd, CLONE_NEWCGROUP) < 0) {
 		ubx_fail(&e, errno, "join the sandbox's cgroup namespace");
 		report_failure(p->report_fd, REPORT_SETUP, &e);
 		_exit(125);
@@ -76,7 +90,7 @@ static _Noreturn void child(const struct join_request *j, struct child_params *p
 	/* exec -d: once more, so that the command's parent is inside and, when
 	 * it leaves, the sandbox's init adopts and reaps the command (an
 	 * orphan goes to the reaper of its parent's pid namespace) */
-	pid_t pid = j->detach ? fork() : 0;
+	pid_t pid = j->detach && !j->orphan ? fork() : 0;
 	if (pid < 0) {
 		ubx_fail(&e, errno, "fork");
 		report_failure(p->report_fd, REPORT_SETUP, &e);
@@ -100,12 +114,13 @@ static int start_child(struct sandbox *sb, const struct join_request *j, int nul
 {
 	int report[2] = { -1, -1 }, tty[2] = { -1, -1 };
 	if (pipe2(report, O_CLOEXEC) < 0 ||
-	    (j->spec->tty && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, tty) < 0))
+	    (j->spec->tty && j->console_fd < 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, tty) < 0) ||
+	    (j->spec->tty && j->console_fd >= 0 && (tty[1] = fcntl(j->console_fd, F_DUPFD_CLOEXEC, 3)) < 0))
 		return ubx_fail(e, errno, "pipe");
 	struct child_params p = { .spec = j->spec, .uid = j->spec->uid, .gid = j->spec->gid, .full_map = j->full_map,
 				  .sync_fd = -1, .report_fd = report[1], .tty_sock = tty[1], .ws = sb->ws,
-				  .net_sock = -1, .hosts_fd = -1, .seccomp = &sb->seccomp,
-				  .die_with_parent = !j->detach };
+				  .net_sock = -1, .hosts_fd = -1, .seccomp = &sb->seccomp, .start_fd = -1,
+				  .die_with_parent = !j->detach && !j->orphan };
 	sb->pid = clone_into(j->cgroup_fd, &sb->pidfd);
 	if (sb->pid != 0) /* (the child stays non-dumpable until it execs; this process is out of the
 			   * sandbox's sight, its pid namespace being the caller's, and LeakSanitizer
@@ -137,11 +152,15 @@ static int start_child(struct sandbox *sb, const struct join_request *j, int nul
 	}
 	if (n != 0)
 		return ubx_fail(e, EIO, "the command ended during set-up");
+	if (j->detach && j->orphan)
+		return 0;
 	if (j->detach) { /* the first child has left its command behind: reap it */
 		siginfo_t si;
 		(void)waitid(P_PIDFD, (id_t)sb->pidfd, &si, WEXITED);
 		return 0;
 	}
+	if (j->console_fd >= 0) /* the pty went to the console socket */
+		return 0;
 	return j->spec->tty ? tty_receive(&sb->tty, tty_sock, j->spec->interactive, e) : 0;
 }
 
@@ -149,20 +168,24 @@ int sandbox_join(struct sandbox *sb, const struct join_request *j, struct ubx_er
 {
 	sigset_t set;
 	init_empty(sb, j->spec);
-	int r = j->spec->tty ? tty_check(j->spec->interactive, &sb->ws, e) : 0;
+	bool own_tty = j->spec->tty && j->console_fd < 0;
+	int r = own_tty ? tty_check(j->spec->interactive, &sb->ws, e) : 0;
 	if (r < 0)
 		return r;
 	if (!j->spec->tty)
 		tty_save(&sb->tty);
 	/* Everything the host gives is taken before joining. */
-	if ((r = seccomp_prepare(j->spec->seccomp, j->spec->seccomp_profile, &sb->seccomp, e)) < 0)
+	if (j->seccomp)
+		sb->seccomp = (struct seccomp_prog){ .filter = j->seccomp->filter, .len = j->seccomp->len };
+	else if ((r = seccomp_prepare(j->spec->seccomp, j->spec->seccomp_profile, &sb->seccomp, e)) < 0)
 		return r;
 	_cleanup_close_ int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (null_fd < 0)
 		return ubx_fail(e, errno, "/dev/null");
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		return ubx_fail(e, errno, "PR_SET_DUMPABLE");
-	if (setns(j->init_pidfd, JOIN_NS | net_flag(j->init_pid)) < 0)
+	int flags = join_flags(j->init_pid) & (j->only_ns ? j->only_ns : ~0);
+	if (flags && setns(j->init_pidfd, flags) < 0)
 		return ubx_fail(e, errno, "join the sandbox's namespaces");
 	signals_fill(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);

@@ -124,6 +124,14 @@ static int mount_dev(int root, int tty_gid, uint64_t shm_size, struct ubx_err *e
 	return mount_tmpfs(dev, "shm", "1777", shm_size ? shm : NULL, e);
 }
 
+static int mount_mqueue(int root, const char *path, struct ubx_err *e)
+{
+	_cleanup_close_ int m = mnt_fs_new("mqueue", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, e);
+	if (m < 0)
+		return ubx_wrap(e, "%s", path);
+	return mnt_attach(m, root, path, false, e);
+}
+
 static int mount_proc(int root, struct ubx_err *e)
 {
 	_cleanup_close_ int m = mnt_fs_new("proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, e);
@@ -157,7 +165,17 @@ static int mount_resolv_conf(int root, const char *dns, struct ubx_err *e)
 	return rootfs_text_file(root, "/etc/resolv.conf", text, true, e);
 }
 
-/* /etc/hosts and /etc/hostname for a root of its own. */
+/* Whether one of the spec's own mounts has the destination @dst. */
+static bool user_mount_at(const struct ubx_spec *cfg, const char *dst)
+{
+	for (size_t i = 0; i < cfg->n_mounts; i++)
+		if (strcmp(cfg->mounts[i].dst, dst) == 0)
+			return true;
+	return false;
+}
+
+/* /etc/hosts and /etc/hostname for a root of its own, where the spec's own
+ * mounts do not provide them. */
 static int mount_etc_names(int root, const struct ubx_spec *spec, bool hosts, struct ubx_err *e)
 {
 	char name[256] = "", text[512];
@@ -166,23 +184,24 @@ static int mount_etc_names(int root, const struct ubx_spec *spec, bool hosts, st
 	else
 		(void)gethostname(name, sizeof(name) - 1);
 	snprintf(text, sizeof(text), "%s\n", name);
-	int r = rootfs_text_file(root, "/etc/hostname", text, true, e);
-	if (r < 0 || !hosts)
+	int r = user_mount_at(spec, "/etc/hostname") ? 0 : rootfs_text_file(root, "/etc/hostname", text, true, e);
+	if (r < 0 || !hosts || user_mount_at(spec, "/etc/hosts"))
 		return r;
 	snprintf(text, sizeof(text), "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t%s\n",
 		 name);
 	return rootfs_text_file(root, "/etc/hosts", text, true, e);
 }
 
-/* Clones the host tree at @src for binding; read-only when asked. */
-static int clone_source(const char *src, bool readonly, struct ubx_err *e)
+/* Clones the host tree at @src for binding; read-only when asked, with
+ * @attrs (nosuid, nodev, noexec) set. */
+static int clone_source(const char *src, bool readonly, uint64_t attrs, struct ubx_err *e)
 {
-	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+	struct mount_attr ro = { .attr_set = (readonly ? MOUNT_ATTR_RDONLY : 0) | attrs };
 	int fd = open_tree(AT_FDCWD, src, TREE_FLAGS);
 
 	if (fd < 0)
 		return ubx_fail(e, errno, "bind source %s", src);
-	if (readonly && mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &ro, sizeof(ro)) < 0) {
+	if (ro.attr_set && mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &ro, sizeof(ro)) < 0) {
 		int r = ubx_fail(e, errno, "make %s read-only", src);
 		close(fd);
 		return r;
@@ -213,7 +232,7 @@ static int clone_sources(const struct ubx_spec *cfg, int *fds, struct ubx_err *e
 	for (size_t i = 0; i < cfg->n_mounts; i++) {
 		if (cfg->mounts[i].kind != MOUNT_BIND)
 			continue;
-		fds[i] = clone_source(cfg->mounts[i].src, cfg->mounts[i].readonly, e);
+		fds[i] = clone_source(cfg->mounts[i].src, cfg->mounts[i].readonly, cfg->mounts[i].attrs, e);
 		if (fds[i] < 0)
 			return fds[i];
 	}
@@ -264,6 +283,7 @@ enum plan_kind {
 	PK_RESOLV,   /* /etc/resolv.conf naming x->dns */
 	PK_SYSFS,    /* a root of its own: a fresh /sys */
 	PK_ETC,      /* a root of its own: /etc/hostname, and /etc/hosts unless a network's */
+	PK_MQUEUE,   /* a fresh mqueue file system */
 };
 
 struct plan_entry {
@@ -366,8 +386,11 @@ static int plan_build(struct plan *pl, const struct ubx_spec *cfg, const struct 
 		return -ENOMEM;
 	if (x->dns && !plan_add(pl, "/etc/resolv.conf", PK_RESOLV, PLAN_BASE))
 		return -ENOMEM;
-	if (cfg->root.kind != ROOT_HOST &&
-	    (!plan_add(pl, "/sys", PK_SYSFS, PLAN_BASE) || !plan_add(pl, "/etc/hostname", PK_ETC, PLAN_BASE)))
+	/* (a generated file is an unlinked one: nothing can be mounted over it) */
+	if (cfg->root.kind != ROOT_HOST && !plan_add(pl, "/sys", PK_SYSFS, PLAN_BASE))
+		return -ENOMEM;
+	if (cfg->root.kind != ROOT_HOST && !(user_mount_at(cfg, "/etc/hostname") && user_mount_at(cfg, "/etc/hosts")) &&
+	    !plan_add(pl, "/etc/hostname", PK_ETC, PLAN_BASE))
 		return -ENOMEM;
 	if (hosts_fd >= 0) {
 		if (!(p = plan_add(pl, "/etc/hosts", PK_TREE, PLAN_BASE)))
@@ -388,7 +411,8 @@ static int plan_build(struct plan *pl, const struct ubx_spec *cfg, const struct 
 		const struct mount_spec *m = &cfg->mounts[i];
 		enum plan_kind k = m->kind == MOUNT_TMPFS ? PK_TMPFS :
 				   m->kind == MOUNT_HIDE  ? PK_HIDE :
-				   m->kind == MOUNT_OVERLAY ? PK_OVERLAY : PK_TREE;
+				   m->kind == MOUNT_OVERLAY ? PK_OVERLAY :
+				   m->kind == MOUNT_MQUEUE ? PK_MQUEUE : PK_TREE;
 		if (!(p = plan_add(pl, m->dst, k, PLAN_USER)))
 			return -ENOMEM;
 		p->fd = src_fds[i];
@@ -569,6 +593,8 @@ static int plan_apply_one(int root, const struct ubx_spec *spec, const struct pl
 		return rootfs_sysfs(root, e);
 	case PK_ETC:
 		return mount_etc_names(root, spec, x->hosts_fd < 0, e);
+	case PK_MQUEUE:
+		return mount_mqueue(root, p->dst, e);
 	}
 	return ubx_fail(e, EINVAL, "mount plan");
 }
@@ -593,6 +619,11 @@ static int build_view(const struct ubx_spec *cfg, const struct mounts_extra *x, 
 	for (size_t i = 0; i < pl.n && r >= 0; i++)
 		r = plan_apply_one(root, cfg, &pl, &pl.v[i], x, e);
 	free(pl.v);
+	if (r == 0 && cfg->oci.enabled && cfg->root.readonly) {
+		struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+		if (mount_setattr(root, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0)
+			return ubx_fail(e, errno, "make the root read-only");
+	}
 	return r < 0 ? r : pivot_into(root, e);
 }
 
@@ -607,7 +638,10 @@ int mounts_setup(const struct ubx_spec *cfg, const struct mounts_extra *x, struc
 
 	for (size_t i = 0; i < cfg->n_mounts; i++)
 		src_fds[i] = -1;
-	_cleanup_close_ int root = rootfs_open(&cfg->root, x->storage_sock, e);
+	/* An OCI root is made read-only last, once the mount points are made in it. */
+	struct spec_root view_root = cfg->root;
+	view_root.readonly &= !cfg->oci.enabled;
+	_cleanup_close_ int root = rootfs_open(&view_root, x->storage_sock, e);
 	if (root < 0)
 		return root;
 	if (cfg->view.cwd_bind) {

@@ -77,6 +77,44 @@ static int join_network(struct sandbox *sb, struct ubx_err *e)
 	return 0;
 }
 
+/* An OCI container's ids: no user namespace of its own (it shares the
+ * creator's), or the config's maps, written directly by root or through
+ * newuidmap/newgidmap otherwise. */
+static int oci_ids(struct sandbox *sb, struct ubx_err *e)
+{
+	const struct spec_oci *o = &sb->spec->oci;
+	if (!(o->ns_new & CLONE_NEWUSER)) {
+		sb->plan.method = IDMAP_NONE;
+		return 0;
+	}
+	if (!o->n_uid_map || !o->n_gid_map)
+		return ubx_fail(e, EINVAL, "a new user namespace needs linux.uidMappings and linux.gidMappings");
+	/* one's own ids only: written directly, with setgroups denied, as an
+	 * unprivileged writer must (runc spec --rootless) */
+	bool self = o->n_uid_map == 1 && o->n_gid_map == 1 && o->uid_map[0].count == 1 && o->gid_map[0].count == 1 &&
+		    o->uid_map[0].outside == getuid() && o->gid_map[0].outside == getgid();
+	sb->plan.method = self && geteuid() != 0 ? IDMAP_SINGLE : IDMAP_GIVEN;
+	for (size_t i = 0; i < o->n_uid_map; i++)
+		sb->plan.uid.ext[i] = (struct idmap_extent){ o->uid_map[i].inside, o->uid_map[i].outside,
+							      o->uid_map[i].count };
+	for (size_t i = 0; i < o->n_gid_map; i++)
+		sb->plan.gid.ext[i] = (struct idmap_extent){ o->gid_map[i].inside, o->gid_map[i].outside,
+							      o->gid_map[i].count };
+	sb->plan.uid.n = o->n_uid_map;
+	sb->plan.gid.n = o->n_gid_map;
+	return 0;
+}
+
+/* sandbox_prepare() for an OCI container: no terminal of usbox's (a console
+ * socket takes the pty), no ports, no resolver of usbox's. */
+static int prepare_oci(struct sandbox *sb, struct ubx_err *e)
+{
+	int r = oci_ids(sb, e);
+	if (r < 0 || (r = seccomp_prepare(sb->spec->seccomp, sb->spec->seccomp_profile, &sb->seccomp, e)) < 0)
+		return r;
+	return 0;
+}
+
 int sandbox_prepare(struct sandbox *sb, const struct ubx_spec *spec, struct ubx_err *e)
 {
 	char pwbuf[4096];
@@ -88,6 +126,9 @@ int sandbox_prepare(struct sandbox *sb, const struct ubx_spec *spec, struct ubx_
 				.storage_sock = -1, .fuse = OVERLAY_FUSE_INIT };
 	sb->plan.holder_lock_fd = -1;
 	sb->tty.master = sb->tty.in_fd = -1;
+	sb->console_fd = sb->start_fd = -1;
+	if (spec->oci.enabled)
+		return prepare_oci(sb, e);
 	r = spec->tty ? tty_check(spec->interactive, &sb->ws, e) : 0;
 	if (r < 0)
 		return r;
@@ -131,6 +172,8 @@ static pid_t clone_init(const struct sandbox *sb, int *pidfd, bool *placed)
 {
 	uint64_t flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_PIDFD |
 			 (sb->spec->net == NET_HOST ? 0 : CLONE_NEWNET);
+	if (sb->spec->oci.enabled) /* the cgroup namespace: made by the init, as above */
+		flags = (sb->spec->oci.ns_new & ~(uint64_t)CLONE_NEWCGROUP) | CLONE_NEWNS | CLONE_PIDFD;
 	struct clone_args args = {
 		.flags = flags | (sb->cg.leaf_fd >= 0 ? CLONE_INTO_CGROUP : 0),
 		.pidfd = (uint64_t)(uintptr_t)pidfd,
@@ -203,11 +246,12 @@ static void channels_close(struct channels *c)
 			close(all[i]), all[i] = -1;
 }
 
-static int channels_open(struct channels *c, bool tty, bool net, bool storage, struct ubx_err *e)
+static int channels_open(struct channels *c, bool tty, bool net, bool storage, int console, struct ubx_err *e)
 {
 	*c = (struct channels){ { -1, -1 }, { -1, -1 }, { -1, -1 }, { -1, -1 }, { -1, -1 } };
 	if (pipe2(c->sync, O_CLOEXEC) < 0 || pipe2(c->report, O_CLOEXEC) < 0 ||
-	    (tty && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->tty) < 0) ||
+	    (tty && console < 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->tty) < 0) ||
+	    (console >= 0 && (c->tty[1] = fcntl(console, F_DUPFD_CLOEXEC, 3)) < 0) ||
 	    (net && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->net) < 0) ||
 	    (storage && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->storage) < 0)) {
 		int r = ubx_fail(e, errno, "pipe");
@@ -264,6 +308,8 @@ static int after_exec(struct sandbox *sb, int tty_sock, struct ubx_err *e)
 {
 	if (sb->pf)
 		portfwd_attach(sb->pf, sb->net_sock);
+	if (sb->spec->oci.enabled) /* the pty went to the console socket */
+		return 0;
 	return sb->spec->tty ? tty_receive(&sb->tty, tty_sock, sb->spec->interactive, e) : 0;
 }
 
@@ -290,7 +336,8 @@ int sandbox_start(struct sandbox *sb, struct ubx_err *e)
 	signals_fill(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	bool net_channel = sb->spec->net == NET_SLIRP || sb->spec->net == NET_USER || sb->pf;
-	if ((r = channels_open(&ch, sb->spec->tty, net_channel, sb->spec->root.kind == ROOT_LAYERS, e)) < 0)
+	if ((r = channels_open(&ch, sb->spec->tty, net_channel, sb->spec->root.kind == ROOT_LAYERS, sb->console_fd,
+			       e)) < 0)
 		return r;
 	struct child_params p = {
 		.spec = sb->spec,
@@ -302,6 +349,7 @@ int sandbox_start(struct sandbox *sb, struct ubx_err *e)
 		.hosts = sb->spec->net == NET_USER && sb->netconn.hosts[0] ? sb->netconn.hosts : NULL,
 		.hosts_fd = sb->spec->net == NET_USER && sb->netconn.hosts[0] ? sb->netconn.hosts_fd : -1,
 		.seccomp = &sb->seccomp,
+		.start_fd = sb->start_fd,
 	};
 	sb->pid = clone_init(sb, &sb->pidfd, &placed);
 	if (sb->pid == 0) {
@@ -444,5 +492,5 @@ void sandbox_destroy(struct sandbox *sb)
 	free((char *)sb->ids.user);
 	*sb = (struct sandbox){ .pid = -1, .pidfd = -1, .tty = { .master = -1, .in_fd = -1 }, .net_sock = -1,
 				.netconn = { .sock = -1, .userns = -1, .lock = -1, .hosts_fd = -1 }, .storage_sock = -1,
-				.fuse = OVERLAY_FUSE_INIT };
+				.fuse = OVERLAY_FUSE_INIT, .console_fd = -1, .start_fd = -1 };
 }

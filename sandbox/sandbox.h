@@ -61,6 +61,10 @@ struct sandbox {
 	const char *overlay;       /* after start, for an image's root: "overlay" (the kernel's)
 				    * or "fuse-overlayfs"; else NULL */
 	char overlay_refused[96];  /* why the kernel's was not used, when it was tried, or "" */
+	int console_fd;            /* an OCI container with a terminal: the engine's console socket,
+				    * where the pty master goes; set after prepare, or -1 */
+	int start_fd;              /* an OCI container: its exec fifo, opened read-write; the command
+				    * waits on it for `start` (set after prepare), or -1 */
 	const struct sandbox_hooks *hooks; /* the caller's own poll work, or NULL; set
 					    * after start, as is tty.sink for a detached -t */
 };
@@ -101,6 +105,13 @@ struct join_request {
 	int cgroup_fd;               /* the sandbox's cgroup directory, or -1 */
 	bool full_map;               /* the sandbox has the subordinate ids */
 	bool detach;                 /* the command outlives this process (exec -d) */
+	bool orphan;                 /* with detach: leave the command to this process's parent (a
+				      * child subreaper: an OCI engine) rather than to the sandbox's init */
+	const struct seccomp_prog *seccomp; /* the filter, instead of spec's (an OCI config's), or NULL */
+	int console_fd;              /* with a terminal: send the pty master here (an OCI console
+				      * socket) instead of relaying it; or -1 */
+	int only_ns;                 /* CLONE_NEW* flags: join only these (an OCI container's own
+				      * namespaces); 0: every one the init is in */
 };
 
 /*

@@ -43,5 +43,8 @@ void spec_free(struct ubx_spec *s)
 	free(s->seccomp_profile);
 	free_strv(s->masked_paths);
 	free_strv(s->readonly_paths);
+	free(s->oci.groups);
+	free(s->oci.rlimits);
+	free_strv(s->oci.sysctl);
 	*s = (struct ubx_spec){ 0 };
 }

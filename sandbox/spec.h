@@ -38,6 +38,7 @@ enum mount_kind {
 	MOUNT_TMPFS, /* --tmpfs DST[:OPTIONS] */
 	MOUNT_HIDE,  /* --hide DST: an empty read-only directory or the null device */
 	MOUNT_OVERLAY, /* --tmp-overlay DST: a throw-away writable layer */
+	MOUNT_MQUEUE,  /* a POSIX message queue file system of the sandbox's ipc namespace (OCI) */
 };
 
 struct mount_spec {
@@ -47,6 +48,7 @@ struct mount_spec {
 	bool readonly;
 	uint64_t size;  /* tmpfs size in bytes, 0 for the default */
 	uint32_t mode;  /* tmpfs mode, 01777 by default */
+	uint64_t attrs; /* further MOUNT_ATTR_* (nosuid, nodev, noexec) for a bind */
 };
 
 enum root_kind {
@@ -85,6 +87,45 @@ struct spec_host_view {
 			     * usbox's state and data: networks, the image store), or NULL */
 	char *home_layer;   /* a directory given a throw-away writable layer (the home), or NULL */
 };
+
+/* An rlimit to set (OCI process.rlimits). */
+struct spec_rlimit {
+	int resource;              /* RLIMIT_* */
+	uint64_t soft, hard;
+};
+
+/* An id mapping range (OCI linux.uidMappings / gidMappings). */
+struct spec_idmap {
+	uint32_t inside, outside, count;
+};
+
+#define SPEC_MAX_IDMAPS 8
+
+/*
+ * What only an OCI runtime's container asks for (oci/config.c fills it);
+ * all zero for usbox's own command line, which always makes every namespace
+ * and keeps its own init as PID 1.
+ */
+struct spec_oci {
+	bool enabled;              /* the process is PID 1 itself (no usbox init), waits for
+				    * `start`, and outlives the process that created it */
+	uint64_t ns_new;           /* the CLONE_NEW* namespaces to make; those not made are shared
+				    * with (or were joined by) the creating process */
+	struct spec_idmap uid_map[SPEC_MAX_IDMAPS], gid_map[SPEC_MAX_IDMAPS];
+	size_t n_uid_map, n_gid_map; /* with CLONE_NEWUSER: the maps to write (0: usbox's plan) */
+	uint64_t caps[5];          /* bounding, effective, permitted, inheritable, ambient */
+	bool no_new_privs;
+	int umask;                 /* -1: leave it */
+	uint32_t *groups;          /* additionalGids */
+	size_t n_groups;
+	struct spec_rlimit *rlimits;
+	size_t n_rlimits;
+	bool has_oom_score_adj;
+	int oom_score_adj;
+	char **sysctl;             /* "key=value", NULL-terminated, or NULL */
+};
+
+enum { SPEC_CAP_BOUNDING, SPEC_CAP_EFFECTIVE, SPEC_CAP_PERMITTED, SPEC_CAP_INHERITABLE, SPEC_CAP_AMBIENT };
 
 struct ubx_spec {
 	struct spec_root root;
@@ -127,6 +168,7 @@ struct ubx_spec {
 	char *seccomp_profile;    /* SECCOMP_PROFILE_FILE: the JSON profile */
 	char **masked_paths;      /* masked (the null device, an empty read-only tmpfs) ... */
 	char **readonly_paths;    /* ... and kept read-only, NULL-terminated; NULL: podman's lists */
+	struct spec_oci oci;
 };
 
 /* spec_free() - release everything @s owns and empty it. */

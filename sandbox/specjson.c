@@ -65,7 +65,7 @@ static struct json_object *process_json(const struct ubx_spec *s)
 
 static struct json_object *mounts_json(const struct ubx_spec *s)
 {
-	static const char *const kinds[] = { "bind", "tmpfs", "hide", "overlay" };
+	static const char *const kinds[] = { "bind", "tmpfs", "hide", "overlay", "mqueue" };
 	struct json_object *a = jsonc.json_object_new_array();
 	for (size_t i = 0; i < s->n_mounts; i++) {
 		const struct mount_spec *m = &s->mounts[i];

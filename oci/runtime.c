@@ -1,0 +1,481 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * runtime.c - create, start, kill, delete and exec for usbox-oci.
+ *
+ * DOC: Theory of operation
+ * create: make the state directory (locked) with its exec fifo, join the
+ *         namespaces config.json names by path, then let sandbox_start()
+ *         clone the container's process with the spec's namespaces.  That
+ *         process builds the root as for `usbox --rootfs`, runs every step
+ *         up to execve, closes the report pipe (so sandbox_start() returns)
+ *         and blocks reading the fifo.  create records pid and start time
+ *         and leaves; the fifo stays open in the container's process only.
+ * start:  write one byte into the fifo (a non-blocking open fails with ENXIO
+ *         when no process holds it: the container died) and remove it.
+ * kill, delete: through a pidfd checked against the recorded start time.
+ * exec:   sandbox_join() into the container's namespaces with the filter of
+ *         its config.json.
+ */
+#include "runtime.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/cleanup.h"
+#include "../container/state.h"
+#include "../sandbox/sandbox.h"
+#include "state.h"
+
+/* Connects to the engine's console socket. */
+static int console_connect(const char *path, struct ubx_err *e)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(addr.sun_path))
+		return ubx_fail(e, ENAMETOOLONG, "--console-socket %.100s", path);
+	strcpy(addr.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		int r = ubx_fail(e, errno, "--console-socket %.100s", path);
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* Joins the namespaces config.json names by path, in this process (the
+ * container's process is cloned from it). */
+static int join_namespaces(const struct oci_config *c, struct ubx_err *e)
+{
+	for (size_t i = 0; i < c->n_join; i++) {
+		_cleanup_close_ int fd = open(c->join[i].path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, c->join[i].flag) < 0)
+			return ubx_fail(e, errno, "join the namespace %.200s", c->join[i].path);
+	}
+	return 0;
+}
+
+/* The directory of the pid file @path, opened now (exec writes the file
+ * from inside the container's mount namespace). */
+static int pid_file_dir(const char *path, struct ubx_err *e)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	if (snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".") >= (int)sizeof(dir))
+		return ubx_fail(e, ENAMETOOLONG, "--pid-file");
+	int fd = open(dir[0] ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? ubx_fail(e, errno, "--pid-file %.200s", path) : fd;
+}
+
+/* Writes @pid into the pid file @path (in the directory @dir) atomically. */
+static int write_pid_file(int dir, const char *path, pid_t pid, struct ubx_err *e)
+{
+	char tmp[300], text[16];
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	int n = snprintf(text, sizeof(text), "%d", (int)pid);
+	if (snprintf(tmp, sizeof(tmp), ".%s.usbox-tmp", base) >= (int)sizeof(tmp))
+		return ubx_fail(e, ENAMETOOLONG, "--pid-file");
+	_cleanup_close_ int fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0 || write(fd, text, (size_t)n) != n || renameat(dir, tmp, dir, base) < 0) {
+		int r = ubx_fail(e, errno, "--pid-file %.200s", path);
+		(void)unlinkat(dir, tmp, 0);
+		return r;
+	}
+	return 0;
+}
+
+static void now_rfc3339(char *out, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	size_t n = strftime(out, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, len - n, ".%09ldZ", ts.tv_nsec);
+}
+
+/* What create records once the process waits. */
+static int record(int dir, const struct oci_create_opts *o, const struct oci_config *c, pid_t pid,
+		  struct ubx_err *e)
+{
+	struct oci_state s = { .pid = pid, .annotations = c->annotations,
+			       .own_pidns = c->spec.oci.ns_new & CLONE_NEWPID };
+	snprintf(s.id, sizeof(s.id), "%s", o->id);
+	snprintf(s.bundle, sizeof(s.bundle), "%s", c->bundle);
+	snprintf(s.owner, sizeof(s.owner), "%u", (unsigned)getuid());
+	now_rfc3339(s.created, sizeof(s.created));
+	int r = ctr_proc_start(pid, &s.start);
+	if (r < 0)
+		return ubx_fail(e, -r, "the container's process ended during create");
+	if ((r = oci_state_write(dir, &s, e)) < 0)
+		return r;
+	if (!o->pid_file)
+		return 0;
+	_cleanup_close_ int pdir = pid_file_dir(o->pid_file, e);
+	return pdir < 0 ? pdir : write_pid_file(pdir, o->pid_file, pid, e);
+}
+
+/* Clones and sets up the container's process; it is left waiting. */
+static int launch(struct sandbox *sb, bool *prepared, struct oci_config *c, int fifo, int console,
+		  struct ubx_err *e)
+{
+	int r = sandbox_prepare(sb, &c->spec, e);
+	*prepared = true;
+	if (r < 0)
+		return r;
+	seccomp_prog_free(&sb->seccomp);
+	sb->seccomp = c->seccomp; /* config.json's filter (moved) */
+	c->seccomp = (struct seccomp_prog){ 0 };
+	sb->start_fd = fifo;
+	sb->console_fd = console;
+	return sandbox_start(sb, e);
+}
+
+int oci_create(const struct oci_create_opts *o, struct oci_config *c, int *pidfd_out, struct ubx_err *e)
+{
+	struct sandbox sb;
+	bool prepared = false;
+	int r;
+
+	if (c->spec.tty && !o->console_socket)
+		return ubx_refuse(e, EINVAL, "process.terminal needs --console-socket");
+	if (o->preserve_fds)
+		return ubx_refuse(e, ENOTSUP, "--preserve-fds is not supported by usbox-oci yet");
+	if (c->has_limits)
+		return ubx_refuse(e, ENOTSUP, "linux.resources: cgroup limits are not supported by usbox-oci yet");
+	if (c->domainname)
+		return ubx_refuse(e, ENOTSUP, "domainname: not supported by usbox-oci yet");
+	_cleanup_close_ int dir = oci_state_create(o->root, o->id, e);
+	if (dir < 0)
+		return dir;
+	_cleanup_close_ int fifo = openat(dir, "exec.fifo", O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	_cleanup_close_ int console = -1;
+	if (fifo < 0)
+		r = ubx_fail(e, errno, "exec fifo");
+	else if (o->console_socket && (console = console_connect(o->console_socket, e)) < 0)
+		r = console;
+	else if ((r = join_namespaces(c, e)) == 0 && (r = launch(&sb, &prepared, c, fifo, console, e)) == 0)
+		r = record(dir, o, c, sb.pid, e);
+	if (r < 0 && prepared && sb.pidfd >= 0) { /* started, but not recorded */
+		siginfo_t si;
+		(void)syscall(SYS_pidfd_send_signal, sb.pidfd, SIGKILL, NULL, 0);
+		(void)waitid(P_PIDFD, (id_t)sb.pidfd, &si, WEXITED);
+	}
+	if (r == 0 && pidfd_out)
+		*pidfd_out = TAKE_FD(sb.pidfd);
+	if (prepared)
+		sandbox_destroy(&sb);
+	if (r < 0) {
+		struct ubx_err ignored = { 0 };
+		(void)oci_state_remove(o->root, o->id, &ignored);
+	}
+	return r;
+}
+
+int oci_start(const char *root, const char *id, struct ubx_err *e)
+{
+	struct oci_state s;
+	_cleanup_close_ int dir = oci_state_open(root, id, true, e);
+	if (dir < 0)
+		return dir;
+	int r = oci_state_read(dir, &s, e);
+	if (r < 0)
+		return r;
+	const char *status = oci_state_status(dir, &s);
+	oci_state_free(&s);
+	if (strcmp(status, "created") != 0)
+		return ubx_refuse(e, EINVAL, "cannot start a container that is %s", status);
+	_cleanup_close_ int fifo = openat(dir, "exec.fifo", O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+	if (fifo < 0)
+		return ubx_fail(e, errno, errno == ENXIO ? "the container's process is gone" : "exec fifo");
+	if (unlinkat(dir, "exec.fifo", 0) < 0)
+		return ubx_fail(e, errno, "remove the exec fifo");
+	if (write(fifo, "s", 1) != 1)
+		return ubx_fail(e, errno, "start the container");
+	return 0;
+}
+
+/* Calls @fn for every process in the pid namespace of @s's process. */
+static int each_in_pidns(const struct oci_state *s, int (*fn)(pid_t pid, void *arg), void *arg)
+{
+	char path[64];
+	struct stat ns, other;
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)s->pid);
+	if (stat(path, &ns) < 0)
+		return -errno;
+	DIR *d = opendir("/proc");
+	if (!d)
+		return -errno;
+	struct dirent *de;
+	int r = 0;
+	while (r == 0 && (de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		if (*end || pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/ns/pid", pid);
+		if (stat(path, &other) == 0 && other.st_ino == ns.st_ino && other.st_dev == ns.st_dev)
+			r = fn((pid_t)pid, arg);
+	}
+	closedir(d);
+	return r;
+}
+
+static int kill_one(pid_t pid, void *arg)
+{
+	(void)kill(pid, *(int *)arg);
+	return 0;
+}
+
+int oci_kill(const char *root, const char *id, int sig, bool all, struct ubx_err *e)
+{
+	struct oci_state s;
+	_cleanup_close_ int dir = oci_state_open(root, id, false, e);
+	if (dir < 0)
+		return dir;
+	int r = oci_state_read(dir, &s, e);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int pidfd = oci_state_pidfd(&s);
+	if (pidfd < 0)
+		r = ubx_refuse(e, ESRCH, "container %.80s is not running", id);
+	else if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
+		r = ubx_fail(e, errno, "signal %d to container %.80s", sig, id);
+	else if (all && s.own_pidns && sig != SIGKILL) /* SIGKILL to PID 1 ends them all */
+		r = each_in_pidns(&s, kill_one, &sig);
+	oci_state_free(&s);
+	return r < 0 && !e->msg[0] ? ubx_fail(e, -r, "signal the container's processes") : r;
+}
+
+/* Kills the process of @pidfd and waits (up to 10 s) until it is gone. */
+static int kill_and_wait(int pidfd, struct ubx_err *e)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+	(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+	if (poll(&p, 1, 10000) != 1)
+		return ubx_refuse(e, ETIMEDOUT, "the container's process did not end after SIGKILL");
+	return 0;
+}
+
+int oci_delete(const char *root, const char *id, bool force, struct ubx_err *e)
+{
+	struct oci_state s;
+	_cleanup_close_ int dir = oci_state_open(root, id, true, e);
+	if (dir < 0)
+		return dir;
+	int r = oci_state_read(dir, &s, e);
+	if (r == -ENOENT) /* made, but create failed before it recorded anything */
+		return oci_state_remove(root, id, e);
+	if (r < 0)
+		return r;
+	const char *status = oci_state_status(dir, &s);
+	if (strcmp(status, "running") == 0 && !force)
+		r = ubx_refuse(e, EBUSY, "cannot delete container %.80s that is running (use --force)", id);
+	else if (strcmp(status, "stopped") != 0) {
+		_cleanup_close_ int pidfd = oci_state_pidfd(&s);
+		r = pidfd < 0 ? 0 : kill_and_wait(pidfd, e);
+	}
+	oci_state_free(&s);
+	return r < 0 ? r : oci_state_remove(root, id, e);
+}
+
+struct pid_list {
+	pid_t *v;
+	size_t n, cap;
+};
+
+static int add_pid(pid_t pid, void *arg)
+{
+	struct pid_list *l = arg;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		pid_t *v = realloc(l->v, cap * sizeof(pid_t));
+		if (!v)
+			return -ENOMEM;
+		l->v = v, l->cap = cap;
+	}
+	l->v[l->n++] = pid;
+	return 0;
+}
+
+ssize_t oci_pids(const char *root, const char *id, pid_t **out, struct ubx_err *e)
+{
+	struct oci_state s;
+	struct pid_list l = { 0 };
+	_cleanup_close_ int dir = oci_state_open(root, id, false, e);
+	if (dir < 0)
+		return dir;
+	int r = oci_state_read(dir, &s, e);
+	if (r < 0)
+		return r;
+	if (strcmp(oci_state_status(dir, &s), "stopped") != 0)
+		r = s.own_pidns ? each_in_pidns(&s, add_pid, &l) : add_pid(s.pid, &l);
+	oci_state_free(&s);
+	if (r < 0) {
+		free(l.v);
+		return ubx_fail(e, -r, "the container's processes");
+	}
+	*out = l.v;
+	return (ssize_t)l.n;
+}
+
+int oci_wait_exit(int pidfd)
+{
+	sigset_t set;
+	siginfo_t si = { 0 };
+	sigfillset(&set);
+	sigdelset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	_cleanup_close_ int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	for (;;) {
+		struct pollfd p[2] = { { .fd = pidfd, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (p[0].revents & POLLIN)
+			break;
+		struct signalfd_siginfo info;
+		if ((p[1].revents & POLLIN) && read(sfd, &info, sizeof(info)) == sizeof(info))
+			(void)syscall(SYS_pidfd_send_signal, pidfd, (int)info.ssi_signo, NULL, 0);
+	}
+	if (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0)
+		return 125;
+	return si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+}
+
+/* What exec needs from the container: it must run; its config.json. */
+static int exec_target(const struct oci_exec_opts *o, struct oci_state *s, struct oci_config *c, struct ubx_err *e)
+{
+	_cleanup_close_ int dir = oci_state_open(o->root, o->id, false, e);
+	if (dir < 0)
+		return dir;
+	int r = oci_state_read(dir, s, e);
+	if (r < 0)
+		return r;
+	if (strcmp(oci_state_status(dir, s), "running") != 0)
+		r = ubx_refuse(e, EINVAL, "cannot exec in container %.80s: it is not running", o->id);
+	else
+		r = oci_config_load(s->bundle, c, e);
+	if (r < 0)
+		oci_state_free(s);
+	return r;
+}
+
+static int read_small_file(const char *path, char **out, size_t *len, struct ubx_err *e)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	_cleanup_free_ char *buf = malloc(1 << 20);
+	ssize_t n = fd < 0 || !buf ? -1 : read(fd, buf, 1 << 20);
+	if (n < 0)
+		return ubx_fail(e, fd < 0 || buf ? errno : ENOMEM, "--process %.200s", path);
+	*out = TAKE_PTR(buf);
+	*len = (size_t)n;
+	return 0;
+}
+
+static char **strv_concat(char **a, char *const *b)
+{
+	size_t na = 0, nb = 0;
+	while (a && a[na])
+		na++;
+	while (b && b[nb])
+		nb++;
+	char **v = calloc(na + nb + 1, sizeof(char *));
+	for (size_t i = 0; v && i < na + nb; i++)
+		if (!(v[i] = strdup(i < na ? a[i] : b[i - na]))) {
+			cleanup_strvp(&v);
+			break;
+		}
+	return v;
+}
+
+/* The process to exec: --process, or the container's own with the flags. */
+static int exec_process(const struct oci_exec_opts *o, struct oci_config *c, struct ubx_err *e)
+{
+	struct ubx_spec *s = &c->spec;
+	if (o->process_file) {
+		_cleanup_free_ char *text = NULL;
+		size_t len = 0;
+		int r = read_small_file(o->process_file, &text, &len, e);
+		return r < 0 ? r : oci_process_parse(text, len, c, e);
+	}
+	if (!o->args || !o->args[0])
+		return ubx_refuse(e, EINVAL, "exec needs a command or --process");
+	char **args = strv_concat(NULL, o->args), **env = strv_concat(s->env, o->env);
+	char *cwd = o->cwd ? strdup(o->cwd) : NULL;
+	if (!args || !env || (o->cwd && !cwd)) {
+		cleanup_strvp(&args), cleanup_strvp(&env), free(cwd);
+		return ubx_fail(e, ENOMEM, "exec");
+	}
+	cleanup_strvp(&s->args), cleanup_strvp(&s->env);
+	s->args = args, s->env = env;
+	if (cwd)
+		free(s->cwd), s->cwd = cwd;
+	if (o->has_user)
+		s->uid = o->uid, s->gid = o->gid;
+	s->tty = o->tty;
+	return 0;
+}
+
+/* Whether setgroups() is allowed in the user namespace of @pid (not with a
+ * map of one's own id only). */
+static bool setgroups_allowed(pid_t pid)
+{
+	char path[64], buf[8] = "";
+	snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)pid);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 || read(fd, buf, sizeof(buf) - 1) <= 0 || strncmp(buf, "deny", 4) != 0;
+}
+
+static int exec_join(const struct oci_exec_opts *o, struct oci_config *c, pid_t pid, int pidfd, struct ubx_err *e)
+{
+	struct sandbox sb;
+	_cleanup_close_ int console = -1, pdir = -1;
+	if (o->pid_file && (pdir = pid_file_dir(o->pid_file, e)) < 0)
+		return pdir;
+	if (c->spec.tty && !o->console_socket)
+		return ubx_refuse(e, EINVAL, "--tty needs --console-socket");
+	if (o->console_socket && (console = console_connect(o->console_socket, e)) < 0)
+		return console;
+	const struct join_request j = { .spec = &c->spec, .init_pidfd = pidfd, .init_pid = pid, .cgroup_fd = -1,
+					.full_map = setgroups_allowed(pid), .detach = o->detach, .orphan = true, .seccomp = &c->seccomp,
+					.console_fd = console, .only_ns = oci_config_ns(c) };
+	int r = sandbox_join(&sb, &j, e);
+	if (r == 0 && o->pid_file)
+		r = write_pid_file(pdir, o->pid_file, sb.pid, e);
+	if (r == 0 && !o->detach)
+		r = oci_wait_exit(sb.pidfd);
+	sandbox_destroy(&sb);
+	return r;
+}
+
+int oci_exec(const struct oci_exec_opts *o, struct ubx_err *e)
+{
+	struct oci_state s;
+	struct oci_config c;
+	int r = exec_target(o, &s, &c, e);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int pidfd = oci_state_pidfd(&s);
+	oci_state_free(&s);
+	if (pidfd < 0)
+		r = ubx_refuse(e, ESRCH, "container %.80s is not running", o->id);
+	else if ((r = exec_process(o, &c, e)) == 0)
+		r = exec_join(o, &c, s.pid, pidfd, e);
+	oci_config_free(&c);
+	return r;
+}

@@ -1,0 +1,151 @@
+# usbox-oci, the OCI runtime command line: driven by rootless podman (through
+# conmon) as an engine drives its runtime, and called directly as runc would
+# be.  Sourced by tests.sh; the t_ tests run as the test user.
+
+# oci_setup: usbox-oci beside the staged usbox, a podman of the test's own
+# (storage and run directories in the test's directory, usbox-oci as its
+# runtime, JSON logs as for crun) and a busybox image imported into it.
+oci_setup() {
+	mkdir -p bin rootfs/bin rootfs/etc rootfs/tmp && ln -sf "$U" bin/usbox-oci || return 1
+	OCI=$PWD/bin/usbox-oci
+	printf '[engine]\nruntime_supports_json = ["crun", "runc", "usbox-oci"]\n' >containers.conf
+	export CONTAINERS_CONF=$PWD/containers.conf
+	PR=$(mktemp -d /tmp/uo-pr.XXXXXX) || return 1 # podman: at most 50 characters
+	P=(podman --root "$PWD/ps" --runroot "$PR" --storage-driver vfs --cgroup-manager cgroupfs
+	   --events-backend file --runtime "$OCI")
+	cp /bin/busybox rootfs/bin/ && for c in sh cat echo id ls ps sleep touch grep pwd tty stty mkdir httpd; do
+		ln -sf busybox "rootfs/bin/$c"; done
+	tar -C rootfs -cf bb.tar . && "${P[@]}" import -q bb.tar localhost/bb:t >/dev/null ||
+		{ fail "podman import"; return 1; }
+}
+
+oci_cleanup() {
+	"${P[@]}" rm -af -t 0 >/dev/null 2>&1
+	podman unshare rm -rf "$PWD/ps" "$PR" 2>/dev/null
+	[ -z "$(ls -A "${XDG_RUNTIME_DIR:-/tmp/podman-run-$me}/usbox-oci" 2>/dev/null)" ] ||
+		fail "usbox-oci's state is left behind: $(ls "${XDG_RUNTIME_DIR:-/tmp/podman-run-$me}/usbox-oci")"
+}
+
+t_oci_podman_run() {
+	oci_setup || return 1
+	local out other
+	out=$("${P[@]}" run --rm --network none -e FOO=bar -w /tmp -u 1000:1000 localhost/bb:t \
+		sh -c 'echo $FOO; pwd; id -u; id -g') &&
+	expect_eq "$out" "$(printf 'bar\n/tmp\n1000\n1000')" "env, workdir and user" &&
+	expect_status 3 "${P[@]}" run --rm --network none localhost/bb:t sh -c 'exit 3' &&
+	expect_status 127 "${P[@]}" run --rm --network none localhost/bb:t nosuchcommand 2>/dev/null &&
+	expect_eq "$("${P[@]}" run --rm --network none --read-only localhost/bb:t sh -c 'touch /x 2>/dev/null; echo $?')" \
+		1 "--read-only" &&
+	expect_match "$("${P[@]}" run --rm --network none --cap-drop all localhost/bb:t grep CapEff /proc/self/status)" \
+		'CapEff:[[:space:]]+0+$' "--cap-drop all" || { oci_cleanup; return 1; }
+	# the same capabilities, identity and sysctls as under runc (crun refuses hybrid cgroup hosts)
+	other=$(podman --root "$PWD/ps" --runroot "$PR" --storage-driver vfs --cgroup-manager cgroupfs \
+		--events-backend file --runtime runc run --rm --network none localhost/bb:t \
+		sh -c 'grep -E "^Cap(Eff|Bnd)" /proc/self/status; id; cat /proc/sys/net/ipv4/ping_group_range') &&
+	out=$("${P[@]}" run --rm --network none localhost/bb:t \
+		sh -c 'grep -E "^Cap(Eff|Bnd)" /proc/self/status; id; cat /proc/sys/net/ipv4/ping_group_range') &&
+	expect_eq "$out" "$other" "what the process sees, beside runc"
+	local r=$?
+	oci_cleanup && return $r
+}
+
+t_oci_podman_detached() {
+	oci_setup || return 1
+	local r=1
+	"${P[@]}" run -d --name c1 --network none localhost/bb:t sh -c 'echo started; exec sleep 100' >/dev/null &&
+	expect_match "$("${P[@]}" ps --format '{{.Names}} {{.Status}}')" '^c1 Up' "ps" &&
+	expect_eq "$("${P[@]}" exec c1 sh -c 'echo $$; ps -o pid,comm | grep -c sleep')" "$(printf '2\n1')" \
+		"exec: in the container's pid namespace, beside its PID 1" &&
+	expect_eq "$(echo piped | "${P[@]}" exec -i c1 sh -c 'cat; exit 7'; echo "rc=$?")" "$(printf 'piped\nrc=7')" \
+		"exec -i: stdin and the exit status" &&
+	expect_status 127 "${P[@]}" exec c1 nosuchcommand 2>/dev/null &&
+	expect_eq "$("${P[@]}" logs c1)" started "logs" &&
+	"${P[@]}" stop -t 2 c1 >/dev/null &&
+	expect_match "$("${P[@]}" ps -a --format '{{.Names}} {{.Status}}')" '^c1 Exited \(137\)' "stopped: SIGTERM to a PID 1 without a handler, then SIGKILL" &&
+	"${P[@]}" rm c1 >/dev/null && r=0
+	oci_cleanup && return $r
+}
+
+t_oci_podman_tty() {
+	oci_setup || return 1
+	tm_start || return 1
+	tm_send "CONTAINERS_CONF=$CONTAINERS_CONF ${P[*]} run -it --rm --network none localhost/bb:t sh; echo EXITED=\$?"
+	local r=1
+	tm_wait '/ #' 20 && tm_send 'tty; stty size; echo $((6*7)); exit 5' && tm_wait 'EXITED=5' 10 &&
+	expect_match "$(tm_screen)" $'/dev/pts/0\n30 100\n42\n' "a terminal of its own, the window's size" && r=0
+	[ $r -eq 0 ] || tm_screen
+	tm_stop
+	oci_cleanup && return $r
+}
+
+t_oci_podman_port() {
+	oci_setup || return 1
+	local port=$((20000 + RANDOM % 20000)) i out=""
+	"${P[@]}" run -d --name w1 -p "127.0.0.1:$port:8080" localhost/bb:t \
+		sh -c 'mkdir -p /www && echo served > /www/index.html && exec httpd -f -p 8080 -h /www' >/dev/null ||
+		{ oci_cleanup; return 1; }
+	for i in $(seq 50); do out=$(curl -s --max-time 2 "http://127.0.0.1:$port/") && [ -n "$out" ] && break; sleep 0.2; done
+	expect_eq "$out" served "-p to a server in the container (the engine's network namespace, joined by path)"
+	local r=$?
+	oci_cleanup && return $r
+}
+
+# The runc command line itself, rootless, with a bundle of the test's own.
+oci_bundle() {
+	mkdir -p b/rootfs/bin b/rootfs/etc b/rootfs/tmp && cp /bin/busybox b/rootfs/bin/ &&
+	for c in sh sleep echo id cat; do ln -sf busybox "b/rootfs/bin/$c"; done &&
+	(cd b && "$OCI" spec --rootless) &&
+	python3 - "$@" <<'EOF'
+import json, sys
+c = json.load(open("b/config.json"))
+c["process"]["terminal"] = False
+c["process"]["args"] = sys.argv[1:]
+json.dump(c, open("b/config.json", "w"))
+EOF
+}
+
+t_oci_cli_lifecycle() {
+	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && oci_bundle sleep 100 || return 1
+	local R=(--root "$PWD/state")
+	"$OCI" "${R[@]}" create --bundle b --pid-file "$PWD/pid" c1 </dev/null >/dev/null 2>&1 || return 1
+	oci_lifecycle "${R[@]}"
+	local r=$?
+	[ $r -eq 0 ] || "$OCI" "${R[@]}" delete --force c1
+	return $r
+}
+
+oci_lifecycle() {
+	local R=("$@") st pid
+	pid=$(cat pid)
+	st=$("$OCI" "${R[@]}" state c1) && expect_match "$st" '"status":"created"' "created" &&
+	expect_match "$st" "\"pid\":$pid" "the pid file names the process" &&
+	expect_eq "$(cat /proc/"$pid"/comm)" usbox-init "created: the process waits, before start" &&
+	"$OCI" "${R[@]}" start c1 && expect_match "$("$OCI" "${R[@]}" state c1)" '"status":"running"' "running" &&
+	expect_status 1 "$OCI" "${R[@]}" start c1 2>/dev/null &&
+	expect_status 1 "$OCI" "${R[@]}" delete c1 2>/dev/null &&
+	expect_match "$("$OCI" "${R[@]}" list)" "c1[[:space:]]+$pid[[:space:]]+running" "list" &&
+	expect_eq "$("$OCI" "${R[@]}" ps --format json c1)" "[$pid]" "ps" &&
+	expect_eq "$("$OCI" "${R[@]}" exec c1 sh -c 'echo $$; exit 4'; echo "rc=$?")" "$(printf '2\nrc=4')" "exec" &&
+	"$OCI" "${R[@]}" kill c1 KILL && sleep 0.3 &&
+	expect_match "$("$OCI" "${R[@]}" state c1)" '"status":"stopped"' "stopped" &&
+	expect_status 1 "$OCI" "${R[@]}" kill c1 2>/dev/null &&
+	"$OCI" "${R[@]}" delete c1 && expect_eq "$(ls -A state)" "" "delete leaves nothing" &&
+	expect_status 0 "$OCI" "${R[@]}" delete --force c1 &&
+	expect_match "$("$OCI" --version)" $'^usbox-oci version [0-9.]+\nspec: 1\\.2\\.0' "--version" &&
+	"$OCI" features | python3 -c 'import json,sys; f=json.load(sys.stdin); assert "user" in f["linux"]["namespaces"]'
+}
+
+t_oci_cli_run_and_errors() {
+	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && oci_bundle sh -c 'echo hi; exit 3' || return 1
+	local R=(--root "$PWD/state") err
+	expect_eq "$("$OCI" "${R[@]}" run --bundle b r1; echo "rc=$?")" "$(printf 'hi\nrc=3')" "run: output and status" &&
+	expect_eq "$(ls -A state)" "" "run removes its container" || return 1
+	python3 -c 'import json; c=json.load(open("b/config.json")); c["process"]["user"]["uidd"]=1; json.dump(c, open("b/config.json","w"))'
+	err=$("$OCI" "${R[@]}" --log "$PWD/log" --log-format json create --bundle b r2 2>&1)
+	expect_eq "$?" 1 "a bad config: exit status" &&
+	expect_eq "$err" 'usbox-oci: config.json: process.user.uidd: unknown field' "named" &&
+	python3 -c 'import json; l=json.loads(open("log").readline()); assert l["level"]=="error" and "uidd" in l["msg"], l' &&
+	expect_eq "$(ls -A state)" "" "nothing left behind" &&
+	expect_status 1 "$OCI" "${R[@]}" state ../x 2>/dev/null &&
+	expect_status 1 "$OCI" "${R[@]}" state nosuch 2>/dev/null
+}
