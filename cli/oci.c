@@ -221,7 +221,7 @@ static int cmd_create_run(int argc, char **argv, int i, bool run)
 		return OCI_EXIT_FAIL;
 	if ((!run && (detach || keep)))
 		return usage_error("create: unknown flag --%s", detach ? "detach" : "keep");
-	if (preserve && parse_u64(preserve, 10, &n) < 0)
+	if (preserve && parse_u64(preserve, 1024, &n) < 0)
 		return usage_error("--preserve-fds %s: not a number", preserve);
 	if (load_bundle(bundle, &c) < 0)
 		return OCI_EXIT_FAIL;
@@ -308,8 +308,7 @@ static int parse_user(const char *s, struct oci_exec_opts *o)
 	const char *colon = strchr(s, ':');
 	char buf[32];
 	snprintf(buf, sizeof(buf), "%.*s", (int)(colon ? colon - s : (long)strlen(s)), s);
-	if (parse_u64(buf, 10, &uid) < 0 || uid >= UINT32_MAX || (colon && (parse_u64(colon + 1, 10, &gid) < 0 ||
-									    gid >= UINT32_MAX)))
+	if (parse_u64(buf, UINT32_MAX - 1, &uid) < 0 || (colon && parse_u64(colon + 1, UINT32_MAX - 1, &gid) < 0))
 		return -EINVAL;
 	o->has_user = true, o->uid = (uint32_t)uid, o->gid = (uint32_t)gid;
 	return 0;

@@ -40,6 +40,7 @@
 struct ctx {
 	struct oci_config *c;
 	struct ubx_err *e;
+	const char *what; /* the file, for messages */
 };
 
 static int bad(const struct ctx *x, const char *field, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -50,7 +51,7 @@ static int bad(const struct ctx *x, const char *field, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return ubx_fail(x->e, 0, "config.json: %s: %s", field, msg);
+	return ubx_fail(x->e, 0, "%s: %s: %s", x->what, field, msg);
 }
 
 static const char *at(char out[FIELD], const char *base, const char *key)
@@ -460,7 +461,7 @@ int oci_process_parse(const char *text, size_t len, struct oci_config *c, struct
 {
 	_cleanup_json_ struct json_object *o = NULL;
 	struct oci_config fresh = { .spec.oci.umask = -1 };
-	struct ctx x = { .c = &fresh, .e = e };
+	struct ctx x = { .c = &fresh, .e = e, .what = "process.json" };
 	int r = jsonc_parse(text, len, CONFIG_MAX, "process.json", &o, e);
 	if (r == 0 && (r = expect(&x, o, json_type_object, "process")) == 0 &&
 	    (r = known_keys(&x, o, "process", process_keys)) == 0)
@@ -504,7 +505,6 @@ static int mount_option(const struct ctx *x, const char *field, const char *opt,
 						"shared", "rshared", "relatime", "norelatime", "strictatime",
 						"nostrictatime", "atime", "noatime", "suid", "dev", "exec", "async",
 						"tmpcopyup", "notmpcopyup", "copy-symlink", "idmap", "ridmap", NULL };
-	uint64_t v;
 	if (strcmp(opt, "ro") == 0)
 		m->readonly = true;
 	else if (strcmp(opt, "nosuid") == 0)
@@ -517,9 +517,12 @@ static int mount_option(const struct ctx *x, const char *field, const char *opt,
 		if (parse_size(opt + 5, &m->size) < 0)
 			return bad(x, field, "bad size \"%.40s\"", opt + 5);
 	} else if (m->kind == MOUNT_TMPFS && strncmp(opt, "mode=", 5) == 0) {
-		if (parse_u64(opt + 5, 8, &v) < 0 || v > 07777)
+		char *end;
+		errno = 0;
+		unsigned long mode = strtoul(opt + 5, &end, 8);
+		if (!opt[5] || *end || errno || mode > 07777 || opt[5] == '-' || opt[5] == '+' || opt[5] == ' ')
 			return bad(x, field, "bad mode \"%.40s\"", opt + 5);
-		m->mode = (uint32_t)v;
+		m->mode = (uint32_t)mode;
 	} else {
 		const char *const *a = accepted;
 		while (*a && strcmp(*a, opt) != 0)
@@ -707,13 +710,17 @@ static int parse_idmaps(const struct ctx *x, struct json_object *lx, const char 
 	return r;
 }
 
+/* Whether @o's @key asks for a limit: not 0, not -1 (unlimited), not the
+ * kernel's default cpu.shares (1024, what containerd always writes). */
 static bool limit_set(struct json_object *o, const char *key)
 {
 	struct json_object *v = jsonc_member(o, key);
 	if (!v)
 		return false;
-	if (jsonc_is(v, json_type_int))
-		return jsonc.json_object_get_int64(v) != 0;
+	if (jsonc_is(v, json_type_int)) {
+		int64_t n = jsonc.json_object_get_int64(v);
+		return n != 0 && n != -1 && !(strcmp(key, "shares") == 0 && n == 1024);
+	}
 	return !jsonc_is(v, json_type_string) || jsonc.json_object_get_string(v)[0];
 }
 
@@ -934,7 +941,7 @@ static int parse_top(const struct ctx *x, struct json_object *top)
 int oci_config_parse(const char *text, size_t len, const char *bundle, struct oci_config *c, struct ubx_err *e)
 {
 	_cleanup_json_ struct json_object *top = NULL;
-	struct ctx x = { .c = c, .e = e };
+	struct ctx x = { .c = c, .e = e, .what = "config.json" };
 
 	*c = (struct oci_config){ 0 };
 	c->spec.oci.umask = -1;

@@ -89,11 +89,29 @@ static int lock_dir(int fd, bool exclusive, const char *id, struct ubx_err *e)
 	return 0;
 }
 
-/* The state root, made 0700 when missing (its parent must exist). */
+/* Makes @path and its missing parents, each 0700 (as runc does --root). */
+static int mkdir_parents(const char *path)
+{
+	char buf[PATH_MAX];
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1;; p++) {
+		if (*p != '/' && *p)
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+			return -errno;
+		if (!(*p = c))
+			return 0;
+	}
+}
+
+/* The state root, made 0700 with its parents when missing. */
 static int open_root(const char *root, bool make, struct ubx_err *e)
 {
-	if (make && mkdir(root, 0700) < 0 && errno != EEXIST)
-		return ubx_fail(e, errno, "state root %s", root);
+	int r = make ? mkdir_parents(root) : 0;
+	if (r < 0)
+		return ubx_fail(e, -r, "state root %s", root);
 	int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? -ENOENT : ubx_fail(e, errno, "state root %s", root);

@@ -255,6 +255,14 @@ _Noreturn void init_main(const struct child_params *p)
 		p = &single;
 	}
 	close(p->sync_fd);
+	/* An OCI user namespace's maps need not hold the creator's own ids (root's,
+	 * under containerd): become its root, as runc's init does, or nothing
+	 * that makes files (mount points, /dev) can work. */
+	if (oci->enabled && (oci->ns_new & CLONE_NEWUSER) && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
+		ubx_fail(&e, errno, "become root in the container's user namespace (linux.uidMappings without 0?)");
+		report_failure(p->report_fd, REPORT_SETUP, &e);
+		_exit(125);
+	}
 	if ((!oci->enabled || (oci->ns_new & CLONE_NEWCGROUP)) && unshare(CLONE_NEWCGROUP) < 0) { /* rooted at the cgroup we were cloned into */
 		ubx_fail(&e, errno, "cgroup namespace");
 		report_failure(p->report_fd, REPORT_SETUP, &e);

@@ -344,20 +344,6 @@ static struct plan_entry *plan_add(struct plan *pl, const char *dst, enum plan_k
 	return p;
 }
 
-/* What podman masks: read them and the host's hardware and kernel state leak;
- * write them and worse.  Files get the null device, directories an empty
- * read-only tmpfs; missing paths are skipped.  (The spec may say otherwise.) */
-const char *const mounts_masked_default[] = {
-	"/proc/acpi",       "/proc/asound",      "/proc/kcore",        "/proc/keys",
-	"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
-	"/proc/scsi",       "/sys/firmware",     "/sys/devices/virtual/powercap", NULL,
-};
-
-/* ... and what it keeps read-only. */
-const char *const mounts_readonly_default[] = {
-	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
-};
-
 static int plan_masks(struct plan *pl, const struct ubx_spec *cfg)
 {
 	const char *const *masked = cfg->masked_paths ? (const char *const *)cfg->masked_paths : mounts_masked_default;

@@ -1,10 +1,27 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * spec.c - releasing a struct ubx_spec.
+ * spec.c - releasing a struct ubx_spec; the masked and read-only paths a spec
+ * gets when it names none (podman's).
  */
 #include "spec.h"
 
 #include <stdlib.h>
+
+#include "mounts.h"
+
+/* What podman masks: read them and the host's hardware and kernel state leak;
+ * write them and worse.  Files get the null device, directories an empty
+ * read-only tmpfs; missing paths are skipped.  (The spec may say otherwise.) */
+const char *const mounts_masked_default[] = {
+	"/proc/acpi",       "/proc/asound",      "/proc/kcore",        "/proc/keys",
+	"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+	"/proc/scsi",       "/sys/firmware",     "/sys/devices/virtual/powercap", NULL,
+};
+
+/* ... and what it keeps read-only. */
+const char *const mounts_readonly_default[] = {
+	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
+};
 
 static void free_strv(char **v)
 {

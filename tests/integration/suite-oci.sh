@@ -149,3 +149,74 @@ t_oci_cli_run_and_errors() {
 	expect_status 1 "$OCI" "${R[@]}" state ../x 2>/dev/null &&
 	expect_status 1 "$OCI" "${R[@]}" state nosuch 2>/dev/null
 }
+
+# ---- as root (tests.sh root): containerd's runc shim, the path Kubernetes takes
+
+# ctd_up: a containerd of the test's own (its socket, root and state here) and
+# a docker-archive of a busybox root file system imported into it.
+ctd_up() {
+	mkdir -p bin rootfs/bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci || return 1
+	CTD=$(mktemp -d /tmp/uo-ctd.XXXXXX) && chmod 711 "$CTD" || return 1 # (as containerd's own: a mapped root passes)
+	printf 'version = 2\nroot = "%s/root"\nstate = "%s/state"\n[grpc]\n  address = "%s/c.sock"\n' \
+		"$CTD" "$CTD" "$CTD" >"$CTD/config.toml"
+	# (ctr run --uidmap drops --runc-binary: its shim finds "runc" on containerd's PATH, which is usbox-oci here)
+	mkdir -p "$CTD/bin" && printf '#!/bin/sh\nexec %s "$@"\n' "$OCI" >"$CTD/bin/runc" && chmod 755 "$CTD/bin/runc" &&
+	PATH=$CTD/bin:$PATH containerd --config "$CTD/config.toml" >"$CTD/log" 2>&1 &
+	CTD_PID=$!
+	C=(ctr -a "$CTD/c.sock")
+	cp /bin/busybox rootfs/bin/ && for c in sh cat echo id ls ps sleep; do ln -sf busybox "rootfs/bin/$c"; done
+	tar -C rootfs -cf bb.tar . || return 1
+	local P=(podman --root "$PWD/ps" --runroot "$CTD/pr" --storage-driver vfs --events-backend file)
+	"${P[@]}" import -q bb.tar localhost/bb:t >/dev/null && "${P[@]}" save -q --format docker-archive -o bb-docker.tar localhost/bb:t ||
+		{ fail "a docker-archive"; return 1; }
+	local i
+	for i in $(seq 50); do [ -S "$CTD/c.sock" ] && break; sleep 0.1; done
+	"${C[@]}" image import bb-docker.tar >/dev/null || { fail "ctr image import: $(tail -3 "$CTD/log")"; return 1; }
+}
+
+ctd_down() {
+	"${C[@]}" task kill -s KILL c2 >/dev/null 2>&1; "${C[@]}" task rm c2 >/dev/null 2>&1; "${C[@]}" c rm c2 >/dev/null 2>&1
+	kill "$CTD_PID" 2>/dev/null; wait "$CTD_PID" 2>/dev/null
+	umount -R "$CTD"/* 2>/dev/null; rm -rf "$CTD" "$PWD/ps"
+}
+
+r_oci_containerd() {
+	ctd_up || { ctd_down; return 1; }
+	local out r=1
+	out=$("${C[@]}" run --rm --runc-binary "$OCI" localhost/bb:t c1 sh -c 'echo hi; id -u; readlink /proc/self/ns/user; exit 3')
+	expect_eq "$?" 3 "ctr run: the exit status" &&
+	expect_eq "$out" "$(printf 'hi\n0\n%s' "$(readlink /proc/self/ns/user)")" "as root, no user namespace of its own" &&
+	"${C[@]}" run -d --runc-binary "$OCI" localhost/bb:t c2 sleep 100 >/dev/null &&
+	out=$("${C[@]}" task exec --exec-id e1 c2 sh -c 'echo $$; exit 4') ; expect_eq "$?/$out" "4/2" "task exec" &&
+	expect_match "$("${C[@]}" task ps c2)" "^PID" "task ps" &&
+	"${C[@]}" task kill -s KILL c2 && sleep 0.5 &&
+	expect_match "$("${C[@]}" task ls)" 'c2[[:space:]]+[0-9]+[[:space:]]+STOPPED' "task kill" &&
+	out=$("${C[@]}" run --rm --uidmap 0:1000000:65536 --gidmap 0:1000000:65536 \
+		localhost/bb:t c3 sh -c 'cat /proc/self/uid_map; id -u') &&
+	expect_match "$out" $'^ +0 +1000000 +65536\n0$' "--uidmap: a user namespace with the config's map" && r=0
+	ctd_down
+	return $r
+}
+
+r_oci_root_cli() {
+	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && oci_bundle sleep 100 || return 1
+	python3 - <<'PY' || return 1
+import json
+c = json.load(open("b/config.json"))
+c["linux"]["namespaces"] = [{"type": t} for t in ("pid", "ipc", "uts", "mount", "network")]
+for k in ("uidMappings", "gidMappings"):
+    c["linux"].pop(k, None)
+json.dump(c, open("b/config.json", "w"))
+PY
+	local R=(--root "$PWD/state") pid r=1
+	"$OCI" "${R[@]}" create --bundle b --pid-file "$PWD/pid" c1 </dev/null >/dev/null 2>&1 || return 1
+	pid=$(cat pid)
+	expect_eq "$(readlink /proc/"$pid"/ns/user)" "$(readlink /proc/self/ns/user)" "no user namespace: the host's" &&
+	expect_eq "$(awk '/^Uid/ {print $2}' /proc/"$pid"/status)" 0 "root" &&
+	[ "$(readlink /proc/"$pid"/ns/net)" != "$(readlink /proc/self/ns/net)" ] &&
+	"$OCI" "${R[@]}" start c1 && expect_eq "$("$OCI" "${R[@]}" exec c1 cat /proc/net/dev | grep -c :)" 1 \
+		"a network namespace of its own: loopback only" && r=0
+	"$OCI" "${R[@]}" delete --force c1
+	[ -z "$(ls -A state)" ] || { fail "state left behind"; r=1; }
+	return $r
+}

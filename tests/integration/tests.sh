@@ -1323,5 +1323,6 @@ case ${1:-main} in
 main) run_tests t_ ;;
 nosub) run_tests n_ ;;
 net) run_tests w_ ;;
+root) run_tests r_ ;; # as root: the engines that run as root (containerd)
 esac
 summary

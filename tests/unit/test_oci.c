@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/* oci/config.c: config.json into the spec; refusals name the field. */
+#include "unit.h"
+#include <sched.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+
+#include "../../common/jsonc.h"
+#include "../../oci/config.h"
+
+#define BASE_PROCESS "\"process\": {\"args\": [\"sh\", \"-c\", \"x\"], \"cwd\": \"/w\", \"env\": [\"A=1\"]}"
+#define BASE_LINUX "\"linux\": {\"namespaces\": [{\"type\": \"mount\"}, {\"type\": \"pid\"}]}"
+
+static int parse(const char *text, struct oci_config *c, struct ubx_err *e)
+{
+	ck_assert_int_eq(jsonc_load("test", e), 0);
+	return oci_config_parse(text, strlen(text), "/b", c, e);
+}
+
+/* A config with @extra members added to the minimal one. */
+static int parse_with(const char *extra, struct oci_config *c, struct ubx_err *e)
+{
+	char text[4096];
+	snprintf(text, sizeof(text), "{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": \"rootfs\"}, %s, %s%s%s}",
+		 BASE_PROCESS, BASE_LINUX, extra[0] ? ", " : "", extra);
+	return parse(text, c, e);
+}
+
+START_TEST(minimal_config)
+{
+	struct oci_config c;
+	struct ubx_err e = { 0 };
+	ck_assert_int_eq(parse_with("", &c, &e), 0);
+	ck_assert(c.spec.oci.enabled);
+	ck_assert_int_eq(c.spec.root.kind, ROOT_DIR);
+	ck_assert_str_eq(c.spec.root.path, "/b/rootfs");
+	ck_assert_str_eq(c.spec.args[2], "x");
+	ck_assert_str_eq(c.spec.cwd, "/w");
+	ck_assert_str_eq(c.spec.env[0], "A=1");
+	ck_assert_uint_eq(c.spec.oci.ns_new, CLONE_NEWNS | CLONE_NEWPID);
+	ck_assert_int_eq(c.spec.net, NET_HOST); /* no network namespace: the creator's */
+	ck_assert_int_eq(c.spec.seccomp, SECCOMP_UNCONFINED);
+	ck_assert_ptr_null(c.spec.masked_paths[0]);
+	ck_assert(!c.has_limits);
+	oci_config_free(&c);
+}
+END_TEST
+
+START_TEST(process_details)
+{
+	struct oci_config c;
+	struct ubx_err e = { 0 };
+	const char *text =
+		"{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"/r\", \"readonly\": true}, \"hostname\": \"h\","
+		" \"process\": {\"args\": [\"a\"], \"cwd\": \"/\", \"terminal\": true, \"noNewPrivileges\": true,"
+		"  \"user\": {\"uid\": 5, \"gid\": 6, \"umask\": 18, \"additionalGids\": [7, 8]},"
+		"  \"capabilities\": {\"bounding\": [\"CAP_CHOWN\", \"CAP_KILL\"], \"ambient\": [\"CAP_KILL\"]},"
+		"  \"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"soft\": 10, \"hard\": 20}], \"oomScoreAdj\": -5},"
+		" \"mounts\": [{\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"},"
+		"  {\"destination\": \"/dev/shm\", \"type\": \"tmpfs\", \"options\": [\"size=1m\"]},"
+		"  {\"destination\": \"/data\", \"type\": \"bind\", \"source\": \"d\", \"options\": [\"rbind\", \"ro\", \"nosuid\"]},"
+		"  {\"destination\": \"/t\", \"type\": \"tmpfs\", \"options\": [\"mode=700\", \"size=2k\"]}],"
+		" \"linux\": {\"namespaces\": [{\"type\": \"mount\"}, {\"type\": \"uts\"}, {\"type\": \"network\", \"path\": \"/n\"}],"
+		"  \"sysctl\": {\"net.ipv4.ping_group_range\": \"0 0\"}, \"maskedPaths\": [\"/m\"]}}";
+	ck_assert_msg(parse(text, &c, &e) == 0, "%s", e.msg);
+	ck_assert(c.spec.root.readonly && c.spec.tty && c.spec.oci.no_new_privs);
+	ck_assert_str_eq(c.spec.root.path, "/r");
+	ck_assert_str_eq(c.spec.hostname, "h");
+	ck_assert_uint_eq(c.spec.uid, 5);
+	ck_assert_uint_eq(c.spec.gid, 6);
+	ck_assert_int_eq(c.spec.oci.umask, 18);
+	ck_assert_uint_eq(c.spec.oci.n_groups, 2);
+	ck_assert_uint_eq(c.spec.oci.caps[SPEC_CAP_BOUNDING], (1ULL << 0) | (1ULL << 5));
+	ck_assert_uint_eq(c.spec.oci.caps[SPEC_CAP_AMBIENT], 1ULL << 5);
+	ck_assert_int_eq(c.spec.oci.rlimits[0].resource, RLIMIT_NOFILE);
+	ck_assert(c.spec.oci.has_oom_score_adj && c.spec.oci.oom_score_adj == -5);
+	ck_assert_uint_eq(c.spec.shm_size, 1 << 20);
+	ck_assert_uint_eq(c.spec.n_mounts, 2); /* /proc is usbox's own */
+	ck_assert_str_eq(c.spec.mounts[0].src, "/b/d");
+	ck_assert(c.spec.mounts[0].readonly && c.spec.mounts[0].attrs == MOUNT_ATTR_NOSUID);
+	ck_assert_uint_eq(c.spec.mounts[1].mode, 0700);
+	ck_assert_uint_eq(c.n_join, 1);
+	ck_assert_int_eq(c.join[0].flag, CLONE_NEWNET);
+	ck_assert_str_eq(c.spec.oci.sysctl[0], "net.ipv4.ping_group_range=0 0");
+	ck_assert_str_eq(c.spec.masked_paths[0], "/m");
+	oci_config_free(&c);
+}
+END_TEST
+
+START_TEST(refusals_name_the_field)
+{
+	static const char *const cases[][2] = {
+		{ "\"bogus\": 1", "config.json: bogus: unknown field" },
+		{ "\"hostname\": 5", "config.json: hostname: not a string but an integer" },
+		{ "\"hostname\": \"h\"", "config.json: hostname: set without a new uts namespace" },
+		{ "\"mounts\": [{\"destination\": \"rel\", \"type\": \"tmpfs\"}]",
+		  "config.json: mounts[0].destination: \"rel\" is not absolute" },
+		{ "\"mounts\": [{\"destination\": \"/x\", \"type\": \"nfs\"}]",
+		  "config.json: mounts[0]: a nfs mount at /x is not supported by usbox-oci" },
+		{ "\"mounts\": [{\"destination\": \"/x\", \"type\": \"bind\", \"source\": \"/s\", \"options\": [\"weird\"]}]",
+		  "config.json: mounts[0].options: option \"weird\" is not supported" },
+		{ "\"hooks\": {\"prestart\": [{\"path\": \"/bin/true\"}]}",
+		  "config.json: hooks.prestart: hooks are not supported by usbox-oci yet" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct oci_config c;
+		struct ubx_err e = { 0 };
+		ck_assert_int_lt(parse_with(cases[i][0], &c, &e), 0);
+		ck_assert_str_eq(e.msg, cases[i][1]);
+	}
+}
+END_TEST
+
+START_TEST(refusals_in_sections)
+{
+	static const char *const cases[][2] = {
+		{ "{\"ociVersion\": \"2.0\"}", "config.json: ociVersion: \"2.0\" is not a 1.x version" },
+		{ "{\"ociVersion\": \"1.0\", \"root\": {\"path\": \"r\"}}", "config.json: process: missing" },
+		{ "{\"ociVersion\": \"1.0\", \"root\": {\"path\": \"r\"}, \"process\": {\"args\": [\"a\"], \"cwd\": \"/\","
+		  " \"user\": {\"uid\": -1}}, " BASE_LINUX "}",
+		  "config.json: process.user.uid: -1 out of range (0 to 4294967294)" },
+		{ "{\"ociVersion\": \"1.0\", \"root\": {\"path\": \"r\"}, \"process\": {\"args\": [\"a\"], \"cwd\": \"/\","
+		  " \"apparmorProfile\": \"p\"}, " BASE_LINUX "}",
+		  "config.json: process.apparmorProfile: AppArmor is not supported by usbox-oci (asked for \"p\")" },
+		{ "{\"ociVersion\": \"1.0\", \"root\": {\"path\": \"r\"}, " BASE_PROCESS ", \"linux\": {\"namespaces\": "
+		  "[{\"type\": \"pid\"}]}}", "config.json: linux.namespaces: a new mount namespace is required" },
+		{ "{\"ociVersion\": \"1.0\", \"root\": {\"path\": \"r\"}, " BASE_PROCESS ", \"linux\": {\"namespaces\": "
+		  "[{\"type\": \"mount\"}], \"sysctl\": {\"../x\": \"1\"}}}",
+		  "config.json: linux.sysctl[\"../x\"]: not a sysctl name" },
+		{ "{\"ociVersion\": \"1.0\", \"root\": {\"path\": \"r\"}, " BASE_PROCESS ", \"linux\": {\"namespaces\": "
+		  "[{\"type\": \"mount\"}, {\"type\": \"mount\"}]}}",
+		  "config.json: linux.namespaces[1].type: namespace \"mount\" given twice" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct oci_config c;
+		struct ubx_err e = { 0 };
+		ck_assert_int_lt(parse(cases[i][0], &c, &e), 0);
+		ck_assert_str_eq(e.msg, cases[i][1]);
+	}
+}
+END_TEST
+
+START_TEST(limits_are_noticed)
+{
+	struct oci_config c;
+	struct ubx_err e = { 0 };
+	ck_assert_int_eq(parse(
+		"{\"ociVersion\": \"1.0\", \"root\": {\"path\": \"r\"}, " BASE_PROCESS ", \"linux\": {\"namespaces\": "
+		"[{\"type\": \"mount\"}], \"resources\": {\"devices\": [], \"pids\": {\"limit\": 40}}}}", &c, &e), 0);
+	ck_assert(c.has_limits);
+	ck_assert_str_eq(c.ignored, "linux.resources.devices");
+	oci_config_free(&c);
+}
+END_TEST
+
+UNIT_MAIN("oci", minimal_config, process_details, refusals_name_the_field, refusals_in_sections, limits_are_noticed)
