@@ -123,4 +123,13 @@ void cgroup_teardown(struct cgroup_sandbox *cg);
  */
 int cgroup_systemd_scope(const char *unit, struct ubx_err *e);
 
+/*
+ * cgroup_systemd_scope_in() - as cgroup_systemd_scope(), in @slice (or the
+ * manager's default when ""), from the system manager when @system.
+ */
+int cgroup_systemd_scope_in(const char *unit, const char *slice, bool system, struct ubx_err *e);
+
+/* cgroup_systemd_available() - whether libsystemd can be loaded. */
+bool cgroup_systemd_available(void);
+
 #endif

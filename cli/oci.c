@@ -30,6 +30,8 @@
 #include "../common/cleanup.h"
 #include "../common/jsonc.h"
 #include "../common/parse.h"
+#include "../cgroup/cgroup.h"
+#include "../oci/cgroup.h"
 #include "../oci/config.h"
 #include "../oci/runtime.h"
 #include "../oci/state.h"
@@ -46,6 +48,7 @@ struct globals {
 	const char *log;
 	bool log_json;
 	bool debug;
+	bool systemd_cgroup;
 };
 
 static struct globals g;
@@ -225,10 +228,14 @@ static int cmd_create_run(int argc, char **argv, int i, bool run)
 		return usage_error("--preserve-fds %s: not a number", preserve);
 	if (load_bundle(bundle, &c) < 0)
 		return OCI_EXIT_FAIL;
+	char note[512] = "";
 	struct oci_create_opts o = { .root = g.root, .id = id, .pid_file = pid_file, .console_socket = console,
-				     .preserve_fds = (unsigned)n };
+				     .preserve_fds = (unsigned)n, .systemd_cgroup = g.systemd_cgroup,
+				     .note = note, .note_len = sizeof(note) };
 	int r = oci_create(&o, &c, run && !detach ? &pidfd : NULL, &e);
 	oci_config_free(&c);
+	if (note[0])
+		oci_log("warning", "%s", note);
 	if (r < 0)
 		return fail(&e);
 	if (!run)
@@ -401,9 +408,21 @@ static int cmd_list(int argc, char **argv, int i)
 	return OCI_EXIT_OK;
 }
 
-static int cmd_unsupported(const char *cmd)
+/* pause, resume and update: through the container's cgroup. */
+static int cmd_cgroup(const char *cmd, int argc, char **argv, int i)
 {
-	return usage_error("%s: needs a cgroup of the container's own, which usbox-oci does not make yet", cmd);
+	const char *resources = NULL, *id;
+	const struct flag flags[] = { FLAG("r|resources", true, &resources), FLAG_END };
+	const struct flag none[] = { FLAG_END };
+	struct ubx_err e = { 0 };
+	bool update = strcmp(cmd, "update") == 0;
+	if (parse_flags(argc, argv, &i, update ? flags : none) < 0 || one_id(argc, argv, i, cmd, &id) < 0)
+		return OCI_EXIT_FAIL;
+	if (update && !resources)
+		return usage_error("update needs --resources FILE (or - for standard input)");
+	int r = update ? oci_cgroup_update_file(g.root, id, resources, &e)
+		       : oci_cgroup_pause(g.root, id, strcmp(cmd, "pause") == 0, &e);
+	return r < 0 ? fail(&e) : OCI_EXIT_OK;
 }
 
 static int cmd_features(void)
@@ -417,7 +436,7 @@ static int cmd_features(void)
 	       "\"rshared\", \"relatime\", \"noatime\", \"strictatime\"],\n"
 	       "  \"linux\": {\n"
 	       "    \"namespaces\": [\"cgroup\", \"ipc\", \"mount\", \"network\", \"pid\", \"user\", \"uts\"],\n"
-	       "    \"cgroup\": { \"v1\": false, \"v2\": false, \"systemd\": false, \"systemdUser\": false },\n"
+	       "    \"cgroup\": { \"v1\": false, \"v2\": true, \"systemd\": %s, \"systemdUser\": %s },\n"
 	       "    \"seccomp\": { \"enabled\": true, \"actions\": [\"SCMP_ACT_ALLOW\", \"SCMP_ACT_ERRNO\", "
 	       "\"SCMP_ACT_KILL\", \"SCMP_ACT_KILL_PROCESS\", \"SCMP_ACT_KILL_THREAD\", \"SCMP_ACT_LOG\", "
 	       "\"SCMP_ACT_TRACE\", \"SCMP_ACT_TRAP\"], \"operators\": [\"SCMP_CMP_EQ\", \"SCMP_CMP_GE\", "
@@ -429,7 +448,8 @@ static int cmd_features(void)
 	       "  },\n"
 	       "  \"annotations\": { \"org.opencontainers.runtime-spec.features.runtime\": \"usbox-oci\" }\n"
 	       "}\n",
-	       OCI_SPEC_VERSION);
+	       OCI_SPEC_VERSION, cgroup_systemd_available() ? "true" : "false",
+	       cgroup_systemd_available() ? "true" : "false");
 	return OCI_EXIT_OK;
 }
 
@@ -508,8 +528,8 @@ static void help(void)
 	       "  run --bundle DIR [--detach] [--keep] [--pid-file F] [--console-socket S] ID\n"
 	       "  exec [--process FILE | [--tty] [--cwd D] [--env K=V] [--user U[:G]]] [--detach] ID [CMD...]\n"
 	       "  ps [--format table|json] ID    list [--format table|json] [--quiet]\n"
-	       "  features    spec [--rootless] [--bundle DIR]\n"
-	       "pause, resume and update need a cgroup, which usbox-oci does not make yet.\n");
+	       "  pause ID    resume ID    update --resources FILE|- ID\n"
+	       "  features    spec [--rootless] [--bundle DIR]\n");
 }
 
 static const struct flag global_flags[] = {
@@ -532,6 +552,7 @@ static int parse_globals(int argc, char **argv, int *i)
 		return usage_error("--log-format %s: json or text", format), -EINVAL;
 	g.log_json = format && strcmp(format, "json") == 0;
 	g.debug = debug != NULL;
+	g.systemd_cgroup = systemd != NULL;
 	if (rootless && strcmp(rootless, "auto") && strcmp(rootless, "true") && strcmp(rootless, "false"))
 		return usage_error("--rootless %s: auto, true or false", rootless), -EINVAL;
 	return 0;
@@ -578,6 +599,6 @@ int oci_main(int argc, char **argv)
 	if (strcmp(cmd, "spec") == 0)
 		return cmd_spec(argc, argv, i);
 	if (strcmp(cmd, "pause") == 0 || strcmp(cmd, "resume") == 0 || strcmp(cmd, "update") == 0)
-		return cmd_unsupported(cmd);
+		return cmd_cgroup(cmd, argc, argv, i);
 	return usage_error("unknown command \"%s\" (usbox-oci help)", cmd);
 }

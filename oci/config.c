@@ -710,53 +710,23 @@ static int parse_idmaps(const struct ctx *x, struct json_object *lx, const char 
 	return r;
 }
 
-/* Whether @o's @key asks for a limit: not 0, not -1 (unlimited), not the
- * kernel's default cpu.shares (1024, what containerd always writes). */
-static bool limit_set(struct json_object *o, const char *key)
-{
-	struct json_object *v = jsonc_member(o, key);
-	if (!v)
-		return false;
-	if (jsonc_is(v, json_type_int)) {
-		int64_t n = jsonc.json_object_get_int64(v);
-		return n != 0 && n != -1 && !(strcmp(key, "shares") == 0 && n == 1024);
-	}
-	return !jsonc_is(v, json_type_string) || jsonc.json_object_get_string(v)[0];
-}
-
-/* linux.resources: which limits are asked for.  Applying them is the
- * caller's (a cgroup); device rules, hugepages, network classes and rdma,
- * which rootless runtimes cannot apply either, are noted. */
+/* linux.resources: the cgroup writes it asks for (oci/resources.c); device
+ * rules, hugepages, network classes and rdma, which rootless runtimes cannot
+ * apply either, are noted. */
 static int parse_resources(const struct ctx *x, struct json_object *lx)
 {
-	static const char *const keys[] = { "devices", "memory", "cpu", "pids", "blockIO", "hugepageLimits",
-					    "network", "rdma", "unified", NULL };
-	static const char *const limited[][2] = {
-		{ "memory", "limit" }, { "memory", "reservation" }, { "memory", "swap" }, { "cpu", "quota" },
-		{ "cpu", "shares" },   { "cpu", "cpus" },           { "cpu", "mems" },    { "pids", "limit" },
-		{ "blockIO", "weight" },
-	};
 	static const char *const ignorable[] = { "devices", "hugepageLimits", "network", "rdma", NULL };
-	struct json_object *o;
+	struct json_object *o = jsonc_member(lx, "resources");
 	char f[FIELD];
-	int r = object(x, lx, "resources", "linux", keys, &o);
-	if (r < 0 || !o)
+	if (!o)
+		return 0;
+	int r = oci_resources_parse(o, "config.json: linux.resources", &x->c->limits, x->e);
+	if (r < 0)
 		return r;
 	for (const char *const *k = ignorable; *k; k++)
 		if (jsonc_member(o, *k))
 			note_ignored(x, at(f, "linux.resources", *k));
-	for (size_t i = 0; i < ARRAY_SIZE(limited); i++) {
-		struct json_object *sec = jsonc_member(o, limited[i][0]);
-		if (sec && (r = expect(x, sec, json_type_object, at(f, "linux.resources", limited[i][0]))) < 0)
-			return r;
-		if (sec && limit_set(sec, limited[i][1]))
-			x->c->has_limits = true;
-	}
-	struct json_object *unified = jsonc_member(o, "unified");
-	if (unified && (r = expect(x, unified, json_type_object, "linux.resources.unified")) < 0)
-		return r;
-	if (unified && jsonc.json_object_object_length(unified))
-		x->c->has_limits = true;
+	x->c->has_limits = oci_limits_any(&x->c->limits);
 	return 0;
 }
 

@@ -21,6 +21,7 @@
 #include "../common/error.h"
 #include "../sandbox/spec.h"
 #include "../seccomp/seccomp.h"
+#include "resources.h"
 
 #define OCI_SPEC_VERSION "1.2.0"
 #define OCI_MAX_JOIN 8
@@ -42,6 +43,7 @@ struct oci_config {
 	char *cgroups_path;            /* linux.cgroupsPath, or NULL */
 	char *domainname;              /* or NULL */
 	bool has_limits;               /* linux.resources asks for a limit a cgroup must hold */
+	struct oci_limits limits;      /* linux.resources as cgroup v2 writes */
 	char ignored[512];             /* fields left out as rootless runtimes do, for the log, or "" */
 };
 

@@ -39,6 +39,7 @@
 #include "../common/cleanup.h"
 #include "../container/state.h"
 #include "../sandbox/sandbox.h"
+#include "cgroup.h"
 #include "state.h"
 
 /* Connects to the engine's console socket. */
@@ -111,11 +112,12 @@ static void now_rfc3339(char *out, size_t len)
 
 /* What create records once the process waits. */
 static int record(int dir, const struct oci_create_opts *o, const struct oci_config *c, pid_t pid,
-		  struct ubx_err *e)
+		  const char *cgroup, struct ubx_err *e)
 {
 	struct oci_state s = { .pid = pid, .annotations = c->annotations,
 			       .own_pidns = c->spec.oci.ns_new & CLONE_NEWPID };
 	snprintf(s.id, sizeof(s.id), "%s", o->id);
+	snprintf(s.cgroup, sizeof(s.cgroup), "%s", cgroup);
 	snprintf(s.bundle, sizeof(s.bundle), "%s", c->bundle);
 	snprintf(s.owner, sizeof(s.owner), "%u", (unsigned)getuid());
 	now_rfc3339(s.created, sizeof(s.created));
@@ -132,7 +134,7 @@ static int record(int dir, const struct oci_create_opts *o, const struct oci_con
 
 /* Clones and sets up the container's process; it is left waiting. */
 static int launch(struct sandbox *sb, bool *prepared, struct oci_config *c, int fifo, int console,
-		  struct ubx_err *e)
+		  const struct oci_cgroup *cg, struct ubx_err *e)
 {
 	int r = sandbox_prepare(sb, &c->spec, e);
 	*prepared = true;
@@ -143,7 +145,10 @@ static int launch(struct sandbox *sb, bool *prepared, struct oci_config *c, int 
 	c->seccomp = (struct seccomp_prog){ 0 };
 	sb->start_fd = fifo;
 	sb->console_fd = console;
-	return sandbox_start(sb, e);
+	sb->cg.leaf_fd = cg->fd; /* cloned into it; sb->cg stays inactive: the cgroup outlives create */
+	r = sandbox_start(sb, e);
+	sb->cg.leaf_fd = -1;
+	return r;
 }
 
 int oci_create(const struct oci_create_opts *o, struct oci_config *c, int *pidfd_out, struct ubx_err *e)
@@ -156,8 +161,6 @@ int oci_create(const struct oci_create_opts *o, struct oci_config *c, int *pidfd
 		return ubx_refuse(e, EINVAL, "process.terminal needs --console-socket");
 	if (o->preserve_fds)
 		return ubx_refuse(e, ENOTSUP, "--preserve-fds is not supported by usbox-oci yet");
-	if (c->has_limits)
-		return ubx_refuse(e, ENOTSUP, "linux.resources: cgroup limits are not supported by usbox-oci yet");
 	if (c->domainname)
 		return ubx_refuse(e, ENOTSUP, "domainname: not supported by usbox-oci yet");
 	_cleanup_close_ int dir = oci_state_create(o->root, o->id, e);
@@ -165,12 +168,17 @@ int oci_create(const struct oci_create_opts *o, struct oci_config *c, int *pidfd
 		return dir;
 	_cleanup_close_ int fifo = openat(dir, "exec.fifo", O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	_cleanup_close_ int console = -1;
+	struct oci_cgroup cg = { .fd = -1 };
+	const struct oci_cgroup_req q = { c->cgroups_path, o->systemd_cgroup, o->id, &c->limits };
+	char note[512];
 	if (fifo < 0)
 		r = ubx_fail(e, errno, "exec fifo");
 	else if (o->console_socket && (console = console_connect(o->console_socket, e)) < 0)
 		r = console;
-	else if ((r = join_namespaces(c, e)) == 0 && (r = launch(&sb, &prepared, c, fifo, console, e)) == 0)
-		r = record(dir, o, c, sb.pid, e);
+	else if ((r = oci_cgroup_create(&q, &cg, o->note ? o->note : note, o->note ? o->note_len : sizeof(note), e)) ==
+			 0 &&
+		 (r = join_namespaces(c, e)) == 0 && (r = launch(&sb, &prepared, c, fifo, console, &cg, e)) == 0)
+		r = record(dir, o, c, sb.pid, cg.path, e);
 	if (r < 0 && prepared && sb.pidfd >= 0) { /* started, but not recorded */
 		siginfo_t si;
 		(void)syscall(SYS_pidfd_send_signal, sb.pidfd, SIGKILL, NULL, 0);
@@ -180,6 +188,7 @@ int oci_create(const struct oci_create_opts *o, struct oci_config *c, int *pidfd
 		*pidfd_out = TAKE_FD(sb.pidfd);
 	if (prepared)
 		sandbox_destroy(&sb);
+	oci_cgroup_release(&cg, r < 0);
 	if (r < 0) {
 		struct ubx_err ignored = { 0 };
 		(void)oci_state_remove(o->root, o->id, &ignored);
@@ -256,6 +265,8 @@ int oci_kill(const char *root, const char *id, int sig, bool all, struct ubx_err
 		r = ubx_refuse(e, ESRCH, "container %.80s is not running", id);
 	else if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
 		r = ubx_fail(e, errno, "signal %d to container %.80s", sig, id);
+	else if (all && s.cgroup[0])
+		r = oci_cgroup_signal(s.cgroup, sig, e);
 	else if (all && s.own_pidns && sig != SIGKILL) /* SIGKILL to PID 1 ends them all */
 		r = each_in_pidns(&s, kill_one, &sig);
 	oci_state_free(&s);
@@ -284,12 +295,16 @@ int oci_delete(const char *root, const char *id, bool force, struct ubx_err *e)
 	if (r < 0)
 		return r;
 	const char *status = oci_state_status(dir, &s);
-	if (strcmp(status, "running") == 0 && !force)
+	if ((strcmp(status, "running") == 0 || strcmp(status, "paused") == 0) && !force)
 		r = ubx_refuse(e, EBUSY, "cannot delete container %.80s that is running (use --force)", id);
 	else if (strcmp(status, "stopped") != 0) {
 		_cleanup_close_ int pidfd = oci_state_pidfd(&s);
+		if (s.cgroup[0] && oci_cgroup_frozen(s.cgroup)) /* a frozen process cannot die */
+			(void)oci_cgroup_freeze(s.cgroup, false, e);
 		r = pidfd < 0 ? 0 : kill_and_wait(pidfd, e);
 	}
+	if (r == 0 && s.cgroup[0])
+		oci_cgroup_remove(s.cgroup); /* and what is left in it */
 	oci_state_free(&s);
 	return r < 0 ? r : oci_state_remove(root, id, e);
 }
@@ -323,7 +338,12 @@ ssize_t oci_pids(const char *root, const char *id, pid_t **out, struct ubx_err *
 	int r = oci_state_read(dir, &s, e);
 	if (r < 0)
 		return r;
-	if (strcmp(oci_state_status(dir, &s), "stopped") != 0)
+	bool stopped = strcmp(oci_state_status(dir, &s), "stopped") == 0;
+	if (s.cgroup[0] && !stopped) {
+		oci_state_free(&s);
+		return oci_cgroup_pids(s.cgroup, out, e);
+	}
+	if (!stopped)
 		r = s.own_pidns ? each_in_pidns(&s, add_pid, &l) : add_pid(s.pid, &l);
 	oci_state_free(&s);
 	if (r < 0) {
@@ -441,17 +461,21 @@ static bool setgroups_allowed(pid_t pid)
 	return fd < 0 || read(fd, buf, sizeof(buf) - 1) <= 0 || strncmp(buf, "deny", 4) != 0;
 }
 
-static int exec_join(const struct oci_exec_opts *o, struct oci_config *c, pid_t pid, int pidfd, struct ubx_err *e)
+static int exec_join(const struct oci_exec_opts *o, struct oci_config *c, const struct oci_state *s, int pidfd,
+		     struct ubx_err *e)
 {
 	struct sandbox sb;
-	_cleanup_close_ int console = -1, pdir = -1;
+	pid_t pid = s->pid;
+	_cleanup_close_ int console = -1, pdir = -1, cgroup = -1;
+	if (s->cgroup[0] && (cgroup = open(s->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return ubx_fail(e, errno, "the container's cgroup %.300s", s->cgroup);
 	if (o->pid_file && (pdir = pid_file_dir(o->pid_file, e)) < 0)
 		return pdir;
 	if (c->spec.tty && !o->console_socket)
 		return ubx_refuse(e, EINVAL, "--tty needs --console-socket");
 	if (o->console_socket && (console = console_connect(o->console_socket, e)) < 0)
 		return console;
-	const struct join_request j = { .spec = &c->spec, .init_pidfd = pidfd, .init_pid = pid, .cgroup_fd = -1,
+	const struct join_request j = { .spec = &c->spec, .init_pidfd = pidfd, .init_pid = pid, .cgroup_fd = cgroup,
 					.full_map = setgroups_allowed(pid), .detach = o->detach, .orphan = true, .seccomp = &c->seccomp,
 					.console_fd = console, .only_ns = oci_config_ns(c) };
 	int r = sandbox_join(&sb, &j, e);
@@ -475,7 +499,7 @@ int oci_exec(const struct oci_exec_opts *o, struct ubx_err *e)
 	if (pidfd < 0)
 		r = ubx_refuse(e, ESRCH, "container %.80s is not running", o->id);
 	else if ((r = exec_process(o, &c, e)) == 0)
-		r = exec_join(o, &c, s.pid, pidfd, e);
+		r = exec_join(o, &c, &s, pidfd, e);
 	oci_config_free(&c);
 	return r;
 }

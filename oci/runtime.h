@@ -25,6 +25,9 @@ struct oci_create_opts {
 	const char *pid_file;       /* or NULL */
 	const char *console_socket; /* or NULL */
 	unsigned preserve_fds;      /* fds 3 .. 3+N-1 go to the container */
+	bool systemd_cgroup;        /* --systemd-cgroup: cgroupsPath is slice:prefix:name */
+	char *note;                 /* receives what the log should say ("" when nothing) */
+	size_t note_len;
 };
 
 /*

@@ -29,6 +29,7 @@
 #include "../common/cleanup.h"
 #include "../common/jsonc.h"
 #include "../container/state.h"
+#include "cgroup.h"
 
 #define STATE_MAX (1u << 20)
 
@@ -169,6 +170,8 @@ static struct json_object *state_object(const struct oci_state *s)
 	add(o, "created", jsonc.json_object_new_string(s->created));
 	add(o, "own_pidns", jsonc.json_object_new_boolean(s->own_pidns));
 	add(o, "owner", jsonc.json_object_new_string(s->owner));
+	if (s->cgroup[0])
+		add(o, "cgroup", jsonc.json_object_new_string(s->cgroup));
 	if (s->annotations)
 		add(o, "annotations", jsonc.json_object_new_string(s->annotations));
 	return o;
@@ -213,6 +216,9 @@ static int state_from(struct json_object *o, struct oci_state *s)
 	s->pid = (pid_t)p;
 	s->start = (uint64_t)jsonc.json_object_get_int64(start);
 	s->own_pidns = jsonc.json_object_get_boolean(jsonc_member(o, "own_pidns"));
+	if (jsonc_member(o, "cgroup") &&
+	    (copy_string(o, "cgroup", s->cgroup, sizeof(s->cgroup)) || !oci_cgroup_check(s->cgroup)))
+		return -EINVAL;
 	if (jsonc_is(ann, json_type_string) && !(s->annotations = strdup(jsonc.json_object_get_string(ann))))
 		return -ENOMEM;
 	return 0;
@@ -267,7 +273,9 @@ const char *oci_state_status(int dir, const struct oci_state *s)
 	struct stat st;
 	if (!alive(s))
 		return "stopped";
-	return fstatat(dir, "exec.fifo", &st, AT_SYMLINK_NOFOLLOW) == 0 ? "created" : "running";
+	if (fstatat(dir, "exec.fifo", &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return "created";
+	return s->cgroup[0] && oci_cgroup_frozen(s->cgroup) ? "paused" : "running";
 }
 
 int oci_state_pidfd(const struct oci_state *s)

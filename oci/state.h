@@ -11,7 +11,7 @@
  * Commands that change a container hold an flock on its directory.  The
  * status is derived, never stored: "stopped" once the pid is gone (or is
  * another process: the start time differs), "created" while the fifo
- * exists, "running" otherwise.
+ * exists, "paused" while its cgroup is frozen, "running" otherwise.
  */
 #ifndef USBOX_OCI_STATE_H
 #define USBOX_OCI_STATE_H
@@ -33,6 +33,7 @@ struct oci_state {
 	char *annotations;     /* JSON object text, or NULL */
 	bool own_pidns;        /* the container has a pid namespace of its own */
 	char owner[16];        /* the uid that made it */
+	char cgroup[4096];     /* its cgroup (absolute path), or "" without one */
 };
 
 /*
@@ -69,7 +70,7 @@ int oci_state_read(int dir, struct oci_state *s, struct ubx_err *e);
 /* oci_state_free() - release what oci_state_read() allocated. */
 void oci_state_free(struct oci_state *s);
 
-/* oci_state_status() - "created", "running" or "stopped" (see above). */
+/* oci_state_status() - "created", "running", "paused" or "stopped" (see above). */
 const char *oci_state_status(int dir, const struct oci_state *s);
 
 /*
