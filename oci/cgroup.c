@@ -93,7 +93,7 @@ static int systemd_names(const struct oci_cgroup_req *q, char *slice, size_t sle
 	char def[256];
 	const char *p = q->cgroups_path;
 	if (!p || !*p) {
-		snprintf(def, sizeof(def), "%s:usbox-oci:%.200s", getuid() == 0 ? "system.slice" : "user.slice", q->id);
+		snprintf(def, sizeof(def), "%s:usbox-oci:%.200s", oci_state_host_root() ? "system.slice" : "user.slice", q->id);
 		p = def;
 	}
 	const char *c1 = strchr(p, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
@@ -116,7 +116,7 @@ static int systemd_scope(const struct oci_cgroup_req *q, const char *mnt, struct
 {
 	char slice[256], unit[512], rel[PATH_MAX];
 	int r = systemd_names(q, slice, sizeof(slice), unit, sizeof(unit), e);
-	if (r < 0 || (r = cgroup_systemd_scope_in(unit, slice, getuid() == 0, e)) < 0)
+	if (r < 0 || (r = cgroup_systemd_scope_in(unit, slice, oci_state_host_root(), e)) < 0)
 		return r;
 	_cleanup_fclose_ FILE *f = fopen("/proc/self/cgroup", "re");
 	if (!f || cgroup_self_path(f, rel, sizeof(rel)) < 0)
@@ -231,7 +231,7 @@ static int place(const struct oci_cgroup_req *q, const char *mnt, const char *ct
 		r = systemd_scope(q, mnt, cg, e);
 		if (r == -ENOENT)
 			return no_cgroup(q, note, len,
-					 getuid() == 0 ? "systemd cannot be reached over D-Bus (--systemd-cgroup)"
+					 oci_state_host_root() ? "systemd cannot be reached over D-Bus (--systemd-cgroup)"
 						       : "no systemd user manager is reachable (--systemd-cgroup; "
 							 "is $XDG_RUNTIME_DIR/bus there?)",
 					 e);
@@ -243,7 +243,7 @@ static int place(const struct oci_cgroup_req *q, const char *mnt, const char *ct
 		return r;
 	if ((r = fs_make(cg, mnt, ctl, e)) < 0) {
 		snprintf(why, sizeof(why), "%s (%s)", e->msg,
-			 getuid() ? "rootless, only a delegated cgroup can be had: use --systemd-cgroup or a "
+			 !oci_state_host_root() ? "rootless, only a delegated cgroup can be had: use --systemd-cgroup or a "
 				    "cgroupsPath under one"
 				  : "as root");
 		cg->path[0] = '\0';

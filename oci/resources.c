@@ -23,7 +23,7 @@ struct rctx {
 
 static int bad(const struct rctx *x, const char *sec, const char *key, const char *msg)
 {
-	return ubx_refuse(x->e, EINVAL, "%s.%s%s%s: %s", x->what, sec, key[0] ? "." : "", key, msg);
+	return ubx_refuse(x->e, EINVAL, "%s%s%s%s%s: %s", x->what, sec[0] ? "." : "", sec, key[0] ? "." : "", key, msg);
 }
 
 static int add(const struct rctx *x, const char *file, bool limit, const char *fmt, ...)

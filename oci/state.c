@@ -33,10 +33,7 @@
 
 #define STATE_MAX (1u << 20)
 
-/* Whether this process is the host's root: uid 0 in the initial user
- * namespace (whose map is the identity over every id).  Root in a rootless
- * engine's user namespace is not. */
-static bool host_root(void)
+bool oci_state_host_root(void)
 {
 	char buf[128];
 	unsigned a, b, c;
@@ -56,7 +53,7 @@ int oci_state_root(const char *given, char *out, size_t len, struct ubx_err *e)
 	int n;
 	if (given)
 		n = snprintf(out, len, "%s", given);
-	else if (host_root() || !xdg)
+	else if (oci_state_host_root() || !xdg)
 		n = snprintf(out, len, "/run/usbox-oci");
 	else if (xdg && xdg[0] == '/')
 		n = snprintf(out, len, "%s/usbox-oci", xdg);

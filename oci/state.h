@@ -37,6 +37,13 @@ struct oci_state {
 };
 
 /*
+ * oci_state_host_root() - whether this process is the host's root: uid 0 in
+ * the initial user namespace (whose map is the identity over every id).
+ * Root in a rootless engine's user namespace is not.
+ */
+bool oci_state_host_root(void);
+
+/*
  * oci_state_root() - the state root: @given (--root) or the default.
  * Return: 0, or a negative errno when no default can be found.
  */

@@ -140,9 +140,13 @@ static int mount_proc(int root, struct ubx_err *e)
 	return mnt_attach(m, root, "proc", false, e);
 }
 
+static int clone_source(const char *src, bool readonly, uint64_t attrs, struct ubx_err *e);
+
 /* /sys/fs/cgroup: when the host's is cgroup2, a fresh read-only cgroup2 mount
  * of the sandbox's own cgroup namespace, so the command sees its own limits
- * (memory.max, cpu.max, ...) at the root, as under Docker and podman. */
+ * (memory.max, cpu.max, ...) at the root, as under Docker and podman.  An OCI
+ * container without a cgroup namespace may not mount one in a user namespace:
+ * it gets the host's tree read-only, as runc binds it then. */
 static int mount_cgroup(int root, struct ubx_err *e)
 {
 	struct statfs st;
@@ -150,6 +154,10 @@ static int mount_cgroup(int root, struct ubx_err *e)
 		return 0; /* cgroup v1 or hybrid: keep the read-only view of the host's */
 	_cleanup_close_ int m = mnt_fs_new("cgroup2", NULL,
 				       MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, e);
+	if (m == -EPERM) {
+		*e = (struct ubx_err){ 0 };
+		m = clone_source("/sys/fs/cgroup", true, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, e);
+	}
 	if (m < 0)
 		return m;
 	return mnt_attach(m, root, "/sys/fs/cgroup", false, e);

@@ -194,6 +194,90 @@ s_session_bus_out_of_reach() {
 	expect_eq "$("$U" -- sh -c 'ls -A "$XDG_RUNTIME_DIR" | wc -l')" 0 "the runtime directory is empty inside"
 }
 
+# ---------------------------------------------------------------- usbox-oci
+# oci_tools: usbox-oci beside usbox and a busybox bundle in ./b running "$@".
+oci_tools() {
+	mkdir -p bin b/rootfs/bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci || return 1
+	cp /bin/busybox b/rootfs/bin/ && for c in sh sleep cat head tr seq; do ln -sf busybox "b/rootfs/bin/$c"; done
+	(cd b && "$OCI" spec --rootless) && python3 - "$@" <<'PY'
+import json, sys
+c = json.load(open("b/config.json"))
+c["process"]["terminal"] = False
+c["process"]["args"] = sys.argv[1:]
+c["linux"]["resources"] = {"memory": {"limit": 67108864}, "pids": {"limit": 30}}
+json.dump(c, open("b/config.json", "w"))
+PY
+}
+
+# The runc command line on a delegated subtree: cgroupsPath a directory.
+t_oci_cgroupfs_path() {
+	oci_tools sleep 100 || return 1
+	local cg=$app/oci-c1 R=(--root "$PWD/state") r=1
+	python3 - "${cg#/sys/fs/cgroup}" <<'PY' || return 1
+import json, sys
+c = json.load(open("b/config.json")); c["linux"]["cgroupsPath"] = sys.argv[1]; json.dump(c, open("b/config.json", "w"))
+PY
+	"$OCI" "${R[@]}" create --bundle b c1 </dev/null || return 1
+	"$OCI" "${R[@]}" start c1 &&
+	expect_eq "$(cat "$cg/memory.max" "$cg/pids.max" | tr '\n' ' ')" "67108864 30 " "limits written" &&
+	expect_eq "$(cat "$cg/cgroup.procs")" "$("$OCI" "${R[@]}" ps --format json c1 | tr -d '[]')" "ps: cgroup.procs" &&
+	"$OCI" "${R[@]}" kill --all c1 KILL && sleep 0.5 &&
+	expect_match "$("$OCI" "${R[@]}" state c1)" '"status":"stopped"' "kill --all" &&
+	"$OCI" "${R[@]}" delete c1 && [ ! -e "$cg" ] && r=0
+	[ $r -eq 0 ] || { "$OCI" "${R[@]}" delete --force c1; fail "cgroup or state left: $(ls -d "$cg" state/* 2>&1)"; }
+	return $r
+}
+
+# With --systemd-cgroup: a transient scope; update, pause and resume.
+s_oci_update_pause_resume() {
+	oci_tools sh -c 'while :; do sleep 0.1; done' || return 1
+	python3 -c '
+import json; c = json.load(open("b/config.json")); c["linux"]["cgroupsPath"] = "app.slice:uo:c1"; json.dump(c, open("b/config.json", "w"))'
+	local R=(--root "$PWD/state" --systemd-cgroup) r=1 cg
+	"$OCI" "${R[@]}" create --bundle b c1 </dev/null && "$OCI" "${R[@]}" start c1 || return 1
+	cg=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cgroup"])' state/c1/state.json)
+	expect_match "$cg" '/app\.slice/uo-c1\.scope$' "the scope uo-c1.scope in app.slice" &&
+	expect_eq "$(cat "$cg/memory.max")" 67108864 "memory.max" &&
+	echo '{"memory": {"limit": 134217728}, "pids": {"limit": 40}, "cpu": {"quota": 50000, "period": 100000}}' |
+		"$OCI" "${R[@]}" update --resources - c1 &&
+	expect_eq "$(cat "$cg/memory.max" "$cg/pids.max" "$cg/cpu.max" | tr '\n' ' ')" "134217728 40 50000 100000 " "update" &&
+	"$OCI" "${R[@]}" pause c1 && expect_match "$("$OCI" "${R[@]}" state c1)" '"status":"paused"' "paused" &&
+	expect_match "$(cat "$cg/cgroup.events")" "frozen 1" "frozen" &&
+	"$OCI" "${R[@]}" resume c1 && expect_match "$("$OCI" "${R[@]}" state c1)" '"status":"running"' "resumed" &&
+	expect_match "$(echo '{"unified": {"cgroup.kill": "1"}}' | "$OCI" "${R[@]}" update --resources - c1 2>&1)" \
+		'not a cgroup v2 controller file' "update: core files refused" && r=0
+	"$OCI" "${R[@]}" delete --force c1 && sleep 0.5
+	[ ! -e "$cg" ] || { fail "the scope's cgroup is left: $cg"; r=1; }
+	return $r
+}
+
+# Rootless podman with its systemd cgroup manager and usbox-oci as runtime.
+s_oci_podman_memory_pids() {
+	oci_tools true || return 1
+	tar -C b/rootfs -cf bb.tar . || return 1
+	local pr rc P
+	pr=$(mktemp -d /tmp/uo-pr.XXXXXX) || return 1 # podman: at most 50 characters
+	P=(podman --root "$PWD/ps" --runroot "$pr" --storage-driver vfs --cgroup-manager systemd
+		--events-backend file --runtime "$OCI")
+	{ "${P[@]}" import -q bb.tar localhost/bb:t >/dev/null || fail "podman import"; } && oci_podman_limits
+	rc=$?
+	"${P[@]}" unshare rm -rf "$PWD/ps" "$pr" 2>/dev/null
+	return $rc
+}
+
+# oci_podman_limits: --memory and --pids-limit through "${P[@]}" (podman).
+oci_podman_limits() {
+	local out rc
+	out=$("${P[@]}" run --rm --memory 32m localhost/bb:t sh -c 'cat /sys/fs/cgroup/memory.max; x=$(head -c 150000000 /dev/zero | tr "\0" a); echo survived' 2>&1)
+	rc=$?
+	expect_eq "$rc" 137 "--memory 32m: a process past it is OOM-killed ($out)" &&
+	expect_match "$out" '^33554432' "memory.max inside" && { [[ $out != *survived* ]] || fail "survived: $out"; } ||
+		return 1
+	out=$("${P[@]}" run --rm --pids-limit 10 localhost/bb:t sh -c 'cat /sys/fs/cgroup/pids.max; for i in $(seq 20); do sleep 3 & done 2>&1; wait' 2>&1)
+	expect_match "$out" '^10' "pids.max inside" && expect_match "$out" "can't fork" "--pids-limit: fork beyond it fails" || return 1
+	return 0
+}
+
 # ---------------------------------------------------------------- usbox doctor
 # doctor_json [CMD...]: `usbox doctor --json` (run through CMD) into
 # doctor.json, its exit status into doctor.rc.  check ID FIELD: a field.
