@@ -145,29 +145,25 @@ int cgroup_self_path(FILE *f, char *out, size_t len)
 
 /* ------------------------------------------------------------ file helpers */
 
-static int write_file(const char *dir, const char *file, const char *text)
+int cgroup_write_file(const char *dir, const char *file, const char *text)
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
 	size_t n = strlen(text);
 	return write(fd, text, n) == (ssize_t)n ? 0 : -errno;
 }
 
-static int read_file(const char *dir, const char *file, char *buf, size_t len)
+int cgroup_read_file(const char *dir, const char *file, char *buf, size_t len)
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = read(fd, buf, len - 1);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return 0;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, len - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	return n < 0 ? -errno : 0;
 }
 
 /* The value of "KEY N" in a flat-keyed file such as memory.events. */
@@ -175,7 +171,7 @@ static uint64_t read_key(const char *dir, const char *file, const char *key)
 {
 	char buf[4096] = "";
 	size_t klen = strlen(key);
-	if (read_file(dir, file, buf, sizeof(buf)) < 0)
+	if (cgroup_read_file(dir, file, buf, sizeof(buf)) < 0)
 		return 0;
 	for (char *p = buf; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
 		if (strncmp(p, key, klen) == 0 && p[klen] == ' ')
@@ -186,14 +182,14 @@ static uint64_t read_key(const char *dir, const char *file, const char *key)
 static uint64_t read_number(const char *dir, const char *file)
 {
 	char buf[64];
-	return read_file(dir, file, buf, sizeof(buf)) == 0 ? strtoull(buf, NULL, 10) : 0;
+	return cgroup_read_file(dir, file, buf, sizeof(buf)) == 0 ? strtoull(buf, NULL, 10) : 0;
 }
 
 /* Whether each word of @want appears in the space-separated @list file. */
 static bool has_words(const char *dir, const char *file, const char *want)
 {
 	char list[512], copy[128], *save = NULL;
-	if (read_file(dir, file, list, sizeof(list)) < 0)
+	if (cgroup_read_file(dir, file, list, sizeof(list)) < 0)
 		return false;
 	snprintf(copy, sizeof(copy), "%s", want);
 	for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
@@ -240,7 +236,7 @@ static bool can_host(const char *dir, const char *ctl)
 		return true;
 	/* It could enable them itself only while it holds no process. */
 	return has_words(dir, "cgroup.controllers", ctl) &&
-	       read_file(dir, "cgroup.procs", populated, sizeof(populated)) == 0 && populated[0] == '\0';
+	       cgroup_read_file(dir, "cgroup.procs", populated, sizeof(populated)) == 0 && populated[0] == '\0';
 }
 
 /* The nearest cgroup at or above @self (absolute) that can host the sandbox. */
@@ -363,7 +359,7 @@ static int write_limit(const char *leaf, const char *file, uint64_t v, const cha
 		snprintf(text, sizeof(text), "%smax%s", prefix, suffix);
 	else
 		snprintf(text, sizeof(text), "%s%" PRIu64 "%s", prefix, v, suffix);
-	int r = write_file(leaf, file, text);
+	int r = cgroup_write_file(leaf, file, text);
 	return r < 0 ? ubx_fail(e, -r, "set %s to %s in %s", file, text, leaf) : 0;
 }
 
@@ -378,11 +374,11 @@ static int apply_limits(const char *leaf, const struct cgroup_limits *l, struct 
 	    (r = write_limit(leaf, "io.weight", l->io_weight, "default ", "", e)) < 0 ||
 	    (r = write_limit(leaf, "pids.max", l->pids, "", "", e)) < 0)
 		return r;
-	if (l->cpuset_cpus[0] && (r = write_file(leaf, "cpuset.cpus", l->cpuset_cpus)) < 0)
+	if (l->cpuset_cpus[0] && (r = cgroup_write_file(leaf, "cpuset.cpus", l->cpuset_cpus)) < 0)
 		return ubx_fail(e, -r, "set cpuset.cpus to %s", l->cpuset_cpus);
 	/* One OOM kill takes the whole sandbox, so it cannot limp on half-dead. */
 	if (l->mem != CGROUP_UNSET)
-		(void)write_file(leaf, "memory.oom.group", "1");
+		(void)cgroup_write_file(leaf, "memory.oom.group", "1");
 	return 0;
 }
 
@@ -398,7 +394,7 @@ static int enable_controllers(const char *dir, const char *ctl, struct ubx_err *
 	}
 	if (!*text)
 		return 0;
-	int r = write_file(dir, "cgroup.subtree_control", text);
+	int r = cgroup_write_file(dir, "cgroup.subtree_control", text);
 	if (r < 0)
 		return ubx_fail(e, -r,
 				"enable the %s controller%s in %s (is %s delegated to you? usbox doctor: limits)", ctl,
@@ -417,7 +413,7 @@ static int build_leaves(struct cgroup_sandbox *cg, const char *ctl, bool usbox_i
 		snprintf(leaf, sizeof(leaf), "%s/supervisor", cg->own);
 		if (mkdir(leaf, 0755) < 0 && errno != EEXIST)
 			return ubx_fail(e, errno, "mkdir %s", leaf);
-		if ((r = write_file(leaf, "cgroup.procs", "0")) < 0)
+		if ((r = cgroup_write_file(leaf, "cgroup.procs", "0")) < 0)
 			return ubx_fail(e, -r, "move usbox into %s", leaf);
 	}
 	if ((r = enable_controllers(cg->own, ctl, e)) < 0)
@@ -503,7 +499,7 @@ int cgroup_add_pid(const struct cgroup_sandbox *cg, int pid, struct ubx_err *e)
 	char leaf[PATH_MAX + 16], text[16];
 	snprintf(leaf, sizeof(leaf), "%s/sandbox", cg->own);
 	snprintf(text, sizeof(text), "%d", pid);
-	int r = write_file(leaf, "cgroup.procs", text);
+	int r = cgroup_write_file(leaf, "cgroup.procs", text);
 	return r < 0 ? ubx_fail(e, -r, "move the sandbox into %s", leaf) : 0;
 }
 
@@ -544,7 +540,7 @@ void cgroup_teardown(struct cgroup_sandbox *cg)
 		return;
 	if (cg->own[0]) {
 		snprintf(leaf, sizeof(leaf), "%s/sandbox", cg->own);
-		(void)write_file(leaf, "cgroup.kill", "1");
+		(void)cgroup_write_file(leaf, "cgroup.kill", "1");
 		remove_dir(leaf);
 		if (cg->remove_own)
 			remove_dir(cg->own);

@@ -71,6 +71,18 @@ int cgroup_find_mount(FILE *mountinfo, char *out, size_t len);
  */
 int cgroup_self_path(FILE *proc_cgroup, char *out, size_t len);
 
+/*
+ * cgroup_write_file() - write @text into @dir/@file (no symlink followed).
+ * Return: 0 or a negative errno.
+ */
+int cgroup_write_file(const char *dir, const char *file, const char *text);
+
+/*
+ * cgroup_read_file() - @dir/@file, at most @len - 1 bytes, into @buf,
+ * NUL-terminated ("" when it cannot be read).  Return: 0 or a negative errno.
+ */
+int cgroup_read_file(const char *dir, const char *file, char *buf, size_t len);
+
 /* The sandbox's cgroup, once set up. */
 struct cgroup_sandbox {
 	bool active;

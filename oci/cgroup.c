@@ -22,28 +22,6 @@
 
 #define CTL_LEN 128
 
-static int write_text(const char *dir, const char *file, const char *text)
-{
-	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -errno;
-	size_t n = strlen(text);
-	return write(fd, text, n) == (ssize_t)n ? 0 : -errno;
-}
-
-/* Reads @file of @dir (at most @len - 1 bytes, NUL-terminated). */
-static int read_text(const char *dir, const char *file, char *buf, size_t len)
-{
-	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, len - 1);
-	buf[n > 0 ? n : 0] = '\0';
-	return n < 0 ? -errno : 0;
-}
-
 /* Whether the word @w is in the space-separated @list. */
 static bool has_word(const char *list, const char *w)
 {
@@ -59,7 +37,7 @@ static void first_missing(const char *dir, const char *file, const char *ctl, ch
 {
 	char have[512], copy[CTL_LEN], *save = NULL;
 	out[0] = '\0';
-	(void)read_text(dir, file, have, sizeof(have));
+	(void)cgroup_read_file(dir, file, have, sizeof(have));
 	snprintf(copy, sizeof(copy), "%s", ctl);
 	for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save))
 		if (!has_word(have, w)) {
@@ -156,13 +134,13 @@ static int fs_path(const struct oci_cgroup_req *q, const char *mnt, char *out, s
 static void enable_in(const char *dir, const char *ctl)
 {
 	char have[512], copy[CTL_LEN], *save = NULL;
-	(void)read_text(dir, "cgroup.controllers", have, sizeof(have));
+	(void)cgroup_read_file(dir, "cgroup.controllers", have, sizeof(have));
 	snprintf(copy, sizeof(copy), "%s", ctl);
 	for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
 		char plus[70];
 		snprintf(plus, sizeof(plus), "+%s", w);
 		if (has_word(have, w))
-			(void)write_text(dir, "cgroup.subtree_control", plus);
+			(void)cgroup_write_file(dir, "cgroup.subtree_control", plus);
 	}
 }
 
@@ -212,7 +190,7 @@ int oci_cgroup_apply(const char *path, const struct oci_limits *l, struct ubx_er
 {
 	for (size_t i = 0; i < l->n; i++) {
 		const struct oci_cg_write *w = &l->w[i];
-		int r = write_text(path, w->file, w->value);
+		int r = cgroup_write_file(path, w->file, w->value);
 		if (r == -ENOENT && !w->limit)
 			continue; /* a default, on a cgroup without that controller */
 		if (r < 0)
@@ -298,7 +276,7 @@ void oci_cgroup_release(struct oci_cgroup *cg, bool remove)
 
 void oci_cgroup_remove(const char *path)
 {
-	(void)write_text(path, "cgroup.kill", "1");
+	(void)cgroup_write_file(path, "cgroup.kill", "1");
 	for (int i = 0; i < 400 && rmdir(path) < 0 && errno == EBUSY; i++) {
 		struct timespec ts = { 0, 5 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
@@ -308,19 +286,19 @@ void oci_cgroup_remove(const char *path)
 bool oci_cgroup_frozen(const char *path)
 {
 	char buf[8];
-	return read_text(path, "cgroup.freeze", buf, sizeof(buf)) == 0 && buf[0] == '1';
+	return cgroup_read_file(path, "cgroup.freeze", buf, sizeof(buf)) == 0 && buf[0] == '1';
 }
 
 int oci_cgroup_freeze(const char *path, bool freeze, struct ubx_err *e)
 {
 	char events[512];
-	int r = write_text(path, "cgroup.freeze", freeze ? "1" : "0");
+	int r = cgroup_write_file(path, "cgroup.freeze", freeze ? "1" : "0");
 	if (r < 0)
 		return ubx_fail(e, -r, "%s %.300s", freeze ? "freeze" : "thaw", path);
 	for (int i = 0; i < 1000; i++) { /* up to 10 s */
-		if (read_text(path, "cgroup.events", events, sizeof(events)) < 0)
+		if (cgroup_read_file(path, "cgroup.events", events, sizeof(events)) < 0)
 			return ubx_fail(e, errno, "%.300s/cgroup.events", path);
-		if (has_word(events, freeze ? "frozen 1" : "frozen 0") || strstr(events, freeze ? "frozen 1" : "frozen 0"))
+		if (strstr(events, freeze ? "frozen 1" : "frozen 0"))
 			return 0;
 		struct timespec ts = { 0, 10 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
@@ -356,12 +334,12 @@ ssize_t oci_cgroup_pids(const char *path, pid_t **out, struct ubx_err *e)
 int oci_cgroup_signal(const char *path, int sig, struct ubx_err *e)
 {
 	if (sig == SIGKILL) {
-		int r = write_text(path, "cgroup.kill", "1");
+		int r = cgroup_write_file(path, "cgroup.kill", "1");
 		return r < 0 ? ubx_fail(e, -r, "%.300s/cgroup.kill", path) : 0;
 	}
 	_cleanup_free_ pid_t *pids = NULL;
 	ssize_t n = oci_cgroup_pids(path, &pids, e);
-	for (ssize_t i = 0; i < n; i++)
+	for (ssize_t i = 0; pids && i < n; i++)
 		(void)kill(pids[i], sig);
 	return n < 0 ? (int)n : 0;
 }
@@ -412,7 +390,7 @@ int oci_cgroup_update_file(const char *root, const char *id, const char *file, s
 	_cleanup_close_ int fd = in ? dup(0) : open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	_cleanup_free_ char *text = malloc(max + 1);
 	_cleanup_json_ struct json_object *o = NULL;
-	_cleanup_free_ struct oci_limits *l = malloc(sizeof(*l));
+	_cleanup_free_ struct oci_limits *l = calloc(1, sizeof(*l));
 	size_t n = 0;
 	ssize_t k = 1;
 	snprintf(what, sizeof(what), "--resources %.200s", file);

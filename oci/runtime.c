@@ -170,7 +170,7 @@ int oci_create(const struct oci_create_opts *o, struct oci_config *c, int *pidfd
 	_cleanup_close_ int console = -1;
 	struct oci_cgroup cg = { .fd = -1 };
 	const struct oci_cgroup_req q = { c->cgroups_path, o->systemd_cgroup, o->id, &c->limits };
-	char note[512];
+	char note[512] = "";
 	if (fifo < 0)
 		r = ubx_fail(e, errno, "exec fifo");
 	else if (o->console_socket && (console = console_connect(o->console_socket, e)) < 0)

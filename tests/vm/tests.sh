@@ -221,6 +221,10 @@ PY
 	"$OCI" "${R[@]}" start c1 &&
 	expect_eq "$(cat "$cg/memory.max" "$cg/pids.max" | tr '\n' ' ')" "67108864 30 " "limits written" &&
 	expect_eq "$(cat "$cg/cgroup.procs")" "$("$OCI" "${R[@]}" ps --format json c1 | tr -d '[]')" "ps: cgroup.procs" &&
+	expect_eq "$("$OCI" "${R[@]}" exec c1 cat /proc/self/cgroup)" "0::${cg#/sys/fs/cgroup}" "exec: in the container's cgroup" &&
+	! "$OCI" "${R[@]}" exec c1 sh -c 'echo max >/sys/fs/cgroup/memory.max' 2>/dev/null &&
+	! "$OCI" "${R[@]}" exec c1 sh -c "echo max >/sys/fs/cgroup${cg#/sys/fs/cgroup}/memory.max" 2>/dev/null &&
+	expect_eq "$(cat "$cg/memory.max")" 67108864 "the container cannot raise its own limit" &&
 	"$OCI" "${R[@]}" kill --all c1 KILL && sleep 0.5 &&
 	expect_match "$("$OCI" "${R[@]}" state c1)" '"status":"stopped"' "kill --all" &&
 	"$OCI" "${R[@]}" delete c1 && [ ! -e "$cg" ] && r=0
