@@ -34,10 +34,18 @@ podman = ["podman", "--root", work + "/ps", "--runroot", pr, "--storage-driver",
           "--cgroup-manager", "cgroupfs", "--events-backend", "file"]
 runtimes = {"usbox-oci": oci, "runc": "runc", "crun": "crun"}
 
+errlog = open(os.path.join(work, "stderr"), "w+")
+
 def timed(cmds):
+    # (stderr to a file, not a pipe: a created container keeps its creator's stdio)
     t = time.perf_counter()
     for c in cmds:
-        subprocess.run(c, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        errlog.seek(0)
+        errlog.truncate()
+        r = subprocess.run(c, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errlog)
+        if r.returncode:
+            errlog.seek(0)
+            raise RuntimeError(errlog.read().strip().splitlines()[-1:] or [f"exit {r.returncode}"])
     return (time.perf_counter() - t) * 1000
 
 def podman_run(rt):
@@ -55,8 +63,8 @@ def measure(title, make):
         try:
             timed(make(rt, 0))
             ok[name] = []
-        except subprocess.CalledProcessError as e:
-            print(f"  {name}: fails here: {e.stderr.decode(errors='replace').strip().splitlines()[-1:]}")
+        except RuntimeError as e:
+            print(f"  {name}: fails here: {e}")
     for i in range(runs):
         for name in ok:
             ok[name].append(timed(make(runtimes[name], i + 1)))

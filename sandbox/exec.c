@@ -96,9 +96,11 @@ static int set_oci_capabilities(const uint64_t caps[5], struct ubx_err *e)
 	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0 ||
 	    (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL))
 		return ubx_fail(e, errno, "ambient capabilities");
+	/* an ambient capability needs to be permitted and inheritable too; one
+	 * that is not is left out, as runc does (its rootless spec asks for some) */
 	for (unsigned c = 0; c <= CAP_LAST_CAP; c++)
-		if ((caps[SPEC_CAP_AMBIENT] & CAP_BIT(c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
-			return ubx_fail(e, errno, "ambient capability %u", c);
+		if (caps[SPEC_CAP_AMBIENT] & CAP_BIT(c))
+			(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0);
 	return 0;
 }
 
