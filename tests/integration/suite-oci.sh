@@ -220,3 +220,19 @@ PY
 	[ -z "$(ls -A state)" ] || { fail "state left behind"; r=1; }
 	return $r
 }
+
+# What the creator holds does not reach the container: no descriptor beyond
+# stdio, not its working directory; the state is the caller's alone.
+t_oci_cli_nothing_leaks() {
+	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci &&
+		oci_bundle sh -c 'ls /proc/self/fd | tr "\n" " "; readlink /proc/self/cwd' || return 1
+	local out
+	out=$(cd /tmp && exec 7</etc/passwd 8>/dev/null && "$OCI" --root "$PWD/state" run --bundle "$OLDPWD/b" l1) ||
+		{ fail "run: $out"; return 1; }
+	expect_eq "$out" "0 1 2 3 /" "only stdio (and ls's own directory), in the container's /" &&
+	mkdir -p state2 && "$OCI" --root "$PWD/state2/r" create --bundle b l2 </dev/null >/dev/null 2>&1 &&
+	expect_eq "$(stat -c %a state2/r state2/r/l2)" "$(printf '700\n700')" "the state root and the container's directory: 0700"
+	local r=$?
+	"$OCI" --root "$PWD/state2/r" delete --force l2
+	return $r
+}
