@@ -250,7 +250,7 @@ _Noreturn void init_main(const struct child_params *p)
 	 * would be a way out through /proc/self/fd). */
 	const int keep[] = { p->sync_fd, p->report_fd, p->tty_sock, p->net_sock, p->hosts_fd, p->storage_sock,
 			     p->start_fd };
-	if (fd_close_all_but(keep, ARRAY_SIZE(keep)) < 0)
+	if (fd_close_from_but(3 + oci->preserve_fds, keep, ARRAY_SIZE(keep)) < 0)
 		_exit(125);
 	proctitle_set("usbox-init");
 	if (read(p->sync_fd, &go, 1) != 1) /* the supervisor died or gave up */
