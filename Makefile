@@ -13,6 +13,7 @@
 #                        seccomp filter and the home layer, as an unprivileged user
 #   make bench-images    load, container start and disk beside podman (podman, runc installed)
 #   make bench-lifecycle exec against a fresh sandbox and podman exec; supervisors' RSS, 100 idle containers
+#   make bench-oci       usbox-oci beside runc and crun: podman run, and a bundle's create+start+delete
 #   make bench-vm        the cgroup path's cost, in the VM
 #   make bench-net       network throughput, round trips, helper RSS against slirp4netns and pasta (root)
 #   make bench-delay     throughput up and down at 0, 10 and 50 ms RTT (a delay line) beside slirp4netns (root)
@@ -54,7 +55,7 @@ LIB_OBJS  += $(BUILD)/seccomp/filters.o
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps deps-test run check check-unit check-integration check-vm asan check-asan valgrind fuzz bench bench-images bench-lifecycle bench-vm bench-net bench-delay install clean lint
+.PHONY: all deps deps-test run check check-unit check-integration check-vm asan check-asan valgrind fuzz bench bench-images bench-lifecycle bench-oci bench-vm bench-net bench-delay install clean lint
 
 all: $(BUILD)/usbox $(BUILD)/usbox-oci
 
@@ -166,6 +167,9 @@ bench-images: $(BUILD)/usbox $(BUILD)/bench/startup
 
 bench-lifecycle: $(BUILD)/usbox $(BUILD)/bench/startup
 	@bench/lifecycle.sh $(BUILD)/usbox $(BUILD)/bench/startup $(if $(RUNS),$(RUNS))
+
+bench-oci: $(BUILD)/usbox $(BUILD)/bench/startup
+	@bench/oci.sh $(BUILD)/usbox $(BUILD)/bench/startup $(if $(RUNS),$(RUNS))
 
 bench-vm: $(BUILD)/usbox $(BUILD)/bench/startup
 	@bench/vm.sh $(BUILD)/usbox $(BUILD)/bench/startup $(RUNS)

@@ -325,22 +325,27 @@ static int cmd_exec(int argc, char **argv, int i)
 {
 	const char *process = NULL, *tty = NULL, *console = NULL, *detach = NULL, *pid_file = NULL, *cwd = NULL;
 	const char *user = NULL, *ignored = NULL, *id;
-	_cleanup_free_ char **env = NULL, **ignored_list = NULL;
+	_cleanup_free_ char **env = NULL, **caps_list = NULL;
 	const struct flag flags[] = {
 		FLAG("p|process", true, &process),   FLAG("t|tty", false, &tty),          FLAG("console-socket", true, &console),
 		FLAG("d|detach", false, &detach),    FLAG("pid-file", true, &pid_file),   FLAG("cwd", true, &cwd),
 		FLAG_LIST("e|env", &env),     FLAG("u|user", true, &user),         FLAG("no-new-privs", false, &ignored),
-		FLAG_LIST("c|cap", &ignored_list), FLAG("ignore-paused", false, &ignored),
+		FLAG_LIST("c|cap", &caps_list), FLAG("ignore-paused", false, &ignored),
 		FLAG("process-label", true, &ignored), FLAG("apparmor", true, &ignored), FLAG_END,
 	};
 	struct ubx_err e = { 0 };
 	if (parse_flags(argc, argv, &i, flags) < 0 || one_id(argc, argv, i, "exec", &id) < 0)
 		return OCI_EXIT_FAIL;
-	if (ignored_list)
-		return usage_error("exec --cap is not supported by usbox-oci yet");
+	uint64_t caps = 0;
+	for (char **c = caps_list; c && *c; c++) {
+		bool all = false;
+		char badname[64];
+		if (parse_capabilities(*c, &caps, &all, badname, sizeof(badname)) < 0 || all)
+			return usage_error("exec --cap %s: not a capability", *c);
+	}
 	struct oci_exec_opts o = { .root = g.root, .id = id, .process_file = process, .args = argv + i + 1,
 				   .env = env, .cwd = cwd, .tty = tty != NULL, .pid_file = pid_file,
-				   .console_socket = console, .detach = detach != NULL };
+				   .console_socket = console, .detach = detach != NULL, .caps_add = caps };
 	if (user && parse_user(user, &o) < 0)
 		return usage_error("exec --user %s: not uid[:gid]", user);
 	if (jsonc_load("config.json", &e) < 0)

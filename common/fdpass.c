@@ -90,12 +90,17 @@ static int cmp_int(const void *a, const void *b)
 
 int fd_close_all_but(const int *keep, size_t n)
 {
+	return fd_close_from_but(3, keep, n);
+}
+
+int fd_close_from_but(unsigned from, const int *keep, size_t n)
+{
 	int sorted[16] = { 0 };
 	size_t m = 0;
-	unsigned lo = 3;
+	unsigned lo = from;
 
 	for (size_t i = 0; i < n; i++) {
-		if (keep[i] < 3)
+		if (keep[i] < (int)from)
 			continue;
 		if (m == ARRAY_SIZE(sorted))
 			return -E2BIG;

@@ -47,4 +47,8 @@ int fd_receive(int sock, char *tag);
  */
 int fd_close_all_but(const int *keep, size_t n);
 
+/* fd_close_from_but() - the same from descriptor @from up (an OCI engine's
+ * --preserve-fds keeps 3 .. @from - 1). */
+int fd_close_from_but(unsigned from, const int *keep, size_t n);
+
 #endif

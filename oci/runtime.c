@@ -159,8 +159,7 @@ int oci_create(const struct oci_create_opts *o, struct oci_config *c, int *pidfd
 
 	if (c->spec.tty && !o->console_socket)
 		return ubx_refuse(e, EINVAL, "process.terminal needs --console-socket");
-	if (o->preserve_fds)
-		return ubx_refuse(e, ENOTSUP, "--preserve-fds is not supported by usbox-oci yet");
+	c->spec.oci.preserve_fds = o->preserve_fds;
 	if (c->domainname)
 		return ubx_refuse(e, ENOTSUP, "domainname: not supported by usbox-oci yet");
 	_cleanup_close_ int dir = oci_state_create(o->root, o->id, e);
@@ -448,6 +447,8 @@ static int exec_process(const struct oci_exec_opts *o, struct oci_config *c, str
 	if (o->has_user)
 		s->uid = o->uid, s->gid = o->gid;
 	s->tty = o->tty;
+	for (size_t i = 0; i < ARRAY_SIZE(s->oci.caps); i++)
+		s->oci.caps[i] |= o->caps_add;
 	return 0;
 }
 

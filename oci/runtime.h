@@ -14,6 +14,7 @@
 #define USBOX_OCI_RUNTIME_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "../common/error.h"
@@ -71,6 +72,7 @@ struct oci_exec_opts {
 	bool has_user;              /* --user uid[:gid] */
 	uint32_t uid, gid;
 	bool tty;                   /* --tty */
+	uint64_t caps_add;          /* --cap: added to every capability set */
 	const char *pid_file;       /* or NULL */
 	const char *console_socket; /* with a terminal: where the pty master goes */
 	bool detach;                /* leave the process to the caller's subreaper */

@@ -96,9 +96,11 @@ static int set_oci_capabilities(const uint64_t caps[5], struct ubx_err *e)
 	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0 ||
 	    (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL))
 		return ubx_fail(e, errno, "ambient capabilities");
+	/* an ambient capability needs to be permitted and inheritable too; one
+	 * that is not is left out, as runc does (its rootless spec asks for some) */
 	for (unsigned c = 0; c <= CAP_LAST_CAP; c++)
-		if ((caps[SPEC_CAP_AMBIENT] & CAP_BIT(c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
-			return ubx_fail(e, errno, "ambient capability %u", c);
+		if (caps[SPEC_CAP_AMBIENT] & CAP_BIT(c))
+			(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0);
 	return 0;
 }
 
@@ -162,16 +164,19 @@ static int prepare_oci_early(const struct child_params *p, struct ubx_err *e)
 	return filter_early(p) ? seccomp_install(p->seccomp, e) : 0;
 }
 
-/* Marks every descriptor from 3 up close-on-exec; a filter that refuses
+/* Marks every descriptor from 3 up close-on-exec, but an OCI engine's
+ * preserved ones, which are made to survive it; a filter that refuses
  * close_range() (an OCI profile older than it) gets the loop. */
-static int cloexec_from_3(struct ubx_err *e)
+static int cloexec_from_3(unsigned preserve, struct ubx_err *e)
 {
 	struct rlimit rl;
-	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+	for (unsigned fd = 3; fd < 3 + preserve; fd++)
+		(void)fcntl((int)fd, F_SETFD, 0);
+	if (close_range(3 + preserve, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
 		return 0;
 	if ((errno != EPERM && errno != ENOSYS) || getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return ubx_fail(e, errno, "close_range");
-	for (int fd = 3; fd < (int)rl.rlim_cur && fd < 65536; fd++)
+	for (int fd = 3 + (int)preserve; fd < (int)rl.rlim_cur && fd < 65536; fd++)
 		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 	return 0;
 }
@@ -204,7 +209,7 @@ static int prepare_exec(const struct child_params *p, struct ubx_err *e)
 		return r;
 	if (p->tty_sock >= 0 && (r = tty_open_inside(p->tty_sock, &p->ws, e)) < 0)
 		return r;
-	return cloexec_from_3(e);
+	return cloexec_from_3(p->spec->oci.preserve_fds, e);
 }
 
 static const char *env_path(char **envp)

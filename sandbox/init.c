@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -137,6 +138,12 @@ static int build_sandbox(const struct child_params *p, struct ubx_err *e)
 	const struct mounts_extra x = { .tty_gid = p->full_map ? 5 : -1, .dns = p->dns, .hosts = p->hosts,
 					.hosts_fd = p->hosts_fd, .uid = p->uid, .gid = p->gid,
 					.storage_sock = p->storage_sock };
+	/* Without a user namespace of its own the copied mounts stay shared with
+	 * the host's (where / is shared, as under systemd): nothing may propagate
+	 * back, and pivot_root refuses a shared parent.  (A new user namespace
+	 * makes them slaves by itself.) */
+	if (p->spec->oci.enabled && mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+		return ubx_fail(e, errno, "make the mounts slaves of the host's");
 	int r = p->spec->oci.enabled ? apply_oci_proc(&p->spec->oci, e) : 0;
 	if (r < 0 || (r = mounts_setup(p->spec, &x, e)) < 0)
 		return r;
@@ -243,7 +250,7 @@ _Noreturn void init_main(const struct child_params *p)
 	 * would be a way out through /proc/self/fd). */
 	const int keep[] = { p->sync_fd, p->report_fd, p->tty_sock, p->net_sock, p->hosts_fd, p->storage_sock,
 			     p->start_fd };
-	if (fd_close_all_but(keep, ARRAY_SIZE(keep)) < 0)
+	if (fd_close_from_but(3 + oci->preserve_fds, keep, ARRAY_SIZE(keep)) < 0)
 		_exit(125);
 	proctitle_set("usbox-init");
 	if (read(p->sync_fd, &go, 1) != 1) /* the supervisor died or gave up */

@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,24 +141,33 @@ static int mount_proc(int root, struct ubx_err *e)
 	return mnt_attach(m, root, "proc", false, e);
 }
 
-static int clone_source(const char *src, bool readonly, uint64_t attrs, struct ubx_err *e);
-
 /* /sys/fs/cgroup: when the host's is cgroup2, a fresh read-only cgroup2 mount
  * of the sandbox's own cgroup namespace, so the command sees its own limits
- * (memory.max, cpu.max, ...) at the root, as under Docker and podman.  An OCI
- * container without a cgroup namespace may not mount one in a user namespace:
- * it gets the host's tree read-only, as runc binds it then. */
-static int mount_cgroup(int root, struct ubx_err *e)
+ * (memory.max, cpu.max, ...) at the root, as under Docker and podman. */
+/* The host's /sys/fs/cgroup, cloned and read-only. */
+static int cgroup_tree_ro(struct ubx_err *e)
+{
+	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC };
+	int m = open_tree(AT_FDCWD, "/sys/fs/cgroup", TREE_FLAGS);
+	if (m < 0)
+		return ubx_fail(e, errno, "bind /sys/fs/cgroup");
+	if (mount_setattr(m, "", AT_EMPTY_PATH | AT_RECURSIVE, &ro, sizeof(ro)) < 0) {
+		int r = ubx_fail(e, errno, "bind /sys/fs/cgroup read-only");
+		close(m);
+		return r;
+	}
+	return m;
+}
+
+static int mount_cgroup(int root, const struct ubx_spec *spec, struct ubx_err *e)
 {
 	struct statfs st;
 	if (statfs("/sys/fs/cgroup", &st) < 0 || st.f_type != CGROUP2_SUPER_MAGIC)
 		return 0; /* cgroup v1 or hybrid: keep the read-only view of the host's */
 	_cleanup_close_ int m = mnt_fs_new("cgroup2", NULL,
 				       MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, e);
-	if (m == -EPERM) {
-		*e = (struct ubx_err){ 0 };
-		m = clone_source("/sys/fs/cgroup", true, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, e);
-	}
+	if (m == -EPERM && spec->oci.enabled && !(spec->oci.ns_new & CLONE_NEWCGROUP))
+		m = cgroup_tree_ro(e); /* a cgroup namespace it does not own: the host's tree, as runc binds it */
 	if (m < 0)
 		return m;
 	return mnt_attach(m, root, "/sys/fs/cgroup", false, e);
@@ -580,7 +590,7 @@ static int plan_apply_one(int root, const struct ubx_spec *spec, const struct pl
 	case PK_RO_SELF:
 		return mount_ro_self(root, p->dst, e);
 	case PK_CGROUP:
-		return mount_cgroup(root, e);
+		return mount_cgroup(root, spec, e);
 	case PK_RESOLV:
 		return mount_resolv_conf(root, x->dns, e);
 	case PK_SYSFS:

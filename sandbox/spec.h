@@ -123,6 +123,7 @@ struct spec_oci {
 	bool has_oom_score_adj;
 	int oom_score_adj;
 	char **sysctl;             /* "key=value", NULL-terminated, or NULL */
+	unsigned preserve_fds;     /* the creator's fds 3 .. 3+N-1 go to the process (--preserve-fds) */
 };
 
 enum { SPEC_CAP_BOUNDING, SPEC_CAP_EFFECTIVE, SPEC_CAP_PERMITTED, SPEC_CAP_INHERITABLE, SPEC_CAP_AMBIENT };

@@ -247,16 +247,18 @@ PY
 t_image_save_layers_byte_identical() {
 	fixtures || return 1
 	layer_tars_py
-	local src name id store want got
+	local src name id store want got before
 	store=$(store_dir)
 	trap '"$U" rmi -f usbox-t-ident-docker-archive usbox-t-ident-oci >/dev/null 2>&1' RETURN
 	for src in "$FIX/docker-archive.tar" "$FIX/oci:latest"; do
 		name=usbox-t-ident-$(basename "${src%:latest}" .tar)
+		before=$(ls "$store/blobs/sha256" 2>/dev/null) # (a store from before records keeps its blobs)
 		"$U" load -q -i "$src" "$name" >/dev/null || { fail "load $src"; return 1; }
 		want=$(python3 layer_tars.py "$src") || return 1
 		id=$("$U" image inspect "$name" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Id"].split(":")[1])')
 		expect_eq "$id" "$(echo "$want" | head -1)" "$src: the image id is the config's digest" || return 1
 		for d in $(echo "$want" | tail -n +2); do
+			grep -qx "$d" <<<"$before" && continue
 			[ -s "$store/tar-split/$d" ] && [ ! -e "$store/blobs/sha256/$d" ] ||
 				fail "$src: layer $d: kept as a blob, not by its record" || return 1
 		done

@@ -94,7 +94,7 @@ t_oci_podman_port() {
 oci_bundle() {
 	mkdir -p b/rootfs/bin b/rootfs/etc b/rootfs/tmp && cp /bin/busybox b/rootfs/bin/ &&
 	for c in sh sleep echo id cat; do ln -sf busybox "b/rootfs/bin/$c"; done &&
-	(cd b && "$OCI" spec --rootless) &&
+	rm -f b/config.json && (cd b && "$OCI" spec --rootless) &&
 	python3 - "$@" <<'EOF'
 import json, sys
 c = json.load(open("b/config.json"))
@@ -115,7 +115,7 @@ t_oci_cli_lifecycle() {
 }
 
 oci_lifecycle() {
-	local R=("$@") st pid
+	local R=("$@") st pid eff
 	pid=$(cat pid)
 	st=$("$OCI" "${R[@]}" state c1) && expect_match "$st" '"status":"created"' "created" &&
 	expect_match "$st" "\"pid\":$pid" "the pid file names the process" &&
@@ -126,6 +126,8 @@ oci_lifecycle() {
 	expect_match "$("$OCI" "${R[@]}" list)" "c1[[:space:]]+$pid[[:space:]]+running" "list" &&
 	expect_eq "$("$OCI" "${R[@]}" ps --format json c1)" "[$pid]" "ps" &&
 	expect_eq "$("$OCI" "${R[@]}" exec c1 sh -c 'echo $$; exit 4'; echo "rc=$?")" "$(printf '2\nrc=4')" "exec" &&
+	eff=$("$OCI" "${R[@]}" exec --cap CAP_SYS_TIME c1 cat /proc/self/status | awk '/^CapEff/ {print $2}') &&
+	expect_eq "$(( 0x$eff >> 25 & 1 ))" 1 "exec --cap CAP_SYS_TIME: effective ($eff)" &&
 	"$OCI" "${R[@]}" kill c1 KILL && sleep 0.3 &&
 	expect_match "$("$OCI" "${R[@]}" state c1)" '"status":"stopped"' "stopped" &&
 	expect_status 1 "$OCI" "${R[@]}" kill c1 2>/dev/null &&
@@ -267,5 +269,24 @@ PY
 		"a network namespace of its own: loopback only" && r=0
 	"$OCI" "${R[@]}" delete --force c1
 	[ -z "$(ls -A state)" ] || { fail "state left behind"; r=1; }
+	return $r
+}
+
+# What the creator holds does not reach the container: no descriptor beyond
+# stdio, not its working directory; the state is the caller's alone.
+t_oci_cli_nothing_leaks() {
+	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci &&
+		oci_bundle sh -c 'ls /proc/self/fd | tr "\n" " "; readlink /proc/self/cwd' || return 1
+	local out
+	out=$(cd /tmp && exec 7</etc/passwd 8>/dev/null && "$OCI" --root "$PWD/state" run --bundle "$OLDPWD/b" l1) ||
+		{ fail "run: $out"; return 1; }
+	expect_eq "$out" "0 1 2 3 /" "only stdio (and ls's own directory), in the container's /" &&
+	oci_bundle sh -c 'cat <&3; ls /proc/self/fd | tr "\n" " "' && echo preserved >kept &&
+	expect_eq "$("$OCI" --root "$PWD/state" run --preserve-fds 1 --bundle b l3 3<kept 4</etc/passwd)" "preserved
+0 1 2 3 4 " "--preserve-fds 1: fd 3 and nothing above it (4 is ls's own)" &&
+	mkdir -p state2 && "$OCI" --root "$PWD/state2/r" create --bundle b l2 </dev/null >/dev/null 2>&1 &&
+	expect_eq "$(stat -c %a state2/r state2/r/l2)" "$(printf '700\n700')" "the state root and the container's directory: 0700"
+	local r=$?
+	"$OCI" --root "$PWD/state2/r" delete --force l2
 	return $r
 }
