@@ -122,7 +122,7 @@ static int parse_memory(const struct rctx *x, struct json_object *res)
 	    (r = number(x, o, "memory", "reservation", -1, INT64_MAX, &resv)) < 0 ||
 	    (r = number(x, o, "memory", "swap", -1, INT64_MAX, &swap)) < 0 ||
 	    (r = v1_only(x, o, "memory", "kernel")) < 0 || (r = v1_only(x, o, "memory", "kernelTCP")) < 0 ||
-	    (r = v1_only(x, o, "memory", "disableOOMKiller")) < 0)
+	    (r = v1_only(x, o, "memory", "disableOOMKiller")) < 0 || (r = v1_only(x, o, "memory", "swappiness")) < 0)
 		return r;
 	if (limit > 0 && (r = add(x, "memory.max", true, "%" PRId64, limit)) < 0)
 		return r;
