@@ -276,11 +276,19 @@ void oci_cgroup_release(struct oci_cgroup *cg, bool remove)
 
 void oci_cgroup_remove(const char *path)
 {
+	char events[512];
+	size_t n = strlen(path);
+	bool scope = n > 6 && strcmp(path + n - 6, ".scope") == 0;
+	struct timespec ts = { 0, 5 * 1000 * 1000 };
 	(void)cgroup_write_file(path, "cgroup.kill", "1");
-	for (int i = 0; i < 400 && rmdir(path) < 0 && errno == EBUSY; i++) {
-		struct timespec ts = { 0, 5 * 1000 * 1000 };
+	/* A systemd scope is left to systemd, which stops it once it is empty
+	 * and removes its cgroup (removing it here would leave the unit active). */
+	for (int i = 0; scope && i < 400 && cgroup_read_file(path, "cgroup.events", events, sizeof(events)) == 0 &&
+			!strstr(events, "populated 0");
+	     i++)
 		nanosleep(&ts, NULL);
-	}
+	for (int i = 0; !scope && i < 400 && rmdir(path) < 0 && errno == EBUSY; i++)
+		nanosleep(&ts, NULL);
 }
 
 bool oci_cgroup_frozen(const char *path)

@@ -66,7 +66,8 @@ bool oci_cgroup_check(const char *path);
 /* oci_cgroup_apply() - write @l into the cgroup @path.  Return: 0 or a negative errno. */
 int oci_cgroup_apply(const char *path, const struct oci_limits *l, struct ubx_err *e);
 
-/* oci_cgroup_remove() - kill every process in @path and remove it (gone already is fine). */
+/* oci_cgroup_remove() - kill every process in @path and remove it (gone
+ * already is fine); a systemd scope is left for systemd to stop and remove. */
 void oci_cgroup_remove(const char *path);
 
 /*

@@ -252,6 +252,7 @@ import json; c = json.load(open("b/config.json")); c["linux"]["cgroupsPath"] = "
 		'not a cgroup v2 controller file' "update: core files refused" && r=0
 	"$OCI" "${R[@]}" delete --force c1 && sleep 0.5
 	[ ! -e "$cg" ] || { fail "the scope's cgroup is left: $cg"; r=1; }
+	[ "$(systemctl --user is-active uo-c1.scope)" != active ] || { fail "the scope is still active after delete"; r=1; }
 	return $r
 }
 
