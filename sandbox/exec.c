@@ -127,7 +127,9 @@ static int new_session_keyring(struct ubx_err *e)
 /* Changes into @dir of the sandbox's root: resolved inside it with openat2
  * (RESOLVE_IN_ROOT, and no /proc magic links such as /proc/self/fd/N, which
  * could lead to a directory of the host: CVE-2024-21626), then checked to
- * be reachable from the root. */
+ * be reachable from the root.  An OCI filter already in place may refuse
+ * openat2 (EPERM from an allowlist older than it, ENOSYS): then chdir(), and
+ * the check alone keeps a magic link out, as runc's does. */
 static int enter_workdir(const char *dir, struct ubx_err *e)
 {
 	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
@@ -135,9 +137,8 @@ static int enter_workdir(const char *dir, struct ubx_err *e)
 	char buf[4096];
 
 	_cleanup_close_ int fd = (int)syscall(SYS_openat2, AT_FDCWD, dir, &how, sizeof(how));
-	if (fd < 0)
-		return ubx_fail(e, errno, "working directory %s", dir);
-	if (fchdir(fd) < 0)
+	int r = fd >= 0 ? fchdir(fd) : (errno == EPERM || errno == ENOSYS) ? chdir(dir) : -1;
+	if (r < 0)
 		return ubx_fail(e, errno, "working directory %s", dir);
 	if (!getcwd(buf, sizeof(buf)) || buf[0] != '/')
 		return ubx_fail(e, EXDEV, "working directory %s: not inside the sandbox", dir);
