@@ -150,6 +150,23 @@ t_oci_cli_run_and_errors() {
 	expect_status 1 "$OCI" "${R[@]}" state nosuch 2>/dev/null
 }
 
+# A filter that refuses openat2 (an allowlist older than it), installed before
+# the working directory is entered (no noNewPrivileges): runc's chdir() then.
+t_oci_cli_filter_without_openat2() {
+	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && oci_bundle sh -c 'pwd; exit 5' || return 1
+	python3 - <<'PY' || return 1
+import json
+c = json.load(open("b/config.json"))
+c["process"]["cwd"] = "/tmp"
+c["process"]["noNewPrivileges"] = False
+c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW",
+                         "syscalls": [{"names": ["openat2"], "action": "SCMP_ACT_ERRNO"}]}
+json.dump(c, open("b/config.json", "w"))
+PY
+	expect_eq "$("$OCI" --root "$PWD/state" run --bundle b f1 2>&1; echo "rc=$?")" "$(printf '/tmp\nrc=5')" \
+		"the working directory entered, the command run"
+}
+
 # ---- as root (tests.sh root): containerd's runc shim, the path Kubernetes takes
 
 # ctd_up: a containerd of the test's own (its socket, root and state here) and
