@@ -71,9 +71,10 @@ static int mount_null(int root, const char *path, struct ubx_err *e)
 	return mnt_attach(m, root, path, true, e);
 }
 
-static int mount_tmpfs(int root, const char *path, const char *mode, const char *size, struct ubx_err *e)
+static int mount_tmpfs(int root, const char *path, const char *source, const char *mode, const char *size,
+		       struct ubx_err *e)
 {
-	const char *opts[] = { "mode", mode, size ? "size" : NULL, size, NULL };
+	const char *opts[] = { "source", source, "mode", mode, size ? "size" : NULL, size, NULL };
 	_cleanup_close_ int m = mnt_fs_new("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, e);
 	if (m < 0)
 		return ubx_wrap(e, "%s", path);
@@ -121,7 +122,7 @@ static int mount_dev(int root, int tty_gid, uint64_t shm_size, struct ubx_err *e
 	if ((r = mnt_attach(pts, dev, "pts", false, e)) < 0)
 		return r;
 	snprintf(shm, sizeof(shm), "%llu", (unsigned long long)shm_size);
-	return mount_tmpfs(dev, "shm", "1777", shm_size ? shm : NULL, e);
+	return mount_tmpfs(dev, "shm", "shm", "1777", shm_size ? shm : NULL, e);
 }
 
 static int mount_mqueue(int root, const char *path, struct ubx_err *e)
@@ -560,7 +561,7 @@ static int plan_apply_one(int root, const struct ubx_spec *spec, const struct pl
 	case PK_TREE:
 		return attach_tree(p->fd, root, p->dst, e);
 	case PK_TMPFS:
-		return mount_tmpfs(root, p->dst, p->mode, p->size[0] ? p->size : NULL, e);
+		return mount_tmpfs(root, p->dst, "tmpfs", p->mode, p->size[0] ? p->size : NULL, e);
 	case PK_COVER:
 		return mount_empty(root, p->dst, true, x, e);
 	case PK_EMPTY_RO:

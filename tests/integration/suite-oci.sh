@@ -167,6 +167,19 @@ PY
 		"the working directory entered, the command run"
 }
 
+# The file systems usbox makes are named as config.json's sources name them
+# (runtime-tools' runtimetest matches each mount's source in mountinfo).
+t_oci_cli_mount_sources() {
+	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && oci_bundle cat /proc/self/mountinfo || return 1
+	local out
+	out=$("$OCI" --root "$PWD/state" run --bundle b m1 | awk '{for (i = 7; $i != "-"; i++); print $5, $(i + 1), $(i + 2)}')
+	expect_match "$out" $'(^|\n)/proc proc proc(\n|$)' "/proc" &&
+	expect_match "$out" $'(^|\n)/dev tmpfs tmpfs(\n|$)' "/dev" &&
+	expect_match "$out" $'(^|\n)/dev/pts devpts devpts(\n|$)' "/dev/pts" &&
+	expect_match "$out" $'(^|\n)/dev/shm tmpfs shm(\n|$)' "/dev/shm" &&
+	expect_match "$out" $'(^|\n)/dev/mqueue mqueue mqueue(\n|$)' "/dev/mqueue"
+}
+
 # ---- as root (tests.sh root): containerd's runc shim, the path Kubernetes takes
 
 # ctd_up: a containerd of the test's own (its socket, root and state here) and
