@@ -561,6 +561,10 @@ static int parse_mount(const struct ctx *x, struct json_object *o, const char *f
 		return bad(x, at(g, f, "type"), "missing (and no bind option)");
 	if (type && is_builtin(type, dst))
 		return 0; /* made by usbox itself, as the spec's defaults */
+	if (type && strcmp(type, "mqueue") == 0 && strcmp(dst, "/dev/mqueue") == 0) {
+		s->dev_mqueue = true; /* with /dev: in the config's order, before /sys */
+		return 0;
+	}
 	if (type && strcmp(type, "tmpfs") == 0 && strcmp(dst, "/dev/shm") == 0) {
 		for (char **p = opts; p && *p; p++)
 			if (strncmp(*p, "size=", 5) == 0 && parse_size(*p + 5, &s->shm_size) < 0)

@@ -81,11 +81,22 @@ static int mount_tmpfs(int root, const char *path, const char *source, const cha
 	return mnt_attach(m, root, path, false, e);
 }
 
-/* /dev: a small tmpfs with the host's harmless devices bound in, its own
- * devpts instance and /dev/shm (@shm_size, as Docker's --shm-size).  It is
- * attached first: mounts can only be moved onto targets that are attached. */
-static int mount_dev(int root, int tty_gid, uint64_t shm_size, struct ubx_err *e)
+static int mount_mqueue(int root, const char *path, struct ubx_err *e)
 {
+	_cleanup_close_ int m = mnt_fs_new("mqueue", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, e);
+	if (m < 0)
+		return ubx_wrap(e, "%s", path);
+	return mnt_attach(m, root, path, false, e);
+}
+
+/* /dev: a small tmpfs with the host's harmless devices bound in, its own
+ * devpts instance, /dev/shm (spec's shm_size, as Docker's --shm-size) and
+ * /dev/mqueue when asked for (there, an OCI config's order: before /sys).
+ * It is attached first: mounts can only be moved onto targets that are
+ * attached. */
+static int mount_dev(int root, int tty_gid, const struct ubx_spec *spec, struct ubx_err *e)
+{
+	uint64_t shm_size = spec->shm_size;
 	char shm[32];
 	static const char *const devices[] = { "null", "zero", "full", "random", "urandom", "tty" };
 	static const char *const links[][2] = {
@@ -122,15 +133,9 @@ static int mount_dev(int root, int tty_gid, uint64_t shm_size, struct ubx_err *e
 	if ((r = mnt_attach(pts, dev, "pts", false, e)) < 0)
 		return r;
 	snprintf(shm, sizeof(shm), "%llu", (unsigned long long)shm_size);
-	return mount_tmpfs(dev, "shm", "shm", "1777", shm_size ? shm : NULL, e);
-}
-
-static int mount_mqueue(int root, const char *path, struct ubx_err *e)
-{
-	_cleanup_close_ int m = mnt_fs_new("mqueue", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, e);
-	if (m < 0)
-		return ubx_wrap(e, "%s", path);
-	return mnt_attach(m, root, path, false, e);
+	if ((r = mount_tmpfs(dev, "shm", "shm", "1777", shm_size ? shm : NULL, e)) < 0)
+		return r;
+	return spec->dev_mqueue ? mount_mqueue(dev, "mqueue", e) : 0;
 }
 
 static int mount_proc(int root, struct ubx_err *e)
@@ -596,7 +601,7 @@ static int build_view(const struct ubx_spec *cfg, const struct mounts_extra *x, 
 	if (move_mount(root, "", AT_FDCWD, "/tmp", MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		return ubx_fail(e, errno, "attach the root");
 	/* /proc and /dev first: the resolver file is made on /dev, masks clone /proc */
-	if ((r = mount_proc(root, e)) < 0 || (r = mount_dev(root, x->tty_gid, cfg->shm_size, e)) < 0)
+	if ((r = mount_proc(root, e)) < 0 || (r = mount_dev(root, x->tty_gid, cfg, e)) < 0)
 		return r;
 	if ((r = plan_build(&pl, cfg, x, cwd_fd, hosts_fd, src_fds)) < 0) {
 		free(pl.v);

@@ -143,6 +143,7 @@ struct ubx_spec {
 	struct mount_spec *mounts;
 	size_t n_mounts;
 	uint64_t shm_size;        /* /dev/shm's size in bytes */
+	bool dev_mqueue;          /* an mqueue at /dev/mqueue, made with /dev */
 	char *hostname;           /* NULL: keep the host's */
 	/* ids */
 	enum map_mode map;

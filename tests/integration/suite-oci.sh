@@ -177,7 +177,8 @@ t_oci_cli_mount_sources() {
 	expect_match "$out" $'(^|\n)/dev tmpfs tmpfs(\n|$)' "/dev" &&
 	expect_match "$out" $'(^|\n)/dev/pts devpts devpts(\n|$)' "/dev/pts" &&
 	expect_match "$out" $'(^|\n)/dev/shm tmpfs shm(\n|$)' "/dev/shm" &&
-	expect_match "$out" $'(^|\n)/dev/mqueue mqueue mqueue(\n|$)' "/dev/mqueue"
+	expect_match "$out" $'(^|\n)/dev/mqueue mqueue mqueue(\n|$)' "/dev/mqueue" &&
+	expect_match "$out" $'\n/dev/mqueue [^\n]*\n(.*\n)?/sys ' "in the config's order: /dev/mqueue before /sys"
 }
 
 # ---- as root (tests.sh root): containerd's runc shim, the path Kubernetes takes
