@@ -153,12 +153,26 @@ static bool filter_early(const struct child_params *p)
 	return p->spec->oci.enabled && !p->spec->oci.no_new_privs;
 }
 
-/* An OCI process: the session keyring while still privileged (a filter such
- * as Docker's refuses keyctl), then the filter when it goes on early. */
+/* An OCI process's bounding set, dropped while still privileged: once the
+ * uid changed CAP_SETPCAP is no longer effective and a user other than root
+ * kept the whole set (runc drops it before setting the user too).  Numbers
+ * this kernel does not know fail with EINVAL. */
+static int drop_oci_bounding(uint64_t bounding, struct ubx_err *e)
+{
+	for (unsigned c = 0; c < 64; c++)
+		if (!(bounding & CAP_BIT(c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+			return ubx_fail(e, errno, "drop bounding capability %u", c);
+	return 0;
+}
+
+/* An OCI process: the session keyring and the bounding set while still
+ * privileged (a filter such as Docker's refuses keyctl), then the filter
+ * when it goes on early. */
 static int prepare_oci_early(const struct child_params *p, struct ubx_err *e)
 {
 	int r = set_oci_limits(&p->spec->oci, e);
-	if (r < 0 || (r = new_session_keyring(e)) < 0)
+	if (r < 0 || (r = new_session_keyring(e)) < 0 ||
+	    (r = drop_oci_bounding(p->spec->oci.caps[SPEC_CAP_BOUNDING], e)) < 0)
 		return r;
 	return filter_early(p) ? seccomp_install(p->seccomp, e) : 0;
 }

@@ -251,3 +251,22 @@ PY
 	[ -z "$(ls -A state)" ] || { fail "state left behind"; r=1; }
 	return $r
 }
+
+# A user other than root gets the config's bounding set, not the whole one.
+r_oci_user_bounding_set() {
+	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && oci_bundle cat /proc/self/status || return 1
+	python3 - <<'PY' || return 1
+import json
+c = json.load(open("b/config.json"))
+c["linux"]["namespaces"] = [{"type": t} for t in ("pid", "ipc", "uts", "mount", "network")]
+for k in ("uidMappings", "gidMappings"):
+    c["linux"].pop(k, None)
+c["process"]["user"] = {"uid": 10, "gid": 10}
+c["process"]["capabilities"] = {k: ["CAP_KILL", "CAP_CHOWN"] for k in ("bounding", "permitted", "effective")}
+json.dump(c, open("b/config.json", "w"))
+PY
+	local out
+	out=$("$OCI" --root "$PWD/state" run --bundle b u1) || { fail "run: $out"; return 1; }
+	expect_match "$out" $'\nUid:\t10\t' "uid 10" &&
+	expect_match "$out" $'\nCapBnd:\t0000000000000021\n' "the bounding set: CAP_CHOWN and CAP_KILL"
+}
