@@ -504,7 +504,8 @@ static int mount_option(const struct ctx *x, const char *field, const char *opt,
 	static const char *const accepted[] = { "bind", "rbind", "rw", "private", "rprivate", "slave", "rslave",
 						"shared", "rshared", "relatime", "norelatime", "strictatime",
 						"nostrictatime", "atime", "noatime", "suid", "dev", "exec", "async",
-						"tmpcopyup", "notmpcopyup", "copy-symlink", "idmap", "ridmap", NULL };
+						"unbindable", "runbindable", "tmpcopyup", "notmpcopyup",
+						"copy-symlink", "idmap", "ridmap", NULL };
 	if (strcmp(opt, "ro") == 0)
 		m->readonly = true;
 	else if (strcmp(opt, "nosuid") == 0)
@@ -523,6 +524,8 @@ static int mount_option(const struct ctx *x, const char *field, const char *opt,
 		if (!opt[5] || *end || errno || mode > 07777 || opt[5] == '-' || opt[5] == '+' || opt[5] == ' ')
 			return bad(x, field, "bad mode \"%.40s\"", opt + 5);
 		m->mode = (uint32_t)mode;
+	} else if (m->kind == MOUNT_BIND && strchr(opt, '=')) {
+		/* a file system's data (mode=, size=): a bind mount has none; mount(2) ignores it */
 	} else {
 		const char *const *a = accepted;
 		while (*a && strcmp(*a, opt) != 0)

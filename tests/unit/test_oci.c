@@ -59,7 +59,7 @@ START_TEST(process_details)
 		"  \"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"soft\": 10, \"hard\": 20}], \"oomScoreAdj\": -5},"
 		" \"mounts\": [{\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"},"
 		"  {\"destination\": \"/dev/shm\", \"type\": \"tmpfs\", \"options\": [\"size=1m\"]},"
-		"  {\"destination\": \"/data\", \"type\": \"bind\", \"source\": \"d\", \"options\": [\"rbind\", \"ro\", \"nosuid\"]},"
+		"  {\"destination\": \"/data\", \"type\": \"bind\", \"source\": \"d\", \"options\": [\"rbind\", \"ro\", \"nosuid\", \"mode=755\", \"runbindable\"]},"
 		"  {\"destination\": \"/t\", \"type\": \"tmpfs\", \"options\": [\"mode=700\", \"size=2k\"]}],"
 		" \"linux\": {\"namespaces\": [{\"type\": \"mount\"}, {\"type\": \"uts\"}, {\"type\": \"network\", \"path\": \"/n\"}],"
 		"  \"sysctl\": {\"net.ipv4.ping_group_range\": \"0 0\"}, \"maskedPaths\": [\"/m\"]}}";
