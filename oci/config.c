@@ -876,19 +876,71 @@ static int parse_linux(const struct ctx *x, struct json_object *top)
 
 /* ---------------------------------------------------------------- the rest */
 
+/* One hook: path (absolute), args, env, timeout. */
+static int parse_hook(const struct ctx *x, struct json_object *o, const char *f, struct oci_hook *h)
+{
+	static const char *const keys[] = { "path", "args", "env", "timeout", NULL };
+	char g[FIELD];
+	int64_t timeout = 0;
+	int r;
+	if ((r = expect(x, o, json_type_object, f)) < 0 || (r = known_keys(x, o, f, keys)) < 0)
+		return r;
+	if (!jsonc_member(o, "path"))
+		return bad(x, at(g, f, "path"), "missing");
+	if ((r = string(x, jsonc_member(o, "path"), at(g, f, "path"), &h->path)) < 0 ||
+	    (jsonc_member(o, "args") && (r = strv(x, jsonc_member(o, "args"), at(g, f, "args"), &h->args)) < 0) ||
+	    (jsonc_member(o, "env") && (r = strv(x, jsonc_member(o, "env"), at(g, f, "env"), &h->env)) < 0) ||
+	    (r = integer(x, o, "timeout", f, 1, 86400, &timeout, NULL)) < 0)
+		return r;
+	if (h->path[0] != '/')
+		return bad(x, at(g, f, "path"), "\"%.60s\" is not absolute", h->path);
+	h->timeout = (int)timeout;
+	return 0;
+}
+
+/* The hooks object @o (under the name @base) into @h. */
+static int parse_hooks_obj(const struct ctx *x, struct json_object *o, const char *base, struct oci_hooks *h)
+{
+	static const char *const keys[] = { "prestart", "createRuntime", "poststart", "poststop",
+					    "createContainer", "startContainer", NULL };
+	char f[FIELD], g[FIELD];
+	int r = known_keys(x, o, base, keys);
+	for (int k = 0; r == 0 && keys[k]; k++) {
+		struct json_object *list = jsonc_member(o, keys[k]);
+		size_t n = 0;
+		if (!list || (r = array(x, list, at(f, base, keys[k]), &n)) < 0 || !n)
+			continue;
+		if (k >= OCI_HOOK_KINDS) /* they run inside the container */
+			return bad(x, f, "hooks are not supported by usbox-oci yet");
+		if (!(h->v[k] = calloc(n, sizeof(struct oci_hook))))
+			return ubx_fail(x->e, ENOMEM, "config.json");
+		for (size_t i = 0; i < n && r == 0; i++, h->n[k]++)
+			r = parse_hook(x, jsonc.json_object_array_get_idx(list, i), at_index(g, f, i), &h->v[k][i]);
+	}
+	if (r == 0 && !(h->json = strdup(jsonc.json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, NULL))))
+		return ubx_fail(x->e, ENOMEM, "config.json");
+	return r;
+}
+
 static int parse_hooks(const struct ctx *x, struct json_object *top)
 {
-	static const char *const keys[] = { "prestart", "createRuntime", "createContainer", "startContainer",
-					    "poststart", "poststop", NULL };
-	struct json_object *o;
-	char f[FIELD];
-	int r = object(x, top, "hooks", "", keys, &o);
-	for (const char *const *k = keys; r == 0 && o && *k; k++) {
-		struct json_object *list = jsonc_member(o, *k);
-		size_t n = 0;
-		if (list && (r = array(x, list, at(f, "hooks", *k), &n)) == 0 && n)
-			return bad(x, f, "hooks are not supported by usbox-oci yet");
-	}
+	struct json_object *o = jsonc_member(top, "hooks");
+	int r;
+	if (!o || (r = expect(x, o, json_type_object, "hooks")) < 0)
+		return o ? r : 0;
+	return parse_hooks_obj(x, o, "hooks", &x->c->hooks);
+}
+
+int oci_hooks_parse(const char *text, size_t len, struct oci_hooks *h, struct ubx_err *e)
+{
+	_cleanup_json_ struct json_object *o = NULL;
+	struct ctx x = { .e = e, .what = "hooks.json" };
+	*h = (struct oci_hooks){ 0 };
+	int r = jsonc_parse(text, len, CONFIG_MAX, "hooks.json", &o, e);
+	if (r == 0 && (r = expect(&x, o, json_type_object, "hooks")) == 0)
+		r = parse_hooks_obj(&x, o, "hooks", h);
+	if (r < 0)
+		oci_hooks_free(h);
 	return r;
 }
 
@@ -1004,5 +1056,6 @@ void oci_config_free(struct oci_config *c)
 	free(c->annotations);
 	free(c->cgroups_path);
 	free(c->domainname);
+	oci_hooks_free(&c->hooks);
 	*c = (struct oci_config){ 0 };
 }

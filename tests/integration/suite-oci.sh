@@ -181,6 +181,45 @@ t_oci_cli_mount_sources() {
 	expect_match "$out" $'\n/dev/mqueue [^\n]*\n(.*\n)?/sys ' "in the config's order: /dev/mqueue before /sys"
 }
 
+# Hooks: prestart and createRuntime at create (the state on stdin), poststart
+# after start, poststop after delete, in order; a poststart that fails is a
+# warning and the next still runs; a prestart that fails fails create, and
+# leaves nothing behind.
+oci_hooks_config() {
+	python3 - "$PWD/out" "$1" <<'PY'
+import json, sys
+out, pre = sys.argv[1], sys.argv[2]
+c = json.load(open("b/config.json"))
+hook = lambda script: {"path": "/bin/sh", "args": ["sh", "-c", script], "env": ["PATH=/usr/bin:/bin", "OUT=" + out]}
+c["hooks"] = {"prestart": [hook(pre)], "createRuntime": [hook('echo createRuntime >> "$OUT"')],
+              "poststart": [hook("echo broken; exit 3"), hook('echo poststart >> "$OUT"')],
+              "poststop": [hook('echo poststop >> "$OUT"')]}
+json.dump(c, open("b/config.json", "w"))
+PY
+}
+
+t_oci_cli_hooks() {
+	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && oci_bundle sleep 100 || return 1
+	oci_hooks_config 'cat > "$OUT.state"; echo prestart >> "$OUT"' || return 1
+	local R=(--root "$PWD/state") err pid
+	"$OCI" "${R[@]}" create --bundle b --pid-file "$PWD/pid" h1 </dev/null >/dev/null || return 1
+	pid=$(cat pid)
+	expect_eq "$(cat out)" "$(printf 'prestart\ncreateRuntime')" "create: prestart, then createRuntime" &&
+	python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); assert (s["id"], s["status"], s["pid"]) == ("h1", "created", int(sys.argv[2])), s' \
+		out.state "$pid" || { fail "the state on stdin: $(cat out.state)"; "$OCI" "${R[@]}" delete --force h1; return 1; }
+	err=$("$OCI" "${R[@]}" start h1 2>&1)
+	expect_eq "$?" 0 "start: a poststart hook that fails is a warning" &&
+	expect_eq "$err" 'usbox-oci: warning: poststart hook /bin/sh: exit status 3: broken' "named" &&
+	expect_eq "$(tail -1 out)" poststart "the next poststart hook ran" &&
+	"$OCI" "${R[@]}" delete --force h1 && expect_eq "$(tail -1 out)" poststop "delete: poststop" &&
+	expect_eq "$(ls -A state)" "" "delete leaves nothing" || return 1
+	oci_hooks_config 'echo no; exit 1' || return 1
+	err=$("$OCI" "${R[@]}" create --bundle b h2 </dev/null 2>&1)
+	expect_eq "$?" 1 "create: a prestart hook that fails fails it" &&
+	expect_eq "$err" 'usbox-oci: prestart hook /bin/sh: exit status 1: no' "named" &&
+	expect_eq "$(ls -A state)" "" "nothing left behind"
+}
+
 # ---- as root (tests.sh root): containerd's runc shim, the path Kubernetes takes
 
 # ctd_up: a containerd of the test's own (its socket, root and state here) and

@@ -100,8 +100,14 @@ START_TEST(refusals_name_the_field)
 		  "config.json: mounts[0]: a nfs mount at /x is not supported by usbox-oci" },
 		{ "\"mounts\": [{\"destination\": \"/x\", \"type\": \"bind\", \"source\": \"/s\", \"options\": [\"weird\"]}]",
 		  "config.json: mounts[0].options: option \"weird\" is not supported" },
-		{ "\"hooks\": {\"prestart\": [{\"path\": \"/bin/true\"}]}",
-		  "config.json: hooks.prestart: hooks are not supported by usbox-oci yet" },
+		{ "\"hooks\": {\"createContainer\": [{\"path\": \"/bin/true\"}]}",
+		  "config.json: hooks.createContainer: hooks are not supported by usbox-oci yet" },
+		{ "\"hooks\": {\"prestart\": [{\"path\": \"bin/true\"}]}",
+		  "config.json: hooks.prestart[0].path: \"bin/true\" is not absolute" },
+		{ "\"hooks\": {\"poststop\": [{\"path\": \"/x\", \"timeout\": 0}]}",
+		  "config.json: hooks.poststop[0].timeout: 0 out of range (1 to 86400)" },
+		{ "\"hooks\": {\"poststart\": [{\"path\": \"/x\", \"arg\": []}]}",
+		  "config.json: hooks.poststart[0].arg: unknown field" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct oci_config c;
