@@ -986,8 +986,8 @@ static int parse_top(const struct ctx *x, struct json_object *top)
 	    (r = string_opt(x, top, "hostname", "", &s->hostname)) < 0 ||
 	    (r = string_opt(x, top, "domainname", "", &x->c->domainname)) < 0)
 		return r;
-	if ((s->hostname || x->c->domainname) && !(s->oci.ns_new & CLONE_NEWUTS))
-		return bad(x, s->hostname ? "hostname" : "domainname", "set without a new uts namespace");
+	if ((s->hostname || x->c->domainname) && !(oci_config_ns(x->c) & CLONE_NEWUTS)) /* new or joined */
+		return bad(x, s->hostname ? "hostname" : "domainname", "set without a uts namespace of the container");
 	if (s->hostname && strlen(s->hostname) > 64)
 		return bad(x, "hostname", "longer than 64 characters");
 	s->oci.enabled = true;

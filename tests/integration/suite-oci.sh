@@ -309,3 +309,25 @@ PY
 	expect_match "$out" $'\nUid:\t10\t' "uid 10" &&
 	expect_match "$out" $'\nCapBnd:\t0000000000000021\n' "the bounding set: CAP_CHOWN and CAP_KILL"
 }
+
+# A hostname goes into a uts namespace joined by path (as runc does it).
+r_oci_join_uts_hostname() {
+	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && oci_bundle cat /proc/sys/kernel/hostname || return 1
+	unshare -u sleep 100 &
+	local holder=$! out r=1
+	sleep 0.2
+	python3 - "/proc/$holder/ns/uts" <<'PY' || { kill $holder; return 1; }
+import json, sys
+c = json.load(open("b/config.json"))
+c["linux"]["namespaces"] = [{"type": "mount"}, {"type": "pid"}, {"type": "uts", "path": sys.argv[1]}]
+for k in ("uidMappings", "gidMappings"):
+    c["linux"].pop(k, None)
+c["hostname"] = "joined"
+json.dump(c, open("b/config.json", "w"))
+PY
+	out=$("$OCI" --root "$PWD/state" run --bundle b j1 2>&1) && expect_eq "$out" joined "inside" &&
+	expect_eq "$(nsenter -t $holder -u cat /proc/sys/kernel/hostname)" joined "the joined namespace's" &&
+	[ "$(cat /proc/sys/kernel/hostname)" != joined ] && r=0
+	kill $holder; wait $holder 2>/dev/null
+	return $r
+}

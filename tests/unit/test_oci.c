@@ -93,7 +93,7 @@ START_TEST(refusals_name_the_field)
 	static const char *const cases[][2] = {
 		{ "\"bogus\": 1", "config.json: bogus: unknown field" },
 		{ "\"hostname\": 5", "config.json: hostname: not a string but an integer" },
-		{ "\"hostname\": \"h\"", "config.json: hostname: set without a new uts namespace" },
+		{ "\"hostname\": \"h\"", "config.json: hostname: set without a uts namespace of the container" },
 		{ "\"mounts\": [{\"destination\": \"rel\", \"type\": \"tmpfs\"}]",
 		  "config.json: mounts[0].destination: \"rel\" is not absolute" },
 		{ "\"mounts\": [{\"destination\": \"/x\", \"type\": \"nfs\"}]",
@@ -160,4 +160,43 @@ START_TEST(limits_are_noticed)
 }
 END_TEST
 
-UNIT_MAIN("oci", minimal_config, process_details, refusals_name_the_field, refusals_in_sections, limits_are_noticed)
+/* A hostname goes into a uts namespace the container joins as into a new one (runc too). */
+START_TEST(hostname_in_joined_uts)
+{
+	struct oci_config c;
+	struct ubx_err e = { 0 };
+	ck_assert_msg(parse("{\"ociVersion\": \"1.0\", \"root\": {\"path\": \"r\"}, " BASE_PROCESS ", \"hostname\": \"h\","
+			    " \"linux\": {\"namespaces\": [{\"type\": \"mount\"}, {\"type\": \"uts\", \"path\": \"/u\"}]}}",
+			    &c, &e) == 0, "%s", e.msg);
+	ck_assert_str_eq(c.spec.hostname, "h");
+	ck_assert_uint_eq(c.n_join, 1);
+	ck_assert_int_eq(c.join[0].flag, CLONE_NEWUTS);
+	oci_config_free(&c);
+}
+END_TEST
+
+/* Hooks: each kind in order, with its fields; the object kept as text. */
+START_TEST(hooks_parsed)
+{
+	struct oci_config c;
+	struct ubx_err e = { 0 };
+	struct oci_hooks h;
+	ck_assert_msg(parse("{\"ociVersion\": \"1.0\", \"root\": {\"path\": \"r\"}, " BASE_PROCESS ", \"linux\": "
+			    "{\"namespaces\": [{\"type\": \"mount\"}]}, \"hooks\": {\"prestart\": [{\"path\": \"/a\"}, "
+			    "{\"path\": \"/b\", \"args\": [\"b\", \"1\"], \"env\": [\"X=1\"], \"timeout\": 5}], "
+			    "\"poststop\": [{\"path\": \"/c\"}], \"createContainer\": []}}", &c, &e) == 0, "%s", e.msg);
+	ck_assert_uint_eq(c.hooks.n[OCI_HOOK_PRESTART], 2);
+	ck_assert_uint_eq(c.hooks.n[OCI_HOOK_POSTSTART], 0);
+	ck_assert_str_eq(c.hooks.v[OCI_HOOK_PRESTART][1].args[1], "1");
+	ck_assert_str_eq(c.hooks.v[OCI_HOOK_PRESTART][1].env[0], "X=1");
+	ck_assert_int_eq(c.hooks.v[OCI_HOOK_PRESTART][1].timeout, 5);
+	ck_assert_ptr_null(c.hooks.v[OCI_HOOK_PRESTART][0].args);
+	ck_assert_msg(oci_hooks_parse(c.hooks.json, strlen(c.hooks.json), &h, &e) == 0, "%s", e.msg);
+	ck_assert_str_eq(h.v[OCI_HOOK_POSTSTOP][0].path, "/c");
+	oci_hooks_free(&h);
+	oci_config_free(&c);
+}
+END_TEST
+
+UNIT_MAIN("oci", minimal_config, process_details, refusals_name_the_field, refusals_in_sections, limits_are_noticed,
+	  hostname_in_joined_uts, hooks_parsed)
