@@ -129,7 +129,8 @@ static int new_session_keyring(struct ubx_err *e)
  * could lead to a directory of the host: CVE-2024-21626), then checked to
  * be reachable from the root.  An OCI filter already in place may refuse
  * openat2 (EPERM from an allowlist older than it, ENOSYS): then chdir(), and
- * the check alone keeps a magic link out, as runc's does. */
+ * the check alone keeps a magic link out, as runc's does.  One that refuses
+ * getcwd leaves openat2's word alone (both refused: no way to check, fail). */
 static int enter_workdir(const char *dir, struct ubx_err *e)
 {
 	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
@@ -140,9 +141,11 @@ static int enter_workdir(const char *dir, struct ubx_err *e)
 	int r = fd >= 0 ? fchdir(fd) : (errno == EPERM || errno == ENOSYS) ? chdir(dir) : -1;
 	if (r < 0)
 		return ubx_fail(e, errno, "working directory %s", dir);
-	if (!getcwd(buf, sizeof(buf)) || buf[0] != '/')
-		return ubx_fail(e, EXDEV, "working directory %s: not inside the sandbox", dir);
-	return 0;
+	if (getcwd(buf, sizeof(buf)))
+		return buf[0] == '/' ? 0 : ubx_fail(e, EXDEV, "working directory %s: not inside the sandbox", dir);
+	if (fd >= 0 && (errno == EPERM || errno == ENOSYS)) /* the filter's; openat2 kept it inside */
+		return 0;
+	return ubx_fail(e, errno == ENOENT ? EXDEV : errno, "working directory %s: not inside the sandbox", dir);
 }
 
 /* Whether the filter goes on before the capabilities are dropped: an OCI

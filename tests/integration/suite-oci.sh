@@ -164,7 +164,22 @@ c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW",
 json.dump(c, open("b/config.json", "w"))
 PY
 	expect_eq "$("$OCI" --root "$PWD/state" run --bundle b f1 2>&1; echo "rc=$?")" "$(printf '/tmp\nrc=5')" \
-		"the working directory entered, the command run"
+		"the working directory entered, the command run" || return 1
+	# one that refuses getcwd: openat2's word stands; one that refuses both: no way to check, refused
+	oci_refuse_calls() {
+		python3 - "$@" <<'PY'
+import json, sys
+c = json.load(open("b/config.json"))
+c["process"]["args"] = ["echo", "hi"]
+c["linux"]["seccomp"]["syscalls"] = [{"names": sys.argv[1:], "action": "SCMP_ACT_ERRNO"}]
+json.dump(c, open("b/config.json", "w"))
+PY
+	}
+	oci_refuse_calls getcwd && expect_eq "$("$OCI" --root "$PWD/state" run --bundle b f2 2>&1; echo "rc=$?")" \
+		"$(printf 'hi\nrc=0')" "a filter refusing getcwd" &&
+	oci_refuse_calls getcwd openat2 &&
+	expect_match "$("$OCI" --root "$PWD/state" run --bundle b f3 2>&1; echo "rc=$?")" \
+		$'working directory /tmp: not inside the sandbox.*\nrc=1' "refusing both: refused"
 }
 
 # The file systems usbox makes are named as config.json's sources name them
