@@ -807,6 +807,75 @@ static int parse_sysctl(const struct ctx *x, struct json_object *lx)
 	return 0;
 }
 
+/* A path under /dev/ without "." or ".." components nor empty ones. */
+static bool dev_path_ok(const char *p)
+{
+	if (strncmp(p, "/dev/", 5) != 0 || !p[5])
+		return false;
+	for (const char *c = p + 5; *c;) {
+		size_t n = strcspn(c, "/");
+		if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+			return false;
+		c += n + (c[n] == '/');
+		if (c[-1] == '/' && !*c)
+			return false;
+	}
+	return true;
+}
+
+static int parse_device(const struct ctx *x, struct json_object *o, const char *f, struct spec_device *d)
+{
+	static const char *const keys[] = { "type", "path", "major", "minor", "fileMode", "uid", "gid", NULL };
+	_cleanup_free_ char *type = NULL;
+	int64_t major = 0, minor = 0, mode = 0666, uid = 0, gid = 0;
+	char g[FIELD];
+	int r;
+	if ((r = expect(x, o, json_type_object, f)) < 0 || (r = known_keys(x, o, f, keys)) < 0)
+		return r;
+	if (!jsonc_member(o, "path") || !jsonc_member(o, "type"))
+		return bad(x, at(g, f, jsonc_member(o, "path") ? "type" : "path"), "missing");
+	if ((r = string(x, jsonc_member(o, "path"), at(g, f, "path"), &d->path)) < 0 ||
+	    (r = string(x, jsonc_member(o, "type"), at(g, f, "type"), &type)) < 0 ||
+	    (r = integer(x, o, "major", f, 0, 4095, &major, NULL)) < 0 ||
+	    (r = integer(x, o, "minor", f, 0, 1048575, &minor, NULL)) < 0 ||
+	    (r = integer(x, o, "fileMode", f, 0, 07777, &mode, NULL)) < 0 ||
+	    (r = integer(x, o, "uid", f, 0, UINT32_MAX - 1, &uid, NULL)) < 0 ||
+	    (r = integer(x, o, "gid", f, 0, UINT32_MAX - 1, &gid, NULL)) < 0)
+		return r;
+	if (!dev_path_ok(d->path))
+		return bad(x, at(g, f, "path"), "\"%.60s\" is not a path under /dev/", d->path);
+	if (strcmp(type, "c") == 0 || strcmp(type, "u") == 0)
+		d->type = S_IFCHR;
+	else if (strcmp(type, "b") == 0)
+		d->type = S_IFBLK;
+	else if (strcmp(type, "p") == 0)
+		d->type = S_IFIFO;
+	else
+		return bad(x, at(g, f, "type"), "\"%.10s\" is not a device type (c, u, b, p)", type);
+	d->major = (uint32_t)major, d->minor = (uint32_t)minor, d->mode = (uint32_t)mode;
+	d->uid = (uint32_t)uid, d->gid = (uint32_t)gid;
+	return 0;
+}
+
+/* linux.devices: nodes usbox makes in its /dev (sandbox/mounts.c). */
+static int parse_devices(const struct ctx *x, struct json_object *lx)
+{
+	struct json_object *o = jsonc_member(lx, "devices");
+	struct spec_oci *oc = &x->c->spec.oci;
+	char f[FIELD];
+	size_t n;
+	if (!o)
+		return 0;
+	int r = array(x, o, "linux.devices", &n);
+	if (r < 0 || !n)
+		return r;
+	if (!(oc->devices = calloc(n, sizeof(*oc->devices))))
+		return ubx_fail(x->e, ENOMEM, "config.json");
+	for (size_t i = 0; i < n && r == 0; i++, oc->n_devices++)
+		r = parse_device(x, jsonc.json_object_array_get_idx(o, i), at_index(f, "linux.devices", i), &oc->devices[i]);
+	return r;
+}
+
 static int parse_paths(const struct ctx *x, struct json_object *lx, const char *key, char ***out)
 {
 	char f[FIELD];
@@ -859,6 +928,7 @@ static int parse_linux(const struct ctx *x, struct json_object *top)
 	    (r = parse_idmaps(x, o, "gidMappings", oc->gid_map, &oc->n_gid_map)) < 0 ||
 	    (r = string_opt(x, o, "cgroupsPath", "linux", &x->c->cgroups_path)) < 0 ||
 	    (r = parse_resources(x, o)) < 0 || (r = parse_sysctl(x, o)) < 0 || (r = parse_seccomp(x, o)) < 0 ||
+	    (r = parse_devices(x, o)) < 0 ||
 	    (r = parse_paths(x, o, "maskedPaths", &x->c->spec.masked_paths)) < 0 ||
 	    (r = parse_paths(x, o, "readonlyPaths", &x->c->spec.readonly_paths)) < 0 ||
 	    (r = refuse_nonempty(x, o, "mountLabel")) < 0 || (r = refuse_nonempty(x, o, "intelRdt")) < 0 ||
@@ -867,8 +937,6 @@ static int parse_linux(const struct ctx *x, struct json_object *top)
 		return r;
 	if ((oc->n_uid_map || oc->n_gid_map) && !(oc->ns_new & CLONE_NEWUSER))
 		return bad(x, "linux.uidMappings", "given without a new user namespace");
-	if (jsonc_member(o, "devices"))
-		note_ignored(x, "linux.devices");
 	if (jsonc_member(o, "rootfsPropagation"))
 		note_ignored(x, "linux.rootfsPropagation");
 	return 0;

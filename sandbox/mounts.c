@@ -81,6 +81,39 @@ static int mount_tmpfs(int root, const char *path, const char *source, const cha
 	return mnt_attach(m, root, path, false, e);
 }
 
+/* The node of linux.devices @d, made in the /dev tmpfs @dev: mknod, or in a
+ * user namespace (where mknod of a device fails) the host's same node bound
+ * there, as runc does. */
+static int make_device(int dev, const struct spec_device *d, struct ubx_err *e)
+{
+	const char *rel = d->path + 5; /* under "/dev/", checked by oci/config.c */
+	char dir[4096];
+	struct stat st;
+	snprintf(dir, sizeof(dir), "%s", rel);
+	for (char *slash = strchr(dir, '/'); slash; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (mkdirat(dev, dir, 0755) < 0 && errno != EEXIST)
+			return ubx_fail(e, errno, "device %s", d->path);
+		*slash = '/';
+	}
+	if (fstatat(dev, rel, &st, AT_SYMLINK_NOFOLLOW) == 0) /* one of usbox's own */
+		return 0;
+	if (mknodat(dev, rel, d->type | (d->mode & 0777), makedev(d->major, d->minor)) == 0)
+		return fchownat(dev, rel, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+				       fchmodat(dev, rel, d->mode, 0) < 0
+			       ? ubx_fail(e, errno, "device %s", d->path)
+			       : 0;
+	if (errno != EPERM)
+		return ubx_fail(e, errno, "device %s: mknod", d->path);
+	if (stat(d->path, &st) < 0 || (st.st_mode & S_IFMT) != d->type || st.st_rdev != makedev(d->major, d->minor))
+		return ubx_fail(e, 0, "device %s: cannot be made in a user namespace, and the host has no such "
+				"node to bind", d->path);
+	_cleanup_close_ int node = open_tree(AT_FDCWD, d->path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (node < 0)
+		return ubx_fail(e, errno, "bind %s", d->path);
+	return mnt_attach(node, dev, rel, true, e);
+}
+
 static int mount_mqueue(int root, const char *path, struct ubx_err *e)
 {
 	_cleanup_close_ int m = mnt_fs_new("mqueue", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, e);
@@ -135,6 +168,9 @@ static int mount_dev(int root, int tty_gid, const struct ubx_spec *spec, struct 
 	snprintf(shm, sizeof(shm), "%llu", (unsigned long long)shm_size);
 	if ((r = mount_tmpfs(dev, "shm", "shm", "1777", shm_size ? shm : NULL, e)) < 0)
 		return r;
+	for (size_t i = 0; i < spec->oci.n_devices; i++)
+		if ((r = make_device(dev, &spec->oci.devices[i], e)) < 0)
+			return r;
 	return spec->dev_mqueue ? mount_mqueue(dev, "mqueue", e) : 0;
 }
 

@@ -101,6 +101,12 @@ struct spec_idmap {
 
 #define SPEC_MAX_IDMAPS 8
 
+/* A device node of linux.devices: @type S_IFCHR, S_IFBLK or S_IFIFO. */
+struct spec_device {
+	char *path; /* absolute, under /dev */
+	uint32_t type, major, minor, mode, uid, gid;
+};
+
 /*
  * What only an OCI runtime's container asks for (oci/config.c fills it);
  * all zero for usbox's own command line, which always makes every namespace
@@ -123,6 +129,8 @@ struct spec_oci {
 	bool has_oom_score_adj;
 	int oom_score_adj;
 	char **sysctl;             /* "key=value", NULL-terminated, or NULL */
+	struct spec_device *devices; /* linux.devices: nodes made in /dev */
+	size_t n_devices;
 };
 
 enum { SPEC_CAP_BOUNDING, SPEC_CAP_EFFECTIVE, SPEC_CAP_PERMITTED, SPEC_CAP_INHERITABLE, SPEC_CAP_AMBIENT };

@@ -235,6 +235,37 @@ t_oci_cli_hooks() {
 	expect_eq "$(ls -A state)" "" "nothing left behind"
 }
 
+# linux.devices rootless: a node the host has is bound (mknod fails in a user
+# namespace), one it has not is refused by name; a fifo is made.
+oci_devices_config() {
+	python3 - "$@" <<'PY'
+import json, sys
+c = json.load(open("b/config.json"))
+c["process"]["args"] = ["sh", "-c", "ls -ln /dev/net/tun /dev/q/fifo"]
+c["linux"]["devices"] = [{"path": "/dev/net/tun", "type": "c", "major": 10, "minor": int(sys.argv[1]), "fileMode": 0o620,
+                          "uid": 0, "gid": 0}, {"path": "/dev/q/fifo", "type": "p", "fileMode": 0o600}]
+if len(sys.argv) > 2:
+    c["linux"]["namespaces"] = [{"type": t} for t in ("pid", "ipc", "uts", "mount", "network")]
+    c["process"]["user"] = {"uid": 0, "gid": 0}
+    c["linux"]["devices"][0]["uid"], c["linux"]["devices"][0]["gid"] = 7, 8
+    for k in ("uidMappings", "gidMappings"):
+        c["linux"].pop(k, None)
+json.dump(c, open("b/config.json", "w"))
+PY
+}
+
+t_oci_cli_devices() {
+	[ -c /dev/net/tun ] || { skip "no /dev/net/tun"; return; }
+	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && oci_bundle true && oci_devices_config 200 || return 1
+	local out
+	out=$("$OCI" --root "$PWD/state" run --bundle b d1 2>&1)
+	expect_match "$out" $'^crw-rw-rw- +1 +[0-9]+ +[0-9]+ +10, +200 ' "the host's node, bound" &&
+	expect_match "$out" $'\nprw------- ' "a fifo, made" && oci_devices_config 211 &&
+	expect_eq "$("$OCI" --root "$PWD/state" run --bundle b d2 2>&1)" \
+		"usbox-oci: device /dev/net/tun: cannot be made in a user namespace, and the host has no such node to bind" \
+		"no such node on the host: refused" && expect_eq "$(ls -A state)" "" "nothing left behind"
+}
+
 # ---- as root (tests.sh root): containerd's runc shim, the path Kubernetes takes
 
 # ctd_up: a containerd of the test's own (its socket, root and state here) and
@@ -345,4 +376,14 @@ PY
 	[ "$(cat /proc/sys/kernel/hostname)" != joined ] && r=0
 	kill $holder; wait $holder 2>/dev/null
 	return $r
+}
+
+# linux.devices as root: nodes made with the config's numbers, mode and owner.
+r_oci_devices() {
+	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && oci_bundle true && oci_devices_config 211 root ||
+		return 1
+	local out
+	out=$("$OCI" --root "$PWD/state" run --bundle b d1 2>&1)
+	expect_match "$out" $'^crw--w---- +1 +7 +8 +10, +211 ' "made: c 10:211, 0620, 7:8" &&
+	expect_match "$out" $'\nprw------- ' "a fifo, made"
 }

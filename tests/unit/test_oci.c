@@ -198,5 +198,39 @@ START_TEST(hooks_parsed)
 }
 END_TEST
 
+/* linux.devices: type, numbers, mode and owner; paths only under /dev/. */
+START_TEST(devices_parsed)
+{
+	struct oci_config c;
+	struct ubx_err e = { 0 };
+	const char *head = "{\"ociVersion\": \"1.0\", \"root\": {\"path\": \"r\"}, " BASE_PROCESS ", \"linux\": "
+			   "{\"namespaces\": [{\"type\": \"mount\"}], \"devices\": ";
+	char text[1024];
+	snprintf(text, sizeof(text), "%s[{\"path\": \"/dev/net/tun\", \"type\": \"c\", \"major\": 10, \"minor\": 200, "
+		 "\"fileMode\": 432, \"uid\": 5, \"gid\": 6}, {\"path\": \"/dev/p\", \"type\": \"p\"}]}}", head);
+	ck_assert_msg(parse(text, &c, &e) == 0, "%s", e.msg);
+	ck_assert_uint_eq(c.spec.oci.n_devices, 2);
+	ck_assert_uint_eq(c.spec.oci.devices[0].type, S_IFCHR);
+	ck_assert_uint_eq(c.spec.oci.devices[0].minor, 200);
+	ck_assert_uint_eq(c.spec.oci.devices[0].mode, 0660);
+	ck_assert_uint_eq(c.spec.oci.devices[0].gid, 6);
+	ck_assert_uint_eq(c.spec.oci.devices[1].type, S_IFIFO);
+	ck_assert_uint_eq(c.spec.oci.devices[1].mode, 0666);
+	oci_config_free(&c);
+	static const char *const refused[][2] = {
+		{ "[{\"path\": \"/etc/x\", \"type\": \"c\"}]", "config.json: linux.devices[0].path: \"/etc/x\" is not a path under /dev/" },
+		{ "[{\"path\": \"/dev/../x\", \"type\": \"c\"}]", "config.json: linux.devices[0].path: \"/dev/../x\" is not a path under /dev/" },
+		{ "[{\"path\": \"/dev/x/\", \"type\": \"c\"}]", "config.json: linux.devices[0].path: \"/dev/x/\" is not a path under /dev/" },
+		{ "[{\"path\": \"/dev/x\", \"type\": \"s\"}]", "config.json: linux.devices[0].type: \"s\" is not a device type (c, u, b, p)" },
+		{ "[{\"path\": \"/dev/x\"}]", "config.json: linux.devices[0].type: missing" },
+	};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s}}", head, refused[i][0]);
+		ck_assert_int_lt(parse(text, &c, &e), 0);
+		ck_assert_str_eq(e.msg, refused[i][1]);
+	}
+}
+END_TEST
+
 UNIT_MAIN("oci", minimal_config, process_details, refusals_name_the_field, refusals_in_sections, limits_are_noticed,
-	  hostname_in_joined_uts, hooks_parsed)
+	  hostname_in_joined_uts, hooks_parsed, devices_parsed)
