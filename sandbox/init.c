@@ -149,6 +149,9 @@ static int build_sandbox(const struct child_params *p, struct ubx_err *e)
 		return r;
 	if (p->spec->hostname && sethostname(p->spec->hostname, strlen(p->spec->hostname)) < 0)
 		return ubx_fail(e, errno, "sethostname %s", p->spec->hostname);
+	const char *domain = p->spec->oci.domainname;
+	if (domain && setdomainname(domain, strlen(domain)) < 0)
+		return ubx_fail(e, errno, "setdomainname %s", domain);
 	if (p->spec->net != NET_HOST && (r = netns_loopback_up(e)) < 0)
 		return ubx_wrap(e, "network");
 	if (p->spec->net == NET_USER)
