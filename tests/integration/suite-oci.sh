@@ -344,8 +344,8 @@ PY
 t_oci_cli_nothing_leaks() {
 	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci &&
 		oci_bundle sh -c 'ls /proc/self/fd | tr "\n" " "; readlink /proc/self/cwd' || return 1
-	local out
-	out=$(cd /tmp && exec 7</etc/passwd 8>/dev/null && "$OCI" --root "$PWD/state" run --bundle "$OLDPWD/b" l1) ||
+	local out here=$PWD
+	out=$(cd /tmp && exec 7</etc/passwd 8>/dev/null && "$OCI" --root "$here/state" run --bundle "$here/b" l1) ||
 		{ fail "run: $out"; return 1; }
 	expect_eq "$out" "0 1 2 3 /" "only stdio (and ls's own directory), in the container's /" &&
 	oci_bundle sh -c 'cat <&3; ls /proc/self/fd | tr "\n" " "' && echo preserved >kept &&
