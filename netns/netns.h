@@ -187,7 +187,7 @@ int netns_redirect_start(const struct netns_redirect_plan *p, struct netns_redir
  */
 int netns_redirect_finish(struct netns_redirect *rd, struct ubx_err *e);
 
-/* netns_redirect_setup() - netns_redirect_start() and _finish(). */
+/* netns_redirect_setup() - netns_redirect_start() and _finish() in one, without a child. */
 int netns_redirect_setup(const struct netns_redirect_plan *p, struct netns_redirect *out, struct ubx_err *e);
 
 /* netns_redirect_close() - close what @rd holds (the rule stays). */

@@ -362,19 +362,31 @@ static _Noreturn void add_rules_child(int nl, const struct netns_redirect_plan *
 	_exit(r < 0);
 }
 
+/* The listeners and the nfnetlink socket. */
+static int open_sockets(struct netns_redirect *rd, struct ubx_err *e)
+{
+	*rd = (struct netns_redirect){ .listen4 = -1, .listen6 = -1, .nl = -1, .result = -1, .pid = -1 };
+	if ((rd->listen4 = listen_on(AF_INET, 0, e)) < 0)
+		return rd->listen4;
+	/* Without IPv6 on lo (or in the kernel), IPv6 stays with libslirp. */
+	rd->listen6 = listen_on(AF_INET6, port_of(rd->listen4), e);
+	if ((rd->nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER)) < 0) {
+		int r = ubx_fail(e, errno, "nfnetlink");
+		netns_redirect_close(rd);
+		return r;
+	}
+	return 0;
+}
+
 int netns_redirect_start(const struct netns_redirect_plan *p, struct netns_redirect *rd, struct ubx_err *e)
 {
 	int pipefd[2];
 
-	*rd = (struct netns_redirect){ .listen4 = -1, .listen6 = -1, .nl = -1, .result = -1, .pid = -1 };
-	if ((rd->listen4 = listen_on(AF_INET, 0, e)) < 0)
-		return rd->listen4;
-	uint16_t port = port_of(rd->listen4);
-	/* Without IPv6 on lo (or in the kernel), IPv6 stays with libslirp. */
-	rd->listen6 = listen_on(AF_INET6, port, e);
-	if ((rd->nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER)) < 0 ||
-	    pipe2(pipefd, O_CLOEXEC) < 0) {
-		int r = ubx_fail(e, errno, "nfnetlink");
+	int r = open_sockets(rd, e);
+	if (r < 0)
+		return r;
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		r = ubx_fail(e, errno, "pipe");
 		netns_redirect_close(rd);
 		return r;
 	}
@@ -383,7 +395,7 @@ int netns_redirect_start(const struct netns_redirect_plan *p, struct netns_redir
 	rd->pid = fork();
 	if (rd->pid == 0) {
 		close(pipefd[0]);
-		add_rules_child(rd->nl, p, port, rd->listen6 < 0, pipefd[1]);
+		add_rules_child(rd->nl, p, port_of(rd->listen4), rd->listen6 < 0, pipefd[1]);
 	}
 	int err = errno;
 	close(pipefd[1]);
@@ -423,8 +435,17 @@ int netns_redirect_finish(struct netns_redirect *rd, struct ubx_err *e)
 
 int netns_redirect_setup(const struct netns_redirect_plan *p, struct netns_redirect *out, struct ubx_err *e)
 {
-	int r = netns_redirect_start(p, out, e);
-	return r < 0 ? r : netns_redirect_finish(out, e);
+	int r = open_sockets(out, e);
+	if (r == 0)
+		r = add_rules(out->nl, p, port_of(out->listen4), out->listen6 < 0, e);
+	if (r < 0) {
+		netns_redirect_close(out);
+		return r;
+	}
+	close(out->nl);
+	out->nl = -1;
+	*e = (struct ubx_err){ 0 };
+	return 0;
 }
 
 static void keep(struct netns_redirect_plan *p, bool v6, const void *addr, unsigned prefix)
