@@ -207,6 +207,16 @@ static int load_bundle(const char *bundle, struct oci_config *c)
 	return 0;
 }
 
+/* The end of start or delete: a hook that failed after them is a warning. */
+static int done(int r, struct ubx_err *e)
+{
+	if (r > 0) {
+		fprintf(stderr, "usbox-oci: warning: %s\n", e->msg);
+		oci_log("warning", "%s", e->msg);
+	}
+	return r < 0 ? fail(e) : OCI_EXIT_OK;
+}
+
 static int cmd_create_run(int argc, char **argv, int i, bool run)
 {
 	const char *bundle = NULL, *console = NULL, *pid_file = NULL, *preserve = NULL, *ignored = NULL;
@@ -240,16 +250,17 @@ static int cmd_create_run(int argc, char **argv, int i, bool run)
 		return fail(&e);
 	if (!run)
 		return OCI_EXIT_OK;
-	if (oci_start(g.root, id, &e) < 0) {
+	if ((r = oci_start(g.root, id, &e)) < 0) {
 		struct ubx_err ignore = { 0 };
 		(void)oci_delete(g.root, id, true, &ignore);
 		return fail(&e);
 	}
+	done(r, &e);
 	if (detach)
 		return OCI_EXIT_OK;
 	int status = oci_wait_exit(pidfd);
-	if (!keep && oci_delete(g.root, id, true, &e) < 0)
-		fail(&e);
+	if (!keep)
+		done(oci_delete(g.root, id, true, &e), &e);
 	return status;
 }
 
@@ -260,7 +271,7 @@ static int cmd_start(int argc, char **argv, int i)
 	struct ubx_err e = { 0 };
 	if (parse_flags(argc, argv, &i, flags) < 0 || one_id(argc, argv, i, "start", &id) < 0)
 		return OCI_EXIT_FAIL;
-	return oci_start(g.root, id, &e) < 0 ? fail(&e) : OCI_EXIT_OK;
+	return done(oci_start(g.root, id, &e), &e);
 }
 
 static int cmd_state(int argc, char **argv, int i)
@@ -306,7 +317,7 @@ static int cmd_delete(int argc, char **argv, int i)
 	int r = oci_delete(g.root, id, force != NULL, &e);
 	if (r == -ENOENT && force) /* runc: delete --force of a missing container succeeds */
 		return OCI_EXIT_OK;
-	return r < 0 ? fail(&e) : OCI_EXIT_OK;
+	return done(r, &e);
 }
 
 static int parse_user(const char *s, struct oci_exec_opts *o)
@@ -435,7 +446,7 @@ static int cmd_features(void)
 	printf("{\n"
 	       "  \"ociVersionMin\": \"1.0.0\",\n"
 	       "  \"ociVersionMax\": \"%s\",\n"
-	       "  \"hooks\": [],\n"
+	       "  \"hooks\": [\"prestart\", \"createRuntime\", \"poststart\", \"poststop\"],\n"
 	       "  \"mountOptions\": [\"bind\", \"rbind\", \"ro\", \"rw\", \"nosuid\", \"nodev\", \"noexec\", "
 	       "\"suid\", \"dev\", \"exec\", \"private\", \"rprivate\", \"slave\", \"rslave\", \"shared\", "
 	       "\"rshared\", \"relatime\", \"noatime\", \"strictatime\"],\n"

@@ -254,6 +254,26 @@ static void check_tun(struct doctor_ctx *c)
 	}
 }
 
+static void check_relay(struct doctor_ctx *c)
+{
+	struct doctor_check *k = doctor_add(c, "tcp_relay", "TCP relay", false);
+	int err = c->probe.relay;
+
+	if (err == 0) {
+		doctor_say(k, DOCTOR_OK,
+			   "the slirp network's outbound TCP is relayed with the kernel's TCP on both legs (an "
+			   "nf_tables redirect in the sandbox's network namespace): full speed at any latency");
+	} else if (err < 0) {
+		doctor_say(k, DOCTOR_WARN, "not tried: no TAP device could be made (see /dev/net/tun)");
+	} else {
+		doctor_say(k, DOCTOR_WARN,
+			   "%s: libslirp keeps the slirp network's outbound TCP, whose uploads slow down as "
+			   "latency grows (no TCP window scaling); everything else works",
+			   c->probe.relay_msg);
+		doctor_fix(k, "sudo modprobe -a nf_tables nft_chain_nat nft_redir (a user namespace cannot load them)");
+	}
+}
+
 static void check_libslirp(struct doctor_ctx *c)
 {
 	struct doctor_check *k = doctor_add(c, "libslirp", "libslirp", true);
@@ -340,6 +360,7 @@ void doctor_check_features(struct doctor_ctx *c)
 {
 	check_tun(c);
 	check_libslirp(c);
+	check_relay(c);
 	check_overlay(c);
 	check_fuse_overlayfs(c);
 	check_seccomp(c);

@@ -21,8 +21,10 @@ struct doctor_probe {
 	int mnt;     /* a tmpfs in the new mount namespace */
 	int proc;    /* a fresh /proc for the new pid namespace */
 	int tun;     /* /dev/net/tun opened and made a TAP in the new network namespace */
+	int relay;   /* the TCP redirect set up there (netns_redirect_setup()) */
 	int overlay; /* kernel overlayfs with userxattr over $HOME, upper on a tmpfs */
 	int seccomp; /* the default filter installed (in a child of its own) */
+	char relay_msg[240];
 	char overlay_msg[240];
 	char seccomp_msg[240];
 };

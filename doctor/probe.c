@@ -9,7 +9,8 @@
  * that is PID 1 of the new pid namespace, a kernel overlayfs with userxattr
  * whose lower layer is $HOME (as the home's throw-away layer) and whose
  * upper layer is on that tmpfs, and turns /dev/net/tun into a TAP in the new
- * network namespace (as the slirp network does).  Each step's errno goes back
+ * network namespace (as the slirp network does), behind which it sets up the
+ * nf_tables redirect of outbound TCP (netns/redirect.c).  Each step's errno goes back
  * over a pipe; the first that fails stops the ones that need it.  Another
  * child sets no_new_privs and installs the default seccomp filter.  The
  * kernel frees every namespace and mount when the children exit.
@@ -34,6 +35,7 @@
 
 #include "../common/cleanup.h"
 #include "../common/overlay.h"
+#include "../netns/netns.h"
 #include "../seccomp/seccomp.h"
 
 /* In the new pid namespace: a child (PID 1 there) mounts /proc.
@@ -61,6 +63,27 @@ static int try_tun(void)
 	_cleanup_close_ int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
 	if (fd < 0 || ioctl(fd, TUNSETIFF, &ifr) < 0)
 		return errno;
+	return 0;
+}
+
+/* The slirp network's TAP and TCP redirect, as the sandbox's init makes them.
+ * Return: 0 or the errno, with the reason in @msg. */
+static int try_relay(char *msg, size_t len)
+{
+	struct netns_redirect_plan plan = { 0 };
+	struct netns_redirect rd;
+	struct ubx_err e = { 0 };
+	_cleanup_close_ int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno;
+	if (netns_loopback_up(&e) < 0 || netns_tap_setup(fd, &e) < 0 || netns_redirect_setup(&plan, &rd, &e) < 0) {
+		snprintf(msg, len, "%.230s", e.msg);
+		return e.code ? e.code : EINVAL;
+	}
+	close(rd.listen4);
+	if (rd.listen6 >= 0)
+		close(rd.listen6);
 	return 0;
 }
 
@@ -111,6 +134,7 @@ static void probe_child(struct doctor_probe *p)
 	if ((p->ns = unshare(flags) < 0 ? errno : 0))
 		return;
 	p->tun = try_tun();
+	p->relay = p->tun ? -1 : try_relay(p->relay_msg, sizeof(p->relay_msg));
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
 	    mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) {
 		p->mnt = errno;
@@ -172,7 +196,7 @@ static int in_child(void (*fn)(struct doctor_probe *), struct doctor_probe *p, s
 
 int doctor_probe_namespaces(struct doctor_probe *p, struct ubx_err *e)
 {
-	*p = (struct doctor_probe){ -1, -1, -1, -1, -1, -1, -1, -1, "", "" };
+	*p = (struct doctor_probe){ -1, -1, -1, -1, -1, -1, -1, -1, -1, "", "", "" };
 	int r = in_child(probe_child, p, e);
 	return r < 0 ? r : in_child(seccomp_child, p, e);
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -209,6 +210,32 @@ size_t egress_left_out_json(unsigned count, const struct timespec *when, char *b
 
 /* egress_free() - release @g (NULL is fine). */
 void egress_free(struct egress *g);
+
+/*
+ * The relay of redirected TCP (tcprelay.c), driven by slirp.c.
+ *
+ * tcprelay_decide_fn - whether the sandbox's @peer may connect to @dst (its
+ * original destination) and where to, in the supervisor's namespace.
+ * Return: 0 with @to (*@tolen bytes) filled, or -1 to reset the connection.
+ */
+typedef int (*tcprelay_decide_fn)(void *ctx, const struct sockaddr_storage *dst, const struct sockaddr_storage *peer,
+				  struct sockaddr_storage *to, socklen_t *tolen);
+
+struct tcprelay;
+
+/* tcprelay_new() - relay what @listen4 and @listen6 (taken over; -1: none) accept, as @decide says. */
+int tcprelay_new(int listen4, int listen6, tcprelay_decide_fn decide, void *ctx, struct tcprelay **out,
+		 struct ubx_err *e);
+
+/* tcprelay_fill() / tcprelay_dispatch() - as netns_slirp_fill() / _dispatch(). */
+void tcprelay_fill(struct tcprelay *r, struct pollfd *fds, size_t *n, size_t cap);
+void tcprelay_dispatch(struct tcprelay *r, const struct pollfd *fds);
+
+/* tcprelay_accepted() - how many connections @r has relayed (NULL: 0). */
+unsigned long tcprelay_accepted(const struct tcprelay *r);
+
+/* tcprelay_free() - reset every connection, close the listeners (NULL is fine). */
+void tcprelay_free(struct tcprelay *r);
 
 /*
  * Checks that a user network's helper is the caller's own (trust.c).  Each

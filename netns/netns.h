@@ -137,6 +137,80 @@ void netns_slirp_dispatch(struct netns_slirp *s, const struct pollfd *fds);
 int netns_slirp_egress(struct netns_slirp *s, const struct netns_allow *rules, size_t n, const char *log_path,
 		       struct ubx_err *e);
 
+/*
+ * The slirp network's outbound TCP, taken out of libslirp (redirect.c,
+ * tcprelay.c): an nf_tables rule in the sandbox's network namespace sends
+ * it to listeners there that the supervisor holds, which relays it with the
+ * kernel's TCP on both legs.  Without nf_tables, libslirp keeps it.
+ */
+struct netns_redirect {
+	int listen4, listen6; /* 127.0.0.1:P and [::1]:P (-1: no IPv6) */
+	int nl;               /* between start and finish: the nfnetlink socket */
+	pid_t pid;            /* between start and finish: the child adding the rules */
+	int result;           /* its struct ubx_err, on failure */
+};
+
+/* The destinations whose TCP stays with libslirp, so that a connect() to
+ * them fails as it always did rather than being reset once accepted. */
+#define NETNS_REDIRECT_KEEP_MAX 40
+struct netns_redirect_plan {
+	size_t n;
+	struct {
+		uint8_t addr[16]; /* IPv4 in the first 4 bytes */
+		uint8_t prefix;
+		bool v6;
+	} keep[NETNS_REDIRECT_KEEP_MAX];
+};
+
+/*
+ * netns_redirect_plan() - in the caller's namespace, before the sandbox
+ * starts: keep the resolver's addresses and link-local ones with libslirp,
+ * and unless @allow_host_loopback the gateway and the host's own addresses
+ * (those it has now; one added later meets the relay's checks alone).
+ */
+void netns_redirect_plan(struct netns_redirect_plan *p, bool allow_host_loopback);
+
+/*
+ * netns_redirect_start() - in the sandbox's network namespace, with
+ * CAP_NET_ADMIN over it and lo up: the listeners, and a child process that
+ * adds the rule redirecting TCP that leaves by NETNS_TAP_NAME (which need not
+ * exist yet) to them, but to what @p keeps.  The kernel takes a while over
+ * it; the caller goes on meanwhile, and must call netns_redirect_finish().
+ * Return: 0 with @rd filled, or a negative errno.
+ */
+int netns_redirect_start(const struct netns_redirect_plan *p, struct netns_redirect *rd, struct ubx_err *e);
+
+/*
+ * netns_redirect_finish() - wait for the rule.
+ * Return: 0, or a negative errno saying why not in @e (nf_tables missing or
+ * refused: libslirp keeps TCP), with @rd closed.
+ */
+int netns_redirect_finish(struct netns_redirect *rd, struct ubx_err *e);
+
+/* netns_redirect_setup() - netns_redirect_start() and _finish() in one, without a child. */
+int netns_redirect_setup(const struct netns_redirect_plan *p, struct netns_redirect *out, struct ubx_err *e);
+
+/* netns_redirect_close() - close what @rd holds (the rule stays). */
+void netns_redirect_close(struct netns_redirect *rd);
+
+/*
+ * netns_slirp_relay() - from now on, relay the connections redirected to
+ * the listeners @listen4 and @listen6 (taken over; -1 for none), with the
+ * same policy as libslirp's: the frame filter, the egress policy, the
+ * gateway as the host's loopback only when allowed.
+ * Return: 0 or a negative errno.
+ */
+int netns_slirp_relay(struct netns_slirp *s, int listen4, int listen6, struct ubx_err *e);
+
+/* netns_slirp_no_relay() - record why libslirp keeps outbound TCP. */
+void netns_slirp_no_relay(struct netns_slirp *s, const char *why);
+
+/*
+ * netns_slirp_tcp_path() - how outbound TCP leaves: "relay" or
+ * "libslirp (WHY)", and in *@relayed how many connections the relay took.
+ */
+const char *netns_slirp_tcp_path(const struct netns_slirp *s, unsigned long *relayed);
+
 /* netns_slirp_free() - stop the stack and close the TAP. */
 void netns_slirp_free(struct netns_slirp *s);
 

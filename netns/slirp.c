@@ -19,6 +19,11 @@
  * log file, a JSON object a line (at most LOG_PER_SEC lines a second; a
  * line then counts what was left out).  libslirp (and GLib, which it
  * needs) is loaded with dlopen() only for this mode.
+ * With the TCP redirect (netns_slirp_relay()), the sandbox's outbound TCP
+ * comes to tcprelay.c instead, whose every connection is judged here by
+ * relay_decide(): the SYN it would have sent through the TAP meets the same
+ * egress policy and frame filter (logged alike), and goes where libslirp
+ * would have connected (translate()).
  */
 #include "netns.h"
 #include "internal.h"
@@ -30,6 +35,7 @@
 #include <linux/rtnetlink.h>
 #include <poll.h>
 #include <slirp/libslirp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -79,6 +85,8 @@ struct netns_slirp {
 	int log;            /* its log, or -1 */
 	time_t log_sec;     /* the second being counted (CLOCK_REALTIME) */
 	unsigned log_lines, log_left_out;
+	struct tcprelay *relay; /* outbound TCP, when redirected to us (tcprelay.c) */
+	char tcp_path[200];
 	uint8_t frame[FRAME_MAX];
 };
 
@@ -240,6 +248,7 @@ int netns_slirp_new(int tap_fd, const struct netns_lease *l, bool allow_host_loo
 	}
 	s->tap = tap_fd;
 	s->log = -1;
+	snprintf(s->tcp_path, sizeof(s->tcp_path), "libslirp (no redirect was asked for)");
 	s->events = -1;
 	s->events_idx = SIZE_MAX;
 	if ((r = policy_init(s, allow_host_loopback, e)) < 0 || (r = load_api(s, e)) < 0) {
@@ -305,6 +314,8 @@ void netns_slirp_fill(struct netns_slirp *s, struct pollfd *fds, size_t *n, size
 		fds[s->n++] = (struct pollfd){ .fd = s->events, .events = POLLIN };
 	}
 	s->api.slirp_pollfds_fill(s->slirp, &timeout, cb_add_poll, s);
+	if (s->relay)
+		tcprelay_fill(s->relay, fds, &s->n, cap);
 	for (size_t i = 0; i < MAX_TIMERS; i++) {
 		if (!s->timers[i].used || s->timers[i].expire_ms < 0)
 			continue;
@@ -318,13 +329,13 @@ void netns_slirp_fill(struct netns_slirp *s, struct pollfd *fds, size_t *n, size
 	*n = s->n;
 }
 
-/* frame_allowed() for the frame in s->frame.  Without netlink events to
+/* frame_allowed() for @frame.  Without netlink events to
  * watch (no socket, or no room in the poll array), a frame that passes has
  * the host's addresses listed again first, at most once a second, in case
  * one was added meanwhile. */
-static bool frame_ok(struct netns_slirp *s, size_t len)
+static bool frame_ok(struct netns_slirp *s, const uint8_t *frame, size_t len)
 {
-	if (!frame_allowed(s->frame, len, &s->policy))
+	if (!frame_allowed(frame, len, &s->policy))
 		return false;
 	if (s->events_idx != SIZE_MAX || s->policy.allow_host)
 		return true;
@@ -333,7 +344,7 @@ static bool frame_ok(struct netns_slirp *s, size_t len)
 		return true;
 	s->loaded_ms = now_ms;
 	(void)frame_policy_load(&s->policy, NULL);
-	return frame_allowed(s->frame, len, &s->policy);
+	return frame_allowed(frame, len, &s->policy);
 }
 
 /* Answers a refused frame, so that the sandbox's connect() fails at once
@@ -384,10 +395,10 @@ static void log_event(struct netns_slirp *s, const struct egress_event *ev)
 		(void)!write(s->log, line, n); /* O_APPEND: whole lines, also beside other writers */
 }
 
-/* Whether the frame in s->frame may go to libslirp: the egress policy's
- * verdict first (answered or dropped here when it refuses), then the frame
- * filter's (answered by reject()). */
-static bool outbound(struct netns_slirp *s, size_t len)
+/* Whether @frame may go to libslirp: the egress policy's verdict first
+ * (with @answer, answered or dropped here when it refuses), then the frame
+ * filter's (with @answer, answered by reject()). */
+static bool verdict(struct netns_slirp *s, const uint8_t *frame, size_t len, bool answer)
 {
 	if (s->egress) {
 		uint8_t reply[EGRESS_REPLY_MAX];
@@ -395,18 +406,25 @@ static bool outbound(struct netns_slirp *s, size_t len)
 		size_t n;
 		bool log;
 		enum egress_verdict v =
-			egress_outbound(s->egress, s->frame, len, &s->policy, reply, sizeof(reply), &n, &ev, &log);
+			egress_outbound(s->egress, frame, len, &s->policy, reply, sizeof(reply), &n, &ev, &log);
 		if (log)
 			log_event(s, &ev);
-		if (v == EGRESS_ANSWER)
+		if (v == EGRESS_ANSWER && answer)
 			(void)!write(s->tap, reply, n);
 		if (v != EGRESS_PASS)
 			return false;
 	}
-	if (frame_ok(s, len))
+	if (frame_ok(s, frame, len))
 		return true;
-	reject(s, len);
+	if (answer)
+		reject(s, len);
 	return false;
+}
+
+/* The frame in s->frame, from the TAP. */
+static bool outbound(struct netns_slirp *s, size_t len)
+{
+	return verdict(s, s->frame, len, true);
 }
 
 /* Feeds a bounded batch of frames from the TAP to the stack per round, so
@@ -445,6 +463,8 @@ void netns_slirp_dispatch(struct netns_slirp *s, const struct pollfd *fds)
 		read_tap(s);
 	s->api.slirp_pollfds_poll(s->slirp, 0, cb_get_revents, s);
 	run_timers(s);
+	if (s->relay)
+		tcprelay_dispatch(s->relay, fds);
 }
 
 int netns_slirp_egress(struct netns_slirp *s, const struct netns_allow *rules, size_t n, const char *log_path,
@@ -470,6 +490,7 @@ void netns_slirp_free(struct netns_slirp *s)
 {
 	if (!s)
 		return;
+	tcprelay_free(s->relay);
 	if (s->slirp)
 		s->api.slirp_cleanup(s->slirp);
 	if (s->tap >= 0)
@@ -482,4 +503,101 @@ void netns_slirp_free(struct netns_slirp *s)
 	frame_policy_clear(&s->policy);
 	/* libslirp stays loaded: GLib does not support being unloaded. */
 	free(s);
+}
+
+/* ---- outbound TCP through the relay (tcprelay.c) */
+
+#define SYN_FRAME_MAX (14 + 40 + 20)
+
+/* The SYN that @peer would have sent to @dst through the TAP, as an
+ * Ethernet frame for the policy to judge.  Return: its length, or 0. */
+static size_t syn_frame(const struct sockaddr_storage *dst, const struct sockaddr_storage *peer, uint8_t *f)
+{
+	memset(f, 0, SYN_FRAME_MAX);
+	uint8_t *ip = f + 14, *tcp;
+	if (dst->ss_family == AF_INET && peer->ss_family == AF_INET) {
+		const struct sockaddr_in *d = (const void *)dst, *p = (const void *)peer;
+		f[12] = 0x08;
+		ip[0] = 0x45, ip[3] = 40, ip[8] = 64, ip[9] = IPPROTO_TCP;
+		memcpy(ip + 12, &p->sin_addr, 4);
+		memcpy(ip + 16, &d->sin_addr, 4);
+		tcp = ip + 20;
+		memcpy(tcp, &p->sin_port, 2);
+		memcpy(tcp + 2, &d->sin_port, 2);
+	} else if (dst->ss_family == AF_INET6 && peer->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *d = (const void *)dst, *p = (const void *)peer;
+		f[12] = 0x86, f[13] = 0xdd;
+		ip[0] = 0x60, ip[5] = 20, ip[6] = IPPROTO_TCP, ip[7] = 64;
+		memcpy(ip + 8, &p->sin6_addr, 16);
+		memcpy(ip + 24, &d->sin6_addr, 16);
+		tcp = ip + 40;
+		memcpy(tcp, &p->sin6_port, 2);
+		memcpy(tcp + 2, &d->sin6_port, 2);
+	} else {
+		return 0;
+	}
+	tcp[12] = 5 << 4, tcp[13] = 0x02 /* SYN */, tcp[14] = 0xff, tcp[15] = 0xff;
+	return (size_t)(tcp + 20 - f);
+}
+
+/* Where libslirp would connect for @dst, or -1 where it would not: the
+ * gateway is the host's loopback only when that is allowed; the resolver
+ * (whose TCP the rule leaves to libslirp) and the network's other
+ * addresses are nobody. */
+static int translate(const struct netns_slirp *s, const struct sockaddr_storage *dst, struct sockaddr_storage *to,
+		     socklen_t *tolen)
+{
+	const struct netns_lease *l = &s->lease;
+	*to = *dst;
+	if (dst->ss_family == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)to;
+		uint32_t mask = htonl(l->prefix ? ~0u << (32 - l->prefix) : 0);
+		*tolen = sizeof(*a);
+		if (a->sin_addr.s_addr == l->gateway && s->policy.allow_host) {
+			a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+			return 0;
+		}
+		return (a->sin_addr.s_addr & mask) == (l->gateway & mask) ? -1 : 0;
+	}
+	struct sockaddr_in6 *a = (struct sockaddr_in6 *)to;
+	*tolen = sizeof(*a);
+	a->sin6_flowinfo = 0, a->sin6_scope_id = 0;
+	if (!memcmp(&a->sin6_addr, l->gateway6, 16) && s->policy.allow_host) {
+		a->sin6_addr = in6addr_loopback;
+		return 0;
+	}
+	return memcmp(&a->sin6_addr, l->gateway6, 8) == 0 ? -1 : 0; /* the network's /64 */
+}
+
+/* tcprelay_decide_fn: the checks a SYN to libslirp would meet, then where
+ * libslirp would connect. */
+static int relay_decide(void *ctx, const struct sockaddr_storage *dst, const struct sockaddr_storage *peer,
+			struct sockaddr_storage *to, socklen_t *tolen)
+{
+	struct netns_slirp *s = ctx;
+	uint8_t f[SYN_FRAME_MAX];
+	size_t len = syn_frame(dst, peer, f);
+
+	if (!len || !verdict(s, f, len, false))
+		return -1;
+	return translate(s, dst, to, tolen);
+}
+
+int netns_slirp_relay(struct netns_slirp *s, int listen4, int listen6, struct ubx_err *e)
+{
+	int r = tcprelay_new(listen4, listen6, relay_decide, s, &s->relay, e);
+	if (r == 0)
+		snprintf(s->tcp_path, sizeof(s->tcp_path), "relay");
+	return r;
+}
+
+void netns_slirp_no_relay(struct netns_slirp *s, const char *why)
+{
+	snprintf(s->tcp_path, sizeof(s->tcp_path), "libslirp (%s)", why);
+}
+
+const char *netns_slirp_tcp_path(const struct netns_slirp *s, unsigned long *relayed)
+{
+	*relayed = tcprelay_accepted(s->relay);
+	return s->tcp_path;
 }

@@ -504,7 +504,8 @@ static int mount_option(const struct ctx *x, const char *field, const char *opt,
 	static const char *const accepted[] = { "bind", "rbind", "rw", "private", "rprivate", "slave", "rslave",
 						"shared", "rshared", "relatime", "norelatime", "strictatime",
 						"nostrictatime", "atime", "noatime", "suid", "dev", "exec", "async",
-						"tmpcopyup", "notmpcopyup", "copy-symlink", "idmap", "ridmap", NULL };
+						"unbindable", "runbindable", "tmpcopyup", "notmpcopyup",
+						"copy-symlink", "idmap", "ridmap", NULL };
 	if (strcmp(opt, "ro") == 0)
 		m->readonly = true;
 	else if (strcmp(opt, "nosuid") == 0)
@@ -523,6 +524,8 @@ static int mount_option(const struct ctx *x, const char *field, const char *opt,
 		if (!opt[5] || *end || errno || mode > 07777 || opt[5] == '-' || opt[5] == '+' || opt[5] == ' ')
 			return bad(x, field, "bad mode \"%.40s\"", opt + 5);
 		m->mode = (uint32_t)mode;
+	} else if (m->kind == MOUNT_BIND && strchr(opt, '=')) {
+		/* a file system's data (mode=, size=): a bind mount has none; mount(2) ignores it */
 	} else {
 		const char *const *a = accepted;
 		while (*a && strcmp(*a, opt) != 0)
@@ -561,6 +564,10 @@ static int parse_mount(const struct ctx *x, struct json_object *o, const char *f
 		return bad(x, at(g, f, "type"), "missing (and no bind option)");
 	if (type && is_builtin(type, dst))
 		return 0; /* made by usbox itself, as the spec's defaults */
+	if (type && strcmp(type, "mqueue") == 0 && strcmp(dst, "/dev/mqueue") == 0) {
+		s->dev_mqueue = true; /* with /dev: in the config's order, before /sys */
+		return 0;
+	}
 	if (type && strcmp(type, "tmpfs") == 0 && strcmp(dst, "/dev/shm") == 0) {
 		for (char **p = opts; p && *p; p++)
 			if (strncmp(*p, "size=", 5) == 0 && parse_size(*p + 5, &s->shm_size) < 0)
@@ -770,6 +777,75 @@ static int parse_sysctl(const struct ctx *x, struct json_object *lx)
 	return 0;
 }
 
+/* A path under /dev/ without "." or ".." components nor empty ones. */
+static bool dev_path_ok(const char *p)
+{
+	if (strncmp(p, "/dev/", 5) != 0 || !p[5])
+		return false;
+	for (const char *c = p + 5; *c;) {
+		size_t n = strcspn(c, "/");
+		if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+			return false;
+		c += n + (c[n] == '/');
+		if (c[-1] == '/' && !*c)
+			return false;
+	}
+	return true;
+}
+
+static int parse_device(const struct ctx *x, struct json_object *o, const char *f, struct spec_device *d)
+{
+	static const char *const keys[] = { "type", "path", "major", "minor", "fileMode", "uid", "gid", NULL };
+	_cleanup_free_ char *type = NULL;
+	int64_t major = 0, minor = 0, mode = 0666, uid = 0, gid = 0;
+	char g[FIELD];
+	int r;
+	if ((r = expect(x, o, json_type_object, f)) < 0 || (r = known_keys(x, o, f, keys)) < 0)
+		return r;
+	if (!jsonc_member(o, "path") || !jsonc_member(o, "type"))
+		return bad(x, at(g, f, jsonc_member(o, "path") ? "type" : "path"), "missing");
+	if ((r = string(x, jsonc_member(o, "path"), at(g, f, "path"), &d->path)) < 0 ||
+	    (r = string(x, jsonc_member(o, "type"), at(g, f, "type"), &type)) < 0 ||
+	    (r = integer(x, o, "major", f, 0, 4095, &major, NULL)) < 0 ||
+	    (r = integer(x, o, "minor", f, 0, 1048575, &minor, NULL)) < 0 ||
+	    (r = integer(x, o, "fileMode", f, 0, 07777, &mode, NULL)) < 0 ||
+	    (r = integer(x, o, "uid", f, 0, UINT32_MAX - 1, &uid, NULL)) < 0 ||
+	    (r = integer(x, o, "gid", f, 0, UINT32_MAX - 1, &gid, NULL)) < 0)
+		return r;
+	if (!dev_path_ok(d->path))
+		return bad(x, at(g, f, "path"), "\"%.60s\" is not a path under /dev/", d->path);
+	if (strcmp(type, "c") == 0 || strcmp(type, "u") == 0)
+		d->type = S_IFCHR;
+	else if (strcmp(type, "b") == 0)
+		d->type = S_IFBLK;
+	else if (strcmp(type, "p") == 0)
+		d->type = S_IFIFO;
+	else
+		return bad(x, at(g, f, "type"), "\"%.10s\" is not a device type (c, u, b, p)", type);
+	d->major = (uint32_t)major, d->minor = (uint32_t)minor, d->mode = (uint32_t)mode;
+	d->uid = (uint32_t)uid, d->gid = (uint32_t)gid;
+	return 0;
+}
+
+/* linux.devices: nodes usbox makes in its /dev (sandbox/mounts.c). */
+static int parse_devices(const struct ctx *x, struct json_object *lx)
+{
+	struct json_object *o = jsonc_member(lx, "devices");
+	struct spec_oci *oc = &x->c->spec.oci;
+	char f[FIELD];
+	size_t n;
+	if (!o)
+		return 0;
+	int r = array(x, o, "linux.devices", &n);
+	if (r < 0 || !n)
+		return r;
+	if (!(oc->devices = calloc(n, sizeof(*oc->devices))))
+		return ubx_fail(x->e, ENOMEM, "config.json");
+	for (size_t i = 0; i < n && r == 0; i++, oc->n_devices++)
+		r = parse_device(x, jsonc.json_object_array_get_idx(o, i), at_index(f, "linux.devices", i), &oc->devices[i]);
+	return r;
+}
+
 static int parse_paths(const struct ctx *x, struct json_object *lx, const char *key, char ***out)
 {
 	char f[FIELD];
@@ -822,6 +898,7 @@ static int parse_linux(const struct ctx *x, struct json_object *top)
 	    (r = parse_idmaps(x, o, "gidMappings", oc->gid_map, &oc->n_gid_map)) < 0 ||
 	    (r = string_opt(x, o, "cgroupsPath", "linux", &x->c->cgroups_path)) < 0 ||
 	    (r = parse_resources(x, o)) < 0 || (r = parse_sysctl(x, o)) < 0 || (r = parse_seccomp(x, o)) < 0 ||
+	    (r = parse_devices(x, o)) < 0 ||
 	    (r = parse_paths(x, o, "maskedPaths", &x->c->spec.masked_paths)) < 0 ||
 	    (r = parse_paths(x, o, "readonlyPaths", &x->c->spec.readonly_paths)) < 0 ||
 	    (r = refuse_nonempty(x, o, "mountLabel")) < 0 || (r = refuse_nonempty(x, o, "intelRdt")) < 0 ||
@@ -830,8 +907,6 @@ static int parse_linux(const struct ctx *x, struct json_object *top)
 		return r;
 	if ((oc->n_uid_map || oc->n_gid_map) && !(oc->ns_new & CLONE_NEWUSER))
 		return bad(x, "linux.uidMappings", "given without a new user namespace");
-	if (jsonc_member(o, "devices"))
-		note_ignored(x, "linux.devices");
 	if (jsonc_member(o, "rootfsPropagation"))
 		note_ignored(x, "linux.rootfsPropagation");
 	return 0;
@@ -839,19 +914,71 @@ static int parse_linux(const struct ctx *x, struct json_object *top)
 
 /* ---------------------------------------------------------------- the rest */
 
+/* One hook: path (absolute), args, env, timeout. */
+static int parse_hook(const struct ctx *x, struct json_object *o, const char *f, struct oci_hook *h)
+{
+	static const char *const keys[] = { "path", "args", "env", "timeout", NULL };
+	char g[FIELD];
+	int64_t timeout = 0;
+	int r;
+	if ((r = expect(x, o, json_type_object, f)) < 0 || (r = known_keys(x, o, f, keys)) < 0)
+		return r;
+	if (!jsonc_member(o, "path"))
+		return bad(x, at(g, f, "path"), "missing");
+	if ((r = string(x, jsonc_member(o, "path"), at(g, f, "path"), &h->path)) < 0 ||
+	    (jsonc_member(o, "args") && (r = strv(x, jsonc_member(o, "args"), at(g, f, "args"), &h->args)) < 0) ||
+	    (jsonc_member(o, "env") && (r = strv(x, jsonc_member(o, "env"), at(g, f, "env"), &h->env)) < 0) ||
+	    (r = integer(x, o, "timeout", f, 1, 86400, &timeout, NULL)) < 0)
+		return r;
+	if (h->path[0] != '/')
+		return bad(x, at(g, f, "path"), "\"%.60s\" is not absolute", h->path);
+	h->timeout = (int)timeout;
+	return 0;
+}
+
+/* The hooks object @o (under the name @base) into @h. */
+static int parse_hooks_obj(const struct ctx *x, struct json_object *o, const char *base, struct oci_hooks *h)
+{
+	static const char *const keys[] = { "prestart", "createRuntime", "poststart", "poststop",
+					    "createContainer", "startContainer", NULL };
+	char f[FIELD], g[FIELD];
+	int r = known_keys(x, o, base, keys);
+	for (int k = 0; r == 0 && keys[k]; k++) {
+		struct json_object *list = jsonc_member(o, keys[k]);
+		size_t n = 0;
+		if (!list || (r = array(x, list, at(f, base, keys[k]), &n)) < 0 || !n)
+			continue;
+		if (k >= OCI_HOOK_KINDS) /* they run inside the container */
+			return bad(x, f, "hooks are not supported by usbox-oci yet");
+		if (!(h->v[k] = calloc(n, sizeof(struct oci_hook))))
+			return ubx_fail(x->e, ENOMEM, "config.json");
+		for (size_t i = 0; i < n && r == 0; i++, h->n[k]++)
+			r = parse_hook(x, jsonc.json_object_array_get_idx(list, i), at_index(g, f, i), &h->v[k][i]);
+	}
+	if (r == 0 && !(h->json = strdup(jsonc.json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, NULL))))
+		return ubx_fail(x->e, ENOMEM, "config.json");
+	return r;
+}
+
 static int parse_hooks(const struct ctx *x, struct json_object *top)
 {
-	static const char *const keys[] = { "prestart", "createRuntime", "createContainer", "startContainer",
-					    "poststart", "poststop", NULL };
-	struct json_object *o;
-	char f[FIELD];
-	int r = object(x, top, "hooks", "", keys, &o);
-	for (const char *const *k = keys; r == 0 && o && *k; k++) {
-		struct json_object *list = jsonc_member(o, *k);
-		size_t n = 0;
-		if (list && (r = array(x, list, at(f, "hooks", *k), &n)) == 0 && n)
-			return bad(x, f, "hooks are not supported by usbox-oci yet");
-	}
+	struct json_object *o = jsonc_member(top, "hooks");
+	int r;
+	if (!o || (r = expect(x, o, json_type_object, "hooks")) < 0)
+		return o ? r : 0;
+	return parse_hooks_obj(x, o, "hooks", &x->c->hooks);
+}
+
+int oci_hooks_parse(const char *text, size_t len, struct oci_hooks *h, struct ubx_err *e)
+{
+	_cleanup_json_ struct json_object *o = NULL;
+	struct ctx x = { .e = e, .what = "hooks.json" };
+	*h = (struct oci_hooks){ 0 };
+	int r = jsonc_parse(text, len, CONFIG_MAX, "hooks.json", &o, e);
+	if (r == 0 && (r = expect(&x, o, json_type_object, "hooks")) == 0)
+		r = parse_hooks_obj(&x, o, "hooks", h);
+	if (r < 0)
+		oci_hooks_free(h);
 	return r;
 }
 
@@ -895,12 +1022,14 @@ static int parse_top(const struct ctx *x, struct json_object *top)
 	    (r = parse_root(x, top)) < 0 || (r = parse_process(x, top)) < 0 || (r = parse_mounts(x, top)) < 0 ||
 	    (r = parse_linux(x, top)) < 0 || (r = parse_hooks(x, top)) < 0 || (r = parse_annotations(x, top)) < 0 ||
 	    (r = string_opt(x, top, "hostname", "", &s->hostname)) < 0 ||
-	    (r = string_opt(x, top, "domainname", "", &x->c->domainname)) < 0)
+	    (r = string_opt(x, top, "domainname", "", &s->oci.domainname)) < 0)
 		return r;
-	if ((s->hostname || x->c->domainname) && !(s->oci.ns_new & CLONE_NEWUTS))
-		return bad(x, s->hostname ? "hostname" : "domainname", "set without a new uts namespace");
+	if ((s->hostname || s->oci.domainname) && !(oci_config_ns(x->c) & CLONE_NEWUTS)) /* new or joined */
+		return bad(x, s->hostname ? "hostname" : "domainname", "set without a uts namespace of the container");
 	if (s->hostname && strlen(s->hostname) > 64)
 		return bad(x, "hostname", "longer than 64 characters");
+	if (s->oci.domainname && strlen(s->oci.domainname) > 64)
+		return bad(x, "domainname", "longer than 64 characters");
 	s->oci.enabled = true;
 	s->net = s->oci.ns_new & CLONE_NEWNET ? NET_NONE : NET_HOST;
 	s->map = MAP_SINGLE;
@@ -966,6 +1095,6 @@ void oci_config_free(struct oci_config *c)
 	seccomp_prog_free(&c->seccomp);
 	free(c->annotations);
 	free(c->cgroups_path);
-	free(c->domainname);
+	oci_hooks_free(&c->hooks);
 	*c = (struct oci_config){ 0 };
 }

@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 #include "../common/error.h"
+#include "hooks.h"
 #include "../sandbox/spec.h"
 #include "../seccomp/seccomp.h"
 #include "resources.h"
@@ -41,7 +42,7 @@ struct oci_config {
 	struct seccomp_prog seccomp;   /* linux.seccomp compiled; empty without one */
 	char *annotations;             /* the annotations object as JSON text, or NULL */
 	char *cgroups_path;            /* linux.cgroupsPath, or NULL */
-	char *domainname;              /* or NULL */
+	struct oci_hooks hooks;
 	bool has_limits;               /* linux.resources asks for a limit a cgroup must hold */
 	struct oci_limits limits;      /* linux.resources as cgroup v2 writes */
 	char ignored[512];             /* fields left out as rootless runtimes do, for the log, or "" */
@@ -68,6 +69,13 @@ int oci_config_load(const char *bundle, struct oci_config *c, struct ubx_err *e)
  * Return: 0, or a negative errno with @c unchanged.
  */
 int oci_process_parse(const char *text, size_t len, struct oci_config *c, struct ubx_err *e);
+
+/*
+ * oci_hooks_parse() - a hooks object (as config.json's "hooks", and as
+ * oci_hooks_save() keeps it) into @h, checked as in config.json.
+ * Return: 0, or a negative errno with @e naming the field.
+ */
+int oci_hooks_parse(const char *text, size_t len, struct oci_hooks *h, struct ubx_err *e);
 
 /* oci_config_ns() - the container's own namespaces: made or joined (CLONE_NEW*). */
 int oci_config_ns(const struct oci_config *c);

@@ -151,6 +151,61 @@ static int launch(struct sandbox *sb, bool *prepared, struct oci_config *c, int 
 	return r;
 }
 
+/* The state of the container of @dir as hooks get it on stdin, or NULL. */
+static char *hook_state(int dir, struct ubx_err *e)
+{
+	struct oci_state s;
+	if (oci_state_read(dir, &s, e) < 0)
+		return NULL;
+	char *text = oci_state_json(dir, &s);
+	oci_state_free(&s);
+	if (!text)
+		ubx_fail(e, ENOMEM, "the state for the hooks");
+	return text;
+}
+
+/* create's hooks, once the process waits: prestart and createRuntime run
+ * (a failure fails create), poststart and poststop are kept. */
+static int create_hooks(int dir, const struct oci_config *c, struct ubx_err *e)
+{
+	int r = oci_hooks_save(dir, &c->hooks, e);
+	if (r < 0 || (!c->hooks.n[OCI_HOOK_PRESTART] && !c->hooks.n[OCI_HOOK_CREATE_RUNTIME]))
+		return r;
+	_cleanup_free_ char *state = hook_state(dir, e);
+	if (!state)
+		return -EIO;
+	if ((r = oci_hooks_run(&c->hooks, OCI_HOOK_PRESTART, state, e)) == 0)
+		r = oci_hooks_run(&c->hooks, OCI_HOOK_CREATE_RUNTIME, state, e);
+	return r;
+}
+
+/* Waits (up to 1 s) until the process of @exe_link no longer runs @before:
+ * it executed the container's program (poststart hooks run after that). */
+static void wait_exec(const char *exe_link, const char *before)
+{
+	char now[4096];
+	for (int i = 0; i < 1000; i++) {
+		ssize_t n = readlink(exe_link, now, sizeof(now) - 1);
+		if (n < 0)
+			return;
+		now[n] = '\0';
+		if (strcmp(now, before) != 0)
+			return;
+		usleep(1000);
+	}
+}
+
+/* Runs the poststart or poststop hooks @h with the state of @dir as it was
+ * read into @state; a failure is a warning (the lifecycle goes on, as the
+ * spec has it): 1 with @e set. */
+static int after_hooks(const struct oci_hooks *h, enum oci_hook_kind kind, const char *state, struct ubx_err *e)
+{
+	if (!h->n[kind])
+		return 0;
+	int r = state ? oci_hooks_run(h, kind, state, e) : ubx_fail(e, ENOMEM, "the state for the hooks");
+	return r < 0 ? 1 : 0;
+}
+
 int oci_create(const struct oci_create_opts *o, struct oci_config *c, int *pidfd_out, struct ubx_err *e)
 {
 	struct sandbox sb;
@@ -160,8 +215,6 @@ int oci_create(const struct oci_create_opts *o, struct oci_config *c, int *pidfd
 	if (c->spec.tty && !o->console_socket)
 		return ubx_refuse(e, EINVAL, "process.terminal needs --console-socket");
 	c->spec.oci.preserve_fds = o->preserve_fds;
-	if (c->domainname)
-		return ubx_refuse(e, ENOTSUP, "domainname: not supported by usbox-oci yet");
 	_cleanup_close_ int dir = oci_state_create(o->root, o->id, e);
 	if (dir < 0)
 		return dir;
@@ -176,8 +229,9 @@ int oci_create(const struct oci_create_opts *o, struct oci_config *c, int *pidfd
 		r = console;
 	else if ((r = oci_cgroup_create(&q, &cg, o->note ? o->note : note, o->note ? o->note_len : sizeof(note), e)) ==
 			 0 &&
-		 (r = join_namespaces(c, e)) == 0 && (r = launch(&sb, &prepared, c, fifo, console, &cg, e)) == 0)
-		r = record(dir, o, c, sb.pid, cg.path, e);
+		 (r = join_namespaces(c, e)) == 0 && (r = launch(&sb, &prepared, c, fifo, console, &cg, e)) == 0 &&
+		 (r = record(dir, o, c, sb.pid, cg.path, e)) == 0)
+		r = create_hooks(dir, c, e);
 	if (r < 0 && prepared && sb.pidfd >= 0) { /* started, but not recorded */
 		siginfo_t si;
 		(void)syscall(SYS_pidfd_send_signal, sb.pidfd, SIGKILL, NULL, 0);
@@ -205,9 +259,15 @@ int oci_start(const char *root, const char *id, struct ubx_err *e)
 	if (r < 0)
 		return r;
 	const char *status = oci_state_status(dir, &s);
+	char exe_link[64], exe[4096];
+	snprintf(exe_link, sizeof(exe_link), "/proc/%d/exe", (int)s.pid);
 	oci_state_free(&s);
 	if (strcmp(status, "created") != 0)
 		return ubx_refuse(e, EINVAL, "cannot start a container that is %s", status);
+	_cleanup_hooks_ struct oci_hooks h;
+	if ((r = oci_hooks_load(dir, &h, e)) < 0)
+		return r;
+	ssize_t n = h.n[OCI_HOOK_POSTSTART] ? readlink(exe_link, exe, sizeof(exe) - 1) : -1;
 	_cleanup_close_ int fifo = openat(dir, "exec.fifo", O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
 	if (fifo < 0)
 		return ubx_fail(e, errno, errno == ENXIO ? "the container's process is gone" : "exec fifo");
@@ -215,7 +275,13 @@ int oci_start(const char *root, const char *id, struct ubx_err *e)
 		return ubx_fail(e, errno, "remove the exec fifo");
 	if (write(fifo, "s", 1) != 1)
 		return ubx_fail(e, errno, "start the container");
-	return 0;
+	if (n > 0) {
+		exe[n] = '\0';
+		wait_exec(exe_link, exe);
+	}
+	struct ubx_err ignore = { 0 };
+	_cleanup_free_ char *state = n > 0 ? hook_state(dir, &ignore) : NULL;
+	return after_hooks(&h, OCI_HOOK_POSTSTART, state, e);
 }
 
 /* Calls @fn for every process in the pid namespace of @s's process. */
@@ -305,7 +371,17 @@ int oci_delete(const char *root, const char *id, bool force, struct ubx_err *e)
 	if (r == 0 && s.cgroup[0])
 		oci_cgroup_remove(s.cgroup); /* and what is left in it */
 	oci_state_free(&s);
-	return r < 0 ? r : oci_state_remove(root, id, e);
+	if (r < 0)
+		return r;
+	/* poststop: once the container is gone, from what was kept */
+	_cleanup_hooks_ struct oci_hooks h;
+	if ((r = oci_hooks_load(dir, &h, e)) < 0)
+		return r;
+	struct ubx_err ignore = { 0 };
+	_cleanup_free_ char *state = h.n[OCI_HOOK_POSTSTOP] ? hook_state(dir, &ignore) : NULL;
+	if ((r = oci_state_remove(root, id, e)) < 0)
+		return r;
+	return after_hooks(&h, OCI_HOOK_POSTSTOP, state, e);
 }
 
 struct pid_list {

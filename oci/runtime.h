@@ -40,7 +40,11 @@ struct oci_create_opts {
  */
 int oci_create(const struct oci_create_opts *o, struct oci_config *c, int *pidfd_out, struct ubx_err *e);
 
-/* oci_start() - start a created container.  Return: 0 or a negative errno. */
+/*
+ * oci_start() - start a created container, then run its poststart hooks.
+ * Return: 0, 1 when it started but a poststart hook failed (a warning, in
+ * @e), or a negative errno.
+ */
 int oci_start(const char *root, const char *id, struct ubx_err *e);
 
 /*
@@ -52,7 +56,9 @@ int oci_kill(const char *root, const char *id, int sig, bool all, struct ubx_err
 
 /*
  * oci_delete() - remove a stopped (or created) container; with @force kill a
- * running one first and wait until it is gone.  Return: 0 or a negative errno.
+ * running one first and wait until it is gone; then run its poststop hooks.
+ * Return: 0, 1 when it was removed but a poststop hook failed (a warning, in
+ * @e), or a negative errno.
  */
 int oci_delete(const char *root, const char *id, bool force, struct ubx_err *e);
 

@@ -313,7 +313,7 @@ int oci_state_remove(const char *root, const char *id, struct ubx_err *e)
 	_cleanup_close_ int fd = rfd < 0 ? -1 : openat(rfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : ubx_fail(e, errno, "state directory of %.80s", id);
-	static const char *const files[] = { "state.json", "state.json.tmp", "exec.fifo" };
+	static const char *const files[] = { "state.json", "state.json.tmp", "exec.fifo", "hooks.json" };
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
 		if (unlinkat(fd, files[i], 0) < 0 && errno != ENOENT)
 			return ubx_fail(e, errno, "remove %.80s/%s", id, files[i]);

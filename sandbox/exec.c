@@ -129,7 +129,10 @@ static int new_session_keyring(struct ubx_err *e)
 /* Changes into @dir of the sandbox's root: resolved inside it with openat2
  * (RESOLVE_IN_ROOT, and no /proc magic links such as /proc/self/fd/N, which
  * could lead to a directory of the host: CVE-2024-21626), then checked to
- * be reachable from the root. */
+ * be reachable from the root.  An OCI filter already in place may refuse
+ * openat2 (EPERM from an allowlist older than it, ENOSYS): then chdir(), and
+ * the check alone keeps a magic link out, as runc's does.  One that refuses
+ * getcwd leaves openat2's word alone (both refused: no way to check, fail). */
 static int enter_workdir(const char *dir, struct ubx_err *e)
 {
 	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
@@ -137,13 +140,14 @@ static int enter_workdir(const char *dir, struct ubx_err *e)
 	char buf[4096];
 
 	_cleanup_close_ int fd = (int)syscall(SYS_openat2, AT_FDCWD, dir, &how, sizeof(how));
-	if (fd < 0)
+	int r = fd >= 0 ? fchdir(fd) : (errno == EPERM || errno == ENOSYS) ? chdir(dir) : -1;
+	if (r < 0)
 		return ubx_fail(e, errno, "working directory %s", dir);
-	if (fchdir(fd) < 0)
-		return ubx_fail(e, errno, "working directory %s", dir);
-	if (!getcwd(buf, sizeof(buf)) || buf[0] != '/')
-		return ubx_fail(e, EXDEV, "working directory %s: not inside the sandbox", dir);
-	return 0;
+	if (getcwd(buf, sizeof(buf)))
+		return buf[0] == '/' ? 0 : ubx_fail(e, EXDEV, "working directory %s: not inside the sandbox", dir);
+	if (fd >= 0 && (errno == EPERM || errno == ENOSYS)) /* the filter's; openat2 kept it inside */
+		return 0;
+	return ubx_fail(e, errno == ENOENT ? EXDEV : errno, "working directory %s: not inside the sandbox", dir);
 }
 
 /* Whether the filter goes on before the capabilities are dropped: an OCI
@@ -154,12 +158,26 @@ static bool filter_early(const struct child_params *p)
 	return p->spec->oci.enabled && !p->spec->oci.no_new_privs;
 }
 
-/* An OCI process: the session keyring while still privileged (a filter such
- * as Docker's refuses keyctl), then the filter when it goes on early. */
+/* An OCI process's bounding set, dropped while still privileged: once the
+ * uid changed CAP_SETPCAP is no longer effective and a user other than root
+ * kept the whole set (runc drops it before setting the user too).  Numbers
+ * this kernel does not know fail with EINVAL. */
+static int drop_oci_bounding(uint64_t bounding, struct ubx_err *e)
+{
+	for (unsigned c = 0; c < 64; c++)
+		if (!(bounding & CAP_BIT(c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+			return ubx_fail(e, errno, "drop bounding capability %u", c);
+	return 0;
+}
+
+/* An OCI process: the session keyring and the bounding set while still
+ * privileged (a filter such as Docker's refuses keyctl), then the filter
+ * when it goes on early. */
 static int prepare_oci_early(const struct child_params *p, struct ubx_err *e)
 {
 	int r = set_oci_limits(&p->spec->oci, e);
-	if (r < 0 || (r = new_session_keyring(e)) < 0)
+	if (r < 0 || (r = new_session_keyring(e)) < 0 ||
+	    (r = drop_oci_bounding(p->spec->oci.caps[SPEC_CAP_BOUNDING], e)) < 0)
 		return r;
 	return filter_early(p) ? seccomp_install(p->seccomp, e) : 0;
 }

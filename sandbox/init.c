@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,15 +68,58 @@ static void ignore_signal(int sig)
 	(void)sig;
 }
 
+/* The slirp network's TCP redirect (netns/redirect.c), started first thing
+ * (early_redirect()), so that the kernel makes its rule while the
+ * supervisor writes the id maps and the init mounts. */
+struct redirect_start {
+	struct netns_redirect rd;
+	int started;        /* netns_redirect_start()'s result */
+	struct ubx_err why; /* why not */
+};
+
+/* Before the id maps are written: the capabilities over the network
+ * namespace are there already, and no file is made. */
+static void early_redirect(const struct child_params *p, struct redirect_start *rs)
+{
+	rs->started = -1;
+	if (p->spec->net != NET_SLIRP)
+		return;
+	if ((rs->started = netns_loopback_up(&rs->why)) == 0)
+		rs->started = netns_redirect_start(p->redirect, &rs->rd, &rs->why);
+}
+
+/* The redirect's listeners go to the supervisor, then "r"; or "x" and why
+ * libslirp keeps TCP. */
+static int offer_redirect(const struct child_params *p, struct redirect_start *rs)
+{
+	struct netns_redirect *rd = &rs->rd;
+	char msg[sizeof(rs->why.msg) + 1];
+
+	if (rs->started < 0 || netns_redirect_finish(rd, &rs->why) < 0) {
+		int n = snprintf(msg, sizeof(msg), "x%s", rs->why.msg);
+		return write(p->net_sock, msg, (size_t)n) == n ? 0 : -EPIPE;
+	}
+	int r = fd_send(p->net_sock, rd->listen4, '4');
+	if (r == 0 && rd->listen6 >= 0)
+		r = fd_send(p->net_sock, rd->listen6, '6');
+	close(rd->listen4);
+	if (rd->listen6 >= 0)
+		close(rd->listen6);
+	if (r == 0 && write(p->net_sock, "r", 1) != 1)
+		r = -EPIPE;
+	return r;
+}
+
 /* The TAP for the slirp network: made here, inside, then handed to the
- * supervisor, which answers once libslirp runs behind it. */
-static int start_tap(const struct child_params *p, int tun, struct ubx_err *e)
+ * supervisor with the redirect's listeners; it answers once libslirp runs
+ * behind it. */
+static int start_tap(const struct child_params *p, int tun, struct redirect_start *rs, struct ubx_err *e)
 {
 	char ack;
 	int r = netns_tap_setup(tun, e);
 	if (r < 0)
 		return ubx_wrap(e, "network");
-	if ((r = fd_send(p->net_sock, tun, 'n')) < 0)
+	if ((r = fd_send(p->net_sock, tun, 'n')) < 0 || (r = offer_redirect(p, rs)) < 0)
 		return ubx_fail(e, -r, "hand the TAP to usbox");
 	if (read(p->net_sock, &ack, 1) != 1)
 		return ubx_fail(e, EPIPE, "the user-mode network did not start");
@@ -128,7 +172,7 @@ static int apply_oci_proc(const struct spec_oci *o, struct ubx_err *e)
 	return r < 0 ? ubx_fail(e, -r, "process.oomScoreAdj %d", o->oom_score_adj) : 0;
 }
 
-static int build_sandbox(const struct child_params *p, struct ubx_err *e)
+static int build_sandbox(const struct child_params *p, struct redirect_start *rs, struct ubx_err *e)
 {
 	bool slirp = p->spec->net == NET_SLIRP;
 	_cleanup_close_ int tun = slirp ? open("/dev/net/tun", O_RDWR | O_CLOEXEC) : -1;
@@ -149,11 +193,14 @@ static int build_sandbox(const struct child_params *p, struct ubx_err *e)
 		return r;
 	if (p->spec->hostname && sethostname(p->spec->hostname, strlen(p->spec->hostname)) < 0)
 		return ubx_fail(e, errno, "sethostname %s", p->spec->hostname);
+	const char *domain = p->spec->oci.domainname;
+	if (domain && setdomainname(domain, strlen(domain)) < 0)
+		return ubx_fail(e, errno, "setdomainname %s", domain);
 	if (p->spec->net != NET_HOST && (r = netns_loopback_up(e)) < 0)
 		return ubx_wrap(e, "network");
 	if (p->spec->net == NET_USER)
 		return configure_veth(p, e);
-	return slirp ? start_tap(p, tun, e) : 0;
+	return slirp ? start_tap(p, tun, rs, e) : 0;
 }
 
 /* Answers one request on @sock ('T' or 'U', IPv6: 't' or 'u') with a fresh
@@ -253,6 +300,8 @@ _Noreturn void init_main(const struct child_params *p)
 	if (fd_close_from_but(3 + oci->preserve_fds, keep, ARRAY_SIZE(keep)) < 0)
 		_exit(125);
 	proctitle_set("usbox-init");
+	struct redirect_start rs = { 0 };
+	early_redirect(p, &rs);
 	if (read(p->sync_fd, &go, 1) != 1) /* the supervisor died or gave up */
 		_exit(125);
 	struct child_params single;
@@ -275,7 +324,7 @@ _Noreturn void init_main(const struct child_params *p)
 		report_failure(p->report_fd, REPORT_SETUP, &e);
 		_exit(125);
 	}
-	if (build_sandbox(p, &e) < 0) {
+	if (build_sandbox(p, &rs, &e) < 0) {
 		report_failure(p->report_fd, REPORT_SETUP, &e);
 		_exit(125);
 	}

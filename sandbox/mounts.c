@@ -72,20 +72,65 @@ static int mount_null(int root, const char *path, struct ubx_err *e)
 	return mnt_attach(m, root, path, true, e);
 }
 
-static int mount_tmpfs(int root, const char *path, const char *mode, const char *size, struct ubx_err *e)
+static int mount_tmpfs(int root, const char *path, const char *source, const char *mode, const char *size,
+		       struct ubx_err *e)
 {
-	const char *opts[] = { "mode", mode, size ? "size" : NULL, size, NULL };
+	const char *opts[] = { "source", source, "mode", mode, size ? "size" : NULL, size, NULL };
 	_cleanup_close_ int m = mnt_fs_new("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, e);
 	if (m < 0)
 		return ubx_wrap(e, "%s", path);
 	return mnt_attach(m, root, path, false, e);
 }
 
-/* /dev: a small tmpfs with the host's harmless devices bound in, its own
- * devpts instance and /dev/shm (@shm_size, as Docker's --shm-size).  It is
- * attached first: mounts can only be moved onto targets that are attached. */
-static int mount_dev(int root, int tty_gid, uint64_t shm_size, struct ubx_err *e)
+/* The node of linux.devices @d, made in the /dev tmpfs @dev: mknod, or in a
+ * user namespace (where mknod of a device fails) the host's same node bound
+ * there, as runc does. */
+static int make_device(int dev, const struct spec_device *d, struct ubx_err *e)
 {
+	const char *rel = d->path + 5; /* under "/dev/", checked by oci/config.c */
+	char dir[4096];
+	struct stat st;
+	snprintf(dir, sizeof(dir), "%s", rel);
+	for (char *slash = strchr(dir, '/'); slash; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (mkdirat(dev, dir, 0755) < 0 && errno != EEXIST)
+			return ubx_fail(e, errno, "device %s", d->path);
+		*slash = '/';
+	}
+	if (fstatat(dev, rel, &st, AT_SYMLINK_NOFOLLOW) == 0) /* one of usbox's own */
+		return 0;
+	if (mknodat(dev, rel, d->type | (d->mode & 0777), makedev(d->major, d->minor)) == 0)
+		return fchownat(dev, rel, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+				       fchmodat(dev, rel, d->mode, 0) < 0
+			       ? ubx_fail(e, errno, "device %s", d->path)
+			       : 0;
+	if (errno != EPERM)
+		return ubx_fail(e, errno, "device %s: mknod", d->path);
+	if (stat(d->path, &st) < 0 || (st.st_mode & S_IFMT) != d->type || st.st_rdev != makedev(d->major, d->minor))
+		return ubx_fail(e, 0, "device %s: cannot be made in a user namespace, and the host has no such "
+				"node to bind", d->path);
+	_cleanup_close_ int node = open_tree(AT_FDCWD, d->path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (node < 0)
+		return ubx_fail(e, errno, "bind %s", d->path);
+	return mnt_attach(node, dev, rel, true, e);
+}
+
+static int mount_mqueue(int root, const char *path, struct ubx_err *e)
+{
+	_cleanup_close_ int m = mnt_fs_new("mqueue", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, e);
+	if (m < 0)
+		return ubx_wrap(e, "%s", path);
+	return mnt_attach(m, root, path, false, e);
+}
+
+/* /dev: a small tmpfs with the host's harmless devices bound in, its own
+ * devpts instance, /dev/shm (spec's shm_size, as Docker's --shm-size) and
+ * /dev/mqueue when asked for (there, an OCI config's order: before /sys).
+ * It is attached first: mounts can only be moved onto targets that are
+ * attached. */
+static int mount_dev(int root, int tty_gid, const struct ubx_spec *spec, struct ubx_err *e)
+{
+	uint64_t shm_size = spec->shm_size;
 	char shm[32];
 	static const char *const devices[] = { "null", "zero", "full", "random", "urandom", "tty" };
 	static const char *const links[][2] = {
@@ -122,15 +167,12 @@ static int mount_dev(int root, int tty_gid, uint64_t shm_size, struct ubx_err *e
 	if ((r = mnt_attach(pts, dev, "pts", false, e)) < 0)
 		return r;
 	snprintf(shm, sizeof(shm), "%llu", (unsigned long long)shm_size);
-	return mount_tmpfs(dev, "shm", "1777", shm_size ? shm : NULL, e);
-}
-
-static int mount_mqueue(int root, const char *path, struct ubx_err *e)
-{
-	_cleanup_close_ int m = mnt_fs_new("mqueue", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, e);
-	if (m < 0)
-		return ubx_wrap(e, "%s", path);
-	return mnt_attach(m, root, path, false, e);
+	if ((r = mount_tmpfs(dev, "shm", "shm", "1777", shm_size ? shm : NULL, e)) < 0)
+		return r;
+	for (size_t i = 0; i < spec->oci.n_devices; i++)
+		if ((r = make_device(dev, &spec->oci.devices[i], e)) < 0)
+			return r;
+	return spec->dev_mqueue ? mount_mqueue(dev, "mqueue", e) : 0;
 }
 
 static int mount_proc(int root, struct ubx_err *e)
@@ -578,7 +620,7 @@ static int plan_apply_one(int root, const struct ubx_spec *spec, const struct pl
 	case PK_TREE:
 		return attach_tree(p->fd, root, p->dst, e);
 	case PK_TMPFS:
-		return mount_tmpfs(root, p->dst, p->mode, p->size[0] ? p->size : NULL, e);
+		return mount_tmpfs(root, p->dst, "tmpfs", p->mode, p->size[0] ? p->size : NULL, e);
 	case PK_COVER:
 		return mount_empty(root, p->dst, true, x, e);
 	case PK_EMPTY_RO:
@@ -613,7 +655,7 @@ static int build_view(const struct ubx_spec *cfg, const struct mounts_extra *x, 
 	if (move_mount(root, "", AT_FDCWD, "/tmp", MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		return ubx_fail(e, errno, "attach the root");
 	/* /proc and /dev first: the resolver file is made on /dev, masks clone /proc */
-	if ((r = mount_proc(root, e)) < 0 || (r = mount_dev(root, x->tty_gid, cfg->shm_size, e)) < 0)
+	if ((r = mount_proc(root, e)) < 0 || (r = mount_dev(root, x->tty_gid, cfg, e)) < 0)
 		return r;
 	if ((r = plan_build(&pl, cfg, x, cwd_fd, hosts_fd, src_fds)) < 0) {
 		free(pl.v);

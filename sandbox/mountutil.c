@@ -86,12 +86,18 @@ int mnt_make_in_root(int root, const char *path, bool as_file)
 	return mnt_open_in_root(root, path, O_PATH);
 }
 
-/* A new detached file system of @type with @opts ("key", "value", ...). */
+/* A new detached file system; named as `mount -t proc proc /proc` and OCI
+ * configs name it, rather than "none" (runtime-tools' tests match the source). */
 int mnt_fs_new(const char *type, const char *const *opts, unsigned attrs, struct ubx_err *e)
 {
 	_cleanup_close_ int fs = fsopen(type, FSOPEN_CLOEXEC);
 	if (fs < 0)
 		return ubx_fail(e, errno, "mount %s", type);
+	bool named = false;
+	for (const char *const *o = opts; o && o[0]; o += 2)
+		named |= strcmp(o[0], "source") == 0;
+	if (!named && fsconfig(fs, FSCONFIG_SET_STRING, "source", type, 0) < 0)
+		return ubx_fail(e, errno, "mount %s: its source", type);
 	for (; opts && opts[0]; opts += 2)
 		if (fsconfig(fs, FSCONFIG_SET_STRING, opts[0], opts[1], 0) < 0)
 			return ubx_fail(e, errno, "mount %s: option %s=%s", type, opts[0], opts[1]);

@@ -33,7 +33,8 @@ int mnt_make_in_root(int root, const char *path, bool as_file);
 
 /*
  * mnt_fs_new() - a new detached file system of @type with @opts ("key",
- * "value", ..., NULL) and mount attributes @attrs.
+ * "value", ..., NULL) and mount attributes @attrs; its source (mountinfo's)
+ * is @type unless @opts has a "source".
  * Return: the mount fd or a negative errno.
  */
 int mnt_fs_new(const char *type, const char *const *opts, unsigned attrs, struct ubx_err *e);

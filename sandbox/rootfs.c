@@ -320,7 +320,8 @@ int rootfs_sysfs(int root, struct ubx_err *e)
 	unsigned attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
 	_cleanup_close_ int fs = fsopen("sysfs", FSOPEN_CLOEXEC);
 	int m = -1;
-	if (fs >= 0 && fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+	if (fs >= 0 && fsconfig(fs, FSCONFIG_SET_STRING, "source", "sysfs", 0) == 0 &&
+	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
 		m = fsmount(fs, FSMOUNT_CLOEXEC, attrs);
 	if (m < 0) { /* --net host: sysfs belongs to the caller's network namespace */
 		m = open_tree(AT_FDCWD, "/sys", MNT_TREE_FLAGS);

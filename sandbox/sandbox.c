@@ -281,6 +281,38 @@ static int attach_network(struct sandbox *sb, struct ubx_err *e)
 	return 0;
 }
 
+/* The init's answer about the TCP redirect: its listeners and "r", or "x"
+ * and why not (then libslirp keeps TCP, and says why). */
+static int receive_redirect(struct sandbox *sb, struct ubx_err *e)
+{
+	_cleanup_close_ int l4 = -1;
+	_cleanup_close_ int l6 = -1;
+	char msg[sizeof(e->msg) + 1];
+
+	for (int i = 0; i < 3; i++) {
+		size_t got = 0;
+		int fd = -1;
+		if (fd_recv(sb->net_sock, msg, sizeof(msg) - 1, &got, &fd) < 0 || got == 0) {
+			if (fd >= 0)
+				close(fd);
+			return 1; /* the init gave up: read its report */
+		}
+		msg[got] = '\0';
+		if (fd >= 0 && msg[0] == '4' && l4 < 0)
+			l4 = fd;
+		else if (fd >= 0 && msg[0] == '6' && l6 < 0)
+			l6 = fd;
+		else if (fd >= 0)
+			close(fd);
+		else if (msg[0] == 'x') {
+			netns_slirp_no_relay(sb->slirp, msg + 1);
+			return 0;
+		} else if (msg[0] == 'r' && l4 >= 0)
+			return netns_slirp_relay(sb->slirp, TAKE_FD(l4), TAKE_FD(l6), e);
+	}
+	return ubx_fail(e, EPROTO, "the sandbox's init sent no redirect");
+}
+
 /* With the slirp network: take the TAP from the init, start libslirp behind
  * it and tell the init, which only then starts the command.  When the init
  * fails first, the socket closes and its report says why. */
@@ -297,6 +329,8 @@ static int start_network(struct sandbox *sb, struct ubx_err *e)
 	if (r == 0 && sb->spec->n_allow) /* --net-allow */
 		r = netns_slirp_egress(sb->slirp, sb->spec->allow, sb->spec->n_allow, sb->spec->net_log, e);
 	if (r < 0)
+		return r;
+	if ((r = receive_redirect(sb, e)) != 0)
 		return r;
 	if (write(sb->net_sock, "g", 1) != 1)
 		return 1;
@@ -336,6 +370,9 @@ int sandbox_start(struct sandbox *sb, struct ubx_err *e)
 	signals_fill(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	bool net_channel = sb->spec->net == NET_SLIRP || sb->spec->net == NET_USER || sb->pf;
+	struct netns_redirect_plan redirect;
+	if (sb->spec->net == NET_SLIRP)
+		netns_redirect_plan(&redirect, sb->spec->allow_host_loopback);
 	if ((r = channels_open(&ch, sb->spec->tty, net_channel, sb->spec->root.kind == ROOT_LAYERS, sb->console_fd,
 			       e)) < 0)
 		return r;
@@ -350,6 +387,7 @@ int sandbox_start(struct sandbox *sb, struct ubx_err *e)
 		.hosts_fd = sb->spec->net == NET_USER && sb->netconn.hosts[0] ? sb->netconn.hosts_fd : -1,
 		.seccomp = &sb->seccomp,
 		.start_fd = sb->start_fd,
+		.redirect = &redirect,
 	};
 	sb->pid = clone_init(sb, &sb->pidfd, &placed);
 	if (sb->pid == 0) {

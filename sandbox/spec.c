@@ -63,5 +63,9 @@ void spec_free(struct ubx_spec *s)
 	free(s->oci.groups);
 	free(s->oci.rlimits);
 	free_strv(s->oci.sysctl);
+	free(s->oci.domainname);
+	for (size_t i = 0; i < s->oci.n_devices; i++)
+		free(s->oci.devices[i].path);
+	free(s->oci.devices);
 	*s = (struct ubx_spec){ 0 };
 }

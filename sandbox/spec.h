@@ -101,6 +101,12 @@ struct spec_idmap {
 
 #define SPEC_MAX_IDMAPS 8
 
+/* A device node of linux.devices: @type S_IFCHR, S_IFBLK or S_IFIFO. */
+struct spec_device {
+	char *path; /* absolute, under /dev */
+	uint32_t type, major, minor, mode, uid, gid;
+};
+
 /*
  * What only an OCI runtime's container asks for (oci/config.c fills it);
  * all zero for usbox's own command line, which always makes every namespace
@@ -124,6 +130,9 @@ struct spec_oci {
 	int oom_score_adj;
 	char **sysctl;             /* "key=value", NULL-terminated, or NULL */
 	unsigned preserve_fds;     /* the creator's fds 3 .. 3+N-1 go to the process (--preserve-fds) */
+	char *domainname;          /* the uts namespace's NIS domain name, or NULL */
+	struct spec_device *devices; /* linux.devices: nodes made in /dev */
+	size_t n_devices;
 };
 
 enum { SPEC_CAP_BOUNDING, SPEC_CAP_EFFECTIVE, SPEC_CAP_PERMITTED, SPEC_CAP_INHERITABLE, SPEC_CAP_AMBIENT };
@@ -144,6 +153,7 @@ struct ubx_spec {
 	struct mount_spec *mounts;
 	size_t n_mounts;
 	uint64_t shm_size;        /* /dev/shm's size in bytes */
+	bool dev_mqueue;          /* an mqueue at /dev/mqueue, made with /dev */
 	char *hostname;           /* NULL: keep the host's */
 	/* ids */
 	enum map_mode map;

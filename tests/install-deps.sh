@@ -16,7 +16,7 @@ build_pkgs="gcc make pkg-config libc6-dev libcap-ng-dev libnl-3-dev libnl-route-
 run_pkgs="uidmap"
 # make check: the integration and escape tests' tools (the test images are
 # made with umoci, skopeo and busybox-static; groff checks the man page)
-test_pkgs="check keyutils bubblewrap iproute2 procps util-linux passwd tmux python3 curl wget dnsmasq-base umoci skopeo busybox-static groff-base fuse-overlayfs"
+test_pkgs="check keyutils bubblewrap iproute2 nftables procps util-linux passwd tmux python3 curl wget dnsmasq-base umoci skopeo busybox-static groff-base fuse-overlayfs"
 # usbox-oci's engines: rootless podman (conmon; runc beside it; slirp4netns for -p) and containerd (ctr)
 test_pkgs="$test_pkgs podman conmon runc slirp4netns containerd"
 # the cgroup v2 VM tests (tests/vm): QEMU, a kernel to boot, busybox for its initramfs,

@@ -6,6 +6,10 @@
 # the raw-frame ones with CAP_NET_RAW: the policy holds outside the sandbox.
 
 HELLO="hello from the test host"
+# curl's status for a TCP connection the policy refuses: 7 when the SYN is
+# answered with a RST (libslirp's path), 56 (or 7, when the RST comes
+# first) when the relay (netns/tcprelay.c) accepted it inside and resets it.
+REFUSED_TCP="(7|56)"
 
 # probe.py MODE ARGS: one network attempt from inside, printing what came of it.
 #   udp DST PORT    a datagram from a connected socket: "echo:..", an errno name, or "timeout"
@@ -171,11 +175,11 @@ w_egress_refused_address_fails_fast() {
 			getent hosts testhost.usbox.test >/dev/null
 			curl --noproxy "*" -s -m 10 http://10.77.0.1:8080/hello.txt; echo "learned=$?"
 			curl --noproxy "*" -s -m 10 -o /dev/null http://10.77.0.1:9999/; echo "port=$?"') || return 1
-		expect_match "$out" "ip=7" "by IP before the name resolved: refused ($root)" &&
-		expect_match "$out" "ip6=7" "IPv6 by IP: refused ($root)" &&
+		expect_match "$out" "ip=$REFUSED_TCP" "by IP before the name resolved: refused ($root)" &&
+		expect_match "$out" "ip6=$REFUSED_TCP" "IPv6 by IP: refused ($root)" &&
 		expect_match "$out" "$HELLO
 learned=0" "by IP once the allowed name resolved to it ($root)" &&
-		expect_match "$out" "port=7" "another port of that address ($root)" || return 1
+		expect_match "$out" "port=$REFUSED_TCP" "another port of that address ($root)" || return 1
 		out=$(ms "$U" $root --net-allow testhost.usbox.test:8080 -- curl --noproxy '*' -s -m 10 http://10.77.0.1:8080/)
 		expect_match "$out" "^ms=[0-9]+$" "curl's output" || return 1
 		[ "${out#ms=}" -lt 1000 ] || fail "a refused connection took ${out#ms=} ms (with the sandbox's start), not under a second ($root)" || return 1
@@ -223,7 +227,10 @@ w_egress_protected_under_broad_allow() {
 			curl -s -m 5 -o /dev/null http://169.254.169.254/; echo "metadata=$?"
 			curl -s -m 5 -o /dev/null http://10.0.2.2:18510/; echo "loopback=$?"
 			curl -s -m 5 -o /dev/null http://10.77.0.2:18511/; echo "own=$?"') || return 1
-		expect_eq "$out" "$(printf 'broad=0\nmetadata=7\nloopback=7\nown=7')" "under 0.0.0.0/0 and ::/0 ($root)" &&
+		expect_match "$out" "^broad=0
+metadata=7
+loopback=$REFUSED_TCP
+own=$REFUSED_TCP$" "under 0.0.0.0/0 and ::/0 ($root)" &&
 		expect_match "$(refused log)" "^tcp\|169\.254\.169\.254\|80\|-\|link-local.*
 tcp\|10\.0\.2\.2\|18510\|-\|the gateway.*
 tcp\|10\.77\.0\.2\|18511\|-\|one of the host's own addresses" "the log ($root)" || return 1
@@ -257,8 +264,12 @@ w_egress_cidr_and_ports() {
 			curl --noproxy "*" -s -m 5 "http://[fd77::1]:8081/hello.txt"; echo "v6=$?"
 			curl --noproxy "*" -s -m 5 -o /dev/null http://10.77.0.1:9999/; echo "outside=$?"
 			getent hosts testhost.usbox.test; echo "name=$?"') || return 1
-		expect_eq "$out" "$(printf '%s\nv4=0\n%s\nv6=0\noutside=7\nname=2' "$HELLO" "$HELLO")" "CIDRs with port ranges ($root)" ||
-			return 1
+		expect_match "$out" "^$HELLO
+v4=0
+$HELLO
+v6=0
+outside=$REFUSED_TCP
+name=2$" "CIDRs with port ranges ($root)" || return 1
 	done
 }
 

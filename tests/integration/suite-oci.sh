@@ -152,6 +152,122 @@ t_oci_cli_run_and_errors() {
 	expect_status 1 "$OCI" "${R[@]}" state nosuch 2>/dev/null
 }
 
+# A filter that refuses openat2 (an allowlist older than it), installed before
+# the working directory is entered (no noNewPrivileges): runc's chdir() then.
+t_oci_cli_filter_without_openat2() {
+	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && oci_bundle sh -c 'pwd; exit 5' || return 1
+	python3 - <<'PY' || return 1
+import json
+c = json.load(open("b/config.json"))
+c["process"]["cwd"] = "/tmp"
+c["process"]["noNewPrivileges"] = False
+c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW",
+                         "syscalls": [{"names": ["openat2"], "action": "SCMP_ACT_ERRNO"}]}
+json.dump(c, open("b/config.json", "w"))
+PY
+	expect_eq "$("$OCI" --root "$PWD/state" run --bundle b f1 2>&1; echo "rc=$?")" "$(printf '/tmp\nrc=5')" \
+		"the working directory entered, the command run" || return 1
+	# one that refuses getcwd: openat2's word stands; one that refuses both: no way to check, refused
+	oci_refuse_calls() {
+		python3 - "$@" <<'PY'
+import json, sys
+c = json.load(open("b/config.json"))
+c["process"]["args"] = ["echo", "hi"]
+c["linux"]["seccomp"]["syscalls"] = [{"names": sys.argv[1:], "action": "SCMP_ACT_ERRNO"}]
+json.dump(c, open("b/config.json", "w"))
+PY
+	}
+	oci_refuse_calls getcwd && expect_eq "$("$OCI" --root "$PWD/state" run --bundle b f2 2>&1; echo "rc=$?")" \
+		"$(printf 'hi\nrc=0')" "a filter refusing getcwd" &&
+	oci_refuse_calls getcwd openat2 &&
+	expect_match "$("$OCI" --root "$PWD/state" run --bundle b f3 2>&1; echo "rc=$?")" \
+		$'working directory /tmp: not inside the sandbox.*\nrc=1' "refusing both: refused"
+}
+
+# The file systems usbox makes are named as config.json's sources name them
+# (runtime-tools' runtimetest matches each mount's source in mountinfo).
+t_oci_cli_mount_sources() {
+	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && oci_bundle cat /proc/self/mountinfo || return 1
+	local out
+	out=$("$OCI" --root "$PWD/state" run --bundle b m1 | awk '{for (i = 7; $i != "-"; i++); print $5, $(i + 1), $(i + 2)}')
+	expect_match "$out" $'(^|\n)/proc proc proc(\n|$)' "/proc" &&
+	expect_match "$out" $'(^|\n)/dev tmpfs tmpfs(\n|$)' "/dev" &&
+	expect_match "$out" $'(^|\n)/dev/pts devpts devpts(\n|$)' "/dev/pts" &&
+	expect_match "$out" $'(^|\n)/dev/shm tmpfs shm(\n|$)' "/dev/shm" &&
+	expect_match "$out" $'(^|\n)/dev/mqueue mqueue mqueue(\n|$)' "/dev/mqueue" &&
+	expect_match "$out" $'\n/dev/mqueue [^\n]*\n(.*\n)?/sys ' "in the config's order: /dev/mqueue before /sys"
+}
+
+# Hooks: prestart and createRuntime at create (the state on stdin), poststart
+# after start, poststop after delete, in order; a poststart that fails is a
+# warning and the next still runs; a prestart that fails fails create, and
+# leaves nothing behind.
+oci_hooks_config() {
+	python3 - "$PWD/out" "$1" <<'PY'
+import json, sys
+out, pre = sys.argv[1], sys.argv[2]
+c = json.load(open("b/config.json"))
+hook = lambda script: {"path": "/bin/sh", "args": ["sh", "-c", script], "env": ["PATH=/usr/bin:/bin", "OUT=" + out]}
+c["hooks"] = {"prestart": [hook(pre)], "createRuntime": [hook('echo createRuntime >> "$OUT"')],
+              "poststart": [hook("echo broken; exit 3"), hook('echo poststart >> "$OUT"')],
+              "poststop": [hook('echo poststop >> "$OUT"')]}
+json.dump(c, open("b/config.json", "w"))
+PY
+}
+
+t_oci_cli_hooks() {
+	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && oci_bundle sleep 100 || return 1
+	oci_hooks_config 'cat > "$OUT.state"; echo prestart >> "$OUT"' || return 1
+	local R=(--root "$PWD/state") err pid
+	"$OCI" "${R[@]}" create --bundle b --pid-file "$PWD/pid" h1 </dev/null >/dev/null || return 1
+	pid=$(cat pid)
+	expect_eq "$(cat out)" "$(printf 'prestart\ncreateRuntime')" "create: prestart, then createRuntime" &&
+	python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); assert (s["id"], s["status"], s["pid"]) == ("h1", "created", int(sys.argv[2])), s' \
+		out.state "$pid" || { fail "the state on stdin: $(cat out.state)"; "$OCI" "${R[@]}" delete --force h1; return 1; }
+	err=$("$OCI" "${R[@]}" start h1 2>&1)
+	expect_eq "$?" 0 "start: a poststart hook that fails is a warning" &&
+	expect_eq "$err" 'usbox-oci: warning: poststart hook /bin/sh: exit status 3: broken' "named" &&
+	expect_eq "$(tail -1 out)" poststart "the next poststart hook ran" &&
+	"$OCI" "${R[@]}" delete --force h1 && expect_eq "$(tail -1 out)" poststop "delete: poststop" &&
+	expect_eq "$(ls -A state)" "" "delete leaves nothing" || return 1
+	oci_hooks_config 'echo no; exit 1' || return 1
+	err=$("$OCI" "${R[@]}" create --bundle b h2 </dev/null 2>&1)
+	expect_eq "$?" 1 "create: a prestart hook that fails fails it" &&
+	expect_eq "$err" 'usbox-oci: prestart hook /bin/sh: exit status 1: no' "named" &&
+	expect_eq "$(ls -A state)" "" "nothing left behind"
+}
+
+# linux.devices rootless: a node the host has is bound (mknod fails in a user
+# namespace), one it has not is refused by name; a fifo is made.
+oci_devices_config() {
+	python3 - "$@" <<'PY'
+import json, sys
+c = json.load(open("b/config.json"))
+c["process"]["args"] = ["sh", "-c", "ls -ln /dev/net/tun /dev/q/fifo"]
+c["linux"]["devices"] = [{"path": "/dev/net/tun", "type": "c", "major": 10, "minor": int(sys.argv[1]), "fileMode": 0o620,
+                          "uid": 0, "gid": 0}, {"path": "/dev/q/fifo", "type": "p", "fileMode": 0o600}]
+if len(sys.argv) > 2:
+    c["linux"]["namespaces"] = [{"type": t} for t in ("pid", "ipc", "uts", "mount", "network")]
+    c["process"]["user"] = {"uid": 0, "gid": 0}
+    c["linux"]["devices"][0]["uid"], c["linux"]["devices"][0]["gid"] = 7, 8
+    for k in ("uidMappings", "gidMappings"):
+        c["linux"].pop(k, None)
+json.dump(c, open("b/config.json", "w"))
+PY
+}
+
+t_oci_cli_devices() {
+	[ -c /dev/net/tun ] || { skip "no /dev/net/tun"; return; }
+	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && oci_bundle true && oci_devices_config 200 || return 1
+	local out
+	out=$("$OCI" --root "$PWD/state" run --bundle b d1 2>&1)
+	expect_match "$out" $'^crw-rw-rw- +1 +[0-9]+ +[0-9]+ +10, +200 ' "the host's node, bound" &&
+	expect_match "$out" $'\nprw------- ' "a fifo, made" && oci_devices_config 211 &&
+	expect_eq "$("$OCI" --root "$PWD/state" run --bundle b d2 2>&1)" \
+		"usbox-oci: device /dev/net/tun: cannot be made in a user namespace, and the host has no such node to bind" \
+		"no such node on the host: refused" && expect_eq "$(ls -A state)" "" "nothing left behind"
+}
+
 # oci_resources JSON: set linux.resources of b/config.json to JSON.
 oci_resources() {
 	python3 - "$1" <<'PY'
@@ -277,8 +393,8 @@ PY
 t_oci_cli_nothing_leaks() {
 	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci &&
 		oci_bundle sh -c 'ls /proc/self/fd | tr "\n" " "; readlink /proc/self/cwd' || return 1
-	local out
-	out=$(cd /tmp && exec 7</etc/passwd 8>/dev/null && "$OCI" --root "$PWD/state" run --bundle "$OLDPWD/b" l1) ||
+	local out here=$PWD
+	out=$(cd /tmp && exec 7</etc/passwd 8>/dev/null && "$OCI" --root "$here/state" run --bundle "$here/b" l1) ||
 		{ fail "run: $out"; return 1; }
 	expect_eq "$out" "0 1 2 3 /" "only stdio (and ls's own directory), in the container's /" &&
 	oci_bundle sh -c 'cat <&3; ls /proc/self/fd | tr "\n" " "' && echo preserved >kept &&
@@ -289,4 +405,62 @@ t_oci_cli_nothing_leaks() {
 	local r=$?
 	"$OCI" --root "$PWD/state2/r" delete --force l2
 	return $r
+}
+
+# A user other than root gets the config's bounding set, not the whole one.
+r_oci_user_bounding_set() {
+	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && oci_bundle cat /proc/self/status || return 1
+	python3 - <<'PY' || return 1
+import json
+c = json.load(open("b/config.json"))
+c["linux"]["namespaces"] = [{"type": t} for t in ("pid", "ipc", "uts", "mount", "network")]
+for k in ("uidMappings", "gidMappings"):
+    c["linux"].pop(k, None)
+c["process"]["user"] = {"uid": 10, "gid": 10}
+c["process"]["capabilities"] = {k: ["CAP_KILL", "CAP_CHOWN"] for k in ("bounding", "permitted", "effective")}
+json.dump(c, open("b/config.json", "w"))
+PY
+	local out
+	out=$("$OCI" --root "$PWD/state" run --bundle b u1) || { fail "run: $out"; return 1; }
+	expect_match "$out" $'\nUid:\t10\t' "uid 10" &&
+	expect_match "$out" $'\nCapBnd:\t0000000000000021\n' "the bounding set: CAP_CHOWN and CAP_KILL"
+}
+
+# A hostname goes into a uts namespace joined by path (as runc does it).
+r_oci_join_uts_hostname() {
+	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && oci_bundle cat /proc/sys/kernel/hostname || return 1
+	unshare -u sleep 100 &
+	local holder=$! out r=1
+	sleep 0.2
+	python3 - "/proc/$holder/ns/uts" <<'PY' || { kill $holder; return 1; }
+import json, sys
+c = json.load(open("b/config.json"))
+c["linux"]["namespaces"] = [{"type": "mount"}, {"type": "pid"}, {"type": "uts", "path": sys.argv[1]}]
+for k in ("uidMappings", "gidMappings"):
+    c["linux"].pop(k, None)
+c["hostname"] = "joined"
+json.dump(c, open("b/config.json", "w"))
+PY
+	out=$("$OCI" --root "$PWD/state" run --bundle b j1 2>&1) && expect_eq "$out" joined "inside" &&
+	expect_eq "$(nsenter -t $holder -u cat /proc/sys/kernel/hostname)" joined "the joined namespace's" &&
+	[ "$(cat /proc/sys/kernel/hostname)" != joined ] && r=0
+	kill $holder; wait $holder 2>/dev/null
+	return $r
+}
+
+# linux.devices as root: nodes made with the config's numbers, mode and owner.
+r_oci_devices() {
+	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && oci_bundle true && oci_devices_config 211 root ||
+		return 1
+	local out
+	out=$("$OCI" --root "$PWD/state" run --bundle b d1 2>&1)
+	expect_match "$out" $'^crw--w---- +1 +7 +8 +10, +211 ' "made: c 10:211, 0620, 7:8" &&
+	expect_match "$out" $'\nprw------- ' "a fifo, made"
+}
+
+t_oci_cli_hostname_and_domainname() {
+	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci &&
+		oci_bundle cat /proc/sys/kernel/hostname /proc/sys/kernel/domainname || return 1
+	python3 -c 'import json; c=json.load(open("b/config.json")); c["hostname"]="h1"; c["domainname"]="d1.test"; json.dump(c, open("b/config.json","w"))'
+	expect_eq "$("$OCI" --root "$PWD/state" run --bundle b h1)" "$(printf 'h1\nd1.test')" "the uts namespace's names"
 }

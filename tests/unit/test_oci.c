@@ -59,7 +59,7 @@ START_TEST(process_details)
 		"  \"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"soft\": 10, \"hard\": 20}], \"oomScoreAdj\": -5},"
 		" \"mounts\": [{\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"},"
 		"  {\"destination\": \"/dev/shm\", \"type\": \"tmpfs\", \"options\": [\"size=1m\"]},"
-		"  {\"destination\": \"/data\", \"type\": \"bind\", \"source\": \"d\", \"options\": [\"rbind\", \"ro\", \"nosuid\"]},"
+		"  {\"destination\": \"/data\", \"type\": \"bind\", \"source\": \"d\", \"options\": [\"rbind\", \"ro\", \"nosuid\", \"mode=755\", \"runbindable\"]},"
 		"  {\"destination\": \"/t\", \"type\": \"tmpfs\", \"options\": [\"mode=700\", \"size=2k\"]}],"
 		" \"linux\": {\"namespaces\": [{\"type\": \"mount\"}, {\"type\": \"uts\"}, {\"type\": \"network\", \"path\": \"/n\"}],"
 		"  \"sysctl\": {\"net.ipv4.ping_group_range\": \"0 0\"}, \"maskedPaths\": [\"/m\"]}}";
@@ -93,15 +93,21 @@ START_TEST(refusals_name_the_field)
 	static const char *const cases[][2] = {
 		{ "\"bogus\": 1", "config.json: bogus: unknown field" },
 		{ "\"hostname\": 5", "config.json: hostname: not a string but an integer" },
-		{ "\"hostname\": \"h\"", "config.json: hostname: set without a new uts namespace" },
+		{ "\"hostname\": \"h\"", "config.json: hostname: set without a uts namespace of the container" },
 		{ "\"mounts\": [{\"destination\": \"rel\", \"type\": \"tmpfs\"}]",
 		  "config.json: mounts[0].destination: \"rel\" is not absolute" },
 		{ "\"mounts\": [{\"destination\": \"/x\", \"type\": \"nfs\"}]",
 		  "config.json: mounts[0]: a nfs mount at /x is not supported by usbox-oci" },
 		{ "\"mounts\": [{\"destination\": \"/x\", \"type\": \"bind\", \"source\": \"/s\", \"options\": [\"weird\"]}]",
 		  "config.json: mounts[0].options: option \"weird\" is not supported" },
-		{ "\"hooks\": {\"prestart\": [{\"path\": \"/bin/true\"}]}",
-		  "config.json: hooks.prestart: hooks are not supported by usbox-oci yet" },
+		{ "\"hooks\": {\"createContainer\": [{\"path\": \"/bin/true\"}]}",
+		  "config.json: hooks.createContainer: hooks are not supported by usbox-oci yet" },
+		{ "\"hooks\": {\"prestart\": [{\"path\": \"bin/true\"}]}",
+		  "config.json: hooks.prestart[0].path: \"bin/true\" is not absolute" },
+		{ "\"hooks\": {\"poststop\": [{\"path\": \"/x\", \"timeout\": 0}]}",
+		  "config.json: hooks.poststop[0].timeout: 0 out of range (1 to 86400)" },
+		{ "\"hooks\": {\"poststart\": [{\"path\": \"/x\", \"arg\": []}]}",
+		  "config.json: hooks.poststart[0].arg: unknown field" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct oci_config c;
@@ -154,4 +160,77 @@ START_TEST(limits_are_noticed)
 }
 END_TEST
 
-UNIT_MAIN("oci", minimal_config, process_details, refusals_name_the_field, refusals_in_sections, limits_are_noticed)
+/* A hostname goes into a uts namespace the container joins as into a new one (runc too). */
+START_TEST(hostname_in_joined_uts)
+{
+	struct oci_config c;
+	struct ubx_err e = { 0 };
+	ck_assert_msg(parse("{\"ociVersion\": \"1.0\", \"root\": {\"path\": \"r\"}, " BASE_PROCESS ", \"hostname\": \"h\","
+			    " \"linux\": {\"namespaces\": [{\"type\": \"mount\"}, {\"type\": \"uts\", \"path\": \"/u\"}]}}",
+			    &c, &e) == 0, "%s", e.msg);
+	ck_assert_str_eq(c.spec.hostname, "h");
+	ck_assert_uint_eq(c.n_join, 1);
+	ck_assert_int_eq(c.join[0].flag, CLONE_NEWUTS);
+	oci_config_free(&c);
+}
+END_TEST
+
+/* Hooks: each kind in order, with its fields; the object kept as text. */
+START_TEST(hooks_parsed)
+{
+	struct oci_config c;
+	struct ubx_err e = { 0 };
+	struct oci_hooks h;
+	ck_assert_msg(parse("{\"ociVersion\": \"1.0\", \"root\": {\"path\": \"r\"}, " BASE_PROCESS ", \"linux\": "
+			    "{\"namespaces\": [{\"type\": \"mount\"}]}, \"hooks\": {\"prestart\": [{\"path\": \"/a\"}, "
+			    "{\"path\": \"/b\", \"args\": [\"b\", \"1\"], \"env\": [\"X=1\"], \"timeout\": 5}], "
+			    "\"poststop\": [{\"path\": \"/c\"}], \"createContainer\": []}}", &c, &e) == 0, "%s", e.msg);
+	ck_assert_uint_eq(c.hooks.n[OCI_HOOK_PRESTART], 2);
+	ck_assert_uint_eq(c.hooks.n[OCI_HOOK_POSTSTART], 0);
+	ck_assert_str_eq(c.hooks.v[OCI_HOOK_PRESTART][1].args[1], "1");
+	ck_assert_str_eq(c.hooks.v[OCI_HOOK_PRESTART][1].env[0], "X=1");
+	ck_assert_int_eq(c.hooks.v[OCI_HOOK_PRESTART][1].timeout, 5);
+	ck_assert_ptr_null(c.hooks.v[OCI_HOOK_PRESTART][0].args);
+	ck_assert_msg(oci_hooks_parse(c.hooks.json, strlen(c.hooks.json), &h, &e) == 0, "%s", e.msg);
+	ck_assert_str_eq(h.v[OCI_HOOK_POSTSTOP][0].path, "/c");
+	oci_hooks_free(&h);
+	oci_config_free(&c);
+}
+END_TEST
+
+/* linux.devices: type, numbers, mode and owner; paths only under /dev/. */
+START_TEST(devices_parsed)
+{
+	struct oci_config c;
+	struct ubx_err e = { 0 };
+	const char *head = "{\"ociVersion\": \"1.0\", \"root\": {\"path\": \"r\"}, " BASE_PROCESS ", \"linux\": "
+			   "{\"namespaces\": [{\"type\": \"mount\"}], \"devices\": ";
+	char text[1024];
+	snprintf(text, sizeof(text), "%s[{\"path\": \"/dev/net/tun\", \"type\": \"c\", \"major\": 10, \"minor\": 200, "
+		 "\"fileMode\": 432, \"uid\": 5, \"gid\": 6}, {\"path\": \"/dev/p\", \"type\": \"p\"}]}}", head);
+	ck_assert_msg(parse(text, &c, &e) == 0, "%s", e.msg);
+	ck_assert_uint_eq(c.spec.oci.n_devices, 2);
+	ck_assert_uint_eq(c.spec.oci.devices[0].type, S_IFCHR);
+	ck_assert_uint_eq(c.spec.oci.devices[0].minor, 200);
+	ck_assert_uint_eq(c.spec.oci.devices[0].mode, 0660);
+	ck_assert_uint_eq(c.spec.oci.devices[0].gid, 6);
+	ck_assert_uint_eq(c.spec.oci.devices[1].type, S_IFIFO);
+	ck_assert_uint_eq(c.spec.oci.devices[1].mode, 0666);
+	oci_config_free(&c);
+	static const char *const refused[][2] = {
+		{ "[{\"path\": \"/etc/x\", \"type\": \"c\"}]", "config.json: linux.devices[0].path: \"/etc/x\" is not a path under /dev/" },
+		{ "[{\"path\": \"/dev/../x\", \"type\": \"c\"}]", "config.json: linux.devices[0].path: \"/dev/../x\" is not a path under /dev/" },
+		{ "[{\"path\": \"/dev/x/\", \"type\": \"c\"}]", "config.json: linux.devices[0].path: \"/dev/x/\" is not a path under /dev/" },
+		{ "[{\"path\": \"/dev/x\", \"type\": \"s\"}]", "config.json: linux.devices[0].type: \"s\" is not a device type (c, u, b, p)" },
+		{ "[{\"path\": \"/dev/x\"}]", "config.json: linux.devices[0].type: missing" },
+	};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s}}", head, refused[i][0]);
+		ck_assert_int_lt(parse(text, &c, &e), 0);
+		ck_assert_str_eq(e.msg, refused[i][1]);
+	}
+}
+END_TEST
+
+UNIT_MAIN("oci", minimal_config, process_details, refusals_name_the_field, refusals_in_sections, limits_are_noticed,
+	  hostname_in_joined_uts, hooks_parsed, devices_parsed)

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hooks.h - the runtime-spec's hooks for usbox-oci: prestart and
+ * createRuntime run by create once the container's process waits,
+ * poststart by start, poststop by delete; each with the container's state
+ * (JSON) on its stdin, in the runtime's namespaces.  createContainer and
+ * startContainer (run inside the container) are refused by config.c.
+ */
+#ifndef USBOX_OCI_HOOKS_H
+#define USBOX_OCI_HOOKS_H
+
+#include <stddef.h>
+
+#include "../common/error.h"
+
+enum oci_hook_kind { OCI_HOOK_PRESTART, OCI_HOOK_CREATE_RUNTIME, OCI_HOOK_POSTSTART, OCI_HOOK_POSTSTOP, OCI_HOOK_KINDS };
+
+struct oci_hook {
+	char *path;  /* absolute */
+	char **args; /* or NULL: path alone */
+	char **env;  /* or NULL: empty */
+	int timeout; /* seconds, 0: none */
+};
+
+struct oci_hooks {
+	struct oci_hook *v[OCI_HOOK_KINDS];
+	size_t n[OCI_HOOK_KINDS];
+	char *json; /* the hooks object as config.json has it, kept for start and delete; or NULL */
+};
+
+/*
+ * oci_hooks_run() - run the hooks of @kind in order, each with @state on its
+ * stdin and its output kept for the message; stops at the first that fails
+ * (exits non-zero, cannot run, or outlives its timeout: then killed) -
+ * poststart and poststop hooks all run even then, as the spec has it.
+ * Return: 0, or a negative errno with @e naming the (first) hook that failed.
+ */
+int oci_hooks_run(const struct oci_hooks *h, enum oci_hook_kind kind, const char *state, struct ubx_err *e);
+
+/* oci_hooks_save() - keep @h's hooks in the state directory @dir (nothing when it has none). */
+int oci_hooks_save(int dir, const struct oci_hooks *h, struct ubx_err *e);
+
+/* oci_hooks_load() - the hooks oci_hooks_save() kept in @dir; none when it kept none. */
+int oci_hooks_load(int dir, struct oci_hooks *h, struct ubx_err *e);
+
+/* oci_hooks_free() - release what @h holds. */
+void oci_hooks_free(struct oci_hooks *h);
+
+#define _cleanup_hooks_ __attribute__((cleanup(oci_hooks_free)))
+
+#endif
