@@ -359,12 +359,9 @@ static int running_cgroup(const char *root, const char *id, const char *cmd, cha
 			  struct ubx_err *e)
 {
 	struct oci_state s;
-	_cleanup_close_ int dir = oci_state_open(root, id, true, e);
+	_cleanup_close_ int dir = oci_state_load(root, id, true, &s, e);
 	if (dir < 0)
 		return dir;
-	int r = oci_state_read(dir, &s, e);
-	if (r < 0)
-		return r;
 	const char *status = oci_state_status(dir, &s);
 	oci_state_free(&s);
 	snprintf(out, len, "%s", s.cgroup);

@@ -252,12 +252,10 @@ int oci_create(const struct oci_create_opts *o, struct oci_config *c, int *pidfd
 int oci_start(const char *root, const char *id, struct ubx_err *e)
 {
 	struct oci_state s;
-	_cleanup_close_ int dir = oci_state_open(root, id, true, e);
+	_cleanup_close_ int dir = oci_state_load(root, id, true, &s, e);
 	if (dir < 0)
 		return dir;
-	int r = oci_state_read(dir, &s, e);
-	if (r < 0)
-		return r;
+	int r = 0;
 	const char *status = oci_state_status(dir, &s);
 	char exe_link[64], exe[4096];
 	snprintf(exe_link, sizeof(exe_link), "/proc/%d/exe", (int)s.pid);
@@ -319,12 +317,10 @@ static int kill_one(pid_t pid, void *arg)
 int oci_kill(const char *root, const char *id, int sig, bool all, struct ubx_err *e)
 {
 	struct oci_state s;
-	_cleanup_close_ int dir = oci_state_open(root, id, false, e);
+	_cleanup_close_ int dir = oci_state_load(root, id, false, &s, e);
 	if (dir < 0)
 		return dir;
-	int r = oci_state_read(dir, &s, e);
-	if (r < 0)
-		return r;
+	int r = 0;
 	_cleanup_close_ int pidfd = oci_state_pidfd(&s);
 	if (pidfd < 0)
 		r = ubx_refuse(e, ESRCH, "container %.80s is not running", id);
@@ -407,12 +403,10 @@ ssize_t oci_pids(const char *root, const char *id, pid_t **out, struct ubx_err *
 {
 	struct oci_state s;
 	struct pid_list l = { 0 };
-	_cleanup_close_ int dir = oci_state_open(root, id, false, e);
+	_cleanup_close_ int dir = oci_state_load(root, id, false, &s, e);
 	if (dir < 0)
 		return dir;
-	int r = oci_state_read(dir, &s, e);
-	if (r < 0)
-		return r;
+	int r = 0;
 	bool stopped = strcmp(oci_state_status(dir, &s), "stopped") == 0;
 	if (s.cgroup[0] && !stopped) {
 		oci_state_free(&s);
@@ -455,12 +449,10 @@ int oci_wait_exit(int pidfd)
 /* What exec needs from the container: it must run; its config.json. */
 static int exec_target(const struct oci_exec_opts *o, struct oci_state *s, struct oci_config *c, struct ubx_err *e)
 {
-	_cleanup_close_ int dir = oci_state_open(o->root, o->id, false, e);
+	_cleanup_close_ int dir = oci_state_load(o->root, o->id, false, s, e);
 	if (dir < 0)
 		return dir;
-	int r = oci_state_read(dir, s, e);
-	if (r < 0)
-		return r;
+	int r = 0;
 	if (strcmp(oci_state_status(dir, s), "running") != 0)
 		r = ubx_refuse(e, EINVAL, "cannot exec in container %.80s: it is not running", o->id);
 	else

@@ -150,6 +150,19 @@ int oci_state_open(const char *root, const char *id, bool exclusive, struct ubx_
 	return fd;
 }
 
+int oci_state_load(const char *root, const char *id, bool exclusive, struct oci_state *s, struct ubx_err *e)
+{
+	int dir = oci_state_open(root, id, exclusive, e);
+	if (dir < 0)
+		return dir;
+	int r = oci_state_read(dir, s, e);
+	if (r < 0) {
+		close(dir);
+		return r;
+	}
+	return dir;
+}
+
 static void add(struct json_object *o, const char *key, struct json_object *v)
 {
 	jsonc.json_object_object_add(o, key, v);

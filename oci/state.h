@@ -68,6 +68,12 @@ int oci_state_create(const char *root, const char *id, struct ubx_err *e);
  */
 int oci_state_open(const char *root, const char *id, bool exclusive, struct ubx_err *e);
 
+/*
+ * oci_state_load() - oci_state_open() and oci_state_read() in one.
+ * Return: the directory's fd (locked) with @s filled, or a negative errno.
+ */
+int oci_state_load(const char *root, const char *id, bool exclusive, struct oci_state *s, struct ubx_err *e);
+
 /* oci_state_write() - write @s into the directory @dir atomically. */
 int oci_state_write(int dir, const struct oci_state *s, struct ubx_err *e);
 
