@@ -51,8 +51,10 @@ start() { # KIND SERVER(pg|redis): the server in the background, $! its pid
 	direct) sh -c "${cmd/5432/$p}" >/dev/null 2>&1 & ;;
 	usbox) "$U" -p "$p:5432" -- sh -c "$cmd" >/dev/null 2>&1 & ;;
 	other) "$OTHER" -p "$p:5432" -- sh -c "$cmd" >/dev/null 2>&1 & ;;
-	# only the one port (not pasta's default of every port the host listens on)
-	pasta) pasta --config-net -T none -U none -t "$p:5432" -- sh -c "$cmd" >/dev/null 2>&1 & ;;
+	# only the one port (not pasta's default of every port the host listens on); not as
+	# root inside, which PostgreSQL refuses
+	pasta) pasta --config-net -T none -U none -t "$p:5432" -- unshare --map-user="$(id -u)" --map-group="$(id -g)" \
+		sh -c "$cmd" >/dev/null 2>&1 & ;;
 	esac
 	pid=$! server=$2 port=$p
 	local i
