@@ -190,7 +190,7 @@ bench-delay: $(BUILD)/usbox $(BUILD)/bench/delayline
 FUZZ_SECONDS ?= 20
 FUZZ_LIB  := common/error.c common/parse.c common/fdpass.c common/proctitle.c idmap/idmap.c idmap/holder.c \
              cli/options.c cli/env.c sandbox/spec.c common/pathfind.c cgroup/systemd.c \
-             cgroup/cgroup.c netns/portfwd.c netns/netdef.c netns/framefilter.c common/statedir.c common/daemon.c \
+             cgroup/cgroup.c netns/portfwd.c netns/portrelay.c netns/netdef.c netns/framefilter.c common/statedir.c common/daemon.c \
              netns/allow.c netns/dns.c netns/egress.c netns/netns.c \
              seccomp/profile.c common/jsonc.c image/layer.c image/tarsplit.c image/digest.c image/format_json.c \
              image/format_config.c sandbox/specjson.c container/log.c container/state.c oci/config.c oci/hooks.c \

@@ -231,7 +231,7 @@ struct portfwd_spec {
  */
 int portfwd_parse(const char *arg, struct portfwd_spec *spec);
 
-/* Forwarded ports, driven by the caller's poll loop. */
+/* Forwarded ports, relayed by a thread of their own. */
 struct portfwd;
 
 /*
@@ -242,19 +242,19 @@ struct portfwd;
 int portfwd_open(const struct portfwd_spec *specs, size_t n, struct portfwd **out, struct ubx_err *e);
 
 /*
- * portfwd_attach() - start forwarding: sockets inside the sandbox come from
- * @factory, a unix socket to a process in the sandbox's network namespace
- * that answers a byte 'T' or 'U' with a fresh TCP or UDP socket, 't' or 'u'
- * with an IPv6 one (SCM_RIGHTS).  Connections go to 127.0.0.1:SANDBOXPORT
- * inside, or to [::1]:SANDBOXPORT when nothing listens on the former.
+ * portfwd_attach() - start forwarding, in a thread with every signal
+ * blocked: sockets inside the sandbox come from @factory (used by that
+ * thread alone from now on), a unix socket to a process in the sandbox's
+ * network namespace that answers a message of a byte 'T' or 'U' (a TCP or
+ * UDP socket; 't' or 'u': an IPv6 one) and a count with that many fresh
+ * sockets, one a datagram (SCM_RIGHTS), or a datagram without one when it
+ * cannot.  Connections go to 127.0.0.1:SANDBOXPORT inside, or to
+ * [::1]:SANDBOXPORT when nothing listens on the former.
+ * Return: 0 or a negative errno.
  */
-void portfwd_attach(struct portfwd *pf, int factory);
+int portfwd_attach(struct portfwd *pf, int factory, struct ubx_err *e);
 
-/* portfwd_fill() / portfwd_dispatch() - as netns_slirp_fill() / _dispatch(). */
-void portfwd_fill(struct portfwd *pf, struct pollfd *fds, size_t *n, size_t cap);
-void portfwd_dispatch(struct portfwd *pf, const struct pollfd *fds);
-
-/* portfwd_free() - close every socket. */
+/* portfwd_free() - stop the thread (and wait for it), close every socket. */
 void portfwd_free(struct portfwd *pf);
 
 /*

@@ -203,19 +203,28 @@ static int build_sandbox(const struct child_params *p, struct redirect_start *rs
 	return slirp ? start_tap(p, tun, rs, e) : 0;
 }
 
-/* Answers one request on @sock ('T' or 'U', IPv6: 't' or 'u') with a fresh
- * socket of this network namespace.  Return: false once the supervisor has hung up. */
+/* Answers one request on @sock ('T' or 'U', IPv6: 't' or 'u', then how
+ * many) with fresh sockets of this network namespace, one a datagram, and a
+ * datagram "e" in place of one it could not make.  Return: false once the
+ * supervisor has hung up. */
 static bool serve_socket(int sock)
 {
-	char req;
-	if (read(sock, &req, 1) != 1)
+	char req[2];
+	ssize_t n = read(sock, req, sizeof(req));
+	if (n <= 0)
 		return false;
-	int fd = socket(req == 't' || req == 'u' ? AF_INET6 : AF_INET,
-			(req == 'U' || req == 'u' ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || fd_send(sock, fd, req) < 0)
-		(void)!write(sock, "e", 1); /* no descriptor: the request failed */
-	if (fd >= 0)
-		close(fd);
+	int count = n == 2 && req[1] > 0 && req[1] <= 16 ? req[1] : 1;
+	for (int i = 0; i < count; i++) {
+		int fd = socket(req[0] == 't' || req[0] == 'u' ? AF_INET6 : AF_INET,
+				(req[0] == 'U' || req[0] == 'u' ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		int r = fd < 0 ? -1 : fd_send(sock, fd, req[0]);
+		if (fd >= 0)
+			close(fd);
+		if (r < 0) {
+			(void)!write(sock, "e", 1); /* no descriptor: the request failed */
+			break;
+		}
+	}
 	return true;
 }
 

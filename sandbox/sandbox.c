@@ -340,8 +340,9 @@ static int start_network(struct sandbox *sb, struct ubx_err *e)
 /* After the exec: with -t, take the pty and start relaying; start forwarding. */
 static int after_exec(struct sandbox *sb, int tty_sock, struct ubx_err *e)
 {
-	if (sb->pf)
-		portfwd_attach(sb->pf, sb->net_sock);
+	int r = sb->pf ? portfwd_attach(sb->pf, sb->net_sock, e) : 0;
+	if (r < 0)
+		return r;
 	if (sb->spec->oci.enabled) /* the pty went to the console socket */
 		return 0;
 	return sb->spec->tty ? tty_receive(&sb->tty, tty_sock, sb->spec->interactive, e) : 0;
@@ -439,7 +440,7 @@ static void forward_signals(struct sandbox *sb, int sfd)
 #define POLL_MAX 2048
 
 /* One poll() round over the init, signals, the terminal, the network stack
- * and forwarded ports; sets *ended when the init has exited. */
+ * and the hooks (forwarded ports have a thread of their own); sets *ended when the init has exited. */
 static int wait_round(struct sandbox *sb, int sfd, bool *ended, struct ubx_err *e)
 {
 	struct tty_relay *t = &sb->tty;
@@ -453,16 +454,12 @@ static int wait_round(struct sandbox *sb, int sfd, bool *ended, struct ubx_err *
 	fds[3] = (struct pollfd){ .fd = t->n_pending < sizeof(t->pending) ? t->in_fd : -1, .events = POLLIN };
 	if (sb->slirp)
 		netns_slirp_fill(sb->slirp, fds, &n, POLL_MAX, &timeout);
-	if (sb->pf)
-		portfwd_fill(sb->pf, fds, &n, POLL_MAX);
 	if (sb->hooks)
 		sb->hooks->fill(sb->hooks->arg, fds, &n, POLL_MAX);
 	if (poll(fds, n, timeout) < 0)
 		return errno == EINTR ? 0 : ubx_fail(e, errno, "poll");
 	if (sb->slirp)
 		netns_slirp_dispatch(sb->slirp, fds);
-	if (sb->pf)
-		portfwd_dispatch(sb->pf, fds);
 	if (sb->hooks)
 		sb->hooks->dispatch(sb->hooks->arg, fds);
 	if (fds[1].revents & POLLIN)
@@ -490,7 +487,7 @@ int sandbox_wait(struct sandbox *sb, struct ubx_err *e)
 	sb->pfds = calloc(POLL_MAX, sizeof(struct pollfd));
 	if (!sb->pfds)
 		return ubx_fail(e, ENOMEM, "poll array");
-	/* libslirp and the port forwarder write to sockets whose peers may be
+	/* libslirp writes to sockets whose peers may be
 	 * gone.  Ignored only here, after the clone: the command must not
 	 * inherit an ignored SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);

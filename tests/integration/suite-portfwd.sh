@@ -1,0 +1,166 @@
+# -p under load: many clients with request/response traffic checked byte for
+# byte, a flood bounded by the descriptors, and the end of a sandbox (attached
+# and detached) while its forwarded ports are busy.  Sourced by tests.sh; the
+# w_ tests run in the net suite (a network namespace of their own, so the
+# ports are private).
+
+# pfload.py server ADDR PORT: answers every byte with its XOR 0x5a (so an
+#   answer cannot be the client's own bytes looped back), one thread a client.
+# pfload.py clients HOST PORT N ROUNDS [HOLD]: N clients at once, each ROUNDS
+#   round trips of random sizes (1 byte to 70 kB) checked byte for byte, then
+#   a half-close and the server's EOF; HOLD seconds kept open before that.
+#   Prints "ok N" or what went wrong.
+# pfload.py forever HOST PORT N: N clients doing round trips until the
+#   connection ends; prints how many ended with an EOF or a reset, none hung.
+write_pfload() {
+	cat > pfload.py <<'EOF'
+import random, socket, sys, threading, time
+XOR = bytes(b ^ 0x5A for b in range(256))
+mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+
+def serve():
+    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((host, port)); s.listen(1024)
+    open("up", "w").close()
+    def one(c):
+        with c:
+            while (b := c.recv(65536)):
+                c.sendall(b.translate(XOR))
+    while True:
+        threading.Thread(target=one, args=(s.accept()[0],), daemon=True).start()
+
+def round_trip(s, msg):
+    s.sendall(msg)
+    got = bytearray()
+    while len(got) < len(msg):
+        b = s.recv(len(msg) - len(got))
+        if not b:
+            raise Exception("EOF after %d of %d bytes" % (len(got), len(msg)))
+        got += b
+    if bytes(got) != msg.translate(XOR):
+        raise Exception("wrong bytes")
+
+def client(i, rounds, hold, bad):
+    rnd = random.Random(i)
+    try:
+        s = socket.create_connection((host, port), timeout=60)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for _ in range(rounds):
+            round_trip(s, rnd.randbytes(rnd.choice((1, 2, 17, 100, 300, 1400, 4000, 16384, 70000))))
+        time.sleep(hold)
+        s.shutdown(socket.SHUT_WR)
+        if s.recv(1) != b"":
+            raise Exception("bytes after the end")
+        s.close()
+    except Exception as e:
+        bad.append("client %d: %s" % (i, e))
+
+def forever(i, ends):
+    try:
+        s = socket.create_connection((host, port), timeout=30)
+        while True:
+            round_trip(s, b"x" * random.choice((1, 100, 5000)))
+    except socket.timeout:
+        ends.append("hung")
+    except Exception:
+        ends.append("ended")
+
+if mode == "server":
+    serve()
+n = int(sys.argv[4])
+out = []
+if mode == "clients":
+    rounds, hold = int(sys.argv[5]), float(sys.argv[6]) if len(sys.argv) > 6 else 0
+    ts = [threading.Thread(target=client, args=(i, rounds, hold, out)) for i in range(n)]
+else:
+    ts = [threading.Thread(target=forever, args=(i, out)) for i in range(n)]
+for t in ts: t.start()
+for t in ts: t.join()
+if mode == "clients":
+    print("ok %d" % n if not out else "%d failed: %s" % (len(out), "; ".join(out[:3])))
+else:
+    print(" ".join("%s %d" % (k, out.count(k)) for k in ("ended", "hung") if out.count(k)))
+EOF
+}
+
+# wait_pf PORT: until something answers on 127.0.0.1:PORT through -p.
+wait_pf() {
+	local i
+	for i in $(seq 100); do
+		python3 -c 'import socket,sys; s=socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1); s.sendall(b"a"); sys.exit(s.recv(1) != b";")' "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fail "nothing answers on port $1"
+}
+
+w_port_forward_many_clients_round_trips() {
+	write_pfload
+	"$U" -p 18640:7000 -p 18641:7001 -- sh -c 'python3 pfload.py server 127.0.0.1 7000 & python3 pfload.py server ::1 7001' &
+	local pid=$!
+	trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' RETURN
+	wait_pf 18640 || return 1
+	# 50 clients over IPv4, and 20 over IPv6 to a server on ::1 alone, at once
+	python3 pfload.py clients ::1 18641 20 100 >six &
+	expect_eq "$(python3 pfload.py clients 127.0.0.1 18640 50 200)" "ok 50" "50 clients, 200 round trips each" &&
+	wait $! && expect_eq "$(cat six)" "ok 20" "20 clients over IPv6 to a server on ::1"
+}
+
+# With RLIMIT_NOFILE at 256, usbox relays 32 connections at once (a quarter of
+# the descriptors, two each); the rest wait in the backlog and are served in
+# turn, and the supervisor's descriptors stay bounded.
+w_port_forward_flood_is_bounded() {
+	write_pfload
+	(ulimit -n 256 && exec "$U" -p 18642:7000 -- python3 pfload.py server 127.0.0.1 7000) &
+	local pid=$! fds=0 most=0 out
+	trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' RETURN
+	wait_pf 18642 || return 1
+	python3 pfload.py clients 127.0.0.1 18642 120 3 0.5 >out &
+	local cl=$!
+	while kill -0 $cl 2>/dev/null; do
+		fds=$(ls /proc/$pid/fd 2>/dev/null | wc -l)
+		[ "$fds" -gt "$most" ] && most=$fds
+		sleep 0.05
+	done
+	wait $cl
+	expect_eq "$(cat out)" "ok 120" "120 clients, 32 at a time" &&
+	{ [ "$most" -gt 40 ] && [ "$most" -le $((2 * 32 + 8 + 30)) ]; } ||
+		fail "the supervisor held $most descriptors at most (want more than 40, at most 102)" || return 1
+	kill -TERM $pid
+	wait $pid
+	expect_eq "$?" 143 "the sandbox ends on SIGTERM after the flood"
+}
+
+# The sandbox ends while 30 clients are busy: usbox exits with the command's
+# status at once, every client sees its connection end (none hangs), nothing
+# is left listening.  Run against the ASan build, this is also the check that
+# the relay thread is gone before what it uses is freed.
+w_port_forward_ends_under_load() {
+	write_pfload
+	"$U" -p 18643:7000 -- sh -c 'python3 pfload.py server 127.0.0.1 7000 & sleep 3; exit 7' &
+	local pid=$!
+	wait_pf 18643 || return 1
+	python3 pfload.py forever 127.0.0.1 18643 30 >out &
+	local cl=$!
+	wait $pid
+	expect_eq "$?" 7 "usbox's status" || return 1
+	wait $cl
+	expect_eq "$(cat out)" "ended 30" "every client's connection ended" &&
+	! ss -ltn | grep -q ':18643 ' || fail "port still bound"
+}
+
+# The same for a detached container: stopped while its port is busy.
+w_port_forward_detached_stops_under_load() {
+	write_pfload
+	"$U" rm -f pfd1 >/dev/null 2>&1
+	"$U" run -d --name pfd1 -p 18644:7000 -- python3 pfload.py server 127.0.0.1 7000 >/dev/null || return 1
+	trap '"$U" rm -f pfd1 >/dev/null 2>&1' RETURN
+	wait_pf 18644 || return 1
+	python3 pfload.py forever 127.0.0.1 18644 30 >out &
+	local cl=$!
+	sleep 1
+	"$U" stop -t 2 pfd1 >/dev/null || fail "stop" || return 1
+	wait $cl
+	expect_eq "$(cat out)" "ended 30" "every client's connection ended" &&
+	! ss -ltn | grep -q ':18644 ' || fail "port still bound"
+}
