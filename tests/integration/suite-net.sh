@@ -8,8 +8,9 @@
 HELLO="hello from the test host"
 # curl's status for a TCP connection the policy refuses: 7 when the SYN is
 # answered with a RST (libslirp's path), 56 (or 7, when the RST comes
-# first) when the relay (netns/tcprelay.c) accepted it inside and resets it.
-REFUSED_TCP="(7|56)"
+# first; 55 when the reset meets curl's request, as on Linux 6.1) when the
+# relay (netns/tcprelay.c) accepted it inside and resets it.
+REFUSED_TCP="(7|55|56)"
 
 # probe.py MODE ARGS: one network attempt from inside, printing what came of it.
 #   udp DST PORT    a datagram from a connected socket: "echo:..", an errno name, or "timeout"
