@@ -351,21 +351,28 @@ void netns_redirect_close(struct netns_redirect *rd)
 	rd->pid = -1;
 }
 
-/* In the child: the rules, and what came of them on @result. */
+/* In the child: the TAP on @tap_fd (when >= 0) first, then the rules; what
+ * failed goes to @result, and the exit status says which: 1 the rules, 2
+ * the TAP. */
 static _Noreturn void add_rules_child(int nl, const struct netns_redirect_plan *p, uint16_t port, bool v4_only,
-				      int result)
+				      int tap_fd, int result)
 {
 	struct ubx_err e = { 0 };
-	int r = add_rules(nl, p, port, v4_only, &e);
+	int r = tap_fd >= 0 ? netns_tap_setup(tap_fd, &e) : 0;
+	int status = 2;
+	if (r == 0) {
+		r = add_rules(nl, p, port, v4_only, &e);
+		status = 1;
+	}
 	if (r < 0 && write(result, &e, sizeof(e)) != sizeof(e))
-		_exit(2);
-	_exit(r < 0);
+		_exit(3);
+	_exit(r < 0 ? status : 0);
 }
 
 /* The listeners and the nfnetlink socket. */
 static int open_sockets(struct netns_redirect *rd, struct ubx_err *e)
 {
-	*rd = (struct netns_redirect){ .listen4 = -1, .listen6 = -1, .nl = -1, .result = -1, .pid = -1 };
+	*rd = (struct netns_redirect){ .listen4 = -1, .listen6 = -1, .nl = -1, .result = -1, .pid = -1, .tap_done = false };
 	if ((rd->listen4 = listen_on(AF_INET, 0, e)) < 0)
 		return rd->listen4;
 	/* Without IPv6 on lo (or in the kernel), IPv6 stays with libslirp. */
@@ -378,7 +385,8 @@ static int open_sockets(struct netns_redirect *rd, struct ubx_err *e)
 	return 0;
 }
 
-int netns_redirect_start(const struct netns_redirect_plan *p, struct netns_redirect *rd, struct ubx_err *e)
+int netns_redirect_start(const struct netns_redirect_plan *p, int tap_fd, struct netns_redirect *rd,
+			 struct ubx_err *e)
 {
 	int pipefd[2];
 
@@ -395,11 +403,12 @@ int netns_redirect_start(const struct netns_redirect_plan *p, struct netns_redir
 	rd->pid = fork();
 	if (rd->pid == 0) {
 		close(pipefd[0]);
-		add_rules_child(rd->nl, p, port_of(rd->listen4), rd->listen6 < 0, pipefd[1]);
+		add_rules_child(rd->nl, p, port_of(rd->listen4), rd->listen6 < 0, tap_fd, pipefd[1]);
 	}
 	int err = errno;
 	close(pipefd[1]);
 	rd->result = pipefd[0];
+	rd->tap_done = tap_fd >= 0;
 	if (rd->pid < 0) {
 		netns_redirect_close(rd);
 		return ubx_fail(e, err, "fork");
@@ -416,21 +425,21 @@ int netns_redirect_finish(struct netns_redirect *rd, struct ubx_err *e)
 	while (waitpid(rd->pid, &status, 0) < 0 && errno == EINTR)
 		;
 	rd->pid = -1;
-	bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-	if (!ok && read(rd->result, &child, sizeof(child)) == sizeof(child)) {
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 3;
+	if (code && read(rd->result, &child, sizeof(child)) == sizeof(child)) {
 		child.msg[sizeof(child.msg) - 1] = '\0';
 		*e = child;
-	} else if (!ok) {
+	} else if (code) {
 		ubx_fail(e, 0, "the nf_tables rules' helper failed");
 	}
 	close(rd->result);
 	close(rd->nl); /* the rule stays with the namespace */
 	rd->result = rd->nl = -1;
-	if (!ok) {
-		netns_redirect_close(rd);
-		return -(e->code ? e->code : EINVAL);
-	}
-	return 0;
+	if (code == 0)
+		return 0;
+	netns_redirect_close(rd);
+	int err = e->code ? e->code : EINVAL;
+	return code == 2 || code == 3 ? -err : err;
 }
 
 int netns_redirect_setup(const struct netns_redirect_plan *p, struct netns_redirect *out, struct ubx_err *e)
@@ -457,22 +466,30 @@ static void keep(struct netns_redirect_plan *p, bool v6, const void *addr, unsig
 	p->keep[p->n++].v6 = v6;
 }
 
-void netns_redirect_plan(struct netns_redirect_plan *p, bool allow_host_loopback)
+void netns_redirect_plan(struct netns_redirect_plan *p, const struct netns_network *net, bool allow_host_loopback)
 {
 	static const uint8_t link4[4] = { 169, 254 }, link6[16] = { 0xfe, 0x80 };
 	struct frame_policy host = { 0 };
 	struct netns_lease l;
 
-	netns_default_lease(&l);
 	*p = (struct netns_redirect_plan){ 0 };
-	keep(p, false, &l.dns, 32);
-	keep(p, true, l.dns6, 128);
+	if (net) {
+		l = netns_network_lease(net, 0);
+		keep(p, false, &net->net, net->prefix);
+		keep(p, true, l.gateway6, 64);
+	} else {
+		netns_default_lease(&l);
+		keep(p, false, &l.dns, 32);
+		keep(p, true, l.dns6, 128);
+	}
 	keep(p, false, link4, 16);
 	keep(p, true, link6, 10);
 	if (allow_host_loopback)
 		return;
-	keep(p, false, &l.gateway, 32);
-	keep(p, true, l.gateway6, 128);
+	if (!net) {
+		keep(p, false, &l.gateway, 32);
+		keep(p, true, l.gateway6, 128);
+	}
 	if (frame_policy_load(&host, NULL) < 0)
 		return;
 	for (size_t i = 0; i < host.n4; i++)

@@ -74,6 +74,7 @@ static int join_network(struct sandbox *sb, struct ubx_err *e)
 	}
 	uint32_t dns = netns_network_lease(&net, 0).dns;
 	inet_ntop(AF_INET, &dns, sb->dns, sizeof(sb->dns));
+	netns_redirect_plan(&sb->redirect, &net, net.allow_host_loopback);
 	return 0;
 }
 
@@ -261,28 +262,9 @@ static int channels_open(struct channels *c, bool tty, bool net, bool storage, i
 	return 0;
 }
 
-/* With a user network: have the helper put a veth into the sandbox's network
- * namespace and pass the lease to the init, which configures it. */
-static int attach_network(struct sandbox *sb, struct ubx_err *e)
-{
-	struct netns_lease lease;
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)sb->pid);
-	_cleanup_close_ int ns = open(path, O_RDONLY | O_CLOEXEC);
-	if (ns < 0)
-		return ubx_fail(e, errno, "open %s", path);
-	int r = netns_network_attach(&sb->netconn, ns, sb->spec->name, &lease, e);
-	if (r < 0)
-		return r;
-	sb->lease = lease;
-	if (write(sb->net_sock, &lease, sizeof(lease)) != sizeof(lease))
-		return 1; /* the init gave up: read its report */
-	return 0;
-}
-
 /* The init's answer about the TCP redirect: its listeners and "r", or "x"
- * and why not (then libslirp keeps TCP, and says why). */
+ * and why not (then libslirp keeps TCP, and says why).  The relay is ours
+ * on the slirp network, the helper's on a user network. */
 static int receive_redirect(struct sandbox *sb, struct ubx_err *e)
 {
 	_cleanup_close_ int l4 = -1;
@@ -305,12 +287,35 @@ static int receive_redirect(struct sandbox *sb, struct ubx_err *e)
 		else if (fd >= 0)
 			close(fd);
 		else if (msg[0] == 'x') {
-			netns_slirp_no_relay(sb->slirp, msg + 1);
+			if (sb->slirp)
+				netns_slirp_no_relay(sb->slirp, msg + 1);
 			return 0;
-		} else if (msg[0] == 'r' && l4 >= 0)
-			return netns_slirp_relay(sb->slirp, TAKE_FD(l4), TAKE_FD(l6), e);
+		} else if (msg[0] == 'r' && l4 >= 0 && sb->slirp)
+			return netns_slirp_relay(sb->slirp, 0, TAKE_FD(l4), TAKE_FD(l6), e);
+		else if (msg[0] == 'r' && l4 >= 0) /* a user network's helper relays */
+			return netns_network_relay(&sb->netconn, TAKE_FD(l4), TAKE_FD(l6), e);
 	}
 	return ubx_fail(e, EPROTO, "the sandbox's init sent no redirect");
+}
+
+/* With a user network: have the helper put a veth into the sandbox's network
+ * namespace and pass the lease to the init, which configures it. */
+static int attach_network(struct sandbox *sb, struct ubx_err *e)
+{
+	struct netns_lease lease;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)sb->pid);
+	_cleanup_close_ int ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns < 0)
+		return ubx_fail(e, errno, "open %s", path);
+	int r = netns_network_attach(&sb->netconn, ns, sb->spec->name, &lease, e);
+	if (r < 0)
+		return r;
+	sb->lease = lease;
+	if (write(sb->net_sock, &lease, sizeof(lease)) != sizeof(lease))
+		return 1; /* the init gave up: read its report */
+	return receive_redirect(sb, e);
 }
 
 /* With the slirp network: take the TAP from the init, start libslirp behind
@@ -322,14 +327,16 @@ static int start_network(struct sandbox *sb, struct ubx_err *e)
 		return attach_network(sb, e);
 	if (sb->spec->net != NET_SLIRP)
 		return 0;
-	int tap = fd_receive(sb->net_sock, NULL);
-	if (tap < 0)
-		return 1; /* the init gave up: read its report */
-	int r = netns_slirp_new(tap, NULL, sb->spec->allow_host_loopback, &sb->slirp, e);
+	/* libslirp starts while the init makes the TAP and mounts. */
+	int r = netns_slirp_new(-1, NULL, sb->spec->allow_host_loopback, &sb->slirp, e);
 	if (r == 0 && sb->spec->n_allow) /* --net-allow */
 		r = netns_slirp_egress(sb->slirp, sb->spec->allow, sb->spec->n_allow, sb->spec->net_log, e);
 	if (r < 0)
 		return r;
+	int tap = fd_receive(sb->net_sock, NULL);
+	if (tap < 0)
+		return 1; /* the init gave up: read its report */
+	netns_slirp_set_tap(sb->slirp, tap);
 	if ((r = receive_redirect(sb, e)) != 0)
 		return r;
 	if (write(sb->net_sock, "g", 1) != 1)
@@ -371,9 +378,8 @@ int sandbox_start(struct sandbox *sb, struct ubx_err *e)
 	signals_fill(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	bool net_channel = sb->spec->net == NET_SLIRP || sb->spec->net == NET_USER || sb->pf;
-	struct netns_redirect_plan redirect;
 	if (sb->spec->net == NET_SLIRP)
-		netns_redirect_plan(&redirect, sb->spec->allow_host_loopback);
+		netns_redirect_plan(&sb->redirect, NULL, sb->spec->allow_host_loopback);
 	if ((r = channels_open(&ch, sb->spec->tty, net_channel, sb->spec->root.kind == ROOT_LAYERS, sb->console_fd,
 			       e)) < 0)
 		return r;
@@ -388,7 +394,7 @@ int sandbox_start(struct sandbox *sb, struct ubx_err *e)
 		.hosts_fd = sb->spec->net == NET_USER && sb->netconn.hosts[0] ? sb->netconn.hosts_fd : -1,
 		.seccomp = &sb->seccomp,
 		.start_fd = sb->start_fd,
-		.redirect = &redirect,
+		.redirect = &sb->redirect,
 	};
 	sb->pid = clone_init(sb, &sb->pidfd, &placed);
 	if (sb->pid == 0) {
@@ -455,7 +461,7 @@ static int wait_round(struct sandbox *sb, int sfd, bool *ended, struct ubx_err *
 	if (sb->slirp)
 		netns_slirp_fill(sb->slirp, fds, &n, POLL_MAX, &timeout);
 	if (sb->hooks)
-		sb->hooks->fill(sb->hooks->arg, fds, &n, POLL_MAX);
+		sb->hooks->fill(sb->hooks->arg, fds, &n, POLL_MAX, &timeout);
 	if (poll(fds, n, timeout) < 0)
 		return errno == EINTR ? 0 : ubx_fail(e, errno, "poll");
 	if (sb->slirp)

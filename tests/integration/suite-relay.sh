@@ -162,3 +162,51 @@ for fam, addr in ((socket.AF_INET, \"127.0.0.1\"), (socket.AF_INET6, \"::1\")):
 	sleep 0.5
 	expect_eq "$(cat hits 2>/dev/null)" "" "what reached the caller's loopback listeners"
 }
+
+# A user network's uplink: each sandbox's outbound TCP is redirected in its
+# own network namespace and relayed by the network's helper under the
+# network's policy; what stays on the network (the other sandboxes) does
+# not go through it.
+w_relay_user_network() {
+	write_xfer || return 1
+	"$U" network rm rnet >/dev/null 2>&1 # a leftover of an interrupted run
+	"$U" network create --allow testhost.usbox.test:9000 --allow 10.77.0.1:8080 --log "$PWD/log" rnet >/dev/null ||
+		return 1
+	trap '"$U" network rm rnet >/dev/null 2>&1; kill $peer 2>/dev/null' RETURN
+	"$U" --net rnet --name rpeer -- python3 -m http.server -b 0.0.0.0 8000 >/dev/null 2>&1 &
+	local peer=$! root out
+	for root in "" --root; do
+		out=$(ms "$U" $root --net rnet -- sh -c '
+			python3 xfer.py up testhost.usbox.test; python3 xfer.py down 10.77.0.1 8080
+			curl --noproxy "*" -s -m 10 -o /dev/null http://10.77.0.1:9001/; echo "port=$?"
+			gw=$(ip route | awk "/default/ {print \$3}")
+			curl -s -m 10 -o /dev/null http://$gw:9000/; echo "gateway=$?"
+			for i in $(seq 50); do curl -s -m 2 -o /dev/null http://rpeer:8000/ && break; sleep 0.2; done
+			echo "peer=$?"') || return 1
+		expect_match "$out" "^up ok wscale
+down ok wscale
+port=(7|55|56)
+gateway=7
+peer=0
+ms=[0-9]+$" "relayed by the network's helper, policed; the peer over the bridge ($root)" || return 1
+		expect_match "$(refused log | sort -u)" "^tcp\|10\.77\.0\.1\|9001\|testhost\.usbox\.test\|no rule for the name allows this port
+tcp\|10\.89\.[0-9]+\.1\|9000\|-\|the gateway" "the network's log (its helper keeps it open: both runs)" || return 1
+	done
+}
+
+# usbox inspect of a running container shows its slirp network's counts: how
+# TCP leaves, the connections relayed, the policy's decisions (as logged).
+w_relay_inspect_counts() {
+	trap 'ctr_cleanup rins1' RETURN
+	"$U" run -d --name rins1 --net-allow testhost.usbox.test:8080 -- sh -c '
+		curl -s -m 10 -o /dev/null http://testhost.usbox.test:8080/hello.txt
+		curl --noproxy "*" -s -m 10 -o /dev/null http://10.77.0.1:9001/; sleep 60' >/dev/null || return 1
+	local out i
+	for i in $(seq 50); do
+		out=$(ctr_json 'd[0]["NetworkStats"]["TcpPath"], d[0]["NetworkStats"]["RelayedConnections"] > 0, d[0]["NetworkStats"]["EgressAllowed"] > 0, d[0]["NetworkStats"]["EgressRefused"]' \
+			<<<"$("$U" inspect rins1)" 2>/dev/null)
+		[ "$out" = "relay True True 1" ] && break
+		sleep 0.2
+	done
+	expect_eq "$out" "relay True True 1" "inspect: relayed, allowed, one refusal"
+}
