@@ -140,9 +140,11 @@ w_relay_root_cannot_aim_it_at_host_loopback() {
 	write_listener || return 1
 	python3 listen.py hits 127.0.0.1:18590 '[::1]:18590' &
 	local srv=$! net out
-	trap 'kill $srv 2>/dev/null' RETURN
+	"$U" network rm rnet2 >/dev/null 2>&1 # a leftover of an interrupted run
+	"$U" network create --allow-host-loopback rnet2 >/dev/null || return 1
+	trap 'kill $srv 2>/dev/null; "$U" network rm rnet2 >/dev/null 2>&1' RETURN
 	wait_for_file hits.up || return 1
-	for net in slirp slirp:allow_host_loopback; do
+	for net in slirp slirp:allow_host_loopback rnet2; do # (rnet2: the network's helper relays)
 		out=$("$U" --root --cap-add NET_ADMIN --net $net -- sh -c '
 			p=$(ss -ltnH | awk "{print \$4}" | sed -n "s/^127\.0\.0\.1://p")
 			nft add table inet evil && nft add chain inet evil out "{ type nat hook output priority -150; }" &&
