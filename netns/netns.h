@@ -152,10 +152,10 @@ int netns_slirp_egress(struct netns_slirp *s, const struct netns_allow *rules, s
  */
 struct netns_redirect {
 	int listen4, listen6; /* 127.0.0.1:P and [::1]:P (-1: no IPv6) */
-	int nl;               /* between start and finish: the nfnetlink socket */
-	pid_t pid;            /* between start and finish: the child adding the rules */
-	int result;           /* its struct ubx_err, on failure */
-	bool tap_done;        /* the child made the TAP (netns_tap_setup()) too */
+	int nl;               /* netns_redirect_setup()'s nfnetlink socket, while it runs */
+	int status;           /* from the child: "r" once the rule is in, "x" and why not (EOF: it died) */
+	int tap_ready;        /* from the child, with a TAP: a struct ubx_err, empty once made */
+	bool tap_done;        /* the child makes the TAP (netns_tap_setup()) too */
 };
 
 /* The destinations whose TCP stays with libslirp, so that a connect() to
@@ -188,8 +188,10 @@ void netns_redirect_plan(struct netns_redirect_plan *p, const struct netns_netwo
  * adds the rule redirecting TCP that leaves by NETNS_TAP_NAME (which need not
  * exist yet) to them, but to what @p keeps.  With @tap_fd >= 0 (an open
  * /dev/net/tun) the child first makes the TAP on it, as netns_tap_setup()
- * does.  The kernel takes a while over both; the caller goes on meanwhile,
- * and must call netns_redirect_finish().
+ * does (wait for it with netns_redirect_tap_wait()).  The rule takes the
+ * kernel a while; nobody waits for it: the child says how it went on
+ * @rd->status (netns_redirect_status()), and exits (the caller, PID 1,
+ * reaps it with the rest).
  * Return: 0 with @rd filled, or a negative errno (then nothing was done,
  * the TAP neither).
  */
@@ -197,14 +199,20 @@ int netns_redirect_start(const struct netns_redirect_plan *p, int tap_fd, struct
 			 struct ubx_err *e);
 
 /*
- * netns_redirect_finish() - wait for the child of netns_redirect_start().
- * Return: 0; a positive errno when the rule failed (nf_tables missing or
- * refused: libslirp keeps TCP) but the TAP is there; a negative errno when
- * the TAP failed.  @e says why; @rd is closed but on 0.
+ * netns_redirect_tap_wait() - after netns_redirect_start() with a TAP:
+ * wait until the child made it.  Return: 0, or a negative errno with why
+ * in @e.
  */
-int netns_redirect_finish(struct netns_redirect *rd, struct ubx_err *e);
+int netns_redirect_tap_wait(struct netns_redirect *rd, struct ubx_err *e);
 
-/* netns_redirect_setup() - netns_redirect_start() and _finish() in one, without a child. */
+/*
+ * netns_redirect_status() - read @fd, a netns_redirect's status (without
+ * blocking).  Return: 1 the rule is in; 0 no word yet; -1 there is none,
+ * why in @why.
+ */
+int netns_redirect_status(int fd, char *why, size_t len);
+
+/* netns_redirect_setup() - the listeners and the rule, made here and now (no child, no TAP). */
 int netns_redirect_setup(const struct netns_redirect_plan *p, struct netns_redirect *out, struct ubx_err *e);
 
 /* netns_redirect_close() - close what @rd holds (the rule stays). */
@@ -226,6 +234,13 @@ int netns_slirp_relay(struct netns_slirp *s, int id, int listen4, int listen6, s
  * that left).
  */
 void netns_slirp_relay_drop(struct netns_slirp *s, int id);
+
+/*
+ * netns_slirp_relay_status() - after netns_slirp_relay(): @fd (taken over)
+ * is the redirect's status (netns_redirect_start()); the loop reads it and
+ * records how the rule went.
+ */
+void netns_slirp_relay_status(struct netns_slirp *s, int fd);
 
 /* netns_slirp_no_relay() - record why libslirp keeps outbound TCP. */
 void netns_slirp_no_relay(struct netns_slirp *s, const char *why);

@@ -91,6 +91,8 @@ struct netns_slirp {
 	} *relays;
 	size_t n_relays;
 	unsigned long relayed; /* by relays dropped already */
+	int relay_status;      /* the redirect's child, until it says how the rule went (netns_redirect_status()) */
+	size_t relay_status_idx;
 	char tcp_path[200];
 	unsigned long allowed, refused; /* the egress policy's decisions worth logging */
 	uint8_t frame[FRAME_MAX];
@@ -258,6 +260,8 @@ int netns_slirp_new(int tap_fd, const struct netns_lease *l, bool allow_host_loo
 	snprintf(s->tcp_path, sizeof(s->tcp_path), "libslirp (no redirect was asked for)");
 	s->events = -1;
 	s->events_idx = SIZE_MAX;
+	s->relay_status = -1;
+	s->relay_status_idx = SIZE_MAX;
 	if ((r = policy_init(s, allow_host_loopback, e)) < 0 || (r = load_api(s, e)) < 0) {
 		netns_slirp_free(s);
 		return r;
@@ -330,6 +334,11 @@ void netns_slirp_fill(struct netns_slirp *s, struct pollfd *fds, size_t *n, size
 	s->api.slirp_pollfds_fill(s->slirp, &timeout, cb_add_poll, s);
 	for (size_t i = 0; i < s->n_relays; i++)
 		tcprelay_fill(s->relays[i].relay, fds, &s->n, cap);
+	s->relay_status_idx = SIZE_MAX;
+	if (s->relay_status >= 0 && s->n < s->cap) {
+		s->relay_status_idx = s->n;
+		fds[s->n++] = (struct pollfd){ .fd = s->relay_status, .events = POLLIN };
+	}
 	for (size_t i = 0; i < MAX_TIMERS; i++) {
 		if (!s->timers[i].used || s->timers[i].expire_ms < 0)
 			continue;
@@ -470,6 +479,22 @@ static void run_timers(struct netns_slirp *s)
 	}
 }
 
+/* The redirect's child said how its rule went: "relay", or libslirp and
+ * why (its relays then get nothing). */
+static void relay_status_read(struct netns_slirp *s)
+{
+	char why[160];
+	int r = netns_redirect_status(s->relay_status, why, sizeof(why));
+	if (r == 0)
+		return;
+	if (r > 0)
+		snprintf(s->tcp_path, sizeof(s->tcp_path), "relay");
+	else
+		netns_slirp_no_relay(s, why);
+	close(s->relay_status);
+	s->relay_status = -1;
+}
+
 void netns_slirp_dispatch(struct netns_slirp *s, const struct pollfd *fds)
 {
 	s->fds = (struct pollfd *)fds;
@@ -481,6 +506,8 @@ void netns_slirp_dispatch(struct netns_slirp *s, const struct pollfd *fds)
 	run_timers(s);
 	for (size_t i = 0; i < s->n_relays; i++)
 		tcprelay_dispatch(s->relays[i].relay, fds);
+	if (s->relay_status_idx != SIZE_MAX && fds[s->relay_status_idx].revents)
+		relay_status_read(s);
 }
 
 int netns_slirp_egress(struct netns_slirp *s, const struct netns_allow *rules, size_t n, const char *log_path,
@@ -509,6 +536,8 @@ void netns_slirp_free(struct netns_slirp *s)
 	for (size_t i = 0; i < s->n_relays; i++)
 		tcprelay_free(s->relays[i].relay);
 	free(s->relays);
+	if (s->relay_status >= 0)
+		close(s->relay_status);
 	if (s->slirp)
 		s->api.slirp_cleanup(s->slirp);
 	if (s->tap >= 0)
@@ -629,6 +658,14 @@ void netns_slirp_relay_drop(struct netns_slirp *s, int id)
 		tcprelay_free(s->relays[i].relay);
 		s->relays[i] = s->relays[--s->n_relays];
 	}
+}
+
+void netns_slirp_relay_status(struct netns_slirp *s, int fd)
+{
+	if (s->relay_status >= 0)
+		close(s->relay_status);
+	s->relay_status = fd;
+	snprintf(s->tcp_path, sizeof(s->tcp_path), "relay (its rule is being made)");
 }
 
 void netns_slirp_no_relay(struct netns_slirp *s, const char *why)

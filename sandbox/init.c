@@ -99,8 +99,8 @@ static void early_network(const struct child_params *p, struct redirect_start *r
 		rs->started = netns_redirect_start(p->redirect, rs->tun, &rs->rd, &rs->why);
 }
 
-/* The redirect's listeners go to the supervisor, then "r"; or "x" and why
- * libslirp keeps TCP. */
+/* The redirect's listeners and the child's status go to the supervisor,
+ * then "r"; or "x" and why libslirp keeps TCP. */
 static int offer_redirect(const struct child_params *p, struct redirect_start *rs)
 {
 	struct netns_redirect *rd = &rs->rd;
@@ -113,9 +113,9 @@ static int offer_redirect(const struct child_params *p, struct redirect_start *r
 	int r = fd_send(p->net_sock, rd->listen4, '4');
 	if (r == 0 && rd->listen6 >= 0)
 		r = fd_send(p->net_sock, rd->listen6, '6');
-	close(rd->listen4);
-	if (rd->listen6 >= 0)
-		close(rd->listen6);
+	if (r == 0)
+		r = fd_send(p->net_sock, rd->status, 's');
+	netns_redirect_close(rd);
 	if (r == 0 && write(p->net_sock, "r", 1) != 1)
 		r = -EPIPE;
 	return r;
@@ -130,13 +130,8 @@ static int start_tap(const struct child_params *p, int tun, struct redirect_star
 	char ack;
 	int r;
 
-	if (rs->started == 0 && (r = netns_redirect_finish(&rs->rd, &rs->why)) != 0) {
-		if (r < 0) { /* the TAP failed */
-			*e = rs->why;
-			return ubx_wrap(e, "network");
-		}
-		rs->started = -r; /* the rule failed: libslirp keeps TCP */
-	}
+	if (tap_done && (r = netns_redirect_tap_wait(&rs->rd, e)) < 0)
+		return ubx_wrap(e, "network");
 	if (!tap_done && netns_tap_setup(tun, e) < 0)
 		return ubx_wrap(e, "network");
 	if ((r = fd_send(p->net_sock, tun, 'n')) < 0 || (r = offer_redirect(p, rs)) < 0)
@@ -157,8 +152,6 @@ static int configure_veth(const struct child_params *p, struct redirect_start *r
 	if (r < 0)
 		return ubx_wrap(e, "network %s", p->spec->network);
 	/* The redirect's listeners, for the helper (through the supervisor). */
-	if (rs->started == 0 && (r = netns_redirect_finish(&rs->rd, &rs->why)) != 0)
-		rs->started = r < 0 ? r : -r;
 	if ((r = offer_redirect(p, rs)) < 0)
 		return ubx_fail(e, -r, "hand the TCP redirect to usbox");
 	return 0;

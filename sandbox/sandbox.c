@@ -269,9 +269,10 @@ static int receive_redirect(struct sandbox *sb, struct ubx_err *e)
 {
 	_cleanup_close_ int l4 = -1;
 	_cleanup_close_ int l6 = -1;
+	_cleanup_close_ int status = -1;
 	char msg[sizeof(e->msg) + 1];
 
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		size_t got = 0;
 		int fd = -1;
 		if (fd_recv(sb->net_sock, msg, sizeof(msg) - 1, &got, &fd) < 0 || got == 0) {
@@ -280,19 +281,21 @@ static int receive_redirect(struct sandbox *sb, struct ubx_err *e)
 			return 1; /* the init gave up: read its report */
 		}
 		msg[got] = '\0';
-		if (fd >= 0 && msg[0] == '4' && l4 < 0)
-			l4 = fd;
-		else if (fd >= 0 && msg[0] == '6' && l6 < 0)
-			l6 = fd;
+		int *slot = fd < 0 ? NULL : msg[0] == '4' ? &l4 : msg[0] == '6' ? &l6 : msg[0] == 's' ? &status : NULL;
+		if (slot && *slot < 0)
+			*slot = fd;
 		else if (fd >= 0)
 			close(fd);
 		else if (msg[0] == 'x') {
 			if (sb->slirp)
 				netns_slirp_no_relay(sb->slirp, msg + 1);
 			return 0;
-		} else if (msg[0] == 'r' && l4 >= 0 && sb->slirp)
-			return netns_slirp_relay(sb->slirp, 0, TAKE_FD(l4), TAKE_FD(l6), e);
-		else if (msg[0] == 'r' && l4 >= 0) /* a user network's helper relays */
+		} else if (msg[0] == 'r' && l4 >= 0 && sb->slirp) {
+			int r = netns_slirp_relay(sb->slirp, 0, TAKE_FD(l4), TAKE_FD(l6), e);
+			if (r == 0 && status >= 0)
+				netns_slirp_relay_status(sb->slirp, TAKE_FD(status));
+			return r;
+		} else if (msg[0] == 'r' && l4 >= 0) /* a user network's helper relays */
 			return netns_network_relay(&sb->netconn, TAKE_FD(l4), TAKE_FD(l6), e);
 	}
 	return ubx_fail(e, EPROTO, "the sandbox's init sent no redirect");

@@ -10,10 +10,12 @@
 
 # xfer.py up HOST | down HOST PORT: 8 MiB up to the sink or big.bin down,
 # checked by SHA-256; prints "up ok wscale", "down ok no-wscale", ... or
-# what went wrong.
+# what went wrong.  xfer.py ready HOST PORT: waits (up to 10 s) until a
+# connection there has the window scale, i.e. the redirect's rule is in
+# (nobody waits for the kernel's commit: the command may start first).
 write_xfer() {
 	cat > xfer.py <<'EOF'
-import hashlib, os, socket, sys
+import hashlib, os, socket, sys, time
 
 def scaled(s):
     return "wscale" if s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[6] else "no-wscale"
@@ -30,6 +32,15 @@ def get(host, port, path):
     return data.split(b"\r\n\r\n", 1)[1], scaled(s)
 
 mode, host = sys.argv[1], sys.argv[2]
+if mode == "ready":
+    for _ in range(200):
+        s = socket.create_connection((host, int(sys.argv[3])), timeout=10)
+        if scaled(s) == "wscale":
+            sys.exit(0)
+        s.close()
+        time.sleep(0.05)
+    print("the relay's rule never came")
+    sys.exit(1)
 if mode == "up":
     data = os.urandom(8 << 20)
     s = socket.create_connection((host, 9000), timeout=30)
@@ -50,7 +61,8 @@ w_relay_transfer_both_ways() {
 	write_xfer || return 1
 	local root out
 	for root in "" --root; do
-		out=$("$U" $root -- sh -c 'python3 xfer.py up 10.77.0.1; python3 xfer.py down 10.77.0.1 8080
+		out=$("$U" $root -- sh -c 'python3 xfer.py ready 10.77.0.1 8080
+			python3 xfer.py up 10.77.0.1; python3 xfer.py down 10.77.0.1 8080
 			python3 xfer.py up fd77::1; python3 xfer.py down fd77::1 8081' 2>&1)
 		expect_eq "$out" "$(printf 'up ok wscale\ndown ok wscale\nup ok wscale\ndown ok wscale')" \
 			"8 MiB each way over IPv4 and IPv6, through the relay ($root)" || return 1
@@ -87,6 +99,7 @@ w_relay_policy() {
 	for root in "" --root; do
 		rm -f log
 		out=$(ms "$U" $root --net-allow testhost.usbox.test:9000 --net-log log -- sh -c '
+			python3 xfer.py ready testhost.usbox.test 9000
 			python3 xfer.py up testhost.usbox.test
 			curl --noproxy "*" -s -m 10 -o /dev/null http://10.77.0.1:8080/; echo "port=$?"
 			curl --noproxy "*" -s -m 10 -o /dev/null "http://[fd77::1]:9000/"; echo "ip6=$?"
@@ -119,6 +132,7 @@ w_relay_bypassed_by_root_still_policed() {
 		"nft add table ip raw && nft add chain ip raw out { type filter hook output priority -300\; } && nft add rule ip raw out notrack"; do
 		rm -f log
 		out=$("$U" --root --cap-add NET_ADMIN --net-allow testhost.usbox.test:9000 --net-log log -- sh -c "
+			for i in \$(seq 100); do nft list table inet usbox >/dev/null 2>&1 && break; sleep 0.05; done
 			$how || echo 'nft failed'
 			python3 xfer.py up testhost.usbox.test
 			curl --noproxy '*' -s -m 10 -o /dev/null http://10.77.0.1:8080/; echo \"port=\$?\"
@@ -179,6 +193,7 @@ w_relay_user_network() {
 	local peer=$! root out
 	for root in "" --root; do
 		out=$(ms "$U" $root --net rnet -- sh -c '
+			python3 xfer.py ready 10.77.0.1 8080
 			python3 xfer.py up testhost.usbox.test; python3 xfer.py down 10.77.0.1 8080
 			curl --noproxy "*" -s -m 10 -o /dev/null http://10.77.0.1:9001/; echo "port=$?"
 			gw=$(ip route | awk "/default/ {print \$3}")
@@ -200,7 +215,9 @@ tcp\|10\.89\.[0-9]+\.1\|9000\|-\|the gateway" "the network's log (its helper kee
 # TCP leaves, the connections relayed, the policy's decisions (as logged).
 w_relay_inspect_counts() {
 	trap 'ctr_cleanup rins1' RETURN
+	write_xfer || return 1
 	"$U" run -d --name rins1 --net-allow testhost.usbox.test:8080 -- sh -c '
+		python3 xfer.py ready testhost.usbox.test 8080
 		curl -s -m 10 -o /dev/null http://testhost.usbox.test:8080/hello.txt
 		curl --noproxy "*" -s -m 10 -o /dev/null http://10.77.0.1:9001/; sleep 60' >/dev/null || return 1
 	local out i
