@@ -229,3 +229,29 @@ w_relay_inspect_counts() {
 	done
 	expect_eq "$out" "relay True True 1" "inspect: relayed, allowed, one refusal"
 }
+
+# The rule redirects only a SYN: a connection that began through libslirp
+# before the rule was in (the command may start first; nobody waits for the
+# kernel's commit) keeps going when it comes.  Root inside replays the
+# window: it takes the rule away, opens a connection, puts the same rule
+# back, then uses the connection.
+w_relay_rule_arriving_midstream_spares_open_connections() {
+	command -v nft >/dev/null || { echo "skip: nft not installed (Debian: nftables)"; return 77; }
+	local out
+	out=$("$U" --root --cap-add NET_ADMIN -- sh -c '
+		for i in $(seq 100); do nft list table inet usbox > /tmp/rule.nft 2>/dev/null && break; sleep 0.05; done
+		nft delete table inet usbox || echo "no rule"
+		python3 -c "
+import socket, time
+s = socket.create_connection((\"10.77.0.1\", 8080), timeout=10)
+open(\"/tmp/open\", \"w\").close()
+time.sleep(1)
+s.sendall(b\"GET /hello.txt HTTP/1.0\\r\\n\\r\\n\")
+data = b\"\"
+while (b := s.recv(65536)): data += b
+print(data.split(b\"\\r\\n\")[0].decode())" & p=$!
+		for i in $(seq 100); do [ -e /tmp/open ] && break; sleep 0.02; done
+		nft -f /tmp/rule.nft || echo "rule not back"
+		wait $p' 2>&1)
+	expect_match "$out" "^HTTP/1\.[01] 200" "a connection open when the rule came"
+}
