@@ -8,16 +8,16 @@
  * namespace, calls netns_redirect_open() first thing, with lo up: two
  * listening sockets on the loopback addresses (127.0.0.1:P and [::1]:P, so
  * nothing from the TAP's side can reach them) and an nfnetlink socket, all
- * handed to the supervisor.  Once the command has run a little, the
- * supervisor (owner of the sandbox's user namespace, so CAP_NET_ADMIN over
- * the network namespace) sends one nfnetlink batch on that socket from a
+ * handed to the supervisor.  As the command starts, the supervisor (owner
+ * of the sandbox's user namespace, so CAP_NET_ADMIN over the network
+ * namespace) sends one nfnetlink batch on that socket from a
  * thread of its own, netns_redirect_commit(): the table "usbox" (family
  * inet) with a nat chain on the output hook:
  *   ip[6] daddr in what the plan keeps   accept   (libslirp keeps it)
  *   tcp, oifname NETNS_TAP_NAME, a SYN   redirect to :P
  * The kernel's commit (conntrack's set-up, hooks, RCU grace periods) costs
- * milliseconds of CPU and more of waiting: neither the command's start nor
- * a short command's exit pays for it.  Until the rule is in, TCP goes
+ * milliseconds of CPU and more of waiting, which the command's start need
+ * not wait for.  Until the rule is in (a few ms), TCP goes
  * through libslirp; only a SYN is redirected, as conntrack picks up a
  * connection that began before mid-stream, as new.  The thread says how it
  * went on a status socket the loop polls.  The plan (netns_redirect_plan(),

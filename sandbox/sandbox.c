@@ -30,7 +30,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../common/cleanup.h"
@@ -304,21 +303,11 @@ static int receive_redirect(struct sandbox *sb, struct ubx_err *e)
 	return ubx_fail(e, EPROTO, "the sandbox's init sent no redirect");
 }
 
-/* Once the command has run for REDIRECT_DELAY_MS: the redirect's rule, in
- * a thread.  The kernel takes its time over it (conntrack's set-up, RCU
- * grace periods), CPU the command's start should have, and a command that
- * ends first never pays for it (its exit would wait for the commit).  Until
- * the rule is in, TCP goes through libslirp; only a SYN is redirected, so
- * those connections keep going. */
-#define REDIRECT_DELAY_MS 10
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
+/* As the command starts: the redirect's rule, in a thread.  The kernel
+ * takes its time over it (conntrack's set-up, RCU grace periods), which the
+ * command's start need not wait for.  Until the rule is in (a few ms), TCP
+ * goes through libslirp; only a SYN is redirected, so those connections
+ * keep going. */
 static void commit_redirect(struct sandbox *sb)
 {
 	struct ubx_err e;
@@ -384,8 +373,7 @@ static int start_network(struct sandbox *sb, struct ubx_err *e)
 /* After the exec: with -t, take the pty and start relaying; start forwarding. */
 static int after_exec(struct sandbox *sb, int tty_sock, struct ubx_err *e)
 {
-	if (sb->redirect_nl >= 0)
-		sb->redirect_at = mono_ms() + REDIRECT_DELAY_MS;
+	commit_redirect(sb);
 	int r = sb->pf ? portfwd_attach(sb->pf, sb->net_sock, e) : 0;
 	if (r < 0)
 		return r;
@@ -500,13 +488,6 @@ static int wait_round(struct sandbox *sb, int sfd, bool *ended, struct ubx_err *
 		netns_slirp_fill(sb->slirp, fds, &n, POLL_MAX, &timeout);
 	if (sb->hooks)
 		sb->hooks->fill(sb->hooks->arg, fds, &n, POLL_MAX, &timeout);
-	if (sb->redirect_nl >= 0 && sb->redirect_at) {
-		int64_t left = sb->redirect_at - mono_ms();
-		if (left <= 0)
-			commit_redirect(sb);
-		else if (timeout < 0 || timeout > left)
-			timeout = (int)left;
-	}
 	if (poll(fds, n, timeout) < 0)
 		return errno == EINTR ? 0 : ubx_fail(e, errno, "poll");
 	if (sb->slirp)

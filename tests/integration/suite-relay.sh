@@ -98,13 +98,15 @@ w_relay_policy() {
 	local root out
 	for root in "" --root; do
 		rm -f log
-		out=$(ms "$U" $root --net-allow testhost.usbox.test:9000 --net-log log -- sh -c '
+		out=$("$U" $root --net-allow testhost.usbox.test:9000 --net-log log -- sh -c '
 			python3 xfer.py ready testhost.usbox.test 9000
 			python3 xfer.py up testhost.usbox.test
+			t0=$(date +%s%N) # the refusals alone
 			curl --noproxy "*" -s -m 10 -o /dev/null http://10.77.0.1:8080/; echo "port=$?"
 			curl --noproxy "*" -s -m 10 -o /dev/null "http://[fd77::1]:9000/"; echo "ip6=$?"
 			curl -s -m 10 -o /dev/null http://169.254.169.254/; echo "metadata=$?"
-			curl -s -m 10 -o /dev/null http://10.0.2.2:9000/; echo "gateway=$?"') || return 1
+			curl -s -m 10 -o /dev/null http://10.0.2.2:9000/; echo "gateway=$?"
+			echo "ms=$(( ($(date +%s%N) - t0) / 1000000 ))"') || return 1
 		expect_match "$out" "^up ok wscale
 port=(7|55|56)
 ip6=(7|55|56)
