@@ -26,7 +26,8 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
-#include "config.h"
+#include "../common/jsonc.h"
+#include "fields.h"
 
 #define HOOKS_FILE "hooks.json"
 #define HOOKS_MAX (1u << 20)
@@ -113,6 +114,67 @@ int oci_hooks_run(const struct oci_hooks *h, enum oci_hook_kind kind, const char
 		if (r == 0)
 			r = q;
 	}
+	return r;
+}
+
+/* One hook: path (absolute), args, env, timeout. */
+static int parse_hook(const struct oci_fields *x, struct json_object *o, const char *f, struct oci_hook *h)
+{
+	static const char *const keys[] = { "path", "args", "env", "timeout", NULL };
+	char g[OCI_FIELD];
+	int64_t timeout = 0;
+	int r;
+	if ((r = oci_field_expect(x, o, json_type_object, f)) < 0 || (r = oci_field_known_keys(x, o, f, keys)) < 0)
+		return r;
+	if (!jsonc_member(o, "path"))
+		return oci_field_bad(x, oci_field_at(g, f, "path"), "missing");
+	if ((r = oci_field_string(x, jsonc_member(o, "path"), oci_field_at(g, f, "path"), &h->path)) < 0 ||
+	    (jsonc_member(o, "args") &&
+	     (r = oci_field_strv(x, jsonc_member(o, "args"), oci_field_at(g, f, "args"), &h->args)) < 0) ||
+	    (jsonc_member(o, "env") &&
+	     (r = oci_field_strv(x, jsonc_member(o, "env"), oci_field_at(g, f, "env"), &h->env)) < 0) ||
+	    (r = oci_field_integer(x, o, "timeout", f, 1, 86400, &timeout, NULL)) < 0)
+		return r;
+	if (h->path[0] != '/')
+		return oci_field_bad(x, oci_field_at(g, f, "path"), "\"%.60s\" is not absolute", h->path);
+	h->timeout = (int)timeout;
+	return 0;
+}
+
+int oci_hooks_parse_obj(const struct oci_fields *x, struct json_object *o, const char *base, struct oci_hooks *h)
+{
+	static const char *const keys[] = { "prestart", "createRuntime", "poststart", "poststop",
+					    "createContainer", "startContainer", NULL };
+	char f[OCI_FIELD], g[OCI_FIELD];
+	int r = oci_field_known_keys(x, o, base, keys);
+	for (int k = 0; r == 0 && keys[k]; k++) {
+		struct json_object *list = jsonc_member(o, keys[k]);
+		size_t n = 0;
+		if (!list || (r = oci_field_array(x, list, oci_field_at(f, base, keys[k]), &n)) < 0 || !n)
+			continue;
+		if (k >= OCI_HOOK_KINDS) /* they run inside the container */
+			return oci_field_bad(x, f, "hooks are not supported by usbox-oci yet");
+		if (!(h->v[k] = calloc(n, sizeof(struct oci_hook))))
+			return ubx_fail(x->e, ENOMEM, "%s", x->what);
+		for (size_t i = 0; i < n && r == 0; i++, h->n[k]++)
+			r = parse_hook(x, jsonc.json_object_array_get_idx(list, i), oci_field_at_index(g, f, i),
+				       &h->v[k][i]);
+	}
+	if (r == 0 && !(h->json = strdup(jsonc.json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, NULL))))
+		return ubx_fail(x->e, ENOMEM, "%s", x->what);
+	return r;
+}
+
+int oci_hooks_parse(const char *text, size_t len, struct oci_hooks *h, struct ubx_err *e)
+{
+	_cleanup_json_ struct json_object *o = NULL;
+	struct oci_fields x = { .e = e, .what = "hooks.json", .sep = ": " };
+	*h = (struct oci_hooks){ 0 };
+	int r = jsonc_parse(text, len, HOOKS_MAX, "hooks.json", &o, e);
+	if (r == 0 && (r = oci_field_expect(&x, o, json_type_object, "hooks")) == 0)
+		r = oci_hooks_parse_obj(&x, o, "hooks", h);
+	if (r < 0)
+		oci_hooks_free(h);
 	return r;
 }
 

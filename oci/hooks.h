@@ -13,7 +13,16 @@
 
 #include "../common/error.h"
 
-enum oci_hook_kind { OCI_HOOK_PRESTART, OCI_HOOK_CREATE_RUNTIME, OCI_HOOK_POSTSTART, OCI_HOOK_POSTSTOP, OCI_HOOK_KINDS };
+struct json_object;
+struct oci_fields;
+
+enum oci_hook_kind {
+	OCI_HOOK_PRESTART,
+	OCI_HOOK_CREATE_RUNTIME,
+	OCI_HOOK_POSTSTART,
+	OCI_HOOK_POSTSTOP,
+	OCI_HOOK_KINDS
+};
 
 struct oci_hook {
 	char *path;  /* absolute */
@@ -42,6 +51,16 @@ int oci_hooks_save(int dir, const struct oci_hooks *h, struct ubx_err *e);
 
 /* oci_hooks_load() - the hooks oci_hooks_save() kept in @dir; none when it kept none. */
 int oci_hooks_load(int dir, struct oci_hooks *h, struct ubx_err *e);
+
+/*
+ * oci_hooks_parse() - a hooks object (as config.json's "hooks", and as
+ * oci_hooks_save() keeps it) into @h, checked as in config.json.
+ * Return: 0, or a negative errno with @e naming the field.
+ */
+int oci_hooks_parse(const char *text, size_t len, struct oci_hooks *h, struct ubx_err *e);
+
+/* oci_hooks_parse_obj() - the hooks object @o, at @base in @f's file, into @h (config.c's part). */
+int oci_hooks_parse_obj(const struct oci_fields *f, struct json_object *o, const char *base, struct oci_hooks *h);
 
 /* oci_hooks_free() - release what @h holds. */
 void oci_hooks_free(struct oci_hooks *h);
