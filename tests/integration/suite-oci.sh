@@ -237,6 +237,74 @@ t_oci_cli_hooks() {
 	expect_eq "$(ls -A state)" "" "nothing left behind"
 }
 
+# createContainer and startContainer: in the container's namespaces, after
+# createRuntime and before the program; createContainer's path is the
+# runtime's (a script the container does not have), startContainer's the
+# container's; each gets the state; the hook joined holds no descriptor of
+# the host's (only its state, output and a sealed copy of itself); a failing
+# createContainer fails create, a failing startContainer fails start.
+oci_container_hooks_config() {
+	cat >hook.sh <<'SH' && chmod 755 hook.sh || return 1
+#!/bin/sh
+cat > /tmp/cc.state
+echo "createContainer $(hostname) $(test -e /bin/busybox && echo container-root)" >> /tmp/order
+for f in /proc/$$/fd/*; do readlink "$f"; done | grep -v "^/proc/" > /tmp/cc.fds
+exit ${CC_EXIT:-0}
+SH
+	python3 - "$PWD/hook.sh" "$PWD/b/rootfs/tmp/order" "$@" <<'PY'
+import json, sys
+hook, order, cc_exit, sc_exit = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+c = json.load(open("b/config.json"))
+c["root"]["readonly"] = False
+c["hostname"] = "inside"
+c["process"]["args"] = ["sh", "-c", "echo process >> /tmp/order; sleep 100"]
+sh = lambda s, env=[]: {"path": "/bin/sh", "args": ["sh", "-c", s], "env": env}
+c["hooks"] = {"createRuntime": [sh("echo createRuntime $(hostname) >> " + order)],
+              "createContainer": [{"path": hook, "env": ["CC_EXIT=" + cc_exit]}],
+              "startContainer": [sh("cat > /tmp/sc.state; echo startContainer $(hostname) >> /tmp/order; exit " + sc_exit)]}
+json.dump(c, open("b/config.json", "w"))
+PY
+}
+
+oci_container_hooks() {
+	local R=(--root "$PWD/state") err pid r=1
+	oci_container_hooks_config 0 0 || return 1
+	"$OCI" "${R[@]}" create --bundle b --pid-file "$PWD/pid" k1 </dev/null >/dev/null || return 1
+	pid=$(cat pid)
+	"$OCI" "${R[@]}" start k1 && sleep 0.3 &&
+	expect_eq "$(cat b/rootfs/tmp/order)" "$(printf 'createRuntime %s
+createContainer inside container-root
+startContainer inside
+process' "$(hostname)")" \
+		"createRuntime here, createContainer and startContainer inside, in order, then the program" &&
+	python3 -c 'import json,sys
+for f in sys.argv[2:]:
+    s = json.load(open(f)); assert (s["id"], s["status"], s["pid"]) == ("k1", "created", int(sys.argv[1])), s' \
+		"$pid" b/rootfs/tmp/cc.state b/rootfs/tmp/sc.state &&
+	expect_eq "$(grep -v '^/memfd:usbox-hook' b/rootfs/tmp/cc.fds)" "" "createContainer holds only its own memfds" &&
+	expect_match "$(sort -u b/rootfs/tmp/cc.fds | tr '\n' ' ')" '^/memfd:usbox-hook \(deleted\) /memfd:usbox-hook-output \(deleted\) /memfd:usbox-hook-state \(deleted\) $' \
+		"its state, its output, the sealed copy (read by sh)" && r=0
+	"$OCI" "${R[@]}" delete --force k1
+	[ $r -eq 0 ] || return 1
+	rm -f b/rootfs/tmp/order && oci_container_hooks_config 2 0 || return 1
+	err=$("$OCI" "${R[@]}" create --bundle b k2 </dev/null 2>&1)
+	expect_eq "$?/$err" "1/usbox-oci: createContainer hook $PWD/hook.sh: exit status 2" "a failing createContainer fails create" &&
+	expect_eq "$(ls -A state)" "" "nothing left behind" &&
+	oci_container_hooks_config 0 5 && "$OCI" "${R[@]}" create --bundle b k3 </dev/null >/dev/null 2>&1 &&
+	err=$("$OCI" "${R[@]}" start k3 2>&1)
+	expect_eq "$?" 1 "a failing startContainer fails start" &&
+	expect_match "$err" "startContainer hooks" "said" &&
+	expect_eq "$(tail -1 b/rootfs/tmp/order)" "startContainer inside" "the program did not run" &&
+	expect_match "$("$OCI" "${R[@]}" state k3)" '"status":"stopped"' "the container stopped"
+	r=$?
+	"$OCI" "${R[@]}" delete --force k3
+	return $r
+}
+
+t_oci_cli_container_hooks() {
+	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && oci_bundle true && oci_container_hooks
+}
+
 # linux.devices rootless: a node the host has is bound (mknod fails in a user
 # namespace), one it has not is refused by name; a fifo is made.
 oci_devices_config() {
@@ -470,4 +538,18 @@ t_oci_cli_hostname_and_domainname() {
 		oci_bundle cat /proc/sys/kernel/hostname /proc/sys/kernel/domainname || return 1
 	python3 -c 'import json; c=json.load(open("b/config.json")); c["hostname"]="h1"; c["domainname"]="d1.test"; json.dump(c, open("b/config.json","w"))'
 	expect_eq "$("$OCI" --root "$PWD/state" run --bundle b h1)" "$(printf 'h1\nd1.test')" "the uts namespace's names"
+}
+
+# As root, without a user namespace: the same hooks.
+r_oci_container_hooks() {
+	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && oci_bundle true || return 1
+	python3 - <<'PY' || return 1
+import json
+c = json.load(open("b/config.json"))
+c["linux"]["namespaces"] = [{"type": t} for t in ("pid", "ipc", "uts", "mount", "network")]
+for k in ("uidMappings", "gidMappings"):
+    c["linux"].pop(k, None)
+json.dump(c, open("b/config.json", "w"))
+PY
+	oci_container_hooks
 }

@@ -100,8 +100,9 @@ START_TEST(refusals_name_the_field)
 		  "config.json: mounts[0]: a nfs mount at /x is not supported by usbox-oci" },
 		{ "\"mounts\": [{\"destination\": \"/x\", \"type\": \"bind\", \"source\": \"/s\", \"options\": [\"weird\"]}]",
 		  "config.json: mounts[0].options: option \"weird\" is not supported" },
-		{ "\"hooks\": {\"createContainer\": [{\"path\": \"/bin/true\"}]}",
-		  "config.json: hooks.createContainer: hooks are not supported by usbox-oci yet" },
+		{ "\"hooks\": {\"startContainer\": [{\"path\": \"true\"}]}",
+		  "config.json: hooks.startContainer[0].path: \"true\" is not absolute" },
+		{ "\"hooks\": {\"createContainers\": []}", "config.json: hooks.createContainers: unknown field" },
 		{ "\"hooks\": {\"prestart\": [{\"path\": \"bin/true\"}]}",
 		  "config.json: hooks.prestart[0].path: \"bin/true\" is not absolute" },
 		{ "\"hooks\": {\"poststop\": [{\"path\": \"/x\", \"timeout\": 0}]}",
@@ -184,8 +185,11 @@ START_TEST(hooks_parsed)
 	ck_assert_msg(parse("{\"ociVersion\": \"1.0\", \"root\": {\"path\": \"r\"}, " BASE_PROCESS ", \"linux\": "
 			    "{\"namespaces\": [{\"type\": \"mount\"}]}, \"hooks\": {\"prestart\": [{\"path\": \"/a\"}, "
 			    "{\"path\": \"/b\", \"args\": [\"b\", \"1\"], \"env\": [\"X=1\"], \"timeout\": 5}], "
-			    "\"poststop\": [{\"path\": \"/c\"}], \"createContainer\": []}}", &c, &e) == 0, "%s", e.msg);
+			    "\"poststop\": [{\"path\": \"/c\"}], \"createContainer\": [], "
+			    "\"startContainer\": [{\"path\": \"/s\"}]}}", &c, &e) == 0, "%s", e.msg);
 	ck_assert_uint_eq(c.hooks.n[OCI_HOOK_PRESTART], 2);
+	ck_assert_uint_eq(c.hooks.n[OCI_HOOK_CREATE_CONTAINER], 0);
+	ck_assert_str_eq(c.hooks.v[OCI_HOOK_START_CONTAINER][0].path, "/s");
 	ck_assert_uint_eq(c.hooks.n[OCI_HOOK_POSTSTART], 0);
 	ck_assert_str_eq(c.hooks.v[OCI_HOOK_PRESTART][1].args[1], "1");
 	ck_assert_str_eq(c.hooks.v[OCI_HOOK_PRESTART][1].env[0], "X=1");
@@ -193,6 +197,7 @@ START_TEST(hooks_parsed)
 	ck_assert_ptr_null(c.hooks.v[OCI_HOOK_PRESTART][0].args);
 	ck_assert_msg(oci_hooks_parse(c.hooks.json, strlen(c.hooks.json), &h, &e) == 0, "%s", e.msg);
 	ck_assert_str_eq(h.v[OCI_HOOK_POSTSTOP][0].path, "/c");
+	ck_assert_str_eq(h.v[OCI_HOOK_START_CONTAINER][0].path, "/s");
 	oci_hooks_free(&h);
 	oci_config_free(&c);
 }
