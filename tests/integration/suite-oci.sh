@@ -440,9 +440,9 @@ r_oci_containerd() {
 	return $r
 }
 
-r_oci_root_cli() {
-	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && oci_bundle sleep 100 || return 1
-	python3 - <<'PY' || return 1
+# As root: the bundle's container without a user namespace of its own.
+oci_root_namespaces() {
+	python3 - <<'PY'
 import json
 c = json.load(open("b/config.json"))
 c["linux"]["namespaces"] = [{"type": t} for t in ("pid", "ipc", "uts", "mount", "network")]
@@ -450,6 +450,11 @@ for k in ("uidMappings", "gidMappings"):
     c["linux"].pop(k, None)
 json.dump(c, open("b/config.json", "w"))
 PY
+}
+
+r_oci_root_cli() {
+	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && oci_bundle sleep 100 || return 1
+	oci_root_namespaces || return 1
 	local R=(--root "$PWD/state") pid r=1
 	"$OCI" "${R[@]}" create --bundle b --pid-file "$PWD/pid" c1 </dev/null >/dev/null 2>&1 || return 1
 	pid=$(cat pid)
@@ -543,13 +548,6 @@ t_oci_cli_hostname_and_domainname() {
 # As root, without a user namespace: the same hooks.
 r_oci_container_hooks() {
 	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && oci_bundle true || return 1
-	python3 - <<'PY' || return 1
-import json
-c = json.load(open("b/config.json"))
-c["linux"]["namespaces"] = [{"type": t} for t in ("pid", "ipc", "uts", "mount", "network")]
-for k in ("uidMappings", "gidMappings"):
-    c["linux"].pop(k, None)
-json.dump(c, open("b/config.json", "w"))
-PY
+	oci_root_namespaces || return 1
 	oci_container_hooks
 }
