@@ -153,32 +153,20 @@ static int parse_capabilities_obj(const struct ctx *x, struct json_object *proc)
 	return r;
 }
 
+/* RLIMIT_NAME's number, or -1. */
 static int rlimit_number(const char *name)
 {
-	static const struct {
-		const char *name;
-		int res;
-	} names[] = {
-		{ "RLIMIT_AS", RLIMIT_AS },
-		{ "RLIMIT_CORE", RLIMIT_CORE },
-		{ "RLIMIT_CPU", RLIMIT_CPU },
-		{ "RLIMIT_DATA", RLIMIT_DATA },
-		{ "RLIMIT_FSIZE", RLIMIT_FSIZE },
-		{ "RLIMIT_LOCKS", RLIMIT_LOCKS },
-		{ "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK },
-		{ "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE },
-		{ "RLIMIT_NICE", RLIMIT_NICE },
-		{ "RLIMIT_NOFILE", RLIMIT_NOFILE },
-		{ "RLIMIT_NPROC", RLIMIT_NPROC },
-		{ "RLIMIT_RSS", RLIMIT_RSS },
-		{ "RLIMIT_RTPRIO", RLIMIT_RTPRIO },
-		{ "RLIMIT_RTTIME", RLIMIT_RTTIME },
-		{ "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING },
-		{ "RLIMIT_STACK", RLIMIT_STACK },
+	static const char *const names[RLIMIT_NLIMITS] = {
+		[RLIMIT_AS] = "AS",	    [RLIMIT_CORE] = "CORE",	  [RLIMIT_CPU] = "CPU",
+		[RLIMIT_DATA] = "DATA",	    [RLIMIT_FSIZE] = "FSIZE",	  [RLIMIT_LOCKS] = "LOCKS",
+		[RLIMIT_MEMLOCK] = "MEMLOCK", [RLIMIT_MSGQUEUE] = "MSGQUEUE", [RLIMIT_NICE] = "NICE",
+		[RLIMIT_NOFILE] = "NOFILE", [RLIMIT_NPROC] = "NPROC",	  [RLIMIT_RSS] = "RSS",
+		[RLIMIT_RTPRIO] = "RTPRIO", [RLIMIT_RTTIME] = "RTTIME",	  [RLIMIT_SIGPENDING] = "SIGPENDING",
+		[RLIMIT_STACK] = "STACK",
 	};
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (strcmp(names[i].name, name) == 0)
-			return names[i].res;
+	for (int i = 0; strncmp(name, "RLIMIT_", 7) == 0 && i < RLIMIT_NLIMITS; i++)
+		if (names[i] && strcmp(names[i], name + 7) == 0)
+			return i;
 	return -1;
 }
 
@@ -734,6 +722,22 @@ static int refuse_nonempty(const struct ctx *x, struct json_object *lx, const ch
 	return oci_field_bad(&x->f, oci_field_at(f, "linux", key), "not supported by usbox-oci");
 }
 
+/* linux.rootfsPropagation: [r]shared, [r]slave, [r]private or [r]unbindable. */
+static int parse_propagation(const struct ctx *x, struct json_object *lx)
+{
+	static const char *const names[] = { "shared", "slave", "private", "unbindable" };
+	static const unsigned long flags[] = { MS_SHARED, MS_SLAVE, MS_PRIVATE, MS_UNBINDABLE };
+	_cleanup_free_ char *s = NULL;
+	int r = oci_field_string_opt(&x->f, lx, "rootfsPropagation", "linux", &s);
+	for (size_t i = 0; r == 0 && s && s[0] && i < 4; i++)
+		if (strcmp(s + (s[0] == 'r'), names[i]) == 0) {
+			x->c->spec.oci.root_propagation = flags[i] | (s[0] == 'r' ? MS_REC : 0);
+			return 0;
+		}
+	return r < 0 || !s || !s[0] ? r : oci_field_bad(&x->f, "linux.rootfsPropagation", "\"%.40s\" is not "
+							"[r]shared, [r]slave, [r]private or [r]unbindable", s);
+}
+
 static int parse_linux(const struct ctx *x, struct json_object *top)
 {
 	static const char *const keys[] = { "namespaces", "uidMappings", "gidMappings", "devices", "cgroupsPath",
@@ -761,9 +765,7 @@ static int parse_linux(const struct ctx *x, struct json_object *top)
 		return r;
 	if ((oc->n_uid_map || oc->n_gid_map) && !(oc->ns_new & CLONE_NEWUSER))
 		return oci_field_bad(&x->f, "linux.uidMappings", "given without a new user namespace");
-	if (jsonc_member(o, "rootfsPropagation"))
-		note_ignored(x, "linux.rootfsPropagation");
-	return 0;
+	return parse_propagation(x, o);
 }
 
 /* ---------------------------------------------------------------- the rest */

@@ -305,6 +305,23 @@ t_oci_cli_container_hooks() {
 	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && oci_bundle true && oci_container_hooks
 }
 
+# linux.rootfsPropagation: the container's / (after pivot_root) gets it;
+# nothing is asked of the host's tree.
+t_oci_cli_root_propagation() {
+	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && oci_bundle cat /proc/self/mountinfo || return 1
+	local p out got=""
+	for p in shared rslave private unbindable; do
+		python3 -c 'import json,sys; c=json.load(open("b/config.json")); c["linux"]["rootfsPropagation"]=sys.argv[1]; json.dump(c, open("b/config.json","w"))' "$p"
+		out=$("$OCI" --root "$PWD/state" run --bundle b "p-$p" 2>&1) || { fail "$p: $out"; return 1; }
+		got+="$p:$(awk '$5 == "/" {for (i = 7; $i != "-"; i++) printf " %s", $i}' <<<"$out" | sed 's/[0-9]//g');"
+	done
+	expect_eq "$got" "shared: shared:;rslave: master:;private:;unbindable: unbindable;" "/ as asked"
+	python3 -c 'import json; c=json.load(open("b/config.json")); c["linux"]["rootfsPropagation"]="bogus"; json.dump(c, open("b/config.json","w"))'
+	expect_eq "$("$OCI" --root "$PWD/state" run --bundle b p-x 2>&1; echo "rc=$?")" \
+		"$(printf 'usbox-oci: config.json: linux.rootfsPropagation: "bogus" is not [r]shared, [r]slave, [r]private or [r]unbindable\nrc=1')" \
+		"an unknown value refused"
+}
+
 # linux.devices rootless: a node the host has is bound (mknod fails in a user
 # namespace), one it has not is refused by name; a fifo is made.
 oci_devices_config() {

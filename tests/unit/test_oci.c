@@ -138,6 +138,9 @@ START_TEST(refusals_in_sections)
 		{ "{\"ociVersion\": \"1.0\", \"root\": {\"path\": \"r\"}, " BASE_PROCESS ", \"linux\": {\"namespaces\": "
 		  "[{\"type\": \"mount\"}, {\"type\": \"mount\"}]}}",
 		  "config.json: linux.namespaces[1].type: namespace \"mount\" given twice" },
+		{ "{\"ociVersion\": \"1.0\", \"root\": {\"path\": \"r\"}, " BASE_PROCESS ", \"linux\": {\"namespaces\": "
+		  "[{\"type\": \"mount\"}], \"rootfsPropagation\": \"rrshared\"}}",
+		  "config.json: linux.rootfsPropagation: \"rrshared\" is not [r]shared, [r]slave, [r]private or [r]unbindable" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct oci_config c;
@@ -237,5 +240,27 @@ START_TEST(devices_parsed)
 }
 END_TEST
 
+START_TEST(root_propagation)
+{
+	static const struct {
+		const char *value;
+		unsigned long flags;
+	} cases[] = { { "", 0 }, { "shared", MS_SHARED }, { "rslave", MS_SLAVE | MS_REC },
+		      { "private", MS_PRIVATE }, { "runbindable", MS_UNBINDABLE | MS_REC } };
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct oci_config c;
+		struct ubx_err e = { 0 };
+		char text[512];
+		snprintf(text, sizeof(text), "{\"ociVersion\": \"1.0\", \"root\": {\"path\": \"r\"}, " BASE_PROCESS
+			 ", \"linux\": {\"namespaces\": [{\"type\": \"mount\"}], \"rootfsPropagation\": \"%s\"}}",
+			 cases[i].value);
+		ck_assert_msg(parse(text, &c, &e) == 0, "%s", e.msg);
+		ck_assert_uint_eq(c.spec.oci.root_propagation, cases[i].flags);
+		ck_assert_str_eq(c.ignored, "");
+		oci_config_free(&c);
+	}
+}
+END_TEST
+
 UNIT_MAIN("oci", minimal_config, process_details, refusals_name_the_field, refusals_in_sections, limits_are_noticed,
-	  hostname_in_joined_uts, hooks_parsed, devices_parsed)
+	  hostname_in_joined_uts, hooks_parsed, devices_parsed, root_propagation)
