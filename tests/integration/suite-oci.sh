@@ -322,6 +322,35 @@ t_oci_cli_root_propagation() {
 		"an unknown value refused"
 }
 
+# A process of the container watches for `usbox-oci exec` joining it and, before
+# it executes its command (a long PATH to search makes that last), tries to
+# ptrace it and to open its /proc/PID/exe, cwd, root, fd and mem: refused
+# (it is not dumpable until it executes), for every one it caught.
+t_oci_cli_exec_not_reachable() {
+	[ -x "${HELPERS:-}/attempts" ] || { fail "tests/escape/attempts not built"; return; }
+	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && oci_bundle /bin/attempts watch-join 120 /ctl/stop &&
+		cp "$HELPERS/attempts" b/rootfs/bin/ && ln -sf busybox b/rootfs/bin/true && ln -sfn usr/lib b/rootfs/lib &&
+		ln -sfn usr/lib64 b/rootfs/lib64 || return 1
+	mkdir -p ctl && python3 - <<'PY' || return 1
+import json, os
+c = json.load(open("b/config.json"))
+c["mounts"] += [{"destination": d, "type": "bind", "source": d, "options": ["rbind", "ro"]} for d in ("/usr/lib", "/usr/lib64")]
+c["mounts"].append({"destination": "/ctl", "type": "bind", "source": os.path.abspath("ctl"), "options": ["rbind"]})
+json.dump(c, open("b/config.json", "w"))
+PY
+	local R=(--root "$PWD/state") path i n=0 r=1
+	path="$(printf '/n/%d:' $(seq 10000))/bin"
+	"$OCI" "${R[@]}" create --bundle b w1 </dev/null >out 2>err && "$OCI" "${R[@]}" start w1 || return 1
+	sleep 0.3
+	for i in $(seq 12); do "$OCI" "${R[@]}" exec --env "PATH=$path" w1 true && n=$((n + 1)); done
+	touch ctl/stop
+	for i in $(seq 50); do [[ $("$OCI" "${R[@]}" state w1) == *'"status":"stopped"'* ]] && break; sleep 0.2; done
+	expect_eq "$n" 12 "the execs ran" && expect_eq "$(cat out)" EPERM "refused (ptrace: EPERM)" &&
+	expect_match "$(cat err)" '(^|\n)[1-9][0-9]* caught while joining' "caught joining at least once" && r=0
+	"$OCI" "${R[@]}" delete --force w1
+	return $r
+}
+
 # linux.devices rootless: a node the host has is bound (mknod fails in a user
 # namespace), one it has not is refused by name; a fifo is made.
 oci_devices_config() {
