@@ -198,6 +198,30 @@ t_oci_cli_mount_sources() {
 	expect_match "$out" $'\n/dev/mqueue [^\n]*\n(.*\n)?/sys ' "in the config's order: /dev/mqueue before /sys"
 }
 
+# The config's mounts in its order, after usbox's own /dev: a bind over
+# /dev/shm and a tmpfs over /dev/mqueue lie on top of usbox's; a tmpfs over
+# the parent of an earlier bind hides it (as the runtime spec orders them).
+t_oci_cli_mount_order() {
+	mkdir -p bin shm-src hidden && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && echo marker >shm-src/m &&
+		oci_bundle sh -c 'cat /dev/shm/m; ls -A /mnt/a; echo ---; cat /proc/self/mountinfo' || return 1
+	python3 - "$PWD" <<'PY' || return 1
+import json, sys
+c = json.load(open("b/config.json"))
+c["mounts"] += [{"destination": "/dev/shm", "type": "bind", "source": sys.argv[1] + "/shm-src", "options": ["rbind"]},
+                {"destination": "/dev/mqueue", "type": "tmpfs", "source": "mq", "options": ["size=4k"]},
+                {"destination": "/mnt/a/b", "type": "bind", "source": sys.argv[1] + "/hidden", "options": ["rbind"]},
+                {"destination": "/mnt/a", "type": "tmpfs", "source": "over", "options": ["size=4k"]}]
+json.dump(c, open("b/config.json", "w"))
+PY
+	local out info
+	out=$("$OCI" --root "$PWD/state" run --bundle b o1 2>&1) || { fail "run: $out"; return 1; }
+	info=$(sed '1,/^---$/d' <<<"$out")
+	expect_eq "$(sed '/^---$/,$d' <<<"$out")" marker "the bind over /dev/shm is seen, /mnt/a/b is hidden by /mnt/a" &&
+	expect_eq "$(awk '{for (i = 7; $i != "-"; i++); fs[$1] = $(i + 1); dst[$1] = $5; parent[$1] = $2}
+		END {for (m in dst) if (dst[m] ~ /^\/dev\/(shm|mqueue)$/ && dst[parent[m]] == dst[m]) print dst[m], fs[parent[m]], "<", fs[m]}' <<<"$info" | sort | tr '\n' ';')" \
+		"/dev/mqueue mqueue < tmpfs;/dev/shm tmpfs < $(findmnt -n -o FSTYPE -T "$PWD/shm-src");" "each on top of usbox's"
+}
+
 # Hooks: prestart and createRuntime at create (the state on stdin), poststart
 # after start, poststop after delete, in order; a poststart that fails is a
 # warning and the next still runs; a prestart that fails fails create, and
