@@ -501,8 +501,8 @@ static int parse_namespace(const struct ctx *x, struct json_object *o, const cha
 	if (path[0] != '/')
 		return oci_field_bad(&x->f, oci_field_at(g, f, "path"), "\"%.60s\" is not absolute", path);
 	if (flag == CLONE_NEWUSER || flag == CLONE_NEWNS)
-		return oci_field_bad(&x->f, oci_field_at(g, f, "path"),
-				     "joining a %s namespace is not supported by usbox-oci", type);
+		return oci_field_bad(&x->f, oci_field_at(g, f, "path"), "joining a %s namespace is not supported by "
+				     "usbox-oci (a new one is: no path)", type);
 	c->join[c->n_join++] = (struct oci_join){ .flag = flag, .path = TAKE_PTR(path) };
 	return 0;
 }

@@ -139,6 +139,10 @@ START_TEST(refusals_in_sections)
 		  "[{\"type\": \"mount\"}, {\"type\": \"mount\"}]}}",
 		  "config.json: linux.namespaces[1].type: namespace \"mount\" given twice" },
 		{ "{\"ociVersion\": \"1.0\", \"root\": {\"path\": \"r\"}, " BASE_PROCESS ", \"linux\": {\"namespaces\": "
+		  "[{\"type\": \"mount\"}, {\"type\": \"user\", \"path\": \"/proc/1/ns/user\"}]}}",
+		  "config.json: linux.namespaces[1].path: joining a user namespace is not supported by usbox-oci (a new one "
+		  "is: no path)" },
+		{ "{\"ociVersion\": \"1.0\", \"root\": {\"path\": \"r\"}, " BASE_PROCESS ", \"linux\": {\"namespaces\": "
 		  "[{\"type\": \"mount\"}], \"rootfsPropagation\": \"rrshared\"}}",
 		  "config.json: linux.rootfsPropagation: \"rrshared\" is not [r]shared, [r]slave, [r]private or [r]unbindable" },
 	};
