@@ -4,7 +4,12 @@
  *
  * DOC: Theory of operation
  * A hook is a program of the engine's, run as the runtime runs (same user,
- * same namespaces), never inside the container.  Its stdin is a memfd
+ * same namespaces), but createContainer's: run_one()'s child for it opens
+ * the file here, copies it into a sealed memfd, turns non-dumpable, joins
+ * the container's namespaces and forks the hook there from the copy (a
+ * script's interpreter reads the copy by /dev/fd/3), so the hook holds no
+ * descriptor, cwd, root or exe of the host's.  startContainer's run in the
+ * container's process (runtime.c's callback).  A hook's stdin is a memfd
  * holding the state (no pipe: a hook that does not read cannot block or
  * SIGPIPE us), its stdout and stderr another memfd, whose start goes into
  * the error when it fails.  The hooks start and delete run are kept in the
