@@ -91,7 +91,7 @@ int oci_field_text(const struct oci_fields *f, struct json_object *o, const char
 
 int oci_field_string(const struct oci_fields *f, struct json_object *o, const char *field, char **out)
 {
-	const char *s;
+	const char *s = "";
 	int r = oci_field_text(f, o, field, &s);
 	if (r < 0)
 		return r;

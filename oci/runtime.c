@@ -50,7 +50,7 @@ static int console_connect(const char *path, struct ubx_err *e)
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof(addr.sun_path))
 		return ubx_fail(e, ENAMETOOLONG, "--console-socket %.100s", path);
-	strcpy(addr.sun_path, path);
+	memcpy(addr.sun_path, path, strlen(path) + 1);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
 		int r = ubx_fail(e, errno, "--console-socket %.100s", path);
@@ -236,7 +236,7 @@ static int after_hooks(const struct oci_hooks *h, enum oci_hook_kind kind, const
 
 int oci_create(const struct oci_create_opts *o, struct oci_config *c, int *pidfd_out, struct ubx_err *e)
 {
-	struct sandbox sb;
+	struct sandbox sb = { .pid = -1, .pidfd = -1 };
 	bool prepared = false;
 	int r;
 
@@ -607,7 +607,7 @@ static bool setgroups_allowed(pid_t pid)
 static int exec_join(const struct oci_exec_opts *o, struct oci_config *c, const struct oci_state *s, int pidfd,
 		     struct ubx_err *e)
 {
-	struct sandbox sb;
+	struct sandbox sb = { .pid = -1, .pidfd = -1 };
 	pid_t pid = s->pid;
 	_cleanup_close_ int console = -1, pdir = -1, cgroup = -1;
 	if (s->cgroup[0] && (cgroup = open(s->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
