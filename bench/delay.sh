@@ -13,7 +13,9 @@
 # 0, 5 and 25 ms: RTT 0, 10 and 50 ms) it prints the median of ROUNDS
 # (default 3) interleaved single-stream iperf3 runs up (sandbox -> host) and
 # down, in Gbit/s, and the ratio of each path to no sandbox.  DLY_CLI and
-# DLY_SRV name the namespaces, BENCH_USER the user; BASE=OTHER/usbox adds
+# DLY_SRV name the namespaces, BENCH_USER the user.  "usbox --net" is a
+# user network's sandbox (network ubx-dly, made and removed here), whose
+# uplink is the network's helper.  BASE=OTHER/usbox adds
 # another usbox to compare with (e.g. one without the relay).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,7 +26,7 @@ T=${3:-5}
 shift 3 2>/dev/null || shift $#
 DELAYS=${*:-0 5 25}
 ROUNDS=${ROUNDS:-3}
-PATHS="plain usbox s4"
+PATHS="plain usbox unet s4"
 command -v pasta >/dev/null && PATHS+=" pasta" # (Debian 12's pasta stalls: it then reads "fail")
 C=${DLY_CLI:-ubx-dly-c} S=${DLY_SRV:-ubx-dly-s} USER_=${BENCH_USER:-usbox-test} # names overridable: parallel runs
 
@@ -38,6 +40,7 @@ pids=()
 down() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
+	[ -x "$stage/usbox" ] && as_user "$USER_" "$stage/usbox" network rm ubx-dly >/dev/null 2>&1 # its helper lives in $C
 	ip netns del $C 2>/dev/null; ip netns del $S 2>/dev/null
 }
 trap 'down; rm -rf "$stage"' EXIT
@@ -70,6 +73,8 @@ except Exception: print(\"fail\")"; }
 		case $HOW in
 		plain) timeout $((T + 15)) iperf3 -c 10.78.0.1 -t "$T" -J "$@" | gbps ;;
 		usbox) timeout $((T + 15)) "$U" -- iperf3 -c 10.78.0.1 -t "$T" -J "$@" 2>/dev/null | gbps ;;
+		unet)  "$U" network create ubx-dly >/dev/null 2>&1 # (once: then it exists)
+		       timeout $((T + 15)) "$U" --net ubx-dly -- iperf3 -c 10.78.0.1 -t "$T" -J "$@" 2>/dev/null | gbps ;;
 		base)  timeout $((T + 15)) "$B" -- iperf3 -c 10.78.0.1 -t "$T" -J "$@" 2>/dev/null | gbps ;;
 		s4)    unshare -rn sleep 1000 & ns=$!; sleep 0.3
 		       slirp4netns --configure --mtu=65520 --disable-host-loopback "$ns" tap0 >/dev/null 2>&1 & s4=$!; sleep 1
@@ -96,7 +101,7 @@ for d in $DELAYS; do
 	for p in $PATHS; do
 		u=$(median <<<"${res[$p.up]}") w=$(median <<<"${res[$p.down]}")
 		name=$p; [ $p = s4 ] && name=slirp4netns; [ $p = plain ] && name="no sandbox"
-		[ $p = usbox ] && name="usbox"; [ $p = base ] && name="usbox (BASE)"
+		[ $p = usbox ] && name="usbox"; [ $p = base ] && name="usbox (BASE)"; [ $p = unet ] && name="usbox --net"
 		printf '%-8s %-12s %12s %8s %12s %8s\n' "$((2 * d)) ms" "$name" "$u" "$(ratio "$u" "$pu")" "$w" "$(ratio "$w" "$pd")"
 	done
 	unset res

@@ -7,6 +7,7 @@
 #
 # Prints iperf3 throughput (Gbit/s) sandbox -> test host and host -> sandbox
 # through port forwarding, 1 and 4 streams; TCP request/response round trips;
+# TCP connection set-up with and without an egress policy;
 # the network helper's RSS; and start-up with the network against without.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -89,6 +90,19 @@ while True: threading.Thread(target=echo, args=(s.accept()[0],), daemon=True).st
 	printf '%-44s %10s\n' "pasta" "$(lim pasta --config-net -- $RR 2>/dev/null)"
 	printf '%-44s %10s\n' "usbox user network, out through its uplink" "$("$U" --net benchnet -- $RR)"
 	printf '%-44s %10s\n' "usbox user network, sandbox to sandbox" "$("$U" --net benchnet -- python3 "$(dirname "$0")/rr.py" srv 7777)"
+	echo
+	CONN="python3 $(dirname "$0")/rr.py 10.77.0.1 7777 300 connect"
+	printf '%-44s %10s\n' "TCP connection set-up + 1 round trip, µs" "median"
+	for round in $(seq "$ROUNDS"); do # interleaved
+		res[c.veth]+=" $($CONN)"
+		res[c.usbox]+=" $("$U" -- $CONN)"
+		res[c.allow]+=" $("$U" --net-allow 10.77.0.1:7777 -- $CONN)"
+		res[c.unet]+=" $("$U" --net benchnet -- $CONN)"
+	done
+	printf '%-44s %10s\n' "veth, no sandbox" "$(median <<<"${res[c.veth]}")"
+	printf '%-44s %10s\n' "usbox slirp (the relay)" "$(median <<<"${res[c.usbox]}")"
+	printf '%-44s %10s\n' "usbox slirp --net-allow 10.77.0.1:7777" "$(median <<<"${res[c.allow]}")"
+	printf '%-44s %10s\n' "usbox user network (its helper's relay)" "$(median <<<"${res[c.unet]}")"
 	echo
 	printf '%-44s %10s\n' "network helper RSS during a transfer, MB" ""
 	printf '%-44s %10s\n' "usbox (the supervisor runs libslirp)" "$usbox_rss"

@@ -507,6 +507,18 @@ static struct json_object *namespaces_of(pid_t pid)
 	return o;
 }
 
+/* The slirp network's counts, as the container's supervisor last wrote them
+ * (RUNDIR/net.json, at most a second old): "NetworkStats". */
+static void add_network_stats(struct json_object *o, const char *id)
+{
+	struct ubx_err ignore;
+	struct json_object *stats = NULL;
+	char rundir[4200];
+	if (ctr_run_dir(id, false, rundir, sizeof(rundir), &ignore) == 0 &&
+	    lc_load_json(rundir, "net.json", &stats, &ignore) == 0)
+		jsonc.json_object_object_add(o, "NetworkStats", stats);
+}
+
 static struct json_object *inspect_one(struct found *f)
 {
 	struct ubx_err ignore;
@@ -536,6 +548,7 @@ static struct json_object *inspect_one(struct found *f)
 		jsonc.json_object_object_add(o, "Namespaces", namespaces_of(run.init));
 		add_str(o, "CgroupPath", run.cgroup);
 		add_str(o, "IPAddress", run.address);
+		add_network_stats(o, f->c.id);
 	}
 	add_str(o, "StorageDriver", f->c.host ? "none" : f->c.driver[0] ? f->c.driver : "overlay");
 	snprintf(path, sizeof(path), "%s/ctr.log", f->c.dir);

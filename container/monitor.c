@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../common/cleanup.h"
@@ -128,11 +129,63 @@ static void tty_output(void *arg, const char *buf, size_t n)
 	}
 }
 
+/* ---------------------------------------------------------------- network counts */
+
+#define STATS_EVERY_MS 1000
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* RUNDIR/net.json, for `usbox inspect`: replaced whole (a rename). */
+static void write_stats(struct ctr_monitor *m, const struct netns_stats *st)
+{
+	char path[4300], tmp[4310], text[512], how[sizeof(st->tcp_path)];
+	snprintf(how, sizeof(how), "%s", st->tcp_path);
+	for (char *c = how; *c; c++)
+		if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20)
+			*c = '?'; /* no escapes needed */
+	int n = snprintf(text, sizeof(text),
+			 "{\"TcpPath\":\"%s\",\"RelayedConnections\":%lu,\"EgressAllowed\":%lu,\"EgressRefused\":%lu}\n",
+			 how, st->relayed, st->allowed, st->refused);
+	snprintf(path, sizeof(path), "%s/net.json", m->rundir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	_cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || n < 0 || (size_t)n >= sizeof(text) || write(fd, text, (size_t)n) != n || rename(tmp, path) < 0)
+		(void)unlink(tmp);
+}
+
+/* The slirp network's counts, written when they changed, at most once a
+ * second; *@timeout_ms shortened so that a change is written in time. */
+static void stats_tick(struct ctr_monitor *m, int *timeout_ms)
+{
+	struct netns_stats now;
+	if (!m->sb || !m->sb->slirp || !m->rundir[0])
+		return;
+	netns_slirp_stats(m->sb->slirp, &now);
+	m->stats_pending = m->stats_ms == 0 || memcmp(&now, &m->stats, sizeof(now)) != 0;
+	if (!m->stats_pending)
+		return;
+	int64_t t = mono_ms(), left = m->stats_ms + STATS_EVERY_MS - t;
+	if (m->stats_ms == 0 || left <= 0) {
+		write_stats(m, &now);
+		m->stats = now;
+		m->stats_ms = t;
+		m->stats_pending = false;
+	} else if (timeout_ms && (*timeout_ms < 0 || *timeout_ms > left)) {
+		*timeout_ms = (int)left;
+	}
+}
+
 /* ---------------------------------------------------------------- the poll loop */
 
-static void fill(void *arg, struct pollfd *fds, size_t *n, size_t max)
+static void fill(void *arg, struct pollfd *fds, size_t *n, size_t max, int *timeout_ms)
 {
 	struct ctr_monitor *m = arg;
+	stats_tick(m, timeout_ms);
 	m->filled = *n + 3 + m->n_clients <= max;
 	if (!m->filled)
 		return;

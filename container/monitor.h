@@ -38,6 +38,9 @@ struct ctr_monitor {
 	size_t n_clients;
 	size_t first;             /* where fill() put our fds in the poll array */
 	bool filled;              /* ... if there was room */
+	struct netns_stats stats; /* the slirp network's, as last written to net.json */
+	int64_t stats_ms;         /* when */
+	bool stats_pending;       /* changed since */
 	struct sandbox_hooks hooks;
 };
 

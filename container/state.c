@@ -194,7 +194,7 @@ void ctr_run_remove(const char *id)
 void ctr_run_remove_dir(const char *dir)
 {
 	char path[4300];
-	const char *files[] = { "run.json", "run.json.tmp", "attach.sock" };
+	const char *files[] = { "run.json", "run.json.tmp", "attach.sock", "net.json", "net.json.tmp" };
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
 		(void)unlink(path);

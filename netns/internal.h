@@ -45,8 +45,9 @@ void nl_link_delete(struct nl_sock *sk, const char *name);
  * user namespace; then 'a' NAME with a network namespace attaches it, 's'
  * asks for the count, 'q' stops an unused helper; each gets a netd_reply.
  * (2: the helper keeps the id-map holder alive, as clients check; 3: it
- * enforces the network's egress policy, which a helper of 2 would ignore.) */
-#define GREETING "usbox-net 3"
+ * enforces the network's egress policy, which a helper of 2 would ignore;
+ * 4: 'r' and 'R' hand it the sandbox's TCP redirect listeners.) */
+#define GREETING "usbox-net 4"
 
 struct netd_reply {
 	struct ubx_err err;

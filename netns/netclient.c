@@ -203,6 +203,28 @@ int netns_network_attach(struct netns_conn *c, int netns_fd, const char *name, s
 	return 0;
 }
 
+/* One listener to the helper: 'r' (IPv4) or 'R' (IPv6). */
+static int hand_listener(struct netns_conn *c, const char *req, int fd, struct ubx_err *e)
+{
+	struct netd_reply rep;
+	int r = request(c->sock, req, fd, &rep, e);
+	if (r == 0 && rep.err.msg[0]) {
+		*e = rep.err;
+		r = -(e->code ? e->code : EINVAL);
+	}
+	return r < 0 ? ubx_wrap(e, "hand the TCP redirect to the network's helper") : 0;
+}
+
+int netns_network_relay(struct netns_conn *c, int listen4, int listen6, struct ubx_err *e)
+{
+	_cleanup_close_ int l4 = listen4;
+	_cleanup_close_ int l6 = listen6;
+	int r = hand_listener(c, "r", l4, e);
+	if (r == 0 && l6 >= 0)
+		r = hand_listener(c, "R", l6, e);
+	return r;
+}
+
 void netns_conn_close(struct netns_conn *c)
 {
 	int *fds[] = { &c->sock, &c->userns, &c->lock };

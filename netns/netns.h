@@ -106,7 +106,8 @@ void netns_allow_format(const struct netns_allow *a, char *buf, size_t len);
 struct netns_slirp;
 
 /*
- * netns_slirp_new() - start libslirp for the TAP @tap_fd (taken over), for
+ * netns_slirp_new() - start libslirp for the TAP @tap_fd (taken over; -1:
+ * given later with netns_slirp_set_tap()), for
  * the network @net/@prefix in which it answers as @l->gateway and @l->dns
  * (@l NULL: the default 10.0.2.0/24 layout).
  * @allow_host_loopback lets the sandbox reach the host's 127.0.0.1 as the
@@ -117,6 +118,12 @@ struct netns_slirp;
  */
 int netns_slirp_new(int tap_fd, const struct netns_lease *l, bool allow_host_loopback, struct netns_slirp **out,
 		    struct ubx_err *e);
+
+/*
+ * netns_slirp_set_tap() - give @s, made with no TAP (@tap_fd -1), its TAP
+ * @tap_fd (taken over): libslirp can start while the sandbox makes it.
+ */
+void netns_slirp_set_tap(struct netns_slirp *s, int tap_fd);
 
 /*
  * netns_slirp_fill() - append the descriptors to poll to @fds (from index
@@ -145,14 +152,17 @@ int netns_slirp_egress(struct netns_slirp *s, const struct netns_allow *rules, s
  */
 struct netns_redirect {
 	int listen4, listen6; /* 127.0.0.1:P and [::1]:P (-1: no IPv6) */
-	int nl;               /* between start and finish: the nfnetlink socket */
-	pid_t pid;            /* between start and finish: the child adding the rules */
-	int result;           /* its struct ubx_err, on failure */
+	int nl;               /* netns_redirect_setup()'s nfnetlink socket, while it runs */
+	int status;           /* from the child: "r" once the rule is in, "x" and why not (EOF: it died) */
+	int tap_ready;        /* from the child, with a TAP: a struct ubx_err, empty once made */
+	bool tap_done;        /* the child makes the TAP (netns_tap_setup()) too */
 };
 
 /* The destinations whose TCP stays with libslirp, so that a connect() to
  * them fails as it always did rather than being reset once accepted. */
 #define NETNS_REDIRECT_KEEP_MAX 40
+struct netns_network;
+
 struct netns_redirect_plan {
 	size_t n;
 	struct {
@@ -166,28 +176,43 @@ struct netns_redirect_plan {
  * netns_redirect_plan() - in the caller's namespace, before the sandbox
  * starts: keep the resolver's addresses and link-local ones with libslirp,
  * and unless @allow_host_loopback the gateway and the host's own addresses
- * (those it has now; one added later meets the relay's checks alone).
+ * (those it has now; one added later meets the relay's checks alone).  On
+ * a user network (@net not NULL) its whole subnet stays: the other
+ * sandboxes are reached over the bridge, the gateway and resolver are there.
  */
-void netns_redirect_plan(struct netns_redirect_plan *p, bool allow_host_loopback);
+void netns_redirect_plan(struct netns_redirect_plan *p, const struct netns_network *net, bool allow_host_loopback);
 
 /*
  * netns_redirect_start() - in the sandbox's network namespace, with
  * CAP_NET_ADMIN over it and lo up: the listeners, and a child process that
  * adds the rule redirecting TCP that leaves by NETNS_TAP_NAME (which need not
- * exist yet) to them, but to what @p keeps.  The kernel takes a while over
- * it; the caller goes on meanwhile, and must call netns_redirect_finish().
- * Return: 0 with @rd filled, or a negative errno.
+ * exist yet) to them, but to what @p keeps.  With @tap_fd >= 0 (an open
+ * /dev/net/tun) the child first makes the TAP on it, as netns_tap_setup()
+ * does (wait for it with netns_redirect_tap_wait()).  The rule takes the
+ * kernel a while; nobody waits for it: the child says how it went on
+ * @rd->status (netns_redirect_status()), and exits (the caller, PID 1,
+ * reaps it with the rest).
+ * Return: 0 with @rd filled, or a negative errno (then nothing was done,
+ * the TAP neither).
  */
-int netns_redirect_start(const struct netns_redirect_plan *p, struct netns_redirect *rd, struct ubx_err *e);
+int netns_redirect_start(const struct netns_redirect_plan *p, int tap_fd, struct netns_redirect *rd,
+			 struct ubx_err *e);
 
 /*
- * netns_redirect_finish() - wait for the rule.
- * Return: 0, or a negative errno saying why not in @e (nf_tables missing or
- * refused: libslirp keeps TCP), with @rd closed.
+ * netns_redirect_tap_wait() - after netns_redirect_start() with a TAP:
+ * wait until the child made it.  Return: 0, or a negative errno with why
+ * in @e.
  */
-int netns_redirect_finish(struct netns_redirect *rd, struct ubx_err *e);
+int netns_redirect_tap_wait(struct netns_redirect *rd, struct ubx_err *e);
 
-/* netns_redirect_setup() - netns_redirect_start() and _finish() in one, without a child. */
+/*
+ * netns_redirect_status() - read @fd, a netns_redirect's status (without
+ * blocking).  Return: 1 the rule is in; 0 no word yet; -1 there is none,
+ * why in @why.
+ */
+int netns_redirect_status(int fd, char *why, size_t len);
+
+/* netns_redirect_setup() - the listeners and the rule, made here and now (no child, no TAP). */
 int netns_redirect_setup(const struct netns_redirect_plan *p, struct netns_redirect *out, struct ubx_err *e);
 
 /* netns_redirect_close() - close what @rd holds (the rule stays). */
@@ -195,21 +220,41 @@ void netns_redirect_close(struct netns_redirect *rd);
 
 /*
  * netns_slirp_relay() - from now on, relay the connections redirected to
- * the listeners @listen4 and @listen6 (taken over; -1 for none), with the
+ * the listeners @listen4 and @listen6 (taken over; -1 for none) of the
+ * sandbox @id (the caller's number; one per client on a user network), with the
  * same policy as libslirp's: the frame filter, the egress policy, the
  * gateway as the host's loopback only when allowed.
  * Return: 0 or a negative errno.
  */
-int netns_slirp_relay(struct netns_slirp *s, int listen4, int listen6, struct ubx_err *e);
+int netns_slirp_relay(struct netns_slirp *s, int id, int listen4, int listen6, struct ubx_err *e);
+
+/*
+ * netns_slirp_relay_drop() - stop the relays added with @id: their
+ * connections are reset, their listeners closed (a user network's sandbox
+ * that left).
+ */
+void netns_slirp_relay_drop(struct netns_slirp *s, int id);
+
+/*
+ * netns_slirp_relay_status() - after netns_slirp_relay(): @fd (taken over)
+ * is the redirect's status (netns_redirect_start()); the loop reads it and
+ * records how the rule went.
+ */
+void netns_slirp_relay_status(struct netns_slirp *s, int fd);
 
 /* netns_slirp_no_relay() - record why libslirp keeps outbound TCP. */
 void netns_slirp_no_relay(struct netns_slirp *s, const char *why);
 
-/*
- * netns_slirp_tcp_path() - how outbound TCP leaves: "relay" or
- * "libslirp (WHY)", and in *@relayed how many connections the relay took.
- */
-const char *netns_slirp_tcp_path(const struct netns_slirp *s, unsigned long *relayed);
+/* What a slirp network has done, for `usbox inspect`. */
+struct netns_stats {
+	char tcp_path[200];     /* how outbound TCP leaves: "relay" or "libslirp (WHY)" */
+	unsigned long relayed;  /* connections the relay took */
+	unsigned long allowed;  /* the egress policy's decisions, as --net-log logs them */
+	unsigned long refused;
+};
+
+/* netns_slirp_stats() - @s's counts so far. */
+void netns_slirp_stats(const struct netns_slirp *s, struct netns_stats *st);
 
 /* netns_slirp_free() - stop the stack and close the TAP. */
 void netns_slirp_free(struct netns_slirp *s);
@@ -371,6 +416,14 @@ int netns_network_start(const struct netns_network *n, struct netns_conn *c, str
  */
 int netns_network_attach(struct netns_conn *c, int netns_fd, const char *name, struct netns_lease *lease,
 			 struct ubx_err *e);
+
+/*
+ * netns_network_relay() - after netns_network_attach(): the helper relays
+ * the TCP that the sandbox's rule redirects to @listen4 and @listen6 (the
+ * sandbox's listeners, closed here; -1 for none), under the network's
+ * policy.  Return: 0 or a negative errno.
+ */
+int netns_network_relay(struct netns_conn *c, int listen4, int listen6, struct ubx_err *e);
 
 /* netns_conn_close() - close everything in @c. */
 void netns_conn_close(struct netns_conn *c);

@@ -8,13 +8,16 @@
  * namespace (so CAP_NET_ADMIN there), calls netns_redirect_start() first
  * thing, with lo up.  It makes two listening sockets on the loopback
  * addresses (127.0.0.1:P and [::1]:P, so nothing from the TAP's side can
- * reach them) and forks a child that sends one nfnetlink batch: the table
+ * reach them) and forks a child that makes the slirp network's TAP (the
+ * init waits for that much: netns_redirect_tap_wait()), then sends one
+ * nfnetlink batch: the table
  * "usbox" (family inet) with a nat chain on the output hook:
  *   ip[6] daddr in what the plan keeps   accept   (libslirp keeps it)
  *   tcp, oifname NETNS_TAP_NAME          redirect to :P
- * The kernel's commit (hooks, conntrack) takes a while; the init mounts
- * meanwhile and collects the answer with netns_redirect_finish() once the
- * TAP is up.  The plan (netns_redirect_plan(), made in the caller's
+ * The kernel's commit (hooks, conntrack, RCU grace periods) takes a while,
+ * tens of milliseconds on a busy machine: nobody waits for it.  The child
+ * says how it went on a status socket that the supervisor polls, and until
+ * the rule is in, TCP simply goes through libslirp.  The plan (netns_redirect_plan(), made in the caller's
  * namespace) keeps the resolver (DNS over TCP is libslirp's), link-local
  * addresses, and without allow_host_loopback the gateway and the host's own
  * addresses: refused there at once, a connect() to them fails as before
@@ -46,6 +49,7 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
+#include "../common/fdpass.h"
 #include "internal.h"
 
 #define TABLE "usbox"
@@ -144,10 +148,10 @@ static void expr_meta(struct nlbuf *b, uint32_t key)
 	EXPR(b, "meta", put_be32(b, NFTA_META_KEY, key); put_be32(b, NFTA_META_DREG, NFT_REG_1));
 }
 
-static void expr_payload(struct nlbuf *b, uint32_t offset, uint32_t len)
+static void expr_payload(struct nlbuf *b, uint32_t base, uint32_t offset, uint32_t len)
 {
 	EXPR(b, "payload", put_be32(b, NFTA_PAYLOAD_DREG, NFT_REG_1);
-	     put_be32(b, NFTA_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER); put_be32(b, NFTA_PAYLOAD_OFFSET, offset);
+	     put_be32(b, NFTA_PAYLOAD_BASE, base); put_be32(b, NFTA_PAYLOAD_OFFSET, offset);
 	     put_be32(b, NFTA_PAYLOAD_LEN, len));
 }
 
@@ -211,7 +215,7 @@ static void rule_keep(struct nlbuf *b, bool v6, const uint8_t *addr, unsigned pr
 	}
 	expr_meta(b, NFT_META_NFPROTO);
 	expr_cmp_eq(b, &proto, 1);
-	expr_payload(b, v6 ? 24 : 16, (uint32_t)n);
+	expr_payload(b, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 24 : 16, (uint32_t)n);
 	if (prefix < n * 8)
 		expr_mask(b, mask, n);
 	expr_cmp_eq(b, net, n);
@@ -219,11 +223,14 @@ static void rule_keep(struct nlbuf *b, bool v6, const uint8_t *addr, unsigned pr
 	rule_end(b, m, exprs);
 }
 
-/* "[meta nfproto ipv4] meta l4proto tcp oifname NETNS_TAP_NAME redirect
- * to :@port" (by name: the TAP need not exist yet). */
+/* "[meta nfproto ipv4] meta l4proto tcp oifname NETNS_TAP_NAME tcp flags &
+ * (syn|ack) == syn redirect to :@port" (by name: the TAP need not exist
+ * yet).  Only a SYN starts a redirect: a connection that began through
+ * libslirp before the rule was in is picked up by conntrack mid-stream as
+ * new, and must not be turned to the listener then. */
 static void rule_redirect(struct nlbuf *b, uint16_t port, bool v4_only)
 {
-	uint8_t tcp = IPPROTO_TCP, v4 = NFPROTO_IPV4;
+	uint8_t tcp = IPPROTO_TCP, v4 = NFPROTO_IPV4, syn_ack = 0x12, syn = 0x02;
 	char oifname[IFNAMSIZ] = NETNS_TAP_NAME;
 	size_t exprs, m = rule_begin(b, &exprs);
 	if (v4_only) {
@@ -234,6 +241,9 @@ static void rule_redirect(struct nlbuf *b, uint16_t port, bool v4_only)
 	expr_cmp_eq(b, &tcp, 1);
 	expr_meta(b, NFT_META_OIFNAME);
 	expr_cmp_eq(b, oifname, sizeof(oifname));
+	expr_payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1); /* the TCP flags */
+	expr_mask(b, &syn_ack, 1);
+	expr_cmp_eq(b, &syn, 1);
 	expr_redirect(b, port);
 	rule_end(b, m, exprs);
 }
@@ -342,30 +352,45 @@ static uint16_t port_of(int fd)
 
 void netns_redirect_close(struct netns_redirect *rd)
 {
-	int *fds[] = { &rd->listen4, &rd->listen6, &rd->nl, &rd->result };
+	int *fds[] = { &rd->listen4, &rd->listen6, &rd->nl, &rd->status, &rd->tap_ready };
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (*fds[i] >= 0)
 			close(*fds[i]), *fds[i] = -1;
-	if (rd->pid > 0)
-		(void)waitpid(rd->pid, NULL, 0);
-	rd->pid = -1;
 }
 
-/* In the child: the rules, and what came of them on @result. */
-static _Noreturn void add_rules_child(int nl, const struct netns_redirect_plan *p, uint16_t port, bool v4_only,
-				      int result)
+/* In the child: the TAP on @tap_fd (when >= 0) first, its outcome (a
+ * struct ubx_err, empty when made) on @tap_ready; then the rules, "r" or
+ * "x" and why on @status.  Nothing else of the caller's stays open here, so
+ * that the child, which may outlive the caller's exec, holds nothing the
+ * supervisor waits on. */
+static _Noreturn void add_rules_child(const struct netns_redirect *rd, const struct netns_redirect_plan *p,
+				      int tap_fd)
 {
+	const int keep[] = { rd->nl, tap_fd, rd->tap_ready, rd->status };
+	char msg[sizeof(((struct ubx_err *)0)->msg) + 1];
 	struct ubx_err e = { 0 };
-	int r = add_rules(nl, p, port, v4_only, &e);
-	if (r < 0 && write(result, &e, sizeof(e)) != sizeof(e))
-		_exit(2);
-	_exit(r < 0);
+	uint16_t port = port_of(rd->listen4);
+	bool v4_only = rd->listen6 < 0;
+
+	if (fd_close_from_but(3, keep, ARRAY_SIZE(keep)) < 0)
+		_exit(3);
+	if (tap_fd >= 0) {
+		int r = netns_tap_setup(tap_fd, &e);
+		if (write(rd->tap_ready, &e, sizeof(e)) != sizeof(e) || r < 0)
+			_exit(2);
+		close(rd->tap_ready);
+	}
+	if (add_rules(rd->nl, p, port, v4_only, &e) == 0)
+		_exit(send(rd->status, "r", 1, MSG_NOSIGNAL) == 1 ? 0 : 3);
+	int n = snprintf(msg, sizeof(msg), "x%s", e.msg);
+	(void)!send(rd->status, msg, (size_t)n, MSG_NOSIGNAL);
+	_exit(1);
 }
 
 /* The listeners and the nfnetlink socket. */
 static int open_sockets(struct netns_redirect *rd, struct ubx_err *e)
 {
-	*rd = (struct netns_redirect){ .listen4 = -1, .listen6 = -1, .nl = -1, .result = -1, .pid = -1 };
+	*rd = (struct netns_redirect){ .listen4 = -1, .listen6 = -1, .nl = -1, .status = -1, .tap_ready = -1 };
 	if ((rd->listen4 = listen_on(AF_INET, 0, e)) < 0)
 		return rd->listen4;
 	/* Without IPv6 on lo (or in the kernel), IPv6 stays with libslirp. */
@@ -378,29 +403,50 @@ static int open_sockets(struct netns_redirect *rd, struct ubx_err *e)
 	return 0;
 }
 
-int netns_redirect_start(const struct netns_redirect_plan *p, struct netns_redirect *rd, struct ubx_err *e)
+/* The child's channels: @status a datagram pair, @tap a pipe (with a TAP). */
+static int open_channels(int status[2], int tap[2], bool with_tap)
 {
-	int pipefd[2];
+	status[0] = status[1] = tap[0] = tap[1] = -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, status) < 0)
+		return -errno;
+	if (with_tap && pipe2(tap, O_CLOEXEC) < 0) {
+		int err = errno;
+		close(status[0]), close(status[1]);
+		return -err;
+	}
+	return 0;
+}
+
+int netns_redirect_start(const struct netns_redirect_plan *p, int tap_fd, struct netns_redirect *rd,
+			 struct ubx_err *e)
+{
+	int status[2], tap[2];
 
 	int r = open_sockets(rd, e);
-	if (r < 0)
-		return r;
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		r = ubx_fail(e, errno, "pipe");
+	if (r == 0 && (r = open_channels(status, tap, tap_fd >= 0)) < 0)
+		ubx_fail(e, -r, "socketpair");
+	if (r < 0) {
 		netns_redirect_close(rd);
 		return r;
 	}
-	/* The kernel's commit takes a while (hooks, conntrack): in a child of
-	 * ours, on our socket, while the caller goes on. */
-	rd->pid = fork();
-	if (rd->pid == 0) {
-		close(pipefd[0]);
-		add_rules_child(rd->nl, p, port_of(rd->listen4), rd->listen6 < 0, pipefd[1]);
-	}
+	rd->status = status[1];
+	rd->tap_ready = tap[1];
+	/* The kernel's commit takes a while (hooks, conntrack; RCU grace
+	 * periods, long on a busy machine): in a child of ours, while the
+	 * caller goes on, and its command may start before the rule is in
+	 * (its first connections then go through libslirp). */
+	pid_t pid = fork();
+	if (pid == 0)
+		add_rules_child(rd, p, tap_fd);
 	int err = errno;
-	close(pipefd[1]);
-	rd->result = pipefd[0];
-	if (rd->pid < 0) {
+	close(rd->nl), close(rd->status);
+	if (rd->tap_ready >= 0)
+		close(rd->tap_ready);
+	rd->nl = -1;
+	rd->status = status[0];
+	rd->tap_ready = tap[0];
+	rd->tap_done = tap_fd >= 0;
+	if (pid < 0) {
 		netns_redirect_close(rd);
 		return ubx_fail(e, err, "fork");
 	}
@@ -408,29 +454,39 @@ int netns_redirect_start(const struct netns_redirect_plan *p, struct netns_redir
 	return 0;
 }
 
-int netns_redirect_finish(struct netns_redirect *rd, struct ubx_err *e)
+int netns_redirect_tap_wait(struct netns_redirect *rd, struct ubx_err *e)
 {
 	struct ubx_err child = { 0 };
-	int status = 0;
+	ssize_t n;
 
-	while (waitpid(rd->pid, &status, 0) < 0 && errno == EINTR)
+	while ((n = read(rd->tap_ready, &child, sizeof(child))) < 0 && errno == EINTR)
 		;
-	rd->pid = -1;
-	bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-	if (!ok && read(rd->result, &child, sizeof(child)) == sizeof(child)) {
-		child.msg[sizeof(child.msg) - 1] = '\0';
-		*e = child;
-	} else if (!ok) {
-		ubx_fail(e, 0, "the nf_tables rules' helper failed");
+	close(rd->tap_ready);
+	rd->tap_ready = -1;
+	if (n != sizeof(child))
+		return ubx_fail(e, EPIPE, "the TAP's helper died");
+	child.msg[sizeof(child.msg) - 1] = '\0';
+	if (!child.msg[0])
+		return 0;
+	*e = child;
+	return -(e->code ? e->code : EINVAL);
+}
+
+int netns_redirect_status(int fd, char *why, size_t len)
+{
+	char msg[sizeof(((struct ubx_err *)0)->msg) + 1];
+	ssize_t n = recv(fd, msg, sizeof(msg) - 1, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n == 1 && msg[0] == 'r')
+		return 1;
+	if (n > 0 && msg[0] == 'x') {
+		msg[n] = '\0';
+		snprintf(why, len, "%s", msg + 1);
+	} else {
+		snprintf(why, len, "the nf_tables rules' helper failed");
 	}
-	close(rd->result);
-	close(rd->nl); /* the rule stays with the namespace */
-	rd->result = rd->nl = -1;
-	if (!ok) {
-		netns_redirect_close(rd);
-		return -(e->code ? e->code : EINVAL);
-	}
-	return 0;
+	return -1;
 }
 
 int netns_redirect_setup(const struct netns_redirect_plan *p, struct netns_redirect *out, struct ubx_err *e)
@@ -457,22 +513,30 @@ static void keep(struct netns_redirect_plan *p, bool v6, const void *addr, unsig
 	p->keep[p->n++].v6 = v6;
 }
 
-void netns_redirect_plan(struct netns_redirect_plan *p, bool allow_host_loopback)
+void netns_redirect_plan(struct netns_redirect_plan *p, const struct netns_network *net, bool allow_host_loopback)
 {
 	static const uint8_t link4[4] = { 169, 254 }, link6[16] = { 0xfe, 0x80 };
 	struct frame_policy host = { 0 };
 	struct netns_lease l;
 
-	netns_default_lease(&l);
 	*p = (struct netns_redirect_plan){ 0 };
-	keep(p, false, &l.dns, 32);
-	keep(p, true, l.dns6, 128);
+	if (net) {
+		l = netns_network_lease(net, 0);
+		keep(p, false, &net->net, net->prefix);
+		keep(p, true, l.gateway6, 64);
+	} else {
+		netns_default_lease(&l);
+		keep(p, false, &l.dns, 32);
+		keep(p, true, l.dns6, 128);
+	}
 	keep(p, false, link4, 16);
 	keep(p, true, link6, 10);
 	if (allow_host_loopback)
 		return;
-	keep(p, false, &l.gateway, 32);
-	keep(p, true, l.gateway6, 128);
+	if (!net) {
+		keep(p, false, &l.gateway, 32);
+		keep(p, true, l.gateway6, 128);
+	}
 	if (frame_policy_load(&host, NULL) < 0)
 		return;
 	for (size_t i = 0; i < host.n4; i++)

@@ -85,8 +85,16 @@ struct netns_slirp {
 	int log;            /* its log, or -1 */
 	time_t log_sec;     /* the second being counted (CLOCK_REALTIME) */
 	unsigned log_lines, log_left_out;
-	struct tcprelay *relay; /* outbound TCP, when redirected to us (tcprelay.c) */
+	struct slirp_relay {    /* outbound TCP, when redirected to us (tcprelay.c) */
+		struct tcprelay *relay;
+		int id;         /* whose: the caller's, per sandbox */
+	} *relays;
+	size_t n_relays;
+	unsigned long relayed; /* by relays dropped already */
+	int relay_status;      /* the redirect's child, until it says how the rule went (netns_redirect_status()) */
+	size_t relay_status_idx;
 	char tcp_path[200];
+	unsigned long allowed, refused; /* the egress policy's decisions worth logging */
 	uint8_t frame[FRAME_MAX];
 };
 
@@ -243,7 +251,8 @@ int netns_slirp_new(int tap_fd, const struct netns_lease *l, bool allow_host_loo
 	int r;
 
 	if (!s) {
-		close(tap_fd);
+		if (tap_fd >= 0)
+			close(tap_fd);
 		return ubx_fail(e, ENOMEM, "slirp");
 	}
 	s->tap = tap_fd;
@@ -251,6 +260,8 @@ int netns_slirp_new(int tap_fd, const struct netns_lease *l, bool allow_host_loo
 	snprintf(s->tcp_path, sizeof(s->tcp_path), "libslirp (no redirect was asked for)");
 	s->events = -1;
 	s->events_idx = SIZE_MAX;
+	s->relay_status = -1;
+	s->relay_status_idx = SIZE_MAX;
 	if ((r = policy_init(s, allow_host_loopback, e)) < 0 || (r = load_api(s, e)) < 0) {
 		netns_slirp_free(s);
 		return r;
@@ -266,6 +277,13 @@ int netns_slirp_new(int tap_fd, const struct netns_lease *l, bool allow_host_loo
 	}
 	*out = s;
 	return 0;
+}
+
+void netns_slirp_set_tap(struct netns_slirp *s, int tap_fd)
+{
+	if (s->tap >= 0)
+		close(s->tap);
+	s->tap = tap_fd;
 }
 
 static short to_poll(int ev)
@@ -314,8 +332,13 @@ void netns_slirp_fill(struct netns_slirp *s, struct pollfd *fds, size_t *n, size
 		fds[s->n++] = (struct pollfd){ .fd = s->events, .events = POLLIN };
 	}
 	s->api.slirp_pollfds_fill(s->slirp, &timeout, cb_add_poll, s);
-	if (s->relay)
-		tcprelay_fill(s->relay, fds, &s->n, cap);
+	for (size_t i = 0; i < s->n_relays; i++)
+		tcprelay_fill(s->relays[i].relay, fds, &s->n, cap);
+	s->relay_status_idx = SIZE_MAX;
+	if (s->relay_status >= 0 && s->n < s->cap) {
+		s->relay_status_idx = s->n;
+		fds[s->n++] = (struct pollfd){ .fd = s->relay_status, .events = POLLIN };
+	}
 	for (size_t i = 0; i < MAX_TIMERS; i++) {
 		if (!s->timers[i].used || s->timers[i].expire_ms < 0)
 			continue;
@@ -407,8 +430,10 @@ static bool verdict(struct netns_slirp *s, const uint8_t *frame, size_t len, boo
 		bool log;
 		enum egress_verdict v =
 			egress_outbound(s->egress, frame, len, &s->policy, reply, sizeof(reply), &n, &ev, &log);
-		if (log)
+		if (log) {
+			ev.allowed ? s->allowed++ : s->refused++;
 			log_event(s, &ev);
+		}
 		if (v == EGRESS_ANSWER && answer)
 			(void)!write(s->tap, reply, n);
 		if (v != EGRESS_PASS)
@@ -454,6 +479,22 @@ static void run_timers(struct netns_slirp *s)
 	}
 }
 
+/* The redirect's child said how its rule went: "relay", or libslirp and
+ * why (its relays then get nothing). */
+static void relay_status_read(struct netns_slirp *s)
+{
+	char why[160];
+	int r = netns_redirect_status(s->relay_status, why, sizeof(why));
+	if (r == 0)
+		return;
+	if (r > 0)
+		snprintf(s->tcp_path, sizeof(s->tcp_path), "relay");
+	else
+		netns_slirp_no_relay(s, why);
+	close(s->relay_status);
+	s->relay_status = -1;
+}
+
 void netns_slirp_dispatch(struct netns_slirp *s, const struct pollfd *fds)
 {
 	s->fds = (struct pollfd *)fds;
@@ -463,8 +504,10 @@ void netns_slirp_dispatch(struct netns_slirp *s, const struct pollfd *fds)
 		read_tap(s);
 	s->api.slirp_pollfds_poll(s->slirp, 0, cb_get_revents, s);
 	run_timers(s);
-	if (s->relay)
-		tcprelay_dispatch(s->relay, fds);
+	for (size_t i = 0; i < s->n_relays; i++)
+		tcprelay_dispatch(s->relays[i].relay, fds);
+	if (s->relay_status_idx != SIZE_MAX && fds[s->relay_status_idx].revents)
+		relay_status_read(s);
 }
 
 int netns_slirp_egress(struct netns_slirp *s, const struct netns_allow *rules, size_t n, const char *log_path,
@@ -490,7 +533,11 @@ void netns_slirp_free(struct netns_slirp *s)
 {
 	if (!s)
 		return;
-	tcprelay_free(s->relay);
+	for (size_t i = 0; i < s->n_relays; i++)
+		tcprelay_free(s->relays[i].relay);
+	free(s->relays);
+	if (s->relay_status >= 0)
+		close(s->relay_status);
 	if (s->slirp)
 		s->api.slirp_cleanup(s->slirp);
 	if (s->tap >= 0)
@@ -583,12 +630,42 @@ static int relay_decide(void *ctx, const struct sockaddr_storage *dst, const str
 	return translate(s, dst, to, tolen);
 }
 
-int netns_slirp_relay(struct netns_slirp *s, int listen4, int listen6, struct ubx_err *e)
+int netns_slirp_relay(struct netns_slirp *s, int id, int listen4, int listen6, struct ubx_err *e)
 {
-	int r = tcprelay_new(listen4, listen6, relay_decide, s, &s->relay, e);
-	if (r == 0)
-		snprintf(s->tcp_path, sizeof(s->tcp_path), "relay");
-	return r;
+	struct slirp_relay *grown = realloc(s->relays, (s->n_relays + 1) * sizeof(*grown));
+	if (!grown) {
+		if (listen4 >= 0)
+			close(listen4);
+		if (listen6 >= 0)
+			close(listen6);
+		return ubx_fail(e, ENOMEM, "relay");
+	}
+	s->relays = grown;
+	int r = tcprelay_new(listen4, listen6, relay_decide, s, &grown[s->n_relays].relay, e);
+	if (r < 0)
+		return r;
+	grown[s->n_relays++].id = id;
+	snprintf(s->tcp_path, sizeof(s->tcp_path), "relay");
+	return 0;
+}
+
+void netns_slirp_relay_drop(struct netns_slirp *s, int id)
+{
+	for (size_t i = s->n_relays; i-- > 0;) {
+		if (s->relays[i].id != id)
+			continue;
+		s->relayed += tcprelay_accepted(s->relays[i].relay);
+		tcprelay_free(s->relays[i].relay);
+		s->relays[i] = s->relays[--s->n_relays];
+	}
+}
+
+void netns_slirp_relay_status(struct netns_slirp *s, int fd)
+{
+	if (s->relay_status >= 0)
+		close(s->relay_status);
+	s->relay_status = fd;
+	snprintf(s->tcp_path, sizeof(s->tcp_path), "relay (its rule is being made)");
 }
 
 void netns_slirp_no_relay(struct netns_slirp *s, const char *why)
@@ -596,8 +673,10 @@ void netns_slirp_no_relay(struct netns_slirp *s, const char *why)
 	snprintf(s->tcp_path, sizeof(s->tcp_path), "libslirp (%s)", why);
 }
 
-const char *netns_slirp_tcp_path(const struct netns_slirp *s, unsigned long *relayed)
+void netns_slirp_stats(const struct netns_slirp *s, struct netns_stats *st)
 {
-	*relayed = tcprelay_accepted(s->relay);
-	return s->tcp_path;
+	*st = (struct netns_stats){ .relayed = s->relayed, .allowed = s->allowed, .refused = s->refused };
+	snprintf(st->tcp_path, sizeof(st->tcp_path), "%s", s->tcp_path);
+	for (size_t i = 0; i < s->n_relays; i++)
+		st->relayed += tcprelay_accepted(s->relays[i].relay);
 }

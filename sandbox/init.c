@@ -68,56 +68,71 @@ static void ignore_signal(int sig)
 	(void)sig;
 }
 
-/* The slirp network's TCP redirect (netns/redirect.c), started first thing
- * (early_redirect()), so that the kernel makes its rule while the
- * supervisor writes the id maps and the init mounts. */
+/* The slirp network's TAP and TCP redirect (netns/redirect.c), started
+ * first thing (early_network()): a child makes the TAP and the rule while
+ * the supervisor writes the id maps and starts libslirp, and the init
+ * mounts. */
 struct redirect_start {
 	struct netns_redirect rd;
 	int started;        /* netns_redirect_start()'s result */
 	struct ubx_err why; /* why not */
+	int tun;            /* /dev/net/tun, opened on the host's /dev */
+	int tun_errno;      /* why not */
+	bool lo_up;
 };
 
 /* Before the id maps are written: the capabilities over the network
  * namespace are there already, and no file is made. */
-static void early_redirect(const struct child_params *p, struct redirect_start *rs)
+static void early_network(const struct child_params *p, struct redirect_start *rs)
 {
 	rs->started = -1;
-	if (p->spec->net != NET_SLIRP)
+	rs->tun = -1;
+	if (p->spec->net != NET_SLIRP && p->spec->net != NET_USER)
 		return;
-	if ((rs->started = netns_loopback_up(&rs->why)) == 0)
-		rs->started = netns_redirect_start(p->redirect, &rs->rd, &rs->why);
+	if (p->spec->net == NET_SLIRP && (rs->tun = open("/dev/net/tun", O_RDWR | O_CLOEXEC)) < 0) {
+		rs->tun_errno = errno;
+		return;
+	}
+	rs->started = netns_loopback_up(&rs->why);
+	rs->lo_up = rs->started == 0;
+	if (rs->lo_up)
+		rs->started = netns_redirect_start(p->redirect, rs->tun, &rs->rd, &rs->why);
 }
 
-/* The redirect's listeners go to the supervisor, then "r"; or "x" and why
- * libslirp keeps TCP. */
+/* The redirect's listeners and the child's status go to the supervisor,
+ * then "r"; or "x" and why libslirp keeps TCP. */
 static int offer_redirect(const struct child_params *p, struct redirect_start *rs)
 {
 	struct netns_redirect *rd = &rs->rd;
 	char msg[sizeof(rs->why.msg) + 1];
 
-	if (rs->started < 0 || netns_redirect_finish(rd, &rs->why) < 0) {
+	if (rs->started != 0) {
 		int n = snprintf(msg, sizeof(msg), "x%s", rs->why.msg);
 		return write(p->net_sock, msg, (size_t)n) == n ? 0 : -EPIPE;
 	}
 	int r = fd_send(p->net_sock, rd->listen4, '4');
 	if (r == 0 && rd->listen6 >= 0)
 		r = fd_send(p->net_sock, rd->listen6, '6');
-	close(rd->listen4);
-	if (rd->listen6 >= 0)
-		close(rd->listen6);
+	if (r == 0)
+		r = fd_send(p->net_sock, rd->status, 's');
+	netns_redirect_close(rd);
 	if (r == 0 && write(p->net_sock, "r", 1) != 1)
 		r = -EPIPE;
 	return r;
 }
 
-/* The TAP for the slirp network: made here, inside, then handed to the
- * supervisor with the redirect's listeners; it answers once libslirp runs
- * behind it. */
+/* The TAP for the slirp network (made by early_network()'s child, or here
+ * when it could not start), handed to the supervisor with the redirect's
+ * listeners; it answers once libslirp runs behind it. */
 static int start_tap(const struct child_params *p, int tun, struct redirect_start *rs, struct ubx_err *e)
 {
+	bool tap_done = rs->started == 0 && rs->rd.tap_done;
 	char ack;
-	int r = netns_tap_setup(tun, e);
-	if (r < 0)
+	int r;
+
+	if (tap_done && (r = netns_redirect_tap_wait(&rs->rd, e)) < 0)
+		return ubx_wrap(e, "network");
+	if (!tap_done && netns_tap_setup(tun, e) < 0)
 		return ubx_wrap(e, "network");
 	if ((r = fd_send(p->net_sock, tun, 'n')) < 0 || (r = offer_redirect(p, rs)) < 0)
 		return ubx_fail(e, -r, "hand the TAP to usbox");
@@ -128,13 +143,18 @@ static int start_tap(const struct child_params *p, int tun, struct redirect_star
 
 /* On a user network: the supervisor sends the lease once the helper has put
  * the veth's inner end here; configure it. */
-static int configure_veth(const struct child_params *p, struct ubx_err *e)
+static int configure_veth(const struct child_params *p, struct redirect_start *rs, struct ubx_err *e)
 {
 	struct netns_lease l;
 	if (read(p->net_sock, &l, sizeof(l)) != sizeof(l))
 		return ubx_fail(e, EPIPE, "network %s did not attach the sandbox", p->spec->network);
 	int r = netns_iface_setup(NETNS_TAP_NAME, 0, &l, e);
-	return r < 0 ? ubx_wrap(e, "network %s", p->spec->network) : 0;
+	if (r < 0)
+		return ubx_wrap(e, "network %s", p->spec->network);
+	/* The redirect's listeners, for the helper (through the supervisor). */
+	if ((r = offer_redirect(p, rs)) < 0)
+		return ubx_fail(e, -r, "hand the TCP redirect to usbox");
+	return 0;
 }
 
 /* Writes @text into the /proc file @path.  Return: 0 or a negative errno. */
@@ -175,10 +195,10 @@ static int apply_oci_proc(const struct spec_oci *o, struct ubx_err *e)
 static int build_sandbox(const struct child_params *p, struct redirect_start *rs, struct ubx_err *e)
 {
 	bool slirp = p->spec->net == NET_SLIRP;
-	_cleanup_close_ int tun = slirp ? open("/dev/net/tun", O_RDWR | O_CLOEXEC) : -1;
+	_cleanup_close_ int tun = TAKE_FD(rs->tun);
 	if (slirp && tun < 0)
-		return ubx_refuse(e, errno, "open /dev/net/tun: %s (the slirp network needs it; --net none does not; "
-				  "usbox doctor: /dev/net/tun)", strerror(errno));
+		return ubx_refuse(e, rs->tun_errno, "open /dev/net/tun: %s (the slirp network needs it; --net none does not; "
+				  "usbox doctor: /dev/net/tun)", strerror(rs->tun_errno));
 	const struct mounts_extra x = { .tty_gid = p->full_map ? 5 : -1, .dns = p->dns, .hosts = p->hosts,
 					.hosts_fd = p->hosts_fd, .uid = p->uid, .gid = p->gid,
 					.storage_sock = p->storage_sock };
@@ -200,10 +220,10 @@ static int build_sandbox(const struct child_params *p, struct redirect_start *rs
 	const char *domain = p->spec->oci.domainname;
 	if (domain && setdomainname(domain, strlen(domain)) < 0)
 		return ubx_fail(e, errno, "setdomainname %s", domain);
-	if (p->spec->net != NET_HOST && (r = netns_loopback_up(e)) < 0)
+	if (p->spec->net != NET_HOST && !rs->lo_up && (r = netns_loopback_up(e)) < 0)
 		return ubx_wrap(e, "network");
 	if (p->spec->net == NET_USER)
-		return configure_veth(p, e);
+		return configure_veth(p, rs, e);
 	return slirp ? start_tap(p, tun, rs, e) : 0;
 }
 
@@ -314,7 +334,7 @@ _Noreturn void init_main(const struct child_params *p)
 		_exit(125);
 	proctitle_set("usbox-init");
 	struct redirect_start rs = { 0 };
-	early_redirect(p, &rs);
+	early_network(p, &rs);
 	if (read(p->sync_fd, &go, 1) != 1) /* the supervisor died or gave up */
 		_exit(125);
 	struct child_params single;

@@ -74,6 +74,7 @@ static int join_network(struct sandbox *sb, struct ubx_err *e)
 	}
 	uint32_t dns = netns_network_lease(&net, 0).dns;
 	inet_ntop(AF_INET, &dns, sb->dns, sizeof(sb->dns));
+	netns_redirect_plan(&sb->redirect, &net, net.allow_host_loopback);
 	return 0;
 }
 
@@ -262,6 +263,45 @@ static int channels_open(struct channels *c, bool tty, bool net, bool storage, i
 	return 0;
 }
 
+/* The init's answer about the TCP redirect: its listeners and "r", or "x"
+ * and why not (then libslirp keeps TCP, and says why).  The relay is ours
+ * on the slirp network, the helper's on a user network. */
+static int receive_redirect(struct sandbox *sb, struct ubx_err *e)
+{
+	_cleanup_close_ int l4 = -1;
+	_cleanup_close_ int l6 = -1;
+	_cleanup_close_ int status = -1;
+	char msg[sizeof(e->msg) + 1];
+
+	for (int i = 0; i < 4; i++) {
+		size_t got = 0;
+		int fd = -1;
+		if (fd_recv(sb->net_sock, msg, sizeof(msg) - 1, &got, &fd) < 0 || got == 0) {
+			if (fd >= 0)
+				close(fd);
+			return 1; /* the init gave up: read its report */
+		}
+		msg[got] = '\0';
+		int *slot = fd < 0 ? NULL : msg[0] == '4' ? &l4 : msg[0] == '6' ? &l6 : msg[0] == 's' ? &status : NULL;
+		if (slot && *slot < 0)
+			*slot = fd;
+		else if (fd >= 0)
+			close(fd);
+		else if (msg[0] == 'x') {
+			if (sb->slirp)
+				netns_slirp_no_relay(sb->slirp, msg + 1);
+			return 0;
+		} else if (msg[0] == 'r' && l4 >= 0 && sb->slirp) {
+			int r = netns_slirp_relay(sb->slirp, 0, TAKE_FD(l4), TAKE_FD(l6), e);
+			if (r == 0 && status >= 0)
+				netns_slirp_relay_status(sb->slirp, TAKE_FD(status));
+			return r;
+		} else if (msg[0] == 'r' && l4 >= 0) /* a user network's helper relays */
+			return netns_network_relay(&sb->netconn, TAKE_FD(l4), TAKE_FD(l6), e);
+	}
+	return ubx_fail(e, EPROTO, "the sandbox's init sent no redirect");
+}
+
 /* With a user network: have the helper put a veth into the sandbox's network
  * namespace and pass the lease to the init, which configures it. */
 static int attach_network(struct sandbox *sb, struct ubx_err *e)
@@ -279,39 +319,7 @@ static int attach_network(struct sandbox *sb, struct ubx_err *e)
 	sb->lease = lease;
 	if (write(sb->net_sock, &lease, sizeof(lease)) != sizeof(lease))
 		return 1; /* the init gave up: read its report */
-	return 0;
-}
-
-/* The init's answer about the TCP redirect: its listeners and "r", or "x"
- * and why not (then libslirp keeps TCP, and says why). */
-static int receive_redirect(struct sandbox *sb, struct ubx_err *e)
-{
-	_cleanup_close_ int l4 = -1;
-	_cleanup_close_ int l6 = -1;
-	char msg[sizeof(e->msg) + 1];
-
-	for (int i = 0; i < 3; i++) {
-		size_t got = 0;
-		int fd = -1;
-		if (fd_recv(sb->net_sock, msg, sizeof(msg) - 1, &got, &fd) < 0 || got == 0) {
-			if (fd >= 0)
-				close(fd);
-			return 1; /* the init gave up: read its report */
-		}
-		msg[got] = '\0';
-		if (fd >= 0 && msg[0] == '4' && l4 < 0)
-			l4 = fd;
-		else if (fd >= 0 && msg[0] == '6' && l6 < 0)
-			l6 = fd;
-		else if (fd >= 0)
-			close(fd);
-		else if (msg[0] == 'x') {
-			netns_slirp_no_relay(sb->slirp, msg + 1);
-			return 0;
-		} else if (msg[0] == 'r' && l4 >= 0)
-			return netns_slirp_relay(sb->slirp, TAKE_FD(l4), TAKE_FD(l6), e);
-	}
-	return ubx_fail(e, EPROTO, "the sandbox's init sent no redirect");
+	return receive_redirect(sb, e);
 }
 
 /* With the slirp network: take the TAP from the init, start libslirp behind
@@ -323,14 +331,16 @@ static int start_network(struct sandbox *sb, struct ubx_err *e)
 		return attach_network(sb, e);
 	if (sb->spec->net != NET_SLIRP)
 		return 0;
-	int tap = fd_receive(sb->net_sock, NULL);
-	if (tap < 0)
-		return 1; /* the init gave up: read its report */
-	int r = netns_slirp_new(tap, NULL, sb->spec->allow_host_loopback, &sb->slirp, e);
+	/* libslirp starts while the init makes the TAP and mounts. */
+	int r = netns_slirp_new(-1, NULL, sb->spec->allow_host_loopback, &sb->slirp, e);
 	if (r == 0 && sb->spec->n_allow) /* --net-allow */
 		r = netns_slirp_egress(sb->slirp, sb->spec->allow, sb->spec->n_allow, sb->spec->net_log, e);
 	if (r < 0)
 		return r;
+	int tap = fd_receive(sb->net_sock, NULL);
+	if (tap < 0)
+		return 1; /* the init gave up: read its report */
+	netns_slirp_set_tap(sb->slirp, tap);
 	if ((r = receive_redirect(sb, e)) != 0)
 		return r;
 	if (write(sb->net_sock, "g", 1) != 1)
@@ -372,9 +382,8 @@ int sandbox_start(struct sandbox *sb, struct ubx_err *e)
 	signals_fill(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	bool net_channel = sb->spec->net == NET_SLIRP || sb->spec->net == NET_USER || sb->pf;
-	struct netns_redirect_plan redirect;
 	if (sb->spec->net == NET_SLIRP)
-		netns_redirect_plan(&redirect, sb->spec->allow_host_loopback);
+		netns_redirect_plan(&sb->redirect, NULL, sb->spec->allow_host_loopback);
 	if ((r = channels_open(&ch, sb->spec->tty, net_channel, sb->spec->root.kind == ROOT_LAYERS, sb->console_fd,
 			       e)) < 0)
 		return r;
@@ -390,7 +399,7 @@ int sandbox_start(struct sandbox *sb, struct ubx_err *e)
 		.seccomp = &sb->seccomp,
 		.start_fd = sb->start_fd,
 		.on_start = sb->on_start, .on_start_arg = sb->on_start_arg,
-		.redirect = &redirect,
+		.redirect = &sb->redirect,
 	};
 	sb->pid = clone_init(sb, &sb->pidfd, &placed);
 	if (sb->pid == 0) {
@@ -457,7 +466,7 @@ static int wait_round(struct sandbox *sb, int sfd, bool *ended, struct ubx_err *
 	if (sb->slirp)
 		netns_slirp_fill(sb->slirp, fds, &n, POLL_MAX, &timeout);
 	if (sb->hooks)
-		sb->hooks->fill(sb->hooks->arg, fds, &n, POLL_MAX);
+		sb->hooks->fill(sb->hooks->arg, fds, &n, POLL_MAX, &timeout);
 	if (poll(fds, n, timeout) < 0)
 		return errno == EINTR ? 0 : ubx_fail(e, errno, "poll");
 	if (sb->slirp)

@@ -27,11 +27,11 @@
 /*
  * What a caller of the runtime adds to the supervisor's poll loop (a
  * detached sandbox's log pipes and attach socket): fill() appends to the
- * poll array from *n on (at most max) and remembers where; dispatch() acts
- * on what poll() returned.
+ * poll array from *n on (at most max) and remembers where, and may shorten
+ * *timeout_ms (-1: none); dispatch() acts on what poll() returned.
  */
 struct sandbox_hooks {
-	void (*fill)(void *arg, struct pollfd *fds, size_t *n, size_t max);
+	void (*fill)(void *arg, struct pollfd *fds, size_t *n, size_t max, int *timeout_ms);
 	void (*dispatch)(void *arg, const struct pollfd *fds);
 	void *arg;
 };
@@ -53,6 +53,7 @@ struct sandbox {
 	int net_sock;              /* to the init: TAP hand-over, lease, sockets inside */
 	struct netns_conn netconn; /* --net NAME: to the network's helper */
 	struct netns_lease lease;  /* --net NAME: the sandbox's address there */
+	struct netns_redirect_plan redirect; /* --net slirp or NAME: what outbound TCP stays with libslirp */
 	char dns[16];              /* what /etc/resolv.conf names, or "" */
 	struct seccomp_prog seccomp; /* the command's system-call filter */
 	struct pollfd *pfds;       /* the supervisor's poll array */
