@@ -152,10 +152,7 @@ int netns_slirp_egress(struct netns_slirp *s, const struct netns_allow *rules, s
  */
 struct netns_redirect {
 	int listen4, listen6; /* 127.0.0.1:P and [::1]:P (-1: no IPv6) */
-	int nl;               /* netns_redirect_setup()'s nfnetlink socket, while it runs */
-	int status;           /* from the child: "r" once the rule is in, "x" and why not (EOF: it died) */
-	int tap_ready;        /* from the child, with a TAP: a struct ubx_err, empty once made */
-	bool tap_done;        /* the child makes the TAP (netns_tap_setup()) too */
+	int nl;               /* an nfnetlink socket of the sandbox's network namespace */
 };
 
 /* The destinations whose TCP stays with libslirp, so that a connect() to
@@ -183,37 +180,38 @@ struct netns_redirect_plan {
 void netns_redirect_plan(struct netns_redirect_plan *p, const struct netns_network *net, bool allow_host_loopback);
 
 /*
- * netns_redirect_start() - in the sandbox's network namespace, with
- * CAP_NET_ADMIN over it and lo up: the listeners, and a child process that
- * adds the rule redirecting TCP that leaves by NETNS_TAP_NAME (which need not
- * exist yet) to them, but to what @p keeps.  With @tap_fd >= 0 (an open
- * /dev/net/tun) the child first makes the TAP on it, as netns_tap_setup()
- * does (wait for it with netns_redirect_tap_wait()).  The rule takes the
- * kernel a while; nobody waits for it: the child says how it went on
- * @rd->status (netns_redirect_status()), and exits (the caller, PID 1,
- * reaps it with the rest).
- * Return: 0 with @rd filled, or a negative errno (then nothing was done,
- * the TAP neither).
+ * netns_redirect_open() - in the sandbox's network namespace, with lo up:
+ * the listeners and an nfnetlink socket, all that netns_redirect_commit()
+ * needs later, wherever it runs.  Return: 0 with @rd filled, or a negative
+ * errno.
  */
-int netns_redirect_start(const struct netns_redirect_plan *p, int tap_fd, struct netns_redirect *rd,
-			 struct ubx_err *e);
+int netns_redirect_open(struct netns_redirect *rd, struct ubx_err *e);
 
 /*
- * netns_redirect_tap_wait() - after netns_redirect_start() with a TAP:
- * wait until the child made it.  Return: 0, or a negative errno with why
- * in @e.
+ * netns_redirect_commit() - on @nl (an nfnetlink socket of the sandbox's
+ * network namespace, taken over), add the rule redirecting new TCP that
+ * leaves by NETNS_TAP_NAME to the listeners' @port (@v4_only: no IPv6
+ * listener), but to what @p keeps; in a thread of its own, as the kernel
+ * takes its time (conntrack's set-up, RCU grace periods).  The caller needs
+ * CAP_NET_ADMIN over the namespace (the supervisor owns the sandbox's user
+ * namespace).  How it went arrives on *@status (netns_redirect_status()).
+ * Return: 0, or a negative errno (no thread).
  */
-int netns_redirect_tap_wait(struct netns_redirect *rd, struct ubx_err *e);
+int netns_redirect_commit(int nl, const struct netns_redirect_plan *p, uint16_t port, bool v4_only, int *status,
+			  struct ubx_err *e);
 
 /*
- * netns_redirect_status() - read @fd, a netns_redirect's status (without
- * blocking).  Return: 1 the rule is in; 0 no word yet; -1 there is none,
- * why in @why.
+ * netns_redirect_status() - read @fd, a netns_redirect_commit() status
+ * (without blocking).  Return: 1 the rule is in; 0 no word yet; -1 there is
+ * none, why in @why.
  */
 int netns_redirect_status(int fd, char *why, size_t len);
 
 /* netns_redirect_setup() - the listeners and the rule, made here and now (no child, no TAP). */
 int netns_redirect_setup(const struct netns_redirect_plan *p, struct netns_redirect *out, struct ubx_err *e);
+
+/* netns_listener_port() - the port a listening socket @fd is bound to (0: none). */
+uint16_t netns_listener_port(int fd);
 
 /* netns_redirect_close() - close what @rd holds (the rule stays). */
 void netns_redirect_close(struct netns_redirect *rd);
@@ -237,7 +235,7 @@ void netns_slirp_relay_drop(struct netns_slirp *s, int id);
 
 /*
  * netns_slirp_relay_status() - after netns_slirp_relay(): @fd (taken over)
- * is the redirect's status (netns_redirect_start()); the loop reads it and
+ * is the redirect's status (netns_redirect_commit()); the loop reads it and
  * records how the rule went.
  */
 void netns_slirp_relay_status(struct netns_slirp *s, int fd);

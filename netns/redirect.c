@@ -5,19 +5,23 @@
  *
  * DOC: Theory of operation
  * The sandbox's init, root of the user namespace that owns the network
- * namespace (so CAP_NET_ADMIN there), calls netns_redirect_start() first
- * thing, with lo up.  It makes two listening sockets on the loopback
- * addresses (127.0.0.1:P and [::1]:P, so nothing from the TAP's side can
- * reach them) and forks a child that makes the slirp network's TAP (the
- * init waits for that much: netns_redirect_tap_wait()), then sends one
- * nfnetlink batch: the table
- * "usbox" (family inet) with a nat chain on the output hook:
+ * namespace, calls netns_redirect_open() first thing, with lo up: two
+ * listening sockets on the loopback addresses (127.0.0.1:P and [::1]:P, so
+ * nothing from the TAP's side can reach them) and an nfnetlink socket, all
+ * handed to the supervisor.  Once the command has run a little, the
+ * supervisor (owner of the sandbox's user namespace, so CAP_NET_ADMIN over
+ * the network namespace) sends one nfnetlink batch on that socket from a
+ * thread of its own, netns_redirect_commit(): the table "usbox" (family
+ * inet) with a nat chain on the output hook:
  *   ip[6] daddr in what the plan keeps   accept   (libslirp keeps it)
- *   tcp, oifname NETNS_TAP_NAME          redirect to :P
- * The kernel's commit (hooks, conntrack, RCU grace periods) takes a while,
- * tens of milliseconds on a busy machine: nobody waits for it.  The child
- * says how it went on a status socket that the supervisor polls, and until
- * the rule is in, TCP simply goes through libslirp.  The plan (netns_redirect_plan(), made in the caller's
+ *   tcp, oifname NETNS_TAP_NAME, a SYN   redirect to :P
+ * The kernel's commit (conntrack's set-up, hooks, RCU grace periods) costs
+ * milliseconds of CPU and more of waiting: neither the command's start nor
+ * a short command's exit pays for it.  Until the rule is in, TCP goes
+ * through libslirp; only a SYN is redirected, as conntrack picks up a
+ * connection that began before mid-stream, as new.  The thread says how it
+ * went on a status socket the loop polls.  The plan (netns_redirect_plan(),
+ * made in the caller's
  * namespace) keeps the resolver (DNS over TCP is libslirp's), link-local
  * addresses, and without allow_host_loopback the gateway and the host's own
  * addresses: refused there at once, a connect() to them fails as before
@@ -42,6 +46,8 @@
 #include <linux/netlink.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -49,7 +55,6 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
-#include "../common/fdpass.h"
 #include "internal.h"
 
 #define TABLE "usbox"
@@ -304,16 +309,16 @@ static int add_rules(int nl, const struct netns_redirect_plan *p, uint16_t port,
 {
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	struct timeval tv = { .tv_sec = 2 };
-	static struct nlbuf b;
-
-	memset(&b, 0, sizeof(b));
-	build_batch(&b, p, port, v4_only);
-	if (b.full)
+	_cleanup_free_ struct nlbuf *b = calloc(1, sizeof(*b)); /* 32 KiB: not on a thread's stack */
+	if (!b)
+		return ubx_fail(e, ENOMEM, "build the nf_tables rules");
+	build_batch(b, p, port, v4_only);
+	if (b->full)
 		return ubx_fail(e, ENOBUFS, "build the nf_tables rules");
 	(void)setsockopt(nl, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (sendto(nl, b.data, b.len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) != (ssize_t)b.len)
+	if (sendto(nl, b->data, b->len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) != (ssize_t)b->len)
 		return ubx_fail(e, errno, "send the nf_tables rules");
-	int r = read_acks(nl, &b);
+	int r = read_acks(nl, b);
 	return r < 0 ? ubx_fail(e, -r, "nf_tables refused the redirect") : 0;
 }
 
@@ -343,7 +348,7 @@ static int listen_on(int family, uint16_t port, struct ubx_err *e)
 	return TAKE_FD(fd);
 }
 
-static uint16_t port_of(int fd)
+uint16_t netns_listener_port(int fd)
 {
 	struct sockaddr_in a;
 	socklen_t len = sizeof(a);
@@ -352,124 +357,81 @@ static uint16_t port_of(int fd)
 
 void netns_redirect_close(struct netns_redirect *rd)
 {
-	int *fds[] = { &rd->listen4, &rd->listen6, &rd->nl, &rd->status, &rd->tap_ready };
+	int *fds[] = { &rd->listen4, &rd->listen6, &rd->nl };
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (*fds[i] >= 0)
 			close(*fds[i]), *fds[i] = -1;
 }
 
-/* In the child: the TAP on @tap_fd (when >= 0) first, its outcome (a
- * struct ubx_err, empty when made) on @tap_ready; then the rules, "r" or
- * "x" and why on @status.  Nothing else of the caller's stays open here, so
- * that the child, which may outlive the caller's exec, holds nothing the
- * supervisor waits on. */
-static _Noreturn void add_rules_child(const struct netns_redirect *rd, const struct netns_redirect_plan *p,
-				      int tap_fd)
-{
-	const int keep[] = { rd->nl, tap_fd, rd->tap_ready, rd->status };
-	char msg[sizeof(((struct ubx_err *)0)->msg) + 1];
-	struct ubx_err e = { 0 };
-	uint16_t port = port_of(rd->listen4);
-	bool v4_only = rd->listen6 < 0;
-
-	if (fd_close_from_but(3, keep, ARRAY_SIZE(keep)) < 0)
-		_exit(3);
-	if (tap_fd >= 0) {
-		int r = netns_tap_setup(tap_fd, &e);
-		if (write(rd->tap_ready, &e, sizeof(e)) != sizeof(e) || r < 0)
-			_exit(2);
-		close(rd->tap_ready);
-	}
-	if (add_rules(rd->nl, p, port, v4_only, &e) == 0)
-		_exit(send(rd->status, "r", 1, MSG_NOSIGNAL) == 1 ? 0 : 3);
-	int n = snprintf(msg, sizeof(msg), "x%s", e.msg);
-	(void)!send(rd->status, msg, (size_t)n, MSG_NOSIGNAL);
-	_exit(1);
-}
-
 /* The listeners and the nfnetlink socket. */
-static int open_sockets(struct netns_redirect *rd, struct ubx_err *e)
+int netns_redirect_open(struct netns_redirect *rd, struct ubx_err *e)
 {
-	*rd = (struct netns_redirect){ .listen4 = -1, .listen6 = -1, .nl = -1, .status = -1, .tap_ready = -1 };
+	*rd = (struct netns_redirect){ .listen4 = -1, .listen6 = -1, .nl = -1 };
 	if ((rd->listen4 = listen_on(AF_INET, 0, e)) < 0)
 		return rd->listen4;
 	/* Without IPv6 on lo (or in the kernel), IPv6 stays with libslirp. */
-	rd->listen6 = listen_on(AF_INET6, port_of(rd->listen4), e);
+	rd->listen6 = listen_on(AF_INET6, netns_listener_port(rd->listen4), e);
 	if ((rd->nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER)) < 0) {
 		int r = ubx_fail(e, errno, "nfnetlink");
 		netns_redirect_close(rd);
 		return r;
 	}
-	return 0;
-}
-
-/* The child's channels: @status a datagram pair, @tap a pipe (with a TAP). */
-static int open_channels(int status[2], int tap[2], bool with_tap)
-{
-	status[0] = status[1] = tap[0] = tap[1] = -1;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, status) < 0)
-		return -errno;
-	if (with_tap && pipe2(tap, O_CLOEXEC) < 0) {
-		int err = errno;
-		close(status[0]), close(status[1]);
-		return -err;
-	}
-	return 0;
-}
-
-int netns_redirect_start(const struct netns_redirect_plan *p, int tap_fd, struct netns_redirect *rd,
-			 struct ubx_err *e)
-{
-	int status[2], tap[2];
-
-	int r = open_sockets(rd, e);
-	if (r == 0 && (r = open_channels(status, tap, tap_fd >= 0)) < 0)
-		ubx_fail(e, -r, "socketpair");
-	if (r < 0) {
-		netns_redirect_close(rd);
-		return r;
-	}
-	rd->status = status[1];
-	rd->tap_ready = tap[1];
-	/* The kernel's commit takes a while (hooks, conntrack; RCU grace
-	 * periods, long on a busy machine): in a child of ours, while the
-	 * caller goes on, and its command may start before the rule is in
-	 * (its first connections then go through libslirp). */
-	pid_t pid = fork();
-	if (pid == 0)
-		add_rules_child(rd, p, tap_fd);
-	int err = errno;
-	close(rd->nl), close(rd->status);
-	if (rd->tap_ready >= 0)
-		close(rd->tap_ready);
-	rd->nl = -1;
-	rd->status = status[0];
-	rd->tap_ready = tap[0];
-	rd->tap_done = tap_fd >= 0;
-	if (pid < 0) {
-		netns_redirect_close(rd);
-		return ubx_fail(e, err, "fork");
-	}
 	*e = (struct ubx_err){ 0 };
 	return 0;
 }
 
-int netns_redirect_tap_wait(struct netns_redirect *rd, struct ubx_err *e)
-{
-	struct ubx_err child = { 0 };
-	ssize_t n;
+struct commit {
+	int nl, status;
+	uint16_t port;
+	bool v4_only;
+	struct netns_redirect_plan plan;
+};
 
-	while ((n = read(rd->tap_ready, &child, sizeof(child))) < 0 && errno == EINTR)
-		;
-	close(rd->tap_ready);
-	rd->tap_ready = -1;
-	if (n != sizeof(child))
-		return ubx_fail(e, EPIPE, "the TAP's helper died");
-	child.msg[sizeof(child.msg) - 1] = '\0';
-	if (!child.msg[0])
-		return 0;
-	*e = child;
-	return -(e->code ? e->code : EINVAL);
+/* The commit thread: the rules, then "r" or "x" and why on its status. */
+static void *commit_main(void *arg)
+{
+	struct commit *c = arg;
+	char msg[sizeof(((struct ubx_err *)0)->msg) + 1] = "r";
+	struct ubx_err e = { 0 };
+
+	if (add_rules(c->nl, &c->plan, c->port, c->v4_only, &e) < 0)
+		snprintf(msg, sizeof(msg), "x%s", e.msg);
+	(void)!send(c->status, msg, strlen(msg), MSG_NOSIGNAL);
+	close(c->status);
+	close(c->nl);
+	free(c);
+	return NULL;
+}
+
+int netns_redirect_commit(int nl, const struct netns_redirect_plan *p, uint16_t port, bool v4_only, int *status,
+			  struct ubx_err *e)
+{
+	_cleanup_close_ int nl_fd = nl;
+	int sp[2];
+	pthread_attr_t attr;
+	pthread_t t;
+
+	struct commit *c = malloc(sizeof(*c));
+	if (!c)
+		return ubx_fail(e, ENOMEM, "the redirect's rule");
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+		free(c);
+		return ubx_fail(e, errno, "socketpair");
+	}
+	*c = (struct commit){ .nl = nl_fd, .status = sp[1], .port = port, .v4_only = v4_only, .plan = *p };
+	int r = pthread_attr_init(&attr);
+	if (r == 0) {
+		(void)pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		r = pthread_create(&t, &attr, commit_main, c);
+		pthread_attr_destroy(&attr);
+	}
+	if (r != 0) {
+		close(sp[0]), close(sp[1]), free(c);
+		return ubx_fail(e, r, "the redirect's rule: a thread");
+	}
+	nl_fd = -1; /* the thread's now */
+	*status = sp[0];
+	return 0;
 }
 
 int netns_redirect_status(int fd, char *why, size_t len)
@@ -484,16 +446,16 @@ int netns_redirect_status(int fd, char *why, size_t len)
 		msg[n] = '\0';
 		snprintf(why, len, "%s", msg + 1);
 	} else {
-		snprintf(why, len, "the nf_tables rules' helper failed");
+		snprintf(why, len, "the nf_tables rules' thread failed");
 	}
 	return -1;
 }
 
 int netns_redirect_setup(const struct netns_redirect_plan *p, struct netns_redirect *out, struct ubx_err *e)
 {
-	int r = open_sockets(out, e);
+	int r = netns_redirect_open(out, e);
 	if (r == 0)
-		r = add_rules(out->nl, p, port_of(out->listen4), out->listen6 < 0, e);
+		r = add_rules(out->nl, p, netns_listener_port(out->listen4), out->listen6 < 0, e);
 	if (r < 0) {
 		netns_redirect_close(out);
 		return r;

@@ -38,7 +38,6 @@ struct child_params {
 	const char *hosts;      /* a user network's hosts file to bind at /etc/hosts, or NULL ... */
 	int hosts_fd;           /* ... and that file as checked (O_PATH), or -1 */
 	const struct seccomp_prog *seccomp; /* installed just before execve */
-	const struct netns_redirect_plan *redirect; /* slirp: what TCP stays with libslirp */
 	struct winsize ws;      /* with -t: the user's window size */
 	bool die_with_parent;   /* killed when its parent (usbox exec) dies */
 	int start_fd;           /* an OCI container's exec fifo (read-write), or -1: once set up,

@@ -68,13 +68,12 @@ static void ignore_signal(int sig)
 	(void)sig;
 }
 
-/* The slirp network's TAP and TCP redirect (netns/redirect.c), started
- * first thing (early_network()): a child makes the TAP and the rule while
- * the supervisor writes the id maps and starts libslirp, and the init
- * mounts. */
+/* The network's TCP redirect (netns/redirect.c): its listeners and
+ * nfnetlink socket, opened first thing (early_network()) and handed to the
+ * supervisor, which adds the rule once the command runs. */
 struct redirect_start {
 	struct netns_redirect rd;
-	int started;        /* netns_redirect_start()'s result */
+	int started;        /* netns_redirect_open()'s result */
 	struct ubx_err why; /* why not */
 	int tun;            /* /dev/net/tun, opened on the host's /dev */
 	int tun_errno;      /* why not */
@@ -96,11 +95,11 @@ static void early_network(const struct child_params *p, struct redirect_start *r
 	rs->started = netns_loopback_up(&rs->why);
 	rs->lo_up = rs->started == 0;
 	if (rs->lo_up)
-		rs->started = netns_redirect_start(p->redirect, rs->tun, &rs->rd, &rs->why);
+		rs->started = netns_redirect_open(&rs->rd, &rs->why);
 }
 
-/* The redirect's listeners and the child's status go to the supervisor,
- * then "r"; or "x" and why libslirp keeps TCP. */
+/* The redirect's listeners and nfnetlink socket go to the supervisor, then
+ * "r"; or "x" and why libslirp keeps TCP. */
 static int offer_redirect(const struct child_params *p, struct redirect_start *rs)
 {
 	struct netns_redirect *rd = &rs->rd;
@@ -114,25 +113,21 @@ static int offer_redirect(const struct child_params *p, struct redirect_start *r
 	if (r == 0 && rd->listen6 >= 0)
 		r = fd_send(p->net_sock, rd->listen6, '6');
 	if (r == 0)
-		r = fd_send(p->net_sock, rd->status, 's');
+		r = fd_send(p->net_sock, rd->nl, 'l');
 	netns_redirect_close(rd);
 	if (r == 0 && write(p->net_sock, "r", 1) != 1)
 		r = -EPIPE;
 	return r;
 }
 
-/* The TAP for the slirp network (made by early_network()'s child, or here
- * when it could not start), handed to the supervisor with the redirect's
- * listeners; it answers once libslirp runs behind it. */
+/* The TAP for the slirp network: made here, inside, then handed to the
+ * supervisor with the redirect's sockets; it answers once libslirp runs
+ * behind it. */
 static int start_tap(const struct child_params *p, int tun, struct redirect_start *rs, struct ubx_err *e)
 {
-	bool tap_done = rs->started == 0 && rs->rd.tap_done;
 	char ack;
-	int r;
-
-	if (tap_done && (r = netns_redirect_tap_wait(&rs->rd, e)) < 0)
-		return ubx_wrap(e, "network");
-	if (!tap_done && netns_tap_setup(tun, e) < 0)
+	int r = netns_tap_setup(tun, e);
+	if (r < 0)
 		return ubx_wrap(e, "network");
 	if ((r = fd_send(p->net_sock, tun, 'n')) < 0 || (r = offer_redirect(p, rs)) < 0)
 		return ubx_fail(e, -r, "hand the TAP to usbox");
@@ -142,7 +137,7 @@ static int start_tap(const struct child_params *p, int tun, struct redirect_star
 }
 
 /* On a user network: the supervisor sends the lease once the helper has put
- * the veth's inner end here; configure it. */
+ * the veth's inner end here; configure it, and hand over the redirect. */
 static int configure_veth(const struct child_params *p, struct redirect_start *rs, struct ubx_err *e)
 {
 	struct netns_lease l;
@@ -151,7 +146,6 @@ static int configure_veth(const struct child_params *p, struct redirect_start *r
 	int r = netns_iface_setup(NETNS_TAP_NAME, 0, &l, e);
 	if (r < 0)
 		return ubx_wrap(e, "network %s", p->spec->network);
-	/* The redirect's listeners, for the helper (through the supervisor). */
 	if ((r = offer_redirect(p, rs)) < 0)
 		return ubx_fail(e, -r, "hand the TCP redirect to usbox");
 	return 0;

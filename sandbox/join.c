@@ -67,7 +67,7 @@ static int join_flags(pid_t init)
 static void init_empty(struct sandbox *sb, const struct ubx_spec *spec)
 {
 	*sb = (struct sandbox){ .spec = spec, .pid = -1, .pidfd = -1, .exit_status = 125, .cg = { .leaf_fd = -1 },
-				.net_sock = -1, .netconn = { .sock = -1, .userns = -1, .lock = -1, .hosts_fd = -1 },
+				.net_sock = -1, .redirect_nl = -1, .netconn = { .sock = -1, .userns = -1, .lock = -1, .hosts_fd = -1 },
 				.console_fd = -1, .start_fd = -1 };
 	sb->plan.holder_lock_fd = -1;
 	sb->tty.master = sb->tty.in_fd = -1;

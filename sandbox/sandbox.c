@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../common/cleanup.h"
@@ -123,7 +124,7 @@ int sandbox_prepare(struct sandbox *sb, const struct ubx_spec *spec, struct ubx_
 	int r;
 
 	*sb = (struct sandbox){ .spec = spec, .pid = -1, .pidfd = -1, .exit_status = 125, .cg = { .leaf_fd = -1 },
-				.net_sock = -1, .netconn = { .sock = -1, .userns = -1, .lock = -1, .hosts_fd = -1 },
+				.net_sock = -1, .redirect_nl = -1, .netconn = { .sock = -1, .userns = -1, .lock = -1, .hosts_fd = -1 },
 				.storage_sock = -1, .fuse = OVERLAY_FUSE_INIT };
 	sb->plan.holder_lock_fd = -1;
 	sb->tty.master = sb->tty.in_fd = -1;
@@ -270,7 +271,7 @@ static int receive_redirect(struct sandbox *sb, struct ubx_err *e)
 {
 	_cleanup_close_ int l4 = -1;
 	_cleanup_close_ int l6 = -1;
-	_cleanup_close_ int status = -1;
+	_cleanup_close_ int nl = -1;
 	char msg[sizeof(e->msg) + 1];
 
 	for (int i = 0; i < 4; i++) {
@@ -282,7 +283,7 @@ static int receive_redirect(struct sandbox *sb, struct ubx_err *e)
 			return 1; /* the init gave up: read its report */
 		}
 		msg[got] = '\0';
-		int *slot = fd < 0 ? NULL : msg[0] == '4' ? &l4 : msg[0] == '6' ? &l6 : msg[0] == 's' ? &status : NULL;
+		int *slot = fd < 0 ? NULL : msg[0] == '4' ? &l4 : msg[0] == '6' ? &l6 : msg[0] == 'l' ? &nl : NULL;
 		if (slot && *slot < 0)
 			*slot = fd;
 		else if (fd >= 0)
@@ -291,15 +292,48 @@ static int receive_redirect(struct sandbox *sb, struct ubx_err *e)
 			if (sb->slirp)
 				netns_slirp_no_relay(sb->slirp, msg + 1);
 			return 0;
-		} else if (msg[0] == 'r' && l4 >= 0 && sb->slirp) {
-			int r = netns_slirp_relay(sb->slirp, 0, TAKE_FD(l4), TAKE_FD(l6), e);
-			if (r == 0 && status >= 0)
-				netns_slirp_relay_status(sb->slirp, TAKE_FD(status));
+		} else if (msg[0] == 'r' && l4 >= 0 && nl >= 0) {
+			sb->redirect_port = netns_listener_port(l4);
+			sb->redirect_v4_only = l6 < 0;
+			int r = sb->slirp ? netns_slirp_relay(sb->slirp, 0, TAKE_FD(l4), TAKE_FD(l6), e) :
+					    netns_network_relay(&sb->netconn, TAKE_FD(l4), TAKE_FD(l6), e);
+			if (r == 0)
+				sb->redirect_nl = TAKE_FD(nl);
 			return r;
-		} else if (msg[0] == 'r' && l4 >= 0) /* a user network's helper relays */
-			return netns_network_relay(&sb->netconn, TAKE_FD(l4), TAKE_FD(l6), e);
+		}
 	}
 	return ubx_fail(e, EPROTO, "the sandbox's init sent no redirect");
+}
+
+/* Once the command has run for REDIRECT_DELAY_MS: the redirect's rule, in
+ * a thread.  The kernel takes its time over it (conntrack's set-up, RCU
+ * grace periods), CPU the command's start should have, and a command that
+ * ends first never pays for it (its exit would wait for the commit).  Until
+ * the rule is in, TCP goes through libslirp; only a SYN is redirected, so
+ * those connections keep going. */
+#define REDIRECT_DELAY_MS 10
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void commit_redirect(struct sandbox *sb)
+{
+	struct ubx_err e;
+	int status = -1;
+	if (sb->redirect_nl < 0)
+		return;
+	int r = netns_redirect_commit(TAKE_FD(sb->redirect_nl), &sb->redirect, sb->redirect_port,
+				      sb->redirect_v4_only, &status, &e);
+	if (r < 0 && sb->slirp)
+		netns_slirp_no_relay(sb->slirp, e.msg);
+	else if (r == 0 && sb->slirp)
+		netns_slirp_relay_status(sb->slirp, status);
+	else if (r == 0)
+		close(status); /* a user network's helper relays; nothing to record here */
 }
 
 /* With a user network: have the helper put a veth into the sandbox's network
@@ -351,6 +385,8 @@ static int start_network(struct sandbox *sb, struct ubx_err *e)
 /* After the exec: with -t, take the pty and start relaying; start forwarding. */
 static int after_exec(struct sandbox *sb, int tty_sock, struct ubx_err *e)
 {
+	if (sb->redirect_nl >= 0)
+		sb->redirect_at = mono_ms() + REDIRECT_DELAY_MS;
 	int r = sb->pf ? portfwd_attach(sb->pf, sb->net_sock, e) : 0;
 	if (r < 0)
 		return r;
@@ -399,7 +435,6 @@ int sandbox_start(struct sandbox *sb, struct ubx_err *e)
 		.seccomp = &sb->seccomp,
 		.start_fd = sb->start_fd,
 		.on_start = sb->on_start, .on_start_arg = sb->on_start_arg,
-		.redirect = &sb->redirect,
 	};
 	sb->pid = clone_init(sb, &sb->pidfd, &placed);
 	if (sb->pid == 0) {
@@ -467,6 +502,13 @@ static int wait_round(struct sandbox *sb, int sfd, bool *ended, struct ubx_err *
 		netns_slirp_fill(sb->slirp, fds, &n, POLL_MAX, &timeout);
 	if (sb->hooks)
 		sb->hooks->fill(sb->hooks->arg, fds, &n, POLL_MAX, &timeout);
+	if (sb->redirect_nl >= 0 && sb->redirect_at) {
+		int64_t left = sb->redirect_at - mono_ms();
+		if (left <= 0)
+			commit_redirect(sb);
+		else if (timeout < 0 || timeout > left)
+			timeout = (int)left;
+	}
 	if (poll(fds, n, timeout) < 0)
 		return errno == EINTR ? 0 : ubx_fail(e, errno, "poll");
 	if (sb->slirp)
@@ -525,6 +567,8 @@ void sandbox_destroy(struct sandbox *sb)
 	portfwd_free(sb->pf);
 	if (sb->net_sock >= 0)
 		close(sb->net_sock);
+	if (sb->redirect_nl >= 0) /* the start failed before the exec */
+		close(sb->redirect_nl);
 	netns_conn_close(&sb->netconn);
 	free(sb->pfds);
 	cgroup_teardown(&sb->cg);
@@ -537,6 +581,7 @@ void sandbox_destroy(struct sandbox *sb)
 	seccomp_prog_free(&sb->seccomp);
 	free((char *)sb->ids.user);
 	*sb = (struct sandbox){ .pid = -1, .pidfd = -1, .tty = { .master = -1, .in_fd = -1 }, .net_sock = -1,
+				.redirect_nl = -1,
 				.netconn = { .sock = -1, .userns = -1, .lock = -1, .hosts_fd = -1 }, .storage_sock = -1,
 				.fuse = OVERLAY_FUSE_INIT, .console_fd = -1, .start_fd = -1 };
 }

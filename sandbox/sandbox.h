@@ -54,6 +54,10 @@ struct sandbox {
 	struct netns_conn netconn; /* --net NAME: to the network's helper */
 	struct netns_lease lease;  /* --net NAME: the sandbox's address there */
 	struct netns_redirect_plan redirect; /* --net slirp or NAME: what outbound TCP stays with libslirp */
+	int redirect_nl;           /* the init's nfnetlink socket, until the rule is added after the exec */
+	int64_t redirect_at;       /* then (CLOCK_MONOTONIC, ms; 0: not yet known) */
+	uint16_t redirect_port;    /* the listeners' */
+	bool redirect_v4_only;
 	char dns[16];              /* what /etc/resolv.conf names, or "" */
 	struct seccomp_prog seccomp; /* the command's system-call filter */
 	struct pollfd *pfds;       /* the supervisor's poll array */
