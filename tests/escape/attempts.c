@@ -415,30 +415,47 @@ static int a_exe(char **av)
 	return 0;
 }
 
-/* The tries of watch-join on @pid: 1 when one reached it (what it got on
- * stderr), else 0 with the first error in *@err. */
+/* Whether @pid still runs usbox's own code (its comm is "usbox..."). */
+static bool still_usbox(pid_t pid)
+{
+	char path[64], comm[32] = "";
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || read(fd, comm, sizeof(comm) - 1) < 0)
+		comm[0] = '\0';
+	if (fd >= 0)
+		close(fd);
+	return strncmp(comm, "usbox", 5) == 0;
+}
+
+/* The tries of watch-join on @pid: 1 when one reached it while it still ran
+ * usbox (what it got on stderr), else 0 with the first refusal (EPERM,
+ * EACCES) in *@err; what reached it once it had executed its command, or
+ * found it gone, counts for nothing. */
 static int reach(pid_t pid, int *err)
 {
 	static const char *const what[] = { "exe", "cwd", "root", "fd", "mem" };
 	char path[64], target[256];
 	int reached = 0;
 	if (ptrace(PTRACE_ATTACH, pid, NULL, NULL) == 0) {
-		fprintf(stderr, "ptrace %d: attached\n", (int)pid);
 		waitpid(pid, NULL, __WALL);
+		if (still_usbox(pid)) { /* stopped: no race */
+			fprintf(stderr, "ptrace %d: attached\n", (int)pid);
+			reached = 1;
+		}
 		ptrace(PTRACE_DETACH, pid, NULL, NULL);
-		reached = 1;
-	} else if (!*err)
+	} else if (!*err && (errno == EPERM || errno == EACCES))
 		*err = errno;
 	for (size_t i = 0; i < sizeof(what) / sizeof(what[0]); i++) {
 		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what[i]);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		int fd = open(path, O_RDONLY | O_CLOEXEC), e = errno;
 		ssize_t n = readlink(path, target, sizeof(target) - 1);
-		if (fd >= 0 || n >= 0) {
-			target[n > 0 ? n : 0] = '\0';
+		target[n > 0 ? n : 0] = '\0';
+		if ((fd >= 0 || n >= 0) && (i == 0 ? strstr(target, "usbox") != NULL : still_usbox(pid))) {
 			fprintf(stderr, "%s: %s%s\n", path, fd >= 0 ? "opened " : "", target);
 			reached = 1;
-		} else if (!*err)
-			*err = errno;
+		} else if (fd < 0 && !*err && (e == EPERM || e == EACCES))
+			*err = e;
 		if (fd >= 0)
 			close(fd);
 	}
@@ -463,24 +480,19 @@ static int a_watch_join(char **av)
 		struct dirent *de;
 		while (d && (de = readdir(d))) {
 			pid_t pid = (pid_t)atoi(de->d_name);
-			char path[64], comm[32] = "";
 			size_t i = 0;
 			while (i < n_seen && seen[i] != pid)
 				i++;
 			if (pid <= 1 || pid == getpid() || i < n_seen)
 				continue;
-			snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-			int fd = open(path, O_RDONLY | O_CLOEXEC);
-			if (fd < 0 || read(fd, comm, sizeof(comm) - 1) < 0)
-				comm[0] = '\0';
-			if (fd >= 0)
-				close(fd);
 			if (n_seen < sizeof(seen) / sizeof(seen[0]))
 				seen[n_seen++] = pid;
-			if (strncmp(comm, "usbox", 5) != 0)
+			if (!still_usbox(pid))
 				continue;
-			caught++;
-			reached |= reach(pid, &err);
+			int refused = 0, r = reach(pid, &refused);
+			caught += r || refused;
+			reached |= r;
+			err = err ? err : refused;
 		}
 		if (d)
 			closedir(d);

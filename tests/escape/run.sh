@@ -649,7 +649,7 @@ joining_watched() {
 	wait $w
 	cat "$work/watch"
 }
-row "exec: ptrace or /proc/PID/* of one joining"  EPERM   joining_watched
+row "exec: ptrace or /proc/PID/* of one joining"  "EPERM|EACCES"  joining_watched
 
 line
 if [ ${#skips[@]} -gt 0 ]; then
