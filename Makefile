@@ -194,7 +194,7 @@ FUZZ_LIB  := common/error.c common/parse.c common/fdpass.c common/proctitle.c id
              netns/allow.c netns/dns.c netns/egress.c netns/netns.c \
              seccomp/profile.c common/jsonc.c image/layer.c image/tarsplit.c image/digest.c image/format_json.c \
              image/format_config.c sandbox/specjson.c container/log.c container/state.c oci/config.c oci/hooks.c \
-             oci/resources.c
+             oci/fields.c oci/resources.c
 FUZZERS   := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/*.c))
 build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	@mkdir -p build-fuzz

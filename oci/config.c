@@ -32,186 +32,15 @@
 #include "../common/cleanup.h"
 #include "../common/jsonc.h"
 #include "../common/parse.h"
+#include "fields.h"
 
 #define CONFIG_MAX (4u << 20)
-#define LIST_MAX 4096
-#define FIELD 160
+#define FIELD OCI_FIELD
 
 struct ctx {
+	struct oci_fields f; /* the file, for messages */
 	struct oci_config *c;
-	struct ubx_err *e;
-	const char *what; /* the file, for messages */
 };
-
-static int bad(const struct ctx *x, const char *field, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int bad(const struct ctx *x, const char *field, const char *fmt, ...)
-{
-	char msg[300];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return ubx_fail(x->e, 0, "%s: %s: %s", x->what, field, msg);
-}
-
-static const char *at(char out[FIELD], const char *base, const char *key)
-{
-	if (snprintf(out, FIELD, "%s%s%s", base, base[0] ? "." : "", key) >= FIELD)
-		out[FIELD - 2] = '~'; /* cut: still names the field's start */
-	return out;
-}
-
-static const char *at_index(char out[FIELD], const char *base, size_t i)
-{
-	if (snprintf(out, FIELD, "%s[%zu]", base, i) >= FIELD)
-		out[FIELD - 2] = '~';
-	return out;
-}
-
-static int expect(const struct ctx *x, struct json_object *o, enum json_type t, const char *field)
-{
-	static const char *const names[] = { [json_type_null] = "null",     [json_type_boolean] = "a boolean",
-					     [json_type_double] = "a number", [json_type_int] = "an integer",
-					     [json_type_object] = "an object", [json_type_array] = "an array",
-					     [json_type_string] = "a string" };
-	if (jsonc_is(o, t))
-		return 0;
-	return bad(x, field, "not %s but %s", names[t], o ? jsonc_type_name(o) : "null");
-}
-
-/* Every key of @o must be in @known (NULL-terminated). */
-static int known_keys(const struct ctx *x, struct json_object *o, const char *field, const char *const *known)
-{
-	char f[FIELD];
-	struct json_object_iterator it = jsonc.json_object_iter_begin(o), end = jsonc.json_object_iter_end(o);
-	for (; !jsonc.json_object_iter_equal(&it, &end); jsonc.json_object_iter_next(&it)) {
-		const char *key = jsonc.json_object_iter_peek_name(&it);
-		const char *const *k = known;
-		while (*k && strcmp(*k, key) != 0)
-			k++;
-		if (!*k)
-			return bad(x, field[0] ? at(f, field, key) : key, "unknown field");
-	}
-	return 0;
-}
-
-/* An object member that must be an object (NULL when absent). */
-static int object(const struct ctx *x, struct json_object *parent, const char *key, const char *base,
-		  const char *const *known, struct json_object **out)
-{
-	char f[FIELD];
-	*out = jsonc_member(parent, key);
-	if (!*out)
-		return 0;
-	int r = expect(x, *out, json_type_object, at(f, base, key));
-	return r < 0 ? r : known_keys(x, *out, f, known);
-}
-
-static int string(const struct ctx *x, struct json_object *o, const char *field, char **out)
-{
-	int r = expect(x, o, json_type_string, field);
-	if (r < 0)
-		return r;
-	const char *s = jsonc.json_object_get_string(o);
-	if ((size_t)jsonc.json_object_get_string_len(o) != strlen(s))
-		return bad(x, field, "holds a NUL character");
-	free(*out);
-	*out = strdup(s);
-	return *out ? 0 : ubx_fail(x->e, ENOMEM, "config.json");
-}
-
-static int string_opt(const struct ctx *x, struct json_object *parent, const char *key, const char *base,
-		      char **out)
-{
-	char f[FIELD];
-	struct json_object *o = jsonc_member(parent, key);
-	return o ? string(x, o, at(f, base, key), out) : 0;
-}
-
-static int boolean(const struct ctx *x, struct json_object *parent, const char *key, const char *base, bool *out)
-{
-	char f[FIELD];
-	struct json_object *o = jsonc_member(parent, key);
-	if (!o)
-		return 0;
-	int r = expect(x, o, json_type_boolean, at(f, base, key));
-	if (r == 0)
-		*out = jsonc.json_object_get_boolean(o);
-	return r;
-}
-
-/* An integer in [@lo, @hi]; *@set tells whether it was there. */
-static int integer(const struct ctx *x, struct json_object *parent, const char *key, const char *base, int64_t lo,
-		   int64_t hi, int64_t *out, bool *set)
-{
-	char f[FIELD];
-	struct json_object *o = jsonc_member(parent, key);
-	if (set)
-		*set = false;
-	if (!o)
-		return 0;
-	int r = expect(x, o, json_type_int, at(f, base, key));
-	if (r < 0)
-		return r;
-	errno = 0;
-	int64_t v = jsonc.json_object_get_int64(o);
-	if (errno || v < lo || v > hi)
-		return bad(x, f, "%s out of range (%" PRId64 " to %" PRId64 ")", jsonc.json_object_get_string(o), lo, hi);
-	*out = v;
-	if (set)
-		*set = true;
-	return 0;
-}
-
-/* A uint64 (rlimits, sizes), any value json-c can hold as one. */
-static int unsigned64(const struct ctx *x, struct json_object *o, const char *field, uint64_t *out)
-{
-	int r = expect(x, o, json_type_int, field);
-	if (r < 0)
-		return r;
-	const char *text = jsonc.json_object_get_string(o);
-	if (text[0] == '-')
-		return bad(x, field, "%s is negative", text);
-	errno = 0;
-	*out = jsonc.json_object_get_uint64(o);
-	return errno ? bad(x, field, "%s out of range", text) : 0;
-}
-
-static size_t list_len(struct json_object *o)
-{
-	return jsonc.json_object_array_length(o);
-}
-
-static int array(const struct ctx *x, struct json_object *o, const char *field, size_t *n)
-{
-	int r = expect(x, o, json_type_array, field);
-	if (r < 0)
-		return r;
-	*n = list_len(o);
-	return *n > LIST_MAX ? bad(x, field, "more than %d entries", LIST_MAX) : 0;
-}
-
-/* An array of strings into a NULL-terminated vector. */
-static int strv(const struct ctx *x, struct json_object *o, const char *field, char ***out)
-{
-	char f[FIELD];
-	size_t n;
-	int r = array(x, o, field, &n);
-	if (r < 0)
-		return r;
-	char **v = calloc(n + 1, sizeof(char *));
-	if (!v)
-		return ubx_fail(x->e, ENOMEM, "config.json");
-	for (size_t i = 0; i < n && r == 0; i++)
-		r = string(x, jsonc.json_object_array_get_idx(o, i), at_index(f, field, i), &v[i]);
-	if (r < 0) {
-		cleanup_strvp(&v);
-		return r;
-	}
-	cleanup_strvp(out);
-	*out = v;
-	return 0;
-}
 
 static void note_ignored(const struct ctx *x, const char *field)
 {
@@ -226,22 +55,22 @@ static int parse_root(const struct ctx *x, struct json_object *top)
 	static const char *const keys[] = { "path", "readonly", NULL };
 	struct json_object *o;
 	_cleanup_free_ char *path = NULL;
-	int r = object(x, top, "root", "", keys, &o);
+	int r = oci_field_object(&x->f, top, "root", "", keys, &o);
 	if (r < 0)
 		return r;
 	if (!o || !jsonc_member(o, "path"))
-		return bad(x, "root.path", "missing");
-	if ((r = string(x, jsonc_member(o, "path"), "root.path", &path)) < 0 ||
-	    (r = boolean(x, o, "readonly", "root", &x->c->spec.root.readonly)) < 0)
+		return oci_field_bad(&x->f, "root.path", "missing");
+	if ((r = oci_field_string(&x->f, jsonc_member(o, "path"), "root.path", &path)) < 0 ||
+	    (r = oci_field_boolean(&x->f, o, "readonly", "root", &x->c->spec.root.readonly)) < 0)
 		return r;
 	if (!path[0])
-		return bad(x, "root.path", "empty");
+		return oci_field_bad(&x->f, "root.path", "empty");
 	struct ubx_spec *s = &x->c->spec;
 	s->root.kind = ROOT_DIR;
 	if (path[0] == '/')
 		s->root.path = TAKE_PTR(path);
 	else if (asprintf(&s->root.path, "%s/%s", x->c->bundle, path) < 0)
-		return ubx_fail(x->e, ENOMEM, "config.json");
+		return ubx_fail(x->f.e, ENOMEM, "config.json");
 	return 0;
 }
 
@@ -254,35 +83,36 @@ static int parse_user(const struct ctx *x, struct json_object *proc)
 	int64_t v;
 	bool set;
 	struct ubx_spec *s = &x->c->spec;
-	int r = object(x, proc, "user", "process", keys, &o);
+	int r = oci_field_object(&x->f, proc, "user", "process", keys, &o);
 	if (r < 0 || !o)
 		return r;
-	if ((r = integer(x, o, "uid", "process.user", 0, UINT32_MAX - 1, &v, &set)) < 0)
+	if ((r = oci_field_integer(&x->f, o, "uid", "process.user", 0, UINT32_MAX - 1, &v, &set)) < 0)
 		return r;
 	s->uid = set ? (uint32_t)v : 0;
-	if ((r = integer(x, o, "gid", "process.user", 0, UINT32_MAX - 1, &v, &set)) < 0)
+	if ((r = oci_field_integer(&x->f, o, "gid", "process.user", 0, UINT32_MAX - 1, &v, &set)) < 0)
 		return r;
 	s->gid = set ? (uint32_t)v : 0;
-	if ((r = integer(x, o, "umask", "process.user", 0, 0777, &v, &set)) < 0)
+	if ((r = oci_field_integer(&x->f, o, "umask", "process.user", 0, 0777, &v, &set)) < 0)
 		return r;
 	s->oci.umask = set ? (int)v : -1;
 	if (!(groups = jsonc_member(o, "additionalGids")))
 		return 0;
 	size_t n;
-	if ((r = array(x, groups, "process.user.additionalGids", &n)) < 0)
+	if ((r = oci_field_array(&x->f, groups, "process.user.additionalGids", &n)) < 0)
 		return r;
 	if (n > 64)
-		return bad(x, "process.user.additionalGids", "more than 64 groups");
+		return oci_field_bad(&x->f, "process.user.additionalGids", "more than 64 groups");
 	if (!(s->oci.groups = calloc(n ? n : 1, sizeof(uint32_t))))
-		return ubx_fail(x->e, ENOMEM, "config.json");
+		return ubx_fail(x->f.e, ENOMEM, "config.json");
 	for (size_t i = 0; i < n; i++) {
 		char f[FIELD];
 		struct json_object *g = jsonc.json_object_array_get_idx(groups, i);
-		if ((r = expect(x, g, json_type_int, at_index(f, "process.user.additionalGids", i))) < 0)
+		if ((r = oci_field_expect(&x->f, g, json_type_int,
+					  oci_field_at_index(f, "process.user.additionalGids", i))) < 0)
 			return r;
 		int64_t gid = jsonc.json_object_get_int64(g);
 		if (gid < 0 || gid >= UINT32_MAX)
-			return bad(x, f, "out of range");
+			return oci_field_bad(&x->f, f, "out of range");
 		s->oci.groups[s->oci.n_groups++] = (uint32_t)gid;
 	}
 	return 0;
@@ -295,16 +125,16 @@ static int cap_list(const struct ctx *x, struct json_object *caps, const char *k
 	struct json_object *o = jsonc_member(caps, key);
 	if (!o)
 		return 0;
-	int r = array(x, o, at(f, "process.capabilities", key), &n);
+	int r = oci_field_array(&x->f, o, oci_field_at(f, "process.capabilities", key), &n);
 	for (size_t i = 0; i < n && r == 0; i++) {
 		struct json_object *c = jsonc.json_object_array_get_idx(o, i);
 		bool all = false;
 		char badname[64];
-		if ((r = expect(x, c, json_type_string, at_index(g, f, i))) < 0)
+		if ((r = oci_field_expect(&x->f, c, json_type_string, oci_field_at_index(g, f, i))) < 0)
 			break;
 		const char *name = jsonc.json_object_get_string(c);
 		if (strchr(name, ',') || strncasecmp(name, "CAP_", 4) != 0)
-			return bad(x, g, "\"%.60s\" is not a capability name", name);
+			return oci_field_bad(&x->f, g, "\"%.60s\" is not a capability name", name);
 		if (parse_capabilities(name, out, &all, badname, sizeof(badname)) < 0)
 			note_ignored(x, g); /* newer than this kernel's headers: runc skips them too */
 	}
@@ -315,7 +145,7 @@ static int parse_capabilities_obj(const struct ctx *x, struct json_object *proc)
 {
 	static const char *const keys[] = { "bounding", "effective", "permitted", "inheritable", "ambient", NULL };
 	struct json_object *o;
-	int r = object(x, proc, "capabilities", "process", keys, &o);
+	int r = oci_field_object(&x->f, proc, "capabilities", "process", keys, &o);
 	if (r < 0 || !o)
 		return r;
 	for (int i = 0; i < 5 && r == 0; i++)
@@ -323,22 +153,20 @@ static int parse_capabilities_obj(const struct ctx *x, struct json_object *proc)
 	return r;
 }
 
+/* RLIMIT_NAME's number, or -1. */
 static int rlimit_number(const char *name)
 {
-	static const struct {
-		const char *name;
-		int res;
-	} names[] = {
-		{ "RLIMIT_AS", RLIMIT_AS },         { "RLIMIT_CORE", RLIMIT_CORE },       { "RLIMIT_CPU", RLIMIT_CPU },
-		{ "RLIMIT_DATA", RLIMIT_DATA },     { "RLIMIT_FSIZE", RLIMIT_FSIZE },     { "RLIMIT_LOCKS", RLIMIT_LOCKS },
-		{ "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK }, { "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE }, { "RLIMIT_NICE", RLIMIT_NICE },
-		{ "RLIMIT_NOFILE", RLIMIT_NOFILE }, { "RLIMIT_NPROC", RLIMIT_NPROC },     { "RLIMIT_RSS", RLIMIT_RSS },
-		{ "RLIMIT_RTPRIO", RLIMIT_RTPRIO }, { "RLIMIT_RTTIME", RLIMIT_RTTIME },   { "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING },
-		{ "RLIMIT_STACK", RLIMIT_STACK },
+	static const char *const names[RLIMIT_NLIMITS] = {
+		[RLIMIT_AS] = "AS",	    [RLIMIT_CORE] = "CORE",	  [RLIMIT_CPU] = "CPU",
+		[RLIMIT_DATA] = "DATA",	    [RLIMIT_FSIZE] = "FSIZE",	  [RLIMIT_LOCKS] = "LOCKS",
+		[RLIMIT_MEMLOCK] = "MEMLOCK", [RLIMIT_MSGQUEUE] = "MSGQUEUE", [RLIMIT_NICE] = "NICE",
+		[RLIMIT_NOFILE] = "NOFILE", [RLIMIT_NPROC] = "NPROC",	  [RLIMIT_RSS] = "RSS",
+		[RLIMIT_RTPRIO] = "RTPRIO", [RLIMIT_RTTIME] = "RTTIME",	  [RLIMIT_SIGPENDING] = "SIGPENDING",
+		[RLIMIT_STACK] = "STACK",
 	};
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (strcmp(names[i].name, name) == 0)
-			return names[i].res;
+	for (int i = 0; strncmp(name, "RLIMIT_", 7) == 0 && i < RLIMIT_NLIMITS; i++)
+		if (names[i] && strcmp(names[i], name + 7) == 0)
+			return i;
 	return -1;
 }
 
@@ -351,31 +179,32 @@ static int parse_rlimits(const struct ctx *x, struct json_object *proc)
 	size_t n;
 	if (!o)
 		return 0;
-	int r = array(x, o, "process.rlimits", &n);
+	int r = oci_field_array(&x->f, o, "process.rlimits", &n);
 	if (r == 0 && n > 64)
-		return bad(x, "process.rlimits", "more than 64 entries");
+		return oci_field_bad(&x->f, "process.rlimits", "more than 64 entries");
 	if (r < 0)
 		return r;
 	if (!(oc->rlimits = calloc(n ? n : 1, sizeof(*oc->rlimits))))
-		return ubx_fail(x->e, ENOMEM, "config.json");
+		return ubx_fail(x->f.e, ENOMEM, "config.json");
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *l = jsonc.json_object_array_get_idx(o, i);
 		struct spec_rlimit *rl = &oc->rlimits[i];
 		_cleanup_free_ char *type = NULL;
-		at_index(f, "process.rlimits", i);
-		if ((r = expect(x, l, json_type_object, f)) < 0 || (r = known_keys(x, l, f, keys)) < 0)
+		oci_field_at_index(f, "process.rlimits", i);
+		if ((r = oci_field_expect(&x->f, l, json_type_object, f)) < 0 ||
+		    (r = oci_field_known_keys(&x->f, l, f, keys)) < 0)
 			return r;
 		if (!jsonc_member(l, "type") || !jsonc_member(l, "soft") || !jsonc_member(l, "hard"))
-			return bad(x, f, "needs type, soft and hard");
-		if ((r = string(x, jsonc_member(l, "type"), at(g, f, "type"), &type)) < 0)
+			return oci_field_bad(&x->f, f, "needs type, soft and hard");
+		if ((r = oci_field_string(&x->f, jsonc_member(l, "type"), oci_field_at(g, f, "type"), &type)) < 0)
 			return r;
 		if ((rl->resource = rlimit_number(type)) < 0)
-			return bad(x, g, "unknown limit \"%.40s\"", type);
-		if ((r = unsigned64(x, jsonc_member(l, "soft"), at(g, f, "soft"), &rl->soft)) < 0 ||
-		    (r = unsigned64(x, jsonc_member(l, "hard"), at(g, f, "hard"), &rl->hard)) < 0)
+			return oci_field_bad(&x->f, g, "unknown limit \"%.40s\"", type);
+		if ((r = oci_field_u64(&x->f, jsonc_member(l, "soft"), oci_field_at(g, f, "soft"), &rl->soft)) < 0 ||
+		    (r = oci_field_u64(&x->f, jsonc_member(l, "hard"), oci_field_at(g, f, "hard"), &rl->hard)) < 0)
 			return r;
 		if (rl->soft > rl->hard)
-			return bad(x, f, "soft above hard");
+			return oci_field_bad(&x->f, f, "soft above hard");
 		oc->n_rlimits++;
 	}
 	return 0;
@@ -386,10 +215,11 @@ static int refuse_label(const struct ctx *x, struct json_object *proc, const cha
 {
 	char f[FIELD];
 	_cleanup_free_ char *v = NULL;
-	int r = string_opt(x, proc, key, "process", &v);
+	int r = oci_field_string_opt(&x->f, proc, key, "process", &v);
 	if (r < 0 || !v || !v[0])
 		return r;
-	return bad(x, at(f, "process", key), "%s is not supported by usbox-oci (asked for \"%.60s\")", what, v);
+	return oci_field_bad(&x->f, oci_field_at(f, "process", key),
+			     "%s is not supported by usbox-oci (asked for \"%.60s\")", what, v);
 }
 
 static int parse_console(const struct ctx *x, struct json_object *proc)
@@ -398,12 +228,12 @@ static int parse_console(const struct ctx *x, struct json_object *proc)
 	struct json_object *o;
 	int64_t v;
 	bool set;
-	int r = object(x, proc, "consoleSize", "process", keys, &o);
+	int r = oci_field_object(&x->f, proc, "consoleSize", "process", keys, &o);
 	if (r < 0 || !o)
 		return r;
-	if ((r = integer(x, o, "height", "process.consoleSize", 0, 65535, &v, &set)) < 0)
+	if ((r = oci_field_integer(&x->f, o, "height", "process.consoleSize", 0, 65535, &v, &set)) < 0)
 		return r;
-	if ((r = integer(x, o, "width", "process.consoleSize", 0, 65535, &v, &set)) < 0)
+	if ((r = oci_field_integer(&x->f, o, "width", "process.consoleSize", 0, 65535, &v, &set)) < 0)
 		return r;
 	return 0;
 }
@@ -419,29 +249,29 @@ static int parse_process_obj(const struct ctx *x, struct json_object *o)
 	int64_t v;
 	int r;
 	if (!jsonc_member(o, "args") || !jsonc_member(o, "cwd"))
-		return bad(x, "process", "needs args and cwd");
-	if ((r = strv(x, jsonc_member(o, "args"), "process.args", &s->args)) < 0)
+		return oci_field_bad(&x->f, "process", "needs args and cwd");
+	if ((r = oci_field_strv(&x->f, jsonc_member(o, "args"), "process.args", &s->args)) < 0)
 		return r;
 	if (!s->args[0] || !s->args[0][0])
-		return bad(x, "process.args", "empty");
-	if (jsonc_member(o, "env") && (r = strv(x, jsonc_member(o, "env"), "process.env", &s->env)) < 0)
+		return oci_field_bad(&x->f, "process.args", "empty");
+	if (jsonc_member(o, "env") && (r = oci_field_strv(&x->f, jsonc_member(o, "env"), "process.env", &s->env)) < 0)
 		return r;
 	if (!s->env && !(s->env = calloc(1, sizeof(char *))))
-		return ubx_fail(x->e, ENOMEM, "config.json");
+		return ubx_fail(x->f.e, ENOMEM, "config.json");
 	for (size_t i = 0; s->env[i]; i++)
 		if (!strchr(s->env[i], '='))
-			return bad(x, "process.env", "\"%.60s\" is not NAME=VALUE", s->env[i]);
-	if ((r = string(x, jsonc_member(o, "cwd"), "process.cwd", &s->cwd)) < 0)
+			return oci_field_bad(&x->f, "process.env", "\"%.60s\" is not NAME=VALUE", s->env[i]);
+	if ((r = oci_field_string(&x->f, jsonc_member(o, "cwd"), "process.cwd", &s->cwd)) < 0)
 		return r;
 	if (s->cwd[0] != '/')
-		return bad(x, "process.cwd", "\"%.60s\" is not absolute", s->cwd);
-	if ((r = boolean(x, o, "terminal", "process", &s->tty)) < 0 || (r = parse_console(x, o)) < 0 ||
+		return oci_field_bad(&x->f, "process.cwd", "\"%.60s\" is not absolute", s->cwd);
+	if ((r = oci_field_boolean(&x->f, o, "terminal", "process", &s->tty)) < 0 || (r = parse_console(x, o)) < 0 ||
 	    (r = parse_user(x, o)) < 0 || (r = parse_capabilities_obj(x, o)) < 0 || (r = parse_rlimits(x, o)) < 0 ||
-	    (r = boolean(x, o, "noNewPrivileges", "process", &s->oci.no_new_privs)) < 0 ||
+	    (r = oci_field_boolean(&x->f, o, "noNewPrivileges", "process", &s->oci.no_new_privs)) < 0 ||
 	    (r = refuse_label(x, o, "apparmorProfile", "AppArmor")) < 0 ||
 	    (r = refuse_label(x, o, "selinuxLabel", "SELinux")) < 0)
 		return r;
-	if ((r = integer(x, o, "oomScoreAdj", "process", -1000, 1000, &v, &s->oci.has_oom_score_adj)) < 0)
+	if ((r = oci_field_integer(&x->f, o, "oomScoreAdj", "process", -1000, 1000, &v, &s->oci.has_oom_score_adj)) < 0)
 		return r;
 	s->oci.oom_score_adj = (int)v;
 	s->interactive = true; /* stdin is what the engine gives */
@@ -451,20 +281,20 @@ static int parse_process_obj(const struct ctx *x, struct json_object *o)
 static int parse_process(const struct ctx *x, struct json_object *top)
 {
 	struct json_object *o;
-	int r = object(x, top, "process", "", process_keys, &o);
+	int r = oci_field_object(&x->f, top, "process", "", process_keys, &o);
 	if (r < 0)
 		return r;
-	return o ? parse_process_obj(x, o) : bad(x, "process", "missing");
+	return o ? parse_process_obj(x, o) : oci_field_bad(&x->f, "process", "missing");
 }
 
 int oci_process_parse(const char *text, size_t len, struct oci_config *c, struct ubx_err *e)
 {
 	_cleanup_json_ struct json_object *o = NULL;
 	struct oci_config fresh = { .spec.oci.umask = -1 };
-	struct ctx x = { .c = &fresh, .e = e, .what = "process.json" };
+	struct ctx x = { .f = { .e = e, .what = "process.json", .sep = ": " }, .c = &fresh };
 	int r = jsonc_parse(text, len, CONFIG_MAX, "process.json", &o, e);
-	if (r == 0 && (r = expect(&x, o, json_type_object, "process")) == 0 &&
-	    (r = known_keys(&x, o, "process", process_keys)) == 0)
+	if (r == 0 && (r = oci_field_expect(&x.f, o, json_type_object, "process")) == 0 &&
+	    (r = oci_field_known_keys(&x.f, o, "process", process_keys)) == 0)
 		r = parse_process_obj(&x, o);
 	if (r < 0) {
 		spec_free(&fresh.spec);
@@ -516,13 +346,13 @@ static int mount_option(const struct ctx *x, const char *field, const char *opt,
 		m->attrs |= MOUNT_ATTR_NOEXEC;
 	else if (m->kind == MOUNT_TMPFS && strncmp(opt, "size=", 5) == 0) {
 		if (parse_size(opt + 5, &m->size) < 0)
-			return bad(x, field, "bad size \"%.40s\"", opt + 5);
+			return oci_field_bad(&x->f, field, "bad size \"%.40s\"", opt + 5);
 	} else if (m->kind == MOUNT_TMPFS && strncmp(opt, "mode=", 5) == 0) {
 		char *end;
 		errno = 0;
 		unsigned long mode = strtoul(opt + 5, &end, 8);
 		if (!opt[5] || *end || errno || mode > 07777 || opt[5] == '-' || opt[5] == '+' || opt[5] == ' ')
-			return bad(x, field, "bad mode \"%.40s\"", opt + 5);
+			return oci_field_bad(&x->f, field, "bad mode \"%.40s\"", opt + 5);
 		m->mode = (uint32_t)mode;
 	} else if (m->kind == MOUNT_BIND && strchr(opt, '=')) {
 		/* a file system's data (mode=, size=): a bind mount has none; mount(2) ignores it */
@@ -531,7 +361,7 @@ static int mount_option(const struct ctx *x, const char *field, const char *opt,
 		while (*a && strcmp(*a, opt) != 0)
 			a++;
 		if (!*a && strncmp(opt, "nr_inodes=", 10) != 0 && strcmp(opt, "z") != 0 && strcmp(opt, "Z") != 0)
-			return bad(x, field, "option \"%.60s\" is not supported", opt);
+			return oci_field_bad(&x->f, field, "option \"%.60s\" is not supported", opt);
 	}
 	return 0;
 }
@@ -545,23 +375,27 @@ static int parse_mount(const struct ctx *x, struct json_object *o, const char *f
 	_cleanup_strv_ char **opts = NULL;
 	char g[FIELD];
 	int r;
-	if ((r = expect(x, o, json_type_object, f)) < 0 || (r = known_keys(x, o, f, keys)) < 0)
+	if ((r = oci_field_expect(&x->f, o, json_type_object, f)) < 0 ||
+	    (r = oci_field_known_keys(&x->f, o, f, keys)) < 0)
 		return r;
 	if (jsonc_member(o, "uidMappings") || jsonc_member(o, "gidMappings"))
-		return bad(x, f, "id-mapped mounts are not supported by usbox-oci");
+		return oci_field_bad(&x->f, f, "id-mapped mounts are not supported by usbox-oci");
 	if (!jsonc_member(o, "destination"))
-		return bad(x, at(g, f, "destination"), "missing");
-	if ((r = string(x, jsonc_member(o, "destination"), at(g, f, "destination"), &dst)) < 0 ||
-	    (r = string_opt(x, o, "type", f, &type)) < 0 || (r = string_opt(x, o, "source", f, &src)) < 0 ||
-	    (jsonc_member(o, "options") && (r = strv(x, jsonc_member(o, "options"), at(g, f, "options"), &opts)) < 0))
+		return oci_field_bad(&x->f, oci_field_at(g, f, "destination"), "missing");
+	if ((r = oci_field_string(&x->f, jsonc_member(o, "destination"), oci_field_at(g, f, "destination"), &dst)) <
+		    0 ||
+	    (r = oci_field_string_opt(&x->f, o, "type", f, &type)) < 0 ||
+	    (r = oci_field_string_opt(&x->f, o, "source", f, &src)) < 0 ||
+	    (jsonc_member(o, "options") &&
+	     (r = oci_field_strv(&x->f, jsonc_member(o, "options"), oci_field_at(g, f, "options"), &opts)) < 0))
 		return r;
 	if (dst[0] != '/')
-		return bad(x, at(g, f, "destination"), "\"%.60s\" is not absolute", dst);
+		return oci_field_bad(&x->f, oci_field_at(g, f, "destination"), "\"%.60s\" is not absolute", dst);
 	bool bind = false;
 	for (char **p = opts; p && *p; p++)
 		bind |= strcmp(*p, "bind") == 0 || strcmp(*p, "rbind") == 0;
 	if (!type && !bind)
-		return bad(x, at(g, f, "type"), "missing (and no bind option)");
+		return oci_field_bad(&x->f, oci_field_at(g, f, "type"), "missing (and no bind option)");
 	if (type && is_builtin(type, dst))
 		return 0; /* made by usbox itself, as the spec's defaults */
 	if (type && strcmp(type, "mqueue") == 0 && strcmp(dst, "/dev/mqueue") == 0) {
@@ -571,7 +405,8 @@ static int parse_mount(const struct ctx *x, struct json_object *o, const char *f
 	if (type && strcmp(type, "tmpfs") == 0 && strcmp(dst, "/dev/shm") == 0) {
 		for (char **p = opts; p && *p; p++)
 			if (strncmp(*p, "size=", 5) == 0 && parse_size(*p + 5, &s->shm_size) < 0)
-				return bad(x, at(g, f, "options"), "bad size \"%.40s\"", *p + 5);
+				return oci_field_bad(&x->f, oci_field_at(g, f, "options"), "bad size \"%.40s\"",
+						     *p + 5);
 		return 0;
 	}
 	struct mount_spec m = { .mode = 01777 };
@@ -582,16 +417,16 @@ static int parse_mount(const struct ctx *x, struct json_object *o, const char *f
 	else if (strcmp(type, "mqueue") == 0)
 		m.kind = MOUNT_MQUEUE;
 	else
-		return bad(x, f, "a %.20s mount at %.80s is not supported by usbox-oci", type, dst);
+		return oci_field_bad(&x->f, f, "a %.20s mount at %.80s is not supported by usbox-oci", type, dst);
 	if (m.kind == MOUNT_BIND && (!src || !src[0]))
-		return bad(x, at(g, f, "source"), "missing for a bind mount");
+		return oci_field_bad(&x->f, oci_field_at(g, f, "source"), "missing for a bind mount");
 	for (char **p = opts; p && *p; p++)
-		if ((r = mount_option(x, at(g, f, "options"), *p, &m)) < 0)
+		if ((r = mount_option(x, oci_field_at(g, f, "options"), *p, &m)) < 0)
 			return r;
 	if (m.kind == MOUNT_BIND && src[0] != '/') {
 		char *abs;
 		if (asprintf(&abs, "%s/%s", x->c->bundle, src) < 0)
-			return ubx_fail(x->e, ENOMEM, "config.json");
+			return ubx_fail(x->f.e, ENOMEM, "config.json");
 		free(src);
 		src = abs;
 	}
@@ -609,13 +444,13 @@ static int parse_mounts(const struct ctx *x, struct json_object *top)
 	size_t n;
 	if (!o)
 		return 0;
-	int r = array(x, o, "mounts", &n);
+	int r = oci_field_array(&x->f, o, "mounts", &n);
 	if (r < 0)
 		return r;
 	if (!(s->mounts = calloc(n ? n : 1, sizeof(*s->mounts))))
-		return ubx_fail(x->e, ENOMEM, "config.json");
+		return ubx_fail(x->f.e, ENOMEM, "config.json");
 	for (size_t i = 0; i < n && r == 0; i++)
-		r = parse_mount(x, jsonc.json_object_array_get_idx(o, i), at_index(f, "mounts", i));
+		r = parse_mount(x, jsonc.json_object_array_get_idx(o, i), oci_field_at_index(f, "mounts", i));
 	return r;
 }
 
@@ -643,29 +478,31 @@ static int parse_namespace(const struct ctx *x, struct json_object *o, const cha
 	struct oci_config *c = x->c;
 	char g[FIELD];
 	int r;
-	if ((r = expect(x, o, json_type_object, f)) < 0 || (r = known_keys(x, o, f, keys)) < 0)
+	if ((r = oci_field_expect(&x->f, o, json_type_object, f)) < 0 ||
+	    (r = oci_field_known_keys(&x->f, o, f, keys)) < 0)
 		return r;
 	if (!jsonc_member(o, "type"))
-		return bad(x, at(g, f, "type"), "missing");
-	if ((r = string(x, jsonc_member(o, "type"), at(g, f, "type"), &type)) < 0 ||
-	    (r = string_opt(x, o, "path", f, &path)) < 0)
+		return oci_field_bad(&x->f, oci_field_at(g, f, "type"), "missing");
+	if ((r = oci_field_string(&x->f, jsonc_member(o, "type"), oci_field_at(g, f, "type"), &type)) < 0 ||
+	    (r = oci_field_string_opt(&x->f, o, "path", f, &path)) < 0)
 		return r;
 	int flag = ns_flag(type);
 	if (!flag)
-		return bad(x, g, "namespace \"%.20s\" is not supported by usbox-oci", type);
+		return oci_field_bad(&x->f, g, "namespace \"%.20s\" is not supported by usbox-oci", type);
 	bool seen = c->spec.oci.ns_new & (uint64_t)flag;
 	for (size_t i = 0; i < c->n_join; i++)
 		seen |= c->join[i].flag == flag;
 	if (seen)
-		return bad(x, g, "namespace \"%.20s\" given twice", type);
+		return oci_field_bad(&x->f, g, "namespace \"%.20s\" given twice", type);
 	if (!path || !path[0]) {
 		c->spec.oci.ns_new |= (uint64_t)flag;
 		return 0;
 	}
 	if (path[0] != '/')
-		return bad(x, at(g, f, "path"), "\"%.60s\" is not absolute", path);
+		return oci_field_bad(&x->f, oci_field_at(g, f, "path"), "\"%.60s\" is not absolute", path);
 	if (flag == CLONE_NEWUSER || flag == CLONE_NEWNS)
-		return bad(x, at(g, f, "path"), "joining a %s namespace is not supported by usbox-oci", type);
+		return oci_field_bad(&x->f, oci_field_at(g, f, "path"), "joining a %s namespace is not supported by "
+				     "usbox-oci (a new one is: no path)", type);
 	c->join[c->n_join++] = (struct oci_join){ .flag = flag, .path = TAKE_PTR(path) };
 	return 0;
 }
@@ -675,13 +512,14 @@ static int parse_namespaces(const struct ctx *x, struct json_object *lx)
 	struct json_object *o = jsonc_member(lx, "namespaces");
 	char f[FIELD];
 	size_t n = 0;
-	int r = o ? array(x, o, "linux.namespaces", &n) : 0;
+	int r = o ? oci_field_array(&x->f, o, "linux.namespaces", &n) : 0;
 	if (r == 0 && n > OCI_MAX_JOIN)
-		return bad(x, "linux.namespaces", "more than %d entries", OCI_MAX_JOIN);
+		return oci_field_bad(&x->f, "linux.namespaces", "more than %d entries", OCI_MAX_JOIN);
 	for (size_t i = 0; i < n && r == 0; i++)
-		r = parse_namespace(x, jsonc.json_object_array_get_idx(o, i), at_index(f, "linux.namespaces", i));
+		r = parse_namespace(x, jsonc.json_object_array_get_idx(o, i),
+				    oci_field_at_index(f, "linux.namespaces", i));
 	if (r == 0 && !(x->c->spec.oci.ns_new & CLONE_NEWNS))
-		return bad(x, "linux.namespaces", "a new mount namespace is required");
+		return oci_field_bad(&x->f, "linux.namespaces", "a new mount namespace is required");
 	return r;
 }
 
@@ -694,23 +532,24 @@ static int parse_idmaps(const struct ctx *x, struct json_object *lx, const char 
 	size_t n;
 	if (!o)
 		return 0;
-	int r = array(x, o, at(f, "linux", key), &n);
+	int r = oci_field_array(&x->f, o, oci_field_at(f, "linux", key), &n);
 	if (r == 0 && n > SPEC_MAX_IDMAPS)
-		return bad(x, f, "more than %d ranges", SPEC_MAX_IDMAPS);
+		return oci_field_bad(&x->f, f, "more than %d ranges", SPEC_MAX_IDMAPS);
 	for (size_t i = 0; i < n && r == 0; i++) {
 		struct json_object *m = jsonc.json_object_array_get_idx(o, i);
 		int64_t in, out_id, size;
-		at_index(g, f, i);
-		if ((r = expect(x, m, json_type_object, g)) < 0 || (r = known_keys(x, m, g, keys)) < 0)
+		oci_field_at_index(g, f, i);
+		if ((r = oci_field_expect(&x->f, m, json_type_object, g)) < 0 ||
+		    (r = oci_field_known_keys(&x->f, m, g, keys)) < 0)
 			return r;
 		if (!jsonc_member(m, "containerID") || !jsonc_member(m, "hostID") || !jsonc_member(m, "size"))
-			return bad(x, g, "needs containerID, hostID and size");
-		if ((r = integer(x, m, "containerID", g, 0, UINT32_MAX - 1, &in, NULL)) < 0 ||
-		    (r = integer(x, m, "hostID", g, 0, UINT32_MAX - 1, &out_id, NULL)) < 0 ||
-		    (r = integer(x, m, "size", g, 1, UINT32_MAX, &size, NULL)) < 0)
+			return oci_field_bad(&x->f, g, "needs containerID, hostID and size");
+		if ((r = oci_field_integer(&x->f, m, "containerID", g, 0, UINT32_MAX - 1, &in, NULL)) < 0 ||
+		    (r = oci_field_integer(&x->f, m, "hostID", g, 0, UINT32_MAX - 1, &out_id, NULL)) < 0 ||
+		    (r = oci_field_integer(&x->f, m, "size", g, 1, UINT32_MAX, &size, NULL)) < 0)
 			return r;
 		if (in + size > (int64_t)UINT32_MAX || out_id + size > (int64_t)UINT32_MAX)
-			return bad(x, g, "range past the last id");
+			return oci_field_bad(&x->f, g, "range past the last id");
 		out[i] = (struct spec_idmap){ (uint32_t)in, (uint32_t)out_id, (uint32_t)size };
 		*n_out = i + 1;
 	}
@@ -727,12 +566,12 @@ static int parse_resources(const struct ctx *x, struct json_object *lx)
 	char f[FIELD];
 	if (!o)
 		return 0;
-	int r = oci_resources_parse(o, "config.json: linux.resources", &x->c->limits, x->e);
+	int r = oci_resources_parse(o, "config.json: linux.resources", &x->c->limits, x->f.e);
 	if (r < 0)
 		return r;
 	for (const char *const *k = ignorable; *k; k++)
 		if (jsonc_member(o, *k))
-			note_ignored(x, at(f, "linux.resources", *k));
+			note_ignored(x, oci_field_at(f, "linux.resources", *k));
 	x->c->has_limits = oci_limits_any(&x->c->limits);
 	return 0;
 }
@@ -756,23 +595,23 @@ static int parse_sysctl(const struct ctx *x, struct json_object *lx)
 	char f[FIELD];
 	if (!o)
 		return 0;
-	int r = expect(x, o, json_type_object, "linux.sysctl");
+	int r = oci_field_expect(&x->f, o, json_type_object, "linux.sysctl");
 	size_t n = r < 0 ? 0 : (size_t)jsonc.json_object_object_length(o), i = 0;
 	if (r < 0 || n > 256)
-		return r < 0 ? r : bad(x, "linux.sysctl", "more than 256 entries");
+		return r < 0 ? r : oci_field_bad(&x->f, "linux.sysctl", "more than 256 entries");
 	if (!(oc->sysctl = calloc(n + 1, sizeof(char *))))
-		return ubx_fail(x->e, ENOMEM, "config.json");
+		return ubx_fail(x->f.e, ENOMEM, "config.json");
 	struct json_object_iterator it = jsonc.json_object_iter_begin(o), end = jsonc.json_object_iter_end(o);
 	for (; !jsonc.json_object_iter_equal(&it, &end); jsonc.json_object_iter_next(&it), i++) {
 		const char *key = jsonc.json_object_iter_peek_name(&it);
 		_cleanup_free_ char *v = NULL;
 		snprintf(f, sizeof(f), "linux.sysctl[\"%.60s\"]", key);
 		if (!sysctl_key_ok(key, strlen(key)))
-			return bad(x, f, "not a sysctl name");
-		if ((r = string(x, jsonc.json_object_iter_peek_value(&it), f, &v)) < 0)
+			return oci_field_bad(&x->f, f, "not a sysctl name");
+		if ((r = oci_field_string(&x->f, jsonc.json_object_iter_peek_value(&it), f, &v)) < 0)
 			return r;
 		if (asprintf(&oc->sysctl[i], "%s=%s", key, v) < 0)
-			return ubx_fail(x->e, ENOMEM, "config.json");
+			return ubx_fail(x->f.e, ENOMEM, "config.json");
 	}
 	return 0;
 }
@@ -800,20 +639,21 @@ static int parse_device(const struct ctx *x, struct json_object *o, const char *
 	int64_t major = 0, minor = 0, mode = 0666, uid = 0, gid = 0;
 	char g[FIELD];
 	int r;
-	if ((r = expect(x, o, json_type_object, f)) < 0 || (r = known_keys(x, o, f, keys)) < 0)
+	if ((r = oci_field_expect(&x->f, o, json_type_object, f)) < 0 ||
+	    (r = oci_field_known_keys(&x->f, o, f, keys)) < 0)
 		return r;
 	if (!jsonc_member(o, "path") || !jsonc_member(o, "type"))
-		return bad(x, at(g, f, jsonc_member(o, "path") ? "type" : "path"), "missing");
-	if ((r = string(x, jsonc_member(o, "path"), at(g, f, "path"), &d->path)) < 0 ||
-	    (r = string(x, jsonc_member(o, "type"), at(g, f, "type"), &type)) < 0 ||
-	    (r = integer(x, o, "major", f, 0, 4095, &major, NULL)) < 0 ||
-	    (r = integer(x, o, "minor", f, 0, 1048575, &minor, NULL)) < 0 ||
-	    (r = integer(x, o, "fileMode", f, 0, 07777, &mode, NULL)) < 0 ||
-	    (r = integer(x, o, "uid", f, 0, UINT32_MAX - 1, &uid, NULL)) < 0 ||
-	    (r = integer(x, o, "gid", f, 0, UINT32_MAX - 1, &gid, NULL)) < 0)
+		return oci_field_bad(&x->f, oci_field_at(g, f, jsonc_member(o, "path") ? "type" : "path"), "missing");
+	if ((r = oci_field_string(&x->f, jsonc_member(o, "path"), oci_field_at(g, f, "path"), &d->path)) < 0 ||
+	    (r = oci_field_string(&x->f, jsonc_member(o, "type"), oci_field_at(g, f, "type"), &type)) < 0 ||
+	    (r = oci_field_integer(&x->f, o, "major", f, 0, 4095, &major, NULL)) < 0 ||
+	    (r = oci_field_integer(&x->f, o, "minor", f, 0, 1048575, &minor, NULL)) < 0 ||
+	    (r = oci_field_integer(&x->f, o, "fileMode", f, 0, 07777, &mode, NULL)) < 0 ||
+	    (r = oci_field_integer(&x->f, o, "uid", f, 0, UINT32_MAX - 1, &uid, NULL)) < 0 ||
+	    (r = oci_field_integer(&x->f, o, "gid", f, 0, UINT32_MAX - 1, &gid, NULL)) < 0)
 		return r;
 	if (!dev_path_ok(d->path))
-		return bad(x, at(g, f, "path"), "\"%.60s\" is not a path under /dev/", d->path);
+		return oci_field_bad(&x->f, oci_field_at(g, f, "path"), "\"%.60s\" is not a path under /dev/", d->path);
 	if (strcmp(type, "c") == 0 || strcmp(type, "u") == 0)
 		d->type = S_IFCHR;
 	else if (strcmp(type, "b") == 0)
@@ -821,7 +661,8 @@ static int parse_device(const struct ctx *x, struct json_object *o, const char *
 	else if (strcmp(type, "p") == 0)
 		d->type = S_IFIFO;
 	else
-		return bad(x, at(g, f, "type"), "\"%.10s\" is not a device type (c, u, b, p)", type);
+		return oci_field_bad(&x->f, oci_field_at(g, f, "type"), "\"%.10s\" is not a device type (c, u, b, p)",
+				     type);
 	d->major = (uint32_t)major, d->minor = (uint32_t)minor, d->mode = (uint32_t)mode;
 	d->uid = (uint32_t)uid, d->gid = (uint32_t)gid;
 	return 0;
@@ -836,13 +677,14 @@ static int parse_devices(const struct ctx *x, struct json_object *lx)
 	size_t n;
 	if (!o)
 		return 0;
-	int r = array(x, o, "linux.devices", &n);
+	int r = oci_field_array(&x->f, o, "linux.devices", &n);
 	if (r < 0 || !n)
 		return r;
 	if (!(oc->devices = calloc(n, sizeof(*oc->devices))))
-		return ubx_fail(x->e, ENOMEM, "config.json");
+		return ubx_fail(x->f.e, ENOMEM, "config.json");
 	for (size_t i = 0; i < n && r == 0; i++, oc->n_devices++)
-		r = parse_device(x, jsonc.json_object_array_get_idx(o, i), at_index(f, "linux.devices", i), &oc->devices[i]);
+		r = parse_device(x, jsonc.json_object_array_get_idx(o, i), oci_field_at_index(f, "linux.devices", i),
+				 &oc->devices[i]);
 	return r;
 }
 
@@ -851,11 +693,11 @@ static int parse_paths(const struct ctx *x, struct json_object *lx, const char *
 	char f[FIELD];
 	struct json_object *o = jsonc_member(lx, key);
 	if (!o) /* none: sandbox/mounts.c's defaults are for usbox's own command line */
-		return (*out = calloc(1, sizeof(char *))) ? 0 : ubx_fail(x->e, ENOMEM, "config.json");
-	int r = strv(x, o, at(f, "linux", key), out);
+		return (*out = calloc(1, sizeof(char *))) ? 0 : ubx_fail(x->f.e, ENOMEM, "config.json");
+	int r = oci_field_strv(&x->f, o, oci_field_at(f, "linux", key), out);
 	for (char **p = *out; r == 0 && *p; p++)
 		if ((*p)[0] != '/')
-			return bad(x, f, "\"%.60s\" is not absolute", *p);
+			return oci_field_bad(&x->f, f, "\"%.60s\" is not absolute", *p);
 	return r;
 }
 
@@ -865,8 +707,8 @@ static int parse_seccomp(const struct ctx *x, struct json_object *lx)
 	x->c->spec.seccomp = SECCOMP_UNCONFINED; /* without linux.seccomp, as runc */
 	if (!o)
 		return 0;
-	int r = expect(x, o, json_type_object, "linux.seccomp");
-	return r < 0 ? r : seccomp_profile_compile(o, "config.json: linux.seccomp", &x->c->seccomp, x->e);
+	int r = oci_field_expect(&x->f, o, json_type_object, "linux.seccomp");
+	return r < 0 ? r : seccomp_profile_compile(o, "config.json: linux.seccomp", &x->c->seccomp, x->f.e);
 }
 
 static int refuse_nonempty(const struct ctx *x, struct json_object *lx, const char *key)
@@ -875,9 +717,25 @@ static int refuse_nonempty(const struct ctx *x, struct json_object *lx, const ch
 	struct json_object *o = jsonc_member(lx, key);
 	if (!o || (jsonc_is(o, json_type_string) && !jsonc.json_object_get_string(o)[0]) ||
 	    (jsonc_is(o, json_type_object) && !jsonc.json_object_object_length(o)) ||
-	    (jsonc_is(o, json_type_array) && !list_len(o)))
+	    (jsonc_is(o, json_type_array) && !jsonc.json_object_array_length(o)))
 		return 0;
-	return bad(x, at(f, "linux", key), "not supported by usbox-oci");
+	return oci_field_bad(&x->f, oci_field_at(f, "linux", key), "not supported by usbox-oci");
+}
+
+/* linux.rootfsPropagation: [r]shared, [r]slave, [r]private or [r]unbindable. */
+static int parse_propagation(const struct ctx *x, struct json_object *lx)
+{
+	static const char *const names[] = { "shared", "slave", "private", "unbindable" };
+	static const unsigned long flags[] = { MS_SHARED, MS_SLAVE, MS_PRIVATE, MS_UNBINDABLE };
+	_cleanup_free_ char *s = NULL;
+	int r = oci_field_string_opt(&x->f, lx, "rootfsPropagation", "linux", &s);
+	for (size_t i = 0; r == 0 && s && s[0] && i < 4; i++)
+		if (strcmp(s + (s[0] == 'r'), names[i]) == 0) {
+			x->c->spec.oci.root_propagation = flags[i] | (s[0] == 'r' ? MS_REC : 0);
+			return 0;
+		}
+	return r < 0 || !s || !s[0] ? r : oci_field_bad(&x->f, "linux.rootfsPropagation", "\"%.40s\" is not "
+							"[r]shared, [r]slave, [r]private or [r]unbindable", s);
 }
 
 static int parse_linux(const struct ctx *x, struct json_object *top)
@@ -888,15 +746,15 @@ static int parse_linux(const struct ctx *x, struct json_object *top)
 					    "memoryPolicy", NULL };
 	struct spec_oci *oc = &x->c->spec.oci;
 	struct json_object *o;
-	int r = object(x, top, "linux", "", keys, &o);
+	int r = oci_field_object(&x->f, top, "linux", "", keys, &o);
 	if (r < 0)
 		return r;
 	if (!o)
-		return bad(x, "linux", "missing");
+		return oci_field_bad(&x->f, "linux", "missing");
 	if ((r = parse_namespaces(x, o)) < 0 ||
 	    (r = parse_idmaps(x, o, "uidMappings", oc->uid_map, &oc->n_uid_map)) < 0 ||
 	    (r = parse_idmaps(x, o, "gidMappings", oc->gid_map, &oc->n_gid_map)) < 0 ||
-	    (r = string_opt(x, o, "cgroupsPath", "linux", &x->c->cgroups_path)) < 0 ||
+	    (r = oci_field_string_opt(&x->f, o, "cgroupsPath", "linux", &x->c->cgroups_path)) < 0 ||
 	    (r = parse_resources(x, o)) < 0 || (r = parse_sysctl(x, o)) < 0 || (r = parse_seccomp(x, o)) < 0 ||
 	    (r = parse_devices(x, o)) < 0 ||
 	    (r = parse_paths(x, o, "maskedPaths", &x->c->spec.masked_paths)) < 0 ||
@@ -906,80 +764,19 @@ static int parse_linux(const struct ctx *x, struct json_object *top)
 	    (r = refuse_nonempty(x, o, "memoryPolicy")) < 0)
 		return r;
 	if ((oc->n_uid_map || oc->n_gid_map) && !(oc->ns_new & CLONE_NEWUSER))
-		return bad(x, "linux.uidMappings", "given without a new user namespace");
-	if (jsonc_member(o, "rootfsPropagation"))
-		note_ignored(x, "linux.rootfsPropagation");
-	return 0;
+		return oci_field_bad(&x->f, "linux.uidMappings", "given without a new user namespace");
+	return parse_propagation(x, o);
 }
 
 /* ---------------------------------------------------------------- the rest */
-
-/* One hook: path (absolute), args, env, timeout. */
-static int parse_hook(const struct ctx *x, struct json_object *o, const char *f, struct oci_hook *h)
-{
-	static const char *const keys[] = { "path", "args", "env", "timeout", NULL };
-	char g[FIELD];
-	int64_t timeout = 0;
-	int r;
-	if ((r = expect(x, o, json_type_object, f)) < 0 || (r = known_keys(x, o, f, keys)) < 0)
-		return r;
-	if (!jsonc_member(o, "path"))
-		return bad(x, at(g, f, "path"), "missing");
-	if ((r = string(x, jsonc_member(o, "path"), at(g, f, "path"), &h->path)) < 0 ||
-	    (jsonc_member(o, "args") && (r = strv(x, jsonc_member(o, "args"), at(g, f, "args"), &h->args)) < 0) ||
-	    (jsonc_member(o, "env") && (r = strv(x, jsonc_member(o, "env"), at(g, f, "env"), &h->env)) < 0) ||
-	    (r = integer(x, o, "timeout", f, 1, 86400, &timeout, NULL)) < 0)
-		return r;
-	if (h->path[0] != '/')
-		return bad(x, at(g, f, "path"), "\"%.60s\" is not absolute", h->path);
-	h->timeout = (int)timeout;
-	return 0;
-}
-
-/* The hooks object @o (under the name @base) into @h. */
-static int parse_hooks_obj(const struct ctx *x, struct json_object *o, const char *base, struct oci_hooks *h)
-{
-	static const char *const keys[] = { "prestart", "createRuntime", "poststart", "poststop",
-					    "createContainer", "startContainer", NULL };
-	char f[FIELD], g[FIELD];
-	int r = known_keys(x, o, base, keys);
-	for (int k = 0; r == 0 && keys[k]; k++) {
-		struct json_object *list = jsonc_member(o, keys[k]);
-		size_t n = 0;
-		if (!list || (r = array(x, list, at(f, base, keys[k]), &n)) < 0 || !n)
-			continue;
-		if (k >= OCI_HOOK_KINDS) /* they run inside the container */
-			return bad(x, f, "hooks are not supported by usbox-oci yet");
-		if (!(h->v[k] = calloc(n, sizeof(struct oci_hook))))
-			return ubx_fail(x->e, ENOMEM, "config.json");
-		for (size_t i = 0; i < n && r == 0; i++, h->n[k]++)
-			r = parse_hook(x, jsonc.json_object_array_get_idx(list, i), at_index(g, f, i), &h->v[k][i]);
-	}
-	if (r == 0 && !(h->json = strdup(jsonc.json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, NULL))))
-		return ubx_fail(x->e, ENOMEM, "config.json");
-	return r;
-}
 
 static int parse_hooks(const struct ctx *x, struct json_object *top)
 {
 	struct json_object *o = jsonc_member(top, "hooks");
 	int r;
-	if (!o || (r = expect(x, o, json_type_object, "hooks")) < 0)
+	if (!o || (r = oci_field_expect(&x->f, o, json_type_object, "hooks")) < 0)
 		return o ? r : 0;
-	return parse_hooks_obj(x, o, "hooks", &x->c->hooks);
-}
-
-int oci_hooks_parse(const char *text, size_t len, struct oci_hooks *h, struct ubx_err *e)
-{
-	_cleanup_json_ struct json_object *o = NULL;
-	struct ctx x = { .e = e, .what = "hooks.json" };
-	*h = (struct oci_hooks){ 0 };
-	int r = jsonc_parse(text, len, CONFIG_MAX, "hooks.json", &o, e);
-	if (r == 0 && (r = expect(&x, o, json_type_object, "hooks")) == 0)
-		r = parse_hooks_obj(&x, o, "hooks", h);
-	if (r < 0)
-		oci_hooks_free(h);
-	return r;
+	return oci_hooks_parse_obj(&x->f, o, "hooks", &x->c->hooks);
 }
 
 static int parse_annotations(const struct ctx *x, struct json_object *top)
@@ -987,28 +784,28 @@ static int parse_annotations(const struct ctx *x, struct json_object *top)
 	struct json_object *o = jsonc_member(top, "annotations");
 	if (!o)
 		return 0;
-	int r = expect(x, o, json_type_object, "annotations");
+	int r = oci_field_expect(&x->f, o, json_type_object, "annotations");
 	if (r < 0)
 		return r;
 	struct json_object_iterator it = jsonc.json_object_iter_begin(o), end = jsonc.json_object_iter_end(o);
 	for (; !jsonc.json_object_iter_equal(&it, &end); jsonc.json_object_iter_next(&it)) {
 		char f[FIELD];
 		snprintf(f, sizeof(f), "annotations[\"%.60s\"]", jsonc.json_object_iter_peek_name(&it));
-		if ((r = expect(x, jsonc.json_object_iter_peek_value(&it), json_type_string, f)) < 0)
+		if ((r = oci_field_expect(&x->f, jsonc.json_object_iter_peek_value(&it), json_type_string, f)) < 0)
 			return r;
 	}
 	x->c->annotations = strdup(jsonc.json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, NULL));
-	return x->c->annotations ? 0 : ubx_fail(x->e, ENOMEM, "config.json");
+	return x->c->annotations ? 0 : ubx_fail(x->f.e, ENOMEM, "config.json");
 }
 
 static int parse_version(const struct ctx *x, struct json_object *top)
 {
 	_cleanup_free_ char *v = NULL;
 	if (!jsonc_member(top, "ociVersion"))
-		return bad(x, "ociVersion", "missing");
-	int r = string(x, jsonc_member(top, "ociVersion"), "ociVersion", &v);
+		return oci_field_bad(&x->f, "ociVersion", "missing");
+	int r = oci_field_string(&x->f, jsonc_member(top, "ociVersion"), "ociVersion", &v);
 	if (r == 0 && strncmp(v, "1.", 2) != 0)
-		return bad(x, "ociVersion", "\"%.20s\" is not a 1.x version", v);
+		return oci_field_bad(&x->f, "ociVersion", "\"%.20s\" is not a 1.x version", v);
 	return r;
 }
 
@@ -1017,19 +814,20 @@ static int parse_top(const struct ctx *x, struct json_object *top)
 	static const char *const keys[] = { "ociVersion", "root", "process", "mounts", "hostname", "domainname",
 					    "hooks", "annotations", "linux", NULL };
 	struct ubx_spec *s = &x->c->spec;
-	int r = expect(x, top, json_type_object, "(top)");
-	if (r < 0 || (r = known_keys(x, top, "", keys)) < 0 || (r = parse_version(x, top)) < 0 ||
+	int r = oci_field_expect(&x->f, top, json_type_object, "(top)");
+	if (r < 0 || (r = oci_field_known_keys(&x->f, top, "", keys)) < 0 || (r = parse_version(x, top)) < 0 ||
 	    (r = parse_root(x, top)) < 0 || (r = parse_process(x, top)) < 0 || (r = parse_mounts(x, top)) < 0 ||
 	    (r = parse_linux(x, top)) < 0 || (r = parse_hooks(x, top)) < 0 || (r = parse_annotations(x, top)) < 0 ||
-	    (r = string_opt(x, top, "hostname", "", &s->hostname)) < 0 ||
-	    (r = string_opt(x, top, "domainname", "", &s->oci.domainname)) < 0)
+	    (r = oci_field_string_opt(&x->f, top, "hostname", "", &s->hostname)) < 0 ||
+	    (r = oci_field_string_opt(&x->f, top, "domainname", "", &s->oci.domainname)) < 0)
 		return r;
 	if ((s->hostname || s->oci.domainname) && !(oci_config_ns(x->c) & CLONE_NEWUTS)) /* new or joined */
-		return bad(x, s->hostname ? "hostname" : "domainname", "set without a uts namespace of the container");
+		return oci_field_bad(&x->f, s->hostname ? "hostname" : "domainname",
+				     "set without a uts namespace of the container");
 	if (s->hostname && strlen(s->hostname) > 64)
-		return bad(x, "hostname", "longer than 64 characters");
+		return oci_field_bad(&x->f, "hostname", "longer than 64 characters");
 	if (s->oci.domainname && strlen(s->oci.domainname) > 64)
-		return bad(x, "domainname", "longer than 64 characters");
+		return oci_field_bad(&x->f, "domainname", "longer than 64 characters");
 	s->oci.enabled = true;
 	s->net = s->oci.ns_new & CLONE_NEWNET ? NET_NONE : NET_HOST;
 	s->map = MAP_SINGLE;
@@ -1040,7 +838,7 @@ static int parse_top(const struct ctx *x, struct json_object *top)
 int oci_config_parse(const char *text, size_t len, const char *bundle, struct oci_config *c, struct ubx_err *e)
 {
 	_cleanup_json_ struct json_object *top = NULL;
-	struct ctx x = { .c = c, .e = e, .what = "config.json" };
+	struct ctx x = { .f = { .e = e, .what = "config.json", .sep = ": " }, .c = c };
 
 	*c = (struct oci_config){ 0 };
 	c->spec.oci.umask = -1;

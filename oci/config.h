@@ -70,13 +70,6 @@ int oci_config_load(const char *bundle, struct oci_config *c, struct ubx_err *e)
  */
 int oci_process_parse(const char *text, size_t len, struct oci_config *c, struct ubx_err *e);
 
-/*
- * oci_hooks_parse() - a hooks object (as config.json's "hooks", and as
- * oci_hooks_save() keeps it) into @h, checked as in config.json.
- * Return: 0, or a negative errno with @e naming the field.
- */
-int oci_hooks_parse(const char *text, size_t len, struct oci_hooks *h, struct ubx_err *e);
-
 /* oci_config_ns() - the container's own namespaces: made or joined (CLONE_NEW*). */
 int oci_config_ns(const struct oci_config *c);
 

@@ -12,18 +12,25 @@
 
 #include "../cgroup/cgroup.h"
 #include "../common/jsonc.h"
+#include "fields.h"
 
 #define NO_VALUE INT64_MIN
 
 struct rctx {
-	const char *what;
+	struct oci_fields f; /* terse, "WHAT.FIELD: message" */
 	struct oci_limits *l;
-	struct ubx_err *e;
 };
+
+/* "SEC.KEY", "SEC" or "KEY" in @out. */
+static const char *name(char out[OCI_FIELD], const char *sec, const char *key)
+{
+	return key[0] ? oci_field_at(out, sec, key) : oci_field_at(out, "", sec);
+}
 
 static int bad(const struct rctx *x, const char *sec, const char *key, const char *msg)
 {
-	return ubx_refuse(x->e, EINVAL, "%s%s%s%s%s: %s", x->what, sec[0] ? "." : "", sec, key[0] ? "." : "", key, msg);
+	char f[OCI_FIELD];
+	return oci_field_bad(&x->f, name(f, sec, key), "%s", msg);
 }
 
 static int add(const struct rctx *x, const char *file, bool limit, const char *fmt, ...)
@@ -31,7 +38,7 @@ static int add(const struct rctx *x, const char *file, bool limit, const char *f
 static int add(const struct rctx *x, const char *file, bool limit, const char *fmt, ...)
 {
 	if (x->l->n == OCI_CG_WRITES_MAX)
-		return ubx_refuse(x->e, EINVAL, "%s: more than %d cgroup settings", x->what, OCI_CG_WRITES_MAX);
+		return ubx_refuse(x->f.e, EINVAL, "%s: more than %d cgroup settings", x->f.what, OCI_CG_WRITES_MAX);
 	struct oci_cg_write *w = &x->l->w[x->l->n++];
 	va_list ap;
 	snprintf(w->file, sizeof(w->file), "%s", file);
@@ -42,64 +49,21 @@ static int add(const struct rctx *x, const char *file, bool limit, const char *f
 	return 0;
 }
 
-/* Checks @o's keys against @known. */
-static int keys_known(const struct rctx *x, struct json_object *o, const char *sec, const char *const *known)
-{
-	struct json_object_iterator it = jsonc.json_object_iter_begin(o), end = jsonc.json_object_iter_end(o);
-	for (; !jsonc.json_object_iter_equal(&it, &end); jsonc.json_object_iter_next(&it)) {
-		const char *k = jsonc.json_object_iter_peek_name(&it);
-		const char *const *p = known;
-		while (*p && strcmp(*p, k) != 0)
-			p++;
-		if (!*p)
-			return bad(x, sec, k, "unknown field");
-	}
-	return 0;
-}
-
-/* The section @sec of @res: NULL when absent, -EINVAL in *@r when not an
- * object or with an unknown key. */
-static struct json_object *section(const struct rctx *x, struct json_object *res, const char *sec,
-				   const char *const *known, int *r)
-{
-	struct json_object *o = jsonc_member(res, sec);
-	*r = 0;
-	if (o && !jsonc_is(o, json_type_object))
-		*r = bad(x, sec, "", "not an object");
-	else if (o)
-		*r = keys_known(x, o, sec, known);
-	return *r < 0 ? NULL : o;
-}
-
 /* An integer field in [@lo, @hi], or NO_VALUE when absent. */
 static int number(const struct rctx *x, struct json_object *o, const char *sec, const char *key, int64_t lo,
 		  int64_t hi, int64_t *out)
 {
-	struct json_object *v = o ? jsonc_member(o, key) : NULL;
 	*out = NO_VALUE;
-	if (!v)
-		return 0;
-	if (!jsonc_is(v, json_type_int))
-		return bad(x, sec, key, "not an integer");
-	errno = 0;
-	int64_t n = jsonc.json_object_get_int64(v);
-	if (errno || n < lo || n > hi)
-		return bad(x, sec, key, "out of range");
-	*out = n;
-	return 0;
+	return oci_field_integer(&x->f, o, key, sec, lo, hi, out, NULL);
 }
 
 /* A string field, "" when absent. */
 static int text(const struct rctx *x, struct json_object *o, const char *sec, const char *key, const char **out)
 {
+	char f[OCI_FIELD];
 	struct json_object *v = o ? jsonc_member(o, key) : NULL;
 	*out = "";
-	if (!v)
-		return 0;
-	if (!jsonc_is(v, json_type_string))
-		return bad(x, sec, key, "not a string");
-	*out = jsonc.json_object_get_string(v);
-	return 0;
+	return v ? oci_field_text(&x->f, v, oci_field_at(f, sec, key), out) : 0;
 }
 
 /* A field cgroup v2 has no place for: refused when it asks for something. */
@@ -117,8 +81,9 @@ static int parse_memory(const struct rctx *x, struct json_object *res)
 					     "disableOOMKiller", "useHierarchy", "checkBeforeUpdate", NULL };
 	int64_t limit, resv, swap;
 	int r;
-	struct json_object *o = section(x, res, "memory", known, &r);
-	if (!o || (r = number(x, o, "memory", "limit", -1, INT64_MAX, &limit)) < 0 ||
+	struct json_object *o;
+	if ((r = oci_field_object(&x->f, res, "memory", "", known, &o)) < 0 || !o ||
+	    (r = number(x, o, "memory", "limit", -1, INT64_MAX, &limit)) < 0 ||
 	    (r = number(x, o, "memory", "reservation", -1, INT64_MAX, &resv)) < 0 ||
 	    (r = number(x, o, "memory", "swap", -1, INT64_MAX, &swap)) < 0 ||
 	    (r = v1_only(x, o, "memory", "kernel")) < 0 || (r = v1_only(x, o, "memory", "kernelTCP")) < 0 ||
@@ -160,8 +125,9 @@ static int parse_cpu(const struct rctx *x, struct json_object *res)
 					     "realtimePeriod", "cpus", "mems", "idle", NULL };
 	int64_t shares, quota, period, burst, idle;
 	int r;
-	struct json_object *o = section(x, res, "cpu", known, &r);
-	if (!o || (r = number(x, o, "cpu", "shares", 0, 262144, &shares)) < 0 ||
+	struct json_object *o;
+	if ((r = oci_field_object(&x->f, res, "cpu", "", known, &o)) < 0 || !o ||
+	    (r = number(x, o, "cpu", "shares", 0, 262144, &shares)) < 0 ||
 	    (r = number(x, o, "cpu", "quota", -1, INT64_MAX / 2, &quota)) < 0 ||
 	    (r = number(x, o, "cpu", "period", 0, 1000000, &period)) < 0 ||
 	    (r = number(x, o, "cpu", "burst", 0, INT64_MAX / 2, &burst)) < 0 ||
@@ -180,7 +146,8 @@ static int parse_cpu(const struct rctx *x, struct json_object *res)
 		return bad(x, "cpu", "quota", "less than the kernel's 1000 µs");
 	if (quota > 0 && (r = add(x, "cpu.max", true, "%" PRId64 " %" PRId64, quota, per)) < 0)
 		return r;
-	if ((quota == -1 || (quota == NO_VALUE && period > 0)) && (r = add(x, "cpu.max", false, "max %" PRId64, per)) < 0)
+	if ((quota == -1 || (quota == NO_VALUE && period > 0)) &&
+	    (r = add(x, "cpu.max", false, "max %" PRId64, per)) < 0)
 		return r;
 	if (burst != NO_VALUE && (r = add(x, "cpu.max.burst", burst > 0, "%" PRId64, burst)) < 0)
 		return r;
@@ -194,8 +161,9 @@ static int parse_pids(const struct rctx *x, struct json_object *res)
 	static const char *const known[] = { "limit", NULL };
 	int64_t limit;
 	int r;
-	struct json_object *o = section(x, res, "pids", known, &r);
-	if (!o || (r = number(x, o, "pids", "limit", -1, INT64_MAX, &limit)) < 0)
+	struct json_object *o;
+	if ((r = oci_field_object(&x->f, res, "pids", "", known, &o)) < 0 || !o ||
+	    (r = number(x, o, "pids", "limit", -1, INT64_MAX, &limit)) < 0)
 		return r;
 	if (limit > 0)
 		return add(x, "pids.max", true, "%" PRId64, limit);
@@ -218,8 +186,9 @@ static int parse_blockio(const struct rctx *x, struct json_object *res)
 					     "throttleWriteIOPSDevice", NULL };
 	int64_t weight, leaf;
 	int r;
-	struct json_object *o = section(x, res, "blockIO", known, &r);
-	if (!o || (r = number(x, o, "blockIO", "weight", 0, 1000, &weight)) < 0 ||
+	struct json_object *o;
+	if ((r = oci_field_object(&x->f, res, "blockIO", "", known, &o)) < 0 || !o ||
+	    (r = number(x, o, "blockIO", "weight", 0, 1000, &weight)) < 0 ||
 	    (r = number(x, o, "blockIO", "leafWeight", 0, 1000, &leaf)) < 0)
 		return r;
 	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
@@ -255,8 +224,9 @@ static int parse_unified(const struct rctx *x, struct json_object *res)
 	struct json_object *o = jsonc_member(res, "unified");
 	if (!o)
 		return 0;
-	if (!jsonc_is(o, json_type_object))
-		return bad(x, "unified", "", "not an object");
+	int r = oci_field_expect(&x->f, o, json_type_object, "unified");
+	if (r < 0)
+		return r;
 	struct json_object_iterator it = jsonc.json_object_iter_begin(o), end = jsonc.json_object_iter_end(o);
 	for (; !jsonc.json_object_iter_equal(&it, &end); jsonc.json_object_iter_next(&it)) {
 		const char *k = jsonc.json_object_iter_peek_name(&it);
@@ -269,8 +239,7 @@ static int parse_unified(const struct rctx *x, struct json_object *res)
 		if ((size_t)jsonc.json_object_get_string_len(v) != strlen(s) ||
 		    strlen(s) >= sizeof(((struct oci_cg_write *)0)->value) || strpbrk(s, "\n\r"))
 			return bad(x, "unified", k, "not one line of at most 255 bytes");
-		int r = add(x, k, true, "%s", s);
-		if (r < 0)
+		if ((r = add(x, k, true, "%s", s)) < 0)
 			return r;
 	}
 	return 0;
@@ -280,12 +249,12 @@ int oci_resources_parse(struct json_object *res, const char *what, struct oci_li
 {
 	static const char *const known[] = { "devices", "memory", "cpu", "pids", "blockIO", "hugepageLimits",
 					     "network", "rdma", "unified", NULL };
-	struct rctx x = { .what = what, .l = l, .e = e };
+	struct rctx x = { .f = { .e = e, .what = what, .sep = ".", .code = EINVAL, .terse = true }, .l = l };
 	int r;
 	l->n = 0;
 	if (!jsonc_is(res, json_type_object))
 		return ubx_refuse(e, EINVAL, "%s: not an object", what);
-	if ((r = keys_known(&x, res, "", known)) < 0 || (r = parse_memory(&x, res)) < 0 ||
+	if ((r = oci_field_known_keys(&x.f, res, "", known)) < 0 || (r = parse_memory(&x, res)) < 0 ||
 	    (r = parse_cpu(&x, res)) < 0 || (r = parse_pids(&x, res)) < 0 || (r = parse_blockio(&x, res)) < 0 ||
 	    (r = parse_unified(&x, res)) < 0)
 		l->n = 0;

@@ -42,13 +42,15 @@
 #include "cgroup.h"
 #include "state.h"
 
+#define OCI_START_STATE_MAX (64u << 10) /* the state sent to startContainer hooks, with its NUL */
+
 /* Connects to the engine's console socket. */
 static int console_connect(const char *path, struct ubx_err *e)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof(addr.sun_path))
 		return ubx_fail(e, ENAMETOOLONG, "--console-socket %.100s", path);
-	strcpy(addr.sun_path, path);
+	memcpy(addr.sun_path, path, strlen(path) + 1);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
 		int r = ubx_fail(e, errno, "--console-socket %.100s", path);
@@ -132,6 +134,25 @@ static int record(int dir, const struct oci_create_opts *o, const struct oci_con
 	return pdir < 0 ? pdir : write_pid_file(pdir, o->pid_file, pid, e);
 }
 
+/* In the container's process, once `start` released it: the state that
+ * `start` sent after its byte (up to a NUL) to the startContainer hooks. */
+static int start_container_hooks(void *arg, int fifo, struct ubx_err *e)
+{
+	_cleanup_free_ char *state = malloc(OCI_START_STATE_MAX);
+	size_t n = 0;
+	while (state && n < OCI_START_STATE_MAX) {
+		ssize_t k = read(fifo, state + n, OCI_START_STATE_MAX - n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return ubx_fail(e, k < 0 ? errno : EIO, "the state for the startContainer hooks");
+		if (memchr(state + n, '\0', (size_t)k))
+			return oci_hooks_run(arg, OCI_HOOK_START_CONTAINER, state, e);
+		n += (size_t)k;
+	}
+	return ubx_fail(e, state ? E2BIG : ENOMEM, "the state for the startContainer hooks");
+}
+
 /* Clones and sets up the container's process; it is left waiting. */
 static int launch(struct sandbox *sb, bool *prepared, struct oci_config *c, int fifo, int console,
 		  const struct oci_cgroup *cg, struct ubx_err *e)
@@ -144,6 +165,10 @@ static int launch(struct sandbox *sb, bool *prepared, struct oci_config *c, int 
 	sb->seccomp = c->seccomp; /* config.json's filter (moved) */
 	c->seccomp = (struct seccomp_prog){ 0 };
 	sb->start_fd = fifo;
+	if (c->hooks.n[OCI_HOOK_START_CONTAINER]) {
+		sb->on_start = start_container_hooks;
+		sb->on_start_arg = &c->hooks;
+	}
 	sb->console_fd = console;
 	sb->cg.leaf_fd = cg->fd; /* cloned into it; sb->cg stays inactive: the cgroup outlives create */
 	r = sandbox_start(sb, e);
@@ -164,18 +189,21 @@ static char *hook_state(int dir, struct ubx_err *e)
 	return text;
 }
 
-/* create's hooks, once the process waits: prestart and createRuntime run
- * (a failure fails create), poststart and poststop are kept. */
-static int create_hooks(int dir, const struct oci_config *c, struct ubx_err *e)
+/* create's hooks, once the process @sb waits: prestart, createRuntime and
+ * createContainer run (a failure fails create); startContainer, poststart
+ * and poststop are kept. */
+static int create_hooks(int dir, const struct oci_config *c, const struct sandbox *sb, struct ubx_err *e)
 {
-	int r = oci_hooks_save(dir, &c->hooks, e);
-	if (r < 0 || (!c->hooks.n[OCI_HOOK_PRESTART] && !c->hooks.n[OCI_HOOK_CREATE_RUNTIME]))
+	const struct oci_hooks *h = &c->hooks;
+	int r = oci_hooks_save(dir, h, e);
+	if (r < 0 || (!h->n[OCI_HOOK_PRESTART] && !h->n[OCI_HOOK_CREATE_RUNTIME] && !h->n[OCI_HOOK_CREATE_CONTAINER]))
 		return r;
 	_cleanup_free_ char *state = hook_state(dir, e);
 	if (!state)
 		return -EIO;
-	if ((r = oci_hooks_run(&c->hooks, OCI_HOOK_PRESTART, state, e)) == 0)
-		r = oci_hooks_run(&c->hooks, OCI_HOOK_CREATE_RUNTIME, state, e);
+	if ((r = oci_hooks_run(h, OCI_HOOK_PRESTART, state, e)) == 0 &&
+	    (r = oci_hooks_run(h, OCI_HOOK_CREATE_RUNTIME, state, e)) == 0)
+		r = oci_hooks_run_in(h, OCI_HOOK_CREATE_CONTAINER, state, sb->pid, sb->pidfd, e);
 	return r;
 }
 
@@ -208,7 +236,7 @@ static int after_hooks(const struct oci_hooks *h, enum oci_hook_kind kind, const
 
 int oci_create(const struct oci_create_opts *o, struct oci_config *c, int *pidfd_out, struct ubx_err *e)
 {
-	struct sandbox sb;
+	struct sandbox sb = { .pid = -1, .pidfd = -1 };
 	bool prepared = false;
 	int r;
 
@@ -231,7 +259,7 @@ int oci_create(const struct oci_create_opts *o, struct oci_config *c, int *pidfd
 			 0 &&
 		 (r = join_namespaces(c, e)) == 0 && (r = launch(&sb, &prepared, c, fifo, console, &cg, e)) == 0 &&
 		 (r = record(dir, o, c, sb.pid, cg.path, e)) == 0)
-		r = create_hooks(dir, c, e);
+		r = create_hooks(dir, c, &sb, e);
 	if (r < 0 && prepared && sb.pidfd >= 0) { /* started, but not recorded */
 		siginfo_t si;
 		(void)syscall(SYS_pidfd_send_signal, sb.pidfd, SIGKILL, NULL, 0);
@@ -249,6 +277,45 @@ int oci_create(const struct oci_create_opts *o, struct oci_config *c, int *pidfd
 	return r;
 }
 
+/* Writes @text and its NUL after start's byte into the exec fifo @fifo
+ * (non-blocking; the container's process reads it). */
+static int send_start(int fifo, const char *text, struct ubx_err *e)
+{
+	size_t len = text ? strlen(text) + 1 : 0, done = 0;
+	if (len > OCI_START_STATE_MAX)
+		return ubx_fail(e, E2BIG, "the state for the startContainer hooks");
+	if (write(fifo, "s", 1) != 1)
+		return ubx_fail(e, errno, "start the container");
+	signal(SIGPIPE, SIG_IGN); /* the process died: EPIPE */
+	while (done < len) {
+		struct pollfd p = { .fd = fifo, .events = POLLOUT };
+		ssize_t k = write(fifo, text + done, len - done);
+		if (k < 0 && errno != EAGAIN && errno != EINTR)
+			return ubx_fail(e, errno, "the state for the startContainer hooks");
+		done += k > 0 ? (size_t)k : 0;
+		if (done < len && k <= 0)
+			(void)poll(&p, 1, 100);
+	}
+	return 0;
+}
+
+/* Waits until the process of @pidfd (its exe link @exe_link, now @before)
+ * has executed the container's program after its startContainer hooks;
+ * fails when it ended instead. */
+static int wait_started(int pidfd, const char *exe_link, const char *before, struct ubx_err *e)
+{
+	for (;;) {
+		struct pollfd p = { .fd = pidfd, .events = POLLIN };
+		char now[4096];
+		ssize_t n = readlink(exe_link, now, sizeof(now) - 1);
+		if (n >= 0 && (now[n] = '\0', strcmp(now, before) != 0))
+			return 0;
+		if (n < 0 || poll(&p, 1, 10) > 0)
+			return ubx_fail(e, 0, "the container's process ended in its startContainer hooks "
+					      "(their error is in its output)");
+	}
+}
+
 int oci_start(const char *root, const char *id, struct ubx_err *e)
 {
 	struct oci_state s;
@@ -259,26 +326,33 @@ int oci_start(const char *root, const char *id, struct ubx_err *e)
 	const char *status = oci_state_status(dir, &s);
 	char exe_link[64], exe[4096];
 	snprintf(exe_link, sizeof(exe_link), "/proc/%d/exe", (int)s.pid);
+	_cleanup_close_ int pidfd = oci_state_pidfd(&s);
 	oci_state_free(&s);
 	if (strcmp(status, "created") != 0)
 		return ubx_refuse(e, EINVAL, "cannot start a container that is %s", status);
 	_cleanup_hooks_ struct oci_hooks h;
 	if ((r = oci_hooks_load(dir, &h, e)) < 0)
 		return r;
-	ssize_t n = h.n[OCI_HOOK_POSTSTART] ? readlink(exe_link, exe, sizeof(exe) - 1) : -1;
+	bool inside = h.n[OCI_HOOK_START_CONTAINER] > 0;
+	ssize_t n = h.n[OCI_HOOK_POSTSTART] || inside ? readlink(exe_link, exe, sizeof(exe) - 1) : -1;
+	_cleanup_free_ char *sent = inside ? hook_state(dir, e) : NULL;
+	if (inside && (!sent || n < 0 || pidfd < 0))
+		return sent ? ubx_fail(e, errno ? errno : ESRCH, "the container's process") : -EIO;
 	_cleanup_close_ int fifo = openat(dir, "exec.fifo", O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
 	if (fifo < 0)
 		return ubx_fail(e, errno, errno == ENXIO ? "the container's process is gone" : "exec fifo");
 	if (unlinkat(dir, "exec.fifo", 0) < 0)
 		return ubx_fail(e, errno, "remove the exec fifo");
-	if (write(fifo, "s", 1) != 1)
-		return ubx_fail(e, errno, "start the container");
-	if (n > 0) {
+	if ((r = send_start(fifo, sent, e)) < 0)
+		return r;
+	if (n > 0)
 		exe[n] = '\0';
+	if (inside && (r = wait_started(pidfd, exe_link, exe, e)) < 0)
+		return r;
+	if (n > 0 && !inside)
 		wait_exec(exe_link, exe);
-	}
 	struct ubx_err ignore = { 0 };
-	_cleanup_free_ char *state = n > 0 ? hook_state(dir, &ignore) : NULL;
+	_cleanup_free_ char *state = h.n[OCI_HOOK_POSTSTART] && n > 0 ? hook_state(dir, &ignore) : NULL;
 	return after_hooks(&h, OCI_HOOK_POSTSTART, state, e);
 }
 
@@ -533,7 +607,7 @@ static bool setgroups_allowed(pid_t pid)
 static int exec_join(const struct oci_exec_opts *o, struct oci_config *c, const struct oci_state *s, int pidfd,
 		     struct ubx_err *e)
 {
-	struct sandbox sb;
+	struct sandbox sb = { .pid = -1, .pidfd = -1 };
 	pid_t pid = s->pid;
 	_cleanup_close_ int console = -1, pdir = -1, cgroup = -1;
 	if (s->cgroup[0] && (cgroup = open(s->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)

@@ -42,6 +42,8 @@ struct child_params {
 	bool die_with_parent;   /* killed when its parent (usbox exec) dies */
 	int start_fd;           /* an OCI container's exec fifo (read-write), or -1: once set up,
 				 * close report_fd (the creator's "created") and wait for one byte */
+	int (*on_start)(void *arg, int fifo, struct ubx_err *e); /* then this, or NULL */
+	void *on_start_arg;
 };
 
 /* The signals usbox forwards to the command. */

@@ -240,14 +240,17 @@ static const char *env_path(char **envp)
 
 /* An OCI container between create and start: the creator learns that set-up
  * is done (the report pipe closes), then `start` writes a byte into the exec
- * fifo.  Failures after this point can only go to the container's stderr. */
-static void wait_for_start(const struct child_params *p)
+ * fifo, and the caller's on_start() runs.  Failures after this point can only
+ * go to the container's stderr. */
+static int wait_for_start(const struct child_params *p, struct ubx_err *e)
 {
 	char go;
 	close(p->report_fd);
 	while (read(p->start_fd, &go, 1) < 0 && errno == EINTR)
 		;
+	int r = p->on_start ? p->on_start(p->on_start_arg, p->start_fd, e) : 0;
 	close(p->start_fd);
+	return r;
 }
 
 /* Reports @e to the creator, or once an OCI container was started (nobody
@@ -272,8 +275,8 @@ _Noreturn void exec_command(const struct child_params *p)
 		fail_exec(p, false, REPORT_SETUP, &e, 125);
 	int err = -exec_find(cmd, env_path(p->spec->env), file, sizeof(file));
 	bool started = err == 0 && p->start_fd >= 0;
-	if (started)
-		wait_for_start(p);
+	if (started && wait_for_start(p, &e) < 0)
+		fail_exec(p, true, REPORT_SETUP, &e, 125);
 	/* The filter last: it refuses calls set-up makes (setns, mounts, keyctl). */
 	if (err == 0 && !filter_early(p) && seccomp_install(p->seccomp, &e) < 0)
 		fail_exec(p, started, REPORT_SETUP, &e, 125);

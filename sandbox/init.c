@@ -205,6 +205,10 @@ static int build_sandbox(const struct child_params *p, struct redirect_start *rs
 	int r = p->spec->oci.enabled ? apply_oci_proc(&p->spec->oci, e) : 0;
 	if (r < 0 || (r = mounts_setup(p->spec, &x, e)) < 0)
 		return r;
+	/* the container's own root, after pivot_root: never the host's tree */
+	unsigned long prop = p->spec->oci.root_propagation;
+	if (prop && mount(NULL, "/", NULL, prop, NULL) < 0)
+		return ubx_fail(e, errno, "linux.rootfsPropagation");
 	if (p->spec->hostname && sethostname(p->spec->hostname, strlen(p->spec->hostname)) < 0)
 		return ubx_fail(e, errno, "sethostname %s", p->spec->hostname);
 	const char *domain = p->spec->oci.domainname;

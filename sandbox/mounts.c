@@ -47,13 +47,18 @@
 
 
 
-/* Attaches the detached tree @fd at @path, as a file when it is not a directory. */
+/* Attaches the detached tree @fd at @path, as a file when it is not a
+ * directory.  Attached as a fresh copy where the kernel clones a detached
+ * tree (6.15 on): its mounts are then as new as their place in the plan, so
+ * /proc/self/mountinfo lists them in the order they were made, as an OCI
+ * config lists them; else the tree cloned before the view. */
 static int attach_tree(int fd, int root, const char *path, struct ubx_err *e)
 {
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return ubx_fail(e, errno, "stat the source of %s", path);
-	return mnt_attach(fd, root, path, !S_ISDIR(st.st_mode), e);
+	_cleanup_close_ int fresh = open_tree(fd, "", TREE_FLAGS | AT_EMPTY_PATH);
+	return mnt_attach(fresh >= 0 ? fresh : fd, root, path, !S_ISDIR(st.st_mode), e);
 }
 
 /* The null device, read-only, over the file @path: checked to be the real
@@ -353,6 +358,7 @@ struct plan_entry {
 	int fd;                     /* PK_TREE: the tree (owned by the caller) */
 	char mode[16], size[32];    /* PK_TMPFS; an empty size: the default */
 	size_t order;               /* position in the plan, for a stable sort */
+	size_t depth;               /* the destination's, or more (see plan_build()) */
 };
 
 struct plan {
@@ -381,7 +387,7 @@ static size_t path_depth(const char *p)
 static int plan_cmp(const void *a, const void *b)
 {
 	const struct plan_entry *x = a, *y = b;
-	size_t dx = path_depth(x->dst), dy = path_depth(y->dst);
+	size_t dx = x->depth, dy = y->depth;
 	if (dx != dy)
 		return dx < dy ? -1 : 1;
 	if (x->cls != y->cls)
@@ -399,7 +405,8 @@ static struct plan_entry *plan_add(struct plan *pl, const char *dst, enum plan_k
 		pl->v = v, pl->cap = cap;
 	}
 	struct plan_entry *p = &pl->v[pl->n];
-	*p = (struct plan_entry){ .dst = dst, .kind = kind, .cls = cls, .fd = -1, .order = pl->n };
+	*p = (struct plan_entry){ .dst = dst, .kind = kind, .cls = cls, .fd = -1, .order = pl->n,
+				  .depth = path_depth(dst) };
 	pl->n++;
 	return p;
 }
@@ -453,6 +460,7 @@ static int plan_build(struct plan *pl, const struct ubx_spec *cfg, const struct 
 	for (size_t i = 0; i < ARRAY_SIZE(cfg->view.covers); i++)
 		if (cfg->view.covers[i] && !plan_add(pl, cfg->view.covers[i], PK_COVER, PLAN_COVER))
 			return -ENOMEM;
+	size_t floor = 0;
 	for (size_t i = 0; i < cfg->n_mounts; i++) {
 		const struct mount_spec *m = &cfg->mounts[i];
 		enum plan_kind k = m->kind == MOUNT_TMPFS ? PK_TMPFS :
@@ -461,6 +469,12 @@ static int plan_build(struct plan *pl, const struct ubx_spec *cfg, const struct 
 				   m->kind == MOUNT_MQUEUE ? PK_MQUEUE : PK_TREE;
 		if (!(p = plan_add(pl, m->dst, k, PLAN_USER)))
 			return -ENOMEM;
+		/* an OCI config's mounts go in its order (a mount over an earlier
+		 * one's parent hides it, as the runtime spec has it): none sorts
+		 * before one listed earlier */
+		if (cfg->oci.enabled && p->depth < floor)
+			p->depth = floor;
+		floor = p->depth;
 		p->fd = src_fds[i];
 		if (m->kind == MOUNT_TMPFS) {
 			snprintf(p->mode, sizeof(p->mode), "%o", m->mode);

@@ -128,6 +128,7 @@ int sandbox_prepare(struct sandbox *sb, const struct ubx_spec *spec, struct ubx_
 	sb->plan.holder_lock_fd = -1;
 	sb->tty.master = sb->tty.in_fd = -1;
 	sb->console_fd = sb->start_fd = -1;
+	sb->on_start = NULL;
 	if (spec->oci.enabled)
 		return prepare_oci(sb, e);
 	r = spec->tty ? tty_check(spec->interactive, &sb->ws, e) : 0;
@@ -421,6 +422,7 @@ int sandbox_start(struct sandbox *sb, struct ubx_err *e)
 		.hosts_fd = sb->spec->net == NET_USER && sb->netconn.hosts[0] ? sb->netconn.hosts_fd : -1,
 		.seccomp = &sb->seccomp,
 		.start_fd = sb->start_fd,
+		.on_start = sb->on_start, .on_start_arg = sb->on_start_arg,
 	};
 	sb->pid = clone_init(sb, &sb->pidfd, &placed);
 	if (sb->pid == 0) {

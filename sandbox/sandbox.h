@@ -69,6 +69,11 @@ struct sandbox {
 				    * where the pty master goes; set after prepare, or -1 */
 	int start_fd;              /* an OCI container: its exec fifo, opened read-write; the command
 				    * waits on it for `start` (set after prepare), or -1 */
+	/* with start_fd: run by the command once `start` wrote its byte, before
+	 * the filter and execve (usbox-oci's startContainer hooks), with the fifo
+	 * to read more from; a failure ends the command; or NULL */
+	int (*on_start)(void *arg, int fifo, struct ubx_err *e);
+	void *on_start_arg;
 	const struct sandbox_hooks *hooks; /* the caller's own poll work, or NULL; set
 					    * after start, as is tty.sink for a detached -t */
 };

@@ -133,6 +133,7 @@ struct spec_oci {
 	char *domainname;          /* the uts namespace's NIS domain name, or NULL */
 	struct spec_device *devices; /* linux.devices: nodes made in /dev */
 	size_t n_devices;
+	unsigned long root_propagation; /* MS_SHARED etc. (| MS_REC) for / after pivot_root, or 0 */
 };
 
 enum { SPEC_CAP_BOUNDING, SPEC_CAP_EFFECTIVE, SPEC_CAP_PERMITTED, SPEC_CAP_INHERITABLE, SPEC_CAP_AMBIENT };

@@ -415,6 +415,100 @@ static int a_exe(char **av)
 	return 0;
 }
 
+/* Whether @pid still runs usbox's own code (its comm is "usbox..."). */
+static bool still_usbox(pid_t pid)
+{
+	char path[64], comm[32] = "";
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || read(fd, comm, sizeof(comm) - 1) < 0)
+		comm[0] = '\0';
+	if (fd >= 0)
+		close(fd);
+	return strncmp(comm, "usbox", 5) == 0;
+}
+
+/* The tries of watch-join on @pid: 1 when one reached it while it still ran
+ * usbox (what it got on stderr), else 0 with the first refusal (EPERM,
+ * EACCES) in *@err; what reached it once it had executed its command, or
+ * found it gone, counts for nothing. */
+static int reach(pid_t pid, int *err)
+{
+	static const char *const what[] = { "exe", "cwd", "root", "fd", "mem" };
+	char path[64], target[256];
+	int reached = 0;
+	if (ptrace(PTRACE_ATTACH, pid, NULL, NULL) == 0) {
+		waitpid(pid, NULL, __WALL);
+		if (still_usbox(pid)) { /* stopped: no race */
+			fprintf(stderr, "ptrace %d: attached\n", (int)pid);
+			reached = 1;
+		}
+		ptrace(PTRACE_DETACH, pid, NULL, NULL);
+	} else if (!*err && (errno == EPERM || errno == EACCES))
+		*err = errno;
+	for (size_t i = 0; i < sizeof(what) / sizeof(what[0]); i++) {
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what[i]);
+		int fd = open(path, O_RDONLY | O_CLOEXEC), e = errno;
+		ssize_t n = readlink(path, target, sizeof(target) - 1);
+		target[n > 0 ? n : 0] = '\0';
+		if ((fd >= 0 || n >= 0) && (i == 0 ? strstr(target, "usbox") != NULL : still_usbox(pid))) {
+			fprintf(stderr, "%s: %s%s\n", path, fd >= 0 ? "opened " : "", target);
+			reached = 1;
+		} else if (fd < 0 && !*err && (e == EPERM || e == EACCES))
+			*err = e;
+		if (fd >= 0)
+			close(fd);
+	}
+	return reached;
+}
+
+/* Watches this pid namespace for SECONDS (or until the file STOP exists) for processes that still run
+ * usbox's own code (comm "usbox..."): a `usbox exec` or `usbox-oci exec`
+ * joining, before it executes its command; tries ptrace and /proc/PID's exe,
+ * cwd, root, fd and mem on each.  Prints "ok" when one was reached, "none"
+ * when no such process was seen, else the first error; stderr: how many. */
+static int a_watch_join(char **av)
+{
+	pid_t seen[4096];
+	size_t n_seen = 0, caught = 0;
+	int err = 0, reached = 0;
+	struct timespec end, now;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += atoi(av[0]);
+	do {
+		DIR *d = opendir("/proc");
+		struct dirent *de;
+		while (d && (de = readdir(d))) {
+			pid_t pid = (pid_t)atoi(de->d_name);
+			size_t i = 0;
+			while (i < n_seen && seen[i] != pid)
+				i++;
+			if (pid <= 1 || pid == getpid() || i < n_seen)
+				continue;
+			if (n_seen < sizeof(seen) / sizeof(seen[0]))
+				seen[n_seen++] = pid;
+			if (!still_usbox(pid))
+				continue;
+			int refused = 0, r = reach(pid, &refused);
+			caught += r || refused;
+			reached |= r;
+			err = err ? err : refused;
+		}
+		if (d)
+			closedir(d);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while ((now.tv_sec < end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec < end.tv_nsec)) &&
+		 (!av[1] || access(av[1], F_OK) < 0));
+	fprintf(stderr, "%zu caught while joining\n", caught);
+	if (reached)
+		say("ok");
+	else if (!caught)
+		say("none");
+	else
+		say("%s", errname(err));
+	return 0;
+}
+
 static int a_euid(char **av)
 {
 	(void)av;
@@ -1368,6 +1462,7 @@ static const struct attempt {
 	{ "ptrace", 1, a_ptrace, "PID: PTRACE_ATTACH" },
 	{ "open-mem", 1, a_open_mem, "PID: open /proc/PID/mem read-write" },
 	{ "exe", 1, a_exe, "PID: readlink /proc/PID/exe" },
+	{ "watch-join", 1, a_watch_join, "SECONDS [STOP]: ptrace and /proc/PID/{exe,cwd,root,fd,mem} of a process joining" },
 	{ "euid", 0, a_euid, ": the effective uid" },
 	{ "mount-real", 1, a_mount_real, "DIR: mount a tmpfs on DIR" },
 	{ "tiocsti-stdin", 1, a_tiocsti_stdin, "TEXT: push TEXT and a newline into the terminal on stdin" },

@@ -634,6 +634,22 @@ row "exec: open /proc/1/mem"                      EACCES  ebox open-mem 1
 row "exec: the runtime state (run.json, attach)"  ENOENT  ebox stat "$state/containers"
 row "exec: the container's spec.json"             ENOENT  ebox read "$(ctr_dir)/spec.json"
 row "exec: rewrite the container's state.json"    ENOENT  unchanged "$(ctr_dir)/state.json" ebox write "$(ctr_dir)/state.json"
+# joining_watched: a process of the container watches for `usbox exec` joining
+# it (slowed by a long PATH to search) and tries ptrace and /proc/PID/exe,
+# cwd, root, fd, mem on it before it executes (attempts watch-join)
+joining_watched() {
+	ebox pids >/dev/null || return 0
+	local stop="$work/cwd/join-stop" i
+	rm -f "$stop"
+	( cd "$work/cwd" && timeout 120 "$U" exec "escd$$" "$ATT" watch-join 100 "$stop" 2>/dev/null ) >"$work/watch" &
+	local w=$!
+	sleep 0.5
+	for i in $(seq 12); do "$U" exec -e "PATH=$(printf '/n/%d:' $(seq 10000))/usr/bin:/bin" "escd$$" true >/dev/null 2>&1; done
+	touch "$stop"
+	wait $w
+	cat "$work/watch"
+}
+row "exec: ptrace or /proc/PID/* of one joining"  "EPERM|EACCES"  joining_watched
 
 line
 if [ ${#skips[@]} -gt 0 ]; then

@@ -198,6 +198,30 @@ t_oci_cli_mount_sources() {
 	expect_match "$out" $'\n/dev/mqueue [^\n]*\n(.*\n)?/sys ' "in the config's order: /dev/mqueue before /sys"
 }
 
+# The config's mounts in its order, after usbox's own /dev: a bind over
+# /dev/shm and a tmpfs over /dev/mqueue lie on top of usbox's; a tmpfs over
+# the parent of an earlier bind hides it (as the runtime spec orders them).
+t_oci_cli_mount_order() {
+	mkdir -p bin shm-src hidden && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && echo marker >shm-src/m &&
+		oci_bundle sh -c 'cat /dev/shm/m; ls -A /mnt/a; echo ---; cat /proc/self/mountinfo' || return 1
+	python3 - "$PWD" <<'PY' || return 1
+import json, sys
+c = json.load(open("b/config.json"))
+c["mounts"] += [{"destination": "/dev/shm", "type": "bind", "source": sys.argv[1] + "/shm-src", "options": ["rbind"]},
+                {"destination": "/dev/mqueue", "type": "tmpfs", "source": "mq", "options": ["size=4k"]},
+                {"destination": "/mnt/a/b", "type": "bind", "source": sys.argv[1] + "/hidden", "options": ["rbind"]},
+                {"destination": "/mnt/a", "type": "tmpfs", "source": "over", "options": ["size=4k"]}]
+json.dump(c, open("b/config.json", "w"))
+PY
+	local out info
+	out=$("$OCI" --root "$PWD/state" run --bundle b o1 2>&1) || { fail "run: $out"; return 1; }
+	info=$(sed '1,/^---$/d' <<<"$out")
+	expect_eq "$(sed '/^---$/,$d' <<<"$out")" marker "the bind over /dev/shm is seen, /mnt/a/b is hidden by /mnt/a" &&
+	expect_eq "$(awk '{for (i = 7; $i != "-"; i++); fs[$1] = $(i + 1); dst[$1] = $5; parent[$1] = $2}
+		END {for (m in dst) if (dst[m] ~ /^\/dev\/(shm|mqueue)$/ && dst[parent[m]] == dst[m]) print dst[m], fs[parent[m]], "<", fs[m]}' <<<"$info" | sort | tr '\n' ';')" \
+		"/dev/mqueue mqueue < tmpfs;/dev/shm tmpfs < $(findmnt -n -o FSTYPE -T "$PWD/shm-src");" "each on top of usbox's"
+}
+
 # Hooks: prestart and createRuntime at create (the state on stdin), poststart
 # after start, poststop after delete, in order; a poststart that fails is a
 # warning and the next still runs; a prestart that fails fails create, and
@@ -235,6 +259,120 @@ t_oci_cli_hooks() {
 	expect_eq "$?" 1 "create: a prestart hook that fails fails it" &&
 	expect_eq "$err" 'usbox-oci: prestart hook /bin/sh: exit status 1: no' "named" &&
 	expect_eq "$(ls -A state)" "" "nothing left behind"
+}
+
+# createContainer and startContainer: in the container's namespaces, after
+# createRuntime and before the program; createContainer's path is the
+# runtime's (a script the container does not have), startContainer's the
+# container's; each gets the state; the hook joined holds no descriptor of
+# the host's (only its state, output and a sealed copy of itself); a failing
+# createContainer fails create, a failing startContainer fails start.
+oci_container_hooks_config() {
+	cat >hook.sh <<'SH' && chmod 755 hook.sh || return 1
+#!/bin/sh
+cat > /tmp/cc.state
+echo "createContainer $(hostname) $(test -e /bin/busybox && echo container-root)" >> /tmp/order
+for f in /proc/$$/fd/*; do readlink "$f"; done | grep -v "^/proc/" > /tmp/cc.fds
+exit ${CC_EXIT:-0}
+SH
+	python3 - "$PWD/hook.sh" "$PWD/b/rootfs/tmp/order" "$@" <<'PY'
+import json, sys
+hook, order, cc_exit, sc_exit = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+c = json.load(open("b/config.json"))
+c["root"]["readonly"] = False
+c["hostname"] = "inside"
+c["process"]["args"] = ["sh", "-c", "echo process >> /tmp/order; sleep 100"]
+sh = lambda s, env=[]: {"path": "/bin/sh", "args": ["sh", "-c", s], "env": env}
+c["hooks"] = {"createRuntime": [sh("echo createRuntime $(hostname) >> " + order)],
+              "createContainer": [{"path": hook, "env": ["CC_EXIT=" + cc_exit]}],
+              "startContainer": [sh("cat > /tmp/sc.state; echo startContainer $(hostname) >> /tmp/order; exit " + sc_exit)]}
+json.dump(c, open("b/config.json", "w"))
+PY
+}
+
+oci_container_hooks() {
+	local R=(--root "$PWD/state") err pid r=1
+	oci_container_hooks_config 0 0 || return 1
+	"$OCI" "${R[@]}" create --bundle b --pid-file "$PWD/pid" k1 </dev/null >/dev/null || return 1
+	pid=$(cat pid)
+	"$OCI" "${R[@]}" start k1 && sleep 0.3 &&
+	expect_eq "$(cat b/rootfs/tmp/order)" "$(printf 'createRuntime %s
+createContainer inside container-root
+startContainer inside
+process' "$(hostname)")" \
+		"createRuntime here, createContainer and startContainer inside, in order, then the program" &&
+	python3 -c 'import json,sys
+for f in sys.argv[2:]:
+    s = json.load(open(f)); assert (s["id"], s["status"], s["pid"]) == ("k1", "created", int(sys.argv[1])), s' \
+		"$pid" b/rootfs/tmp/cc.state b/rootfs/tmp/sc.state &&
+	expect_eq "$(grep -v '^/memfd:usbox-hook' b/rootfs/tmp/cc.fds)" "" "createContainer holds only its own memfds" &&
+	expect_match "$(sort -u b/rootfs/tmp/cc.fds | tr '\n' ' ')" '^/memfd:usbox-hook \(deleted\) /memfd:usbox-hook-output \(deleted\) /memfd:usbox-hook-state \(deleted\) $' \
+		"its state, its output, the sealed copy (read by sh)" && r=0
+	"$OCI" "${R[@]}" delete --force k1
+	[ $r -eq 0 ] || return 1
+	rm -f b/rootfs/tmp/order && oci_container_hooks_config 2 0 || return 1
+	err=$("$OCI" "${R[@]}" create --bundle b k2 </dev/null 2>&1)
+	expect_eq "$?/$err" "1/usbox-oci: createContainer hook $PWD/hook.sh: exit status 2" "a failing createContainer fails create" &&
+	expect_eq "$(ls -A state)" "" "nothing left behind" &&
+	oci_container_hooks_config 0 5 && "$OCI" "${R[@]}" create --bundle b k3 </dev/null >/dev/null 2>&1 &&
+	err=$("$OCI" "${R[@]}" start k3 2>&1)
+	expect_eq "$?" 1 "a failing startContainer fails start" &&
+	expect_match "$err" "startContainer hooks" "said" &&
+	expect_eq "$(tail -1 b/rootfs/tmp/order)" "startContainer inside" "the program did not run" &&
+	expect_match "$("$OCI" "${R[@]}" state k3)" '"status":"stopped"' "the container stopped"
+	r=$?
+	"$OCI" "${R[@]}" delete --force k3
+	return $r
+}
+
+t_oci_cli_container_hooks() {
+	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && oci_bundle true && oci_container_hooks
+}
+
+# linux.rootfsPropagation: the container's / (after pivot_root) gets it;
+# nothing is asked of the host's tree.
+t_oci_cli_root_propagation() {
+	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && oci_bundle cat /proc/self/mountinfo || return 1
+	local p out got=""
+	for p in shared rslave private unbindable; do
+		python3 -c 'import json,sys; c=json.load(open("b/config.json")); c["linux"]["rootfsPropagation"]=sys.argv[1]; json.dump(c, open("b/config.json","w"))' "$p"
+		out=$("$OCI" --root "$PWD/state" run --bundle b "p-$p" 2>&1) || { fail "$p: $out"; return 1; }
+		got+="$p:$(awk '$5 == "/" {for (i = 7; $i != "-"; i++) printf " %s", $i}' <<<"$out" | sed 's/[0-9]//g');"
+	done
+	expect_eq "$got" "shared: shared:;rslave: master:;private:;unbindable: unbindable;" "/ as asked"
+	python3 -c 'import json; c=json.load(open("b/config.json")); c["linux"]["rootfsPropagation"]="bogus"; json.dump(c, open("b/config.json","w"))'
+	expect_eq "$("$OCI" --root "$PWD/state" run --bundle b p-x 2>&1; echo "rc=$?")" \
+		"$(printf 'usbox-oci: config.json: linux.rootfsPropagation: "bogus" is not [r]shared, [r]slave, [r]private or [r]unbindable\nrc=1')" \
+		"an unknown value refused"
+}
+
+# A process of the container watches for `usbox-oci exec` joining it and, before
+# it executes its command (a long PATH to search makes that last), tries to
+# ptrace it and to open its /proc/PID/exe, cwd, root, fd and mem: refused
+# (it is not dumpable until it executes), for every one it caught.
+t_oci_cli_exec_not_reachable() {
+	[ -x "${HELPERS:-}/attempts" ] || { fail "tests/escape/attempts not built"; return; }
+	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && oci_bundle /bin/attempts watch-join 120 /ctl/stop &&
+		cp "$HELPERS/attempts" b/rootfs/bin/ && ln -sf busybox b/rootfs/bin/true && ln -sfn usr/lib b/rootfs/lib &&
+		ln -sfn usr/lib64 b/rootfs/lib64 || return 1
+	mkdir -p ctl && python3 - <<'PY' || return 1
+import json, os
+c = json.load(open("b/config.json"))
+c["mounts"] += [{"destination": d, "type": "bind", "source": d, "options": ["rbind", "ro"]} for d in ("/usr/lib", "/usr/lib64")]
+c["mounts"].append({"destination": "/ctl", "type": "bind", "source": os.path.abspath("ctl"), "options": ["rbind"]})
+json.dump(c, open("b/config.json", "w"))
+PY
+	local R=(--root "$PWD/state") path i n=0 r=1
+	path="$(printf '/n/%d:' $(seq 10000))/bin"
+	"$OCI" "${R[@]}" create --bundle b w1 </dev/null >out 2>err && "$OCI" "${R[@]}" start w1 || return 1
+	sleep 0.3
+	for i in $(seq 12); do "$OCI" "${R[@]}" exec --env "PATH=$path" w1 true 2>>exec-err && n=$((n + 1)); done
+	touch ctl/stop
+	for i in $(seq 50); do [[ $("$OCI" "${R[@]}" state w1) == *'"status":"stopped"'* ]] && break; sleep 0.2; done
+	expect_eq "$((n >= 10))" 1 "the execs ran: $n of 12 ($(sort exec-err | uniq -c); the watcher: $(cat out err))" && expect_match "$(cat out)" '^(EPERM|EACCES)$' "refused" &&
+	expect_match "$(cat err)" '(^|\n)[1-9][0-9]* caught while joining' "caught joining at least once" && r=0
+	"$OCI" "${R[@]}" delete --force w1
+	return $r
 }
 
 # linux.devices rootless: a node the host has is bound (mknod fails in a user
@@ -372,9 +510,9 @@ r_oci_containerd() {
 	return $r
 }
 
-r_oci_root_cli() {
-	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && oci_bundle sleep 100 || return 1
-	python3 - <<'PY' || return 1
+# As root: the bundle's container without a user namespace of its own.
+oci_root_namespaces() {
+	python3 - <<'PY'
 import json
 c = json.load(open("b/config.json"))
 c["linux"]["namespaces"] = [{"type": t} for t in ("pid", "ipc", "uts", "mount", "network")]
@@ -382,6 +520,11 @@ for k in ("uidMappings", "gidMappings"):
     c["linux"].pop(k, None)
 json.dump(c, open("b/config.json", "w"))
 PY
+}
+
+r_oci_root_cli() {
+	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && oci_bundle sleep 100 || return 1
+	oci_root_namespaces || return 1
 	local R=(--root "$PWD/state") pid r=1
 	"$OCI" "${R[@]}" create --bundle b --pid-file "$PWD/pid" c1 </dev/null >/dev/null 2>&1 || return 1
 	pid=$(cat pid)
@@ -470,4 +613,11 @@ t_oci_cli_hostname_and_domainname() {
 		oci_bundle cat /proc/sys/kernel/hostname /proc/sys/kernel/domainname || return 1
 	python3 -c 'import json; c=json.load(open("b/config.json")); c["hostname"]="h1"; c["domainname"]="d1.test"; json.dump(c, open("b/config.json","w"))'
 	expect_eq "$("$OCI" --root "$PWD/state" run --bundle b h1)" "$(printf 'h1\nd1.test')" "the uts namespace's names"
+}
+
+# As root, without a user namespace: the same hooks.
+r_oci_container_hooks() {
+	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && oci_bundle true || return 1
+	oci_root_namespaces || return 1
+	oci_container_hooks
 }

@@ -100,8 +100,9 @@ START_TEST(refusals_name_the_field)
 		  "config.json: mounts[0]: a nfs mount at /x is not supported by usbox-oci" },
 		{ "\"mounts\": [{\"destination\": \"/x\", \"type\": \"bind\", \"source\": \"/s\", \"options\": [\"weird\"]}]",
 		  "config.json: mounts[0].options: option \"weird\" is not supported" },
-		{ "\"hooks\": {\"createContainer\": [{\"path\": \"/bin/true\"}]}",
-		  "config.json: hooks.createContainer: hooks are not supported by usbox-oci yet" },
+		{ "\"hooks\": {\"startContainer\": [{\"path\": \"true\"}]}",
+		  "config.json: hooks.startContainer[0].path: \"true\" is not absolute" },
+		{ "\"hooks\": {\"createContainers\": []}", "config.json: hooks.createContainers: unknown field" },
 		{ "\"hooks\": {\"prestart\": [{\"path\": \"bin/true\"}]}",
 		  "config.json: hooks.prestart[0].path: \"bin/true\" is not absolute" },
 		{ "\"hooks\": {\"poststop\": [{\"path\": \"/x\", \"timeout\": 0}]}",
@@ -137,6 +138,13 @@ START_TEST(refusals_in_sections)
 		{ "{\"ociVersion\": \"1.0\", \"root\": {\"path\": \"r\"}, " BASE_PROCESS ", \"linux\": {\"namespaces\": "
 		  "[{\"type\": \"mount\"}, {\"type\": \"mount\"}]}}",
 		  "config.json: linux.namespaces[1].type: namespace \"mount\" given twice" },
+		{ "{\"ociVersion\": \"1.0\", \"root\": {\"path\": \"r\"}, " BASE_PROCESS ", \"linux\": {\"namespaces\": "
+		  "[{\"type\": \"mount\"}, {\"type\": \"user\", \"path\": \"/proc/1/ns/user\"}]}}",
+		  "config.json: linux.namespaces[1].path: joining a user namespace is not supported by usbox-oci (a new one "
+		  "is: no path)" },
+		{ "{\"ociVersion\": \"1.0\", \"root\": {\"path\": \"r\"}, " BASE_PROCESS ", \"linux\": {\"namespaces\": "
+		  "[{\"type\": \"mount\"}], \"rootfsPropagation\": \"rrshared\"}}",
+		  "config.json: linux.rootfsPropagation: \"rrshared\" is not [r]shared, [r]slave, [r]private or [r]unbindable" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct oci_config c;
@@ -184,8 +192,11 @@ START_TEST(hooks_parsed)
 	ck_assert_msg(parse("{\"ociVersion\": \"1.0\", \"root\": {\"path\": \"r\"}, " BASE_PROCESS ", \"linux\": "
 			    "{\"namespaces\": [{\"type\": \"mount\"}]}, \"hooks\": {\"prestart\": [{\"path\": \"/a\"}, "
 			    "{\"path\": \"/b\", \"args\": [\"b\", \"1\"], \"env\": [\"X=1\"], \"timeout\": 5}], "
-			    "\"poststop\": [{\"path\": \"/c\"}], \"createContainer\": []}}", &c, &e) == 0, "%s", e.msg);
+			    "\"poststop\": [{\"path\": \"/c\"}], \"createContainer\": [], "
+			    "\"startContainer\": [{\"path\": \"/s\"}]}}", &c, &e) == 0, "%s", e.msg);
 	ck_assert_uint_eq(c.hooks.n[OCI_HOOK_PRESTART], 2);
+	ck_assert_uint_eq(c.hooks.n[OCI_HOOK_CREATE_CONTAINER], 0);
+	ck_assert_str_eq(c.hooks.v[OCI_HOOK_START_CONTAINER][0].path, "/s");
 	ck_assert_uint_eq(c.hooks.n[OCI_HOOK_POSTSTART], 0);
 	ck_assert_str_eq(c.hooks.v[OCI_HOOK_PRESTART][1].args[1], "1");
 	ck_assert_str_eq(c.hooks.v[OCI_HOOK_PRESTART][1].env[0], "X=1");
@@ -193,6 +204,7 @@ START_TEST(hooks_parsed)
 	ck_assert_ptr_null(c.hooks.v[OCI_HOOK_PRESTART][0].args);
 	ck_assert_msg(oci_hooks_parse(c.hooks.json, strlen(c.hooks.json), &h, &e) == 0, "%s", e.msg);
 	ck_assert_str_eq(h.v[OCI_HOOK_POSTSTOP][0].path, "/c");
+	ck_assert_str_eq(h.v[OCI_HOOK_START_CONTAINER][0].path, "/s");
 	oci_hooks_free(&h);
 	oci_config_free(&c);
 }
@@ -232,5 +244,27 @@ START_TEST(devices_parsed)
 }
 END_TEST
 
+START_TEST(root_propagation)
+{
+	static const struct {
+		const char *value;
+		unsigned long flags;
+	} cases[] = { { "", 0 }, { "shared", MS_SHARED }, { "rslave", MS_SLAVE | MS_REC },
+		      { "private", MS_PRIVATE }, { "runbindable", MS_UNBINDABLE | MS_REC } };
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct oci_config c;
+		struct ubx_err e = { 0 };
+		char text[512];
+		snprintf(text, sizeof(text), "{\"ociVersion\": \"1.0\", \"root\": {\"path\": \"r\"}, " BASE_PROCESS
+			 ", \"linux\": {\"namespaces\": [{\"type\": \"mount\"}], \"rootfsPropagation\": \"%s\"}}",
+			 cases[i].value);
+		ck_assert_msg(parse(text, &c, &e) == 0, "%s", e.msg);
+		ck_assert_uint_eq(c.spec.oci.root_propagation, cases[i].flags);
+		ck_assert_str_eq(c.ignored, "");
+		oci_config_free(&c);
+	}
+}
+END_TEST
+
 UNIT_MAIN("oci", minimal_config, process_details, refusals_name_the_field, refusals_in_sections, limits_are_noticed,
-	  hostname_in_joined_uts, hooks_parsed, devices_parsed)
+	  hostname_in_joined_uts, hooks_parsed, devices_parsed, root_propagation)
