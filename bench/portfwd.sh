@@ -3,9 +3,12 @@
 # and select-only, several clients) and redis-benchmark (SET and GET, 50
 # clients) against a server run directly, inside usbox behind -p, and inside
 # pasta behind -t, in interleaved rounds; medians and the ratios to direct.
+# A second table gives what the forwarder itself (usbox's supervisor, pasta)
+# spent in CPU per transaction or request, in microseconds (medians).
 #
 #   bench/portfwd.sh BUILD/usbox [SECONDS] [ROUNDS] [OTHER/usbox]
 #
+# PG_CLIENTS (8) and REDIS_CLIENTS (50) set the clients at once.
 # With OTHER/usbox (an older build, say), that one runs in the same rounds
 # too.  As root it runs as $BENCH_USER (usbox-test by default, made when
 # missing); as anyone else, as that user.  Needs PostgreSQL (initdb, postgres, pgbench,
@@ -24,11 +27,12 @@ if [ "$(id -u)" -eq 0 ]; then
 	install -m 0755 "$1" "$0" "$stage/"
 	[ -n "${4:-}" ] && install -m 0755 "$4" "$stage/other"
 	chown "$user" "$stage"
-	as_user "$user" bash "$stage/portfwd.sh" "$stage/usbox" "${2:-10}" "${3:-3}" ${4:+"$stage/other"}
+	as_user "$user" PG_CLIENTS="${PG_CLIENTS:-8}" REDIS_CLIENTS="${REDIS_CLIENTS:-50}" bash "$stage/portfwd.sh" "$stage/usbox" "${2:-10}" "${3:-3}" ${4:+"$stage/other"}
 	exit $?
 fi
 
 U=$(readlink -f "$1") T=${2:-10} ROUNDS=${3:-3} OTHER=${4:+$(readlink -f "$4")}
+PGC=${PG_CLIENTS:-8} RDC=${REDIS_CLIENTS:-50}
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 PATH=$PGBIN:$PATH
 for t in initdb postgres pgbench pg_isready redis-server redis-benchmark redis-cli; do
@@ -67,28 +71,38 @@ start() { # KIND SERVER(pg|redis): the server in the background, $! its pid
 	done
 	return 1
 }
-stop() { # by the server's own means: pasta leaves its command behind it
-	local i
-	if [ "$server" = pg ]; then pg_ctl stop -D "$work/pg" -m fast -w -t 20 >/dev/null 2>&1
+# By the server's own means: pasta leaves its command behind it.  Under pasta,
+# PostgreSQL is PID 1 of a PID namespace of its own, which pg_ctl cannot
+# signal: its fast shutdown (SIGINT) goes to pasta's child instead.
+stop() {
+	local i c
+	if [ "$server" = pg ]; then
+		pg_ctl stop -D "$work/pg" -m fast -w -t 20 >/dev/null 2>&1 ||
+			for c in $(pgrep -P "$pid"); do kill -INT "$c"; done
 	else timeout 5 redis-cli -p "$port" shutdown nosave >/dev/null 2>&1; fi
 	for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 	kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
 }
 
-# One measurement: KIND TEST -> a number (TPS or requests/s) or "fail".
+# One measurement: KIND TEST -> a number (TPS or requests/s) or "fail"; the
+# forwarder's CPU per transaction or request (microseconds) into $work/cpu.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 measure() {
-	local kind=$1 test=$2 p=${PORT[$1]} out
+	local kind=$1 test=$2 p=${PORT[$1]} out n=$((T * 40000)) t0 t1
+	echo fail >"$work/cpu"
 	start "$kind" "${test%%_*}" || { stop; echo fail; return; }
+	t0=$(ticks "$pid")
 	case $test in
-	pg_tpcb) out=$(lim pgbench -h 127.0.0.1 -p "$p" -n -c 8 -j 2 -T "$T" postgres 2>/dev/null |
-		awk '/^tps/ {print $3; exit}') ;;
-	pg_select) out=$(lim pgbench -h 127.0.0.1 -p "$p" -n -S -c 8 -j 2 -T "$T" postgres 2>/dev/null |
-		awk '/^tps/ {print $3; exit}') ;;
-	redis_set|redis_get) out=$(lim redis-benchmark -p "$p" -c 50 -n $((T * 40000)) -t "${test#redis_}" --csv \
-		2>/dev/null | awk -F'"' 'NR > 1 && $4 {print $4; exit}') ;;
+	pg_*) out=$(lim pgbench -h 127.0.0.1 -p "$p" -n $([ "$test" = pg_select ] && echo -S) -c "$PGC" -j 2 -T "$T" postgres 2>/dev/null |
+		awk '/^number of transactions actually processed/ {n = $NF} /^tps/ {print $3, n; exit}') ;;
+	redis_set|redis_get) out=$(lim redis-benchmark -p "$p" -c "$RDC" -n $n -t "${test#redis_}" --csv \
+		2>/dev/null | awk -F'"' -v n=$n 'NR > 1 && $4 {print $4, n; exit}') ;;
 	esac
+	t1=$(ticks "$pid")
 	stop
-	echo "${out:-fail}"
+	awk -v o="$out" -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" 'BEGIN { split(o, a, " ")
+		if (a[2] > 0) printf "%.1f\n", t * 1e6 / hz / a[2]; else print "fail" }' >"$work/cpu"
+	echo "${out%% *}" | sed 's/^$/fail/'
 }
 median() { tr ' ' '\n' | grep . | sort -g | awk '/^[0-9.]+$/ {a[n++] = $1} /fail/ {f++}
 	END { if (!n) {print "fail"; exit} m = a[int((n - 1) / 2)]; print f ? m "(" f " failed)" : m }'; }
@@ -96,10 +110,10 @@ median() { tr ' ' '\n' | grep . | sort -g | awk '/^[0-9.]+$/ {a[n++] = $1} /fail
 # The tables pgbench needs, once, into the data directory every server uses.
 start direct pg && pgbench -i -q -s 4 -h 127.0.0.1 -p ${PORT[direct]} postgres >/dev/null 2>&1; stop
 kinds="direct usbox"; [ -n "$OTHER" ] && kinds="$kinds other"; [ $has_pasta = 1 ] && kinds="$kinds pasta"
-declare -A res
+declare -A res cpu
 for r in $(seq "$ROUNDS"); do   # interleaved: every kind sees the machine's drift
 	for test in pg_tpcb pg_select redis_set redis_get; do
-		for k in $kinds; do res[$test.$k]+="$(measure $k $test) "; done
+		for k in $kinds; do res[$test.$k]+="$(measure $k $test) " cpu[$test.$k]+="$(cat cpu) "; done
 	done
 done
 ratio() { awk -v a="${1%%(*}" -v b="${2%%(*}" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "-" }'; }
@@ -115,4 +129,13 @@ for test in pg_tpcb pg_select redis_set redis_get; do
 	done
 	echo "$line"
 	for k in $kinds; do echo "  $test $k: ${res[$test.$k]}" >&2; done
+done
+echo
+line="$(printf '%-14s' "cpu us/req")"
+for k in $kinds; do [ $k = direct ] || line+="$(printf ' %10s' "$k")"; done
+echo "$line"
+for test in pg_tpcb pg_select redis_set redis_get; do
+	line="$(printf '%-14s' "$test")"
+	for k in $kinds; do [ $k = direct ] || line+="$(printf ' %10s' "$(echo "${cpu[$test.$k]}" | median)")"; done
+	echo "$line"
 done

@@ -37,9 +37,10 @@
 #include "../common/fdpass.h"
 #include "../common/parse.h"
 
+/* Every slot free (all PF_MAX_CONNS: max_conns may grow in portfwd_attach). */
 static void conn_reset_all(struct portfwd *pf)
 {
-	for (size_t i = 0; i < pf->max_conns; i++)
+	for (size_t i = 0; i < PF_MAX_CONNS; i++)
 		pf->conns[i] = (struct pf_conn){ .fd = { -1, -1 } };
 }
 
@@ -152,12 +153,23 @@ static int bind_one(struct pf_listener *l, struct ubx_err *e)
 }
 
 /* How many connections fit in the descriptors: two each, and at most a
- * quarter of RLIMIT_NOFILE, so that libslirp and the rest keep theirs. */
-static size_t conns_allowed(void)
+ * quarter of RLIMIT_NOFILE, so that libslirp and the rest keep theirs.
+ * Once the command runs (its processes have their own limits by then), the
+ * supervisor's soft limit is raised towards the hard one as far as
+ * PF_MAX_CONNS needs: the usual soft limit of 1024 would leave 128
+ * connections, and a 129th client (a pool of 200, say) would wait in the
+ * backlog until another one ends. */
+static size_t conns_allowed(bool raise)
 {
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
 		return PF_MAX_CONNS;
+	rlim_t need = PF_MAX_CONNS * 2 * 4;
+	if (raise && rl.rlim_cur < need && rl.rlim_cur < rl.rlim_max) {
+		struct rlimit more = { .rlim_cur = rl.rlim_max < need ? rl.rlim_max : need, .rlim_max = rl.rlim_max };
+		if (setrlimit(RLIMIT_NOFILE, &more) == 0)
+			rl = more;
+	}
 	size_t n = (size_t)(rl.rlim_cur / 4 / 2);
 	return n < 1 ? 1 : n > PF_MAX_CONNS ? PF_MAX_CONNS : n;
 }
@@ -175,7 +187,7 @@ int portfwd_open(const struct portfwd_spec *specs, size_t n, struct portfwd **ou
 		return ubx_fail(e, ENOMEM, "port forwarding");
 	}
 	pf->factory = pf->ep = pf->wake = -1;
-	pf->max_conns = conns_allowed();
+	pf->max_conns = conns_allowed(false);
 	conn_reset_all(pf);
 	for (size_t i = 0; i < n; i++) {
 		pf->l[i] = (struct pf_listener){ .spec = specs[i], .fd = { -1, -1 } };
@@ -198,6 +210,7 @@ int portfwd_attach(struct portfwd *pf, int factory, struct ubx_err *e)
 	sigset_t all, old;
 
 	pf->factory = factory;
+	pf->max_conns = conns_allowed(true);
 	pf->ep = epoll_create1(EPOLL_CLOEXEC);
 	pf->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (pf->ep < 0 || pf->wake < 0)

@@ -21,6 +21,18 @@
  * inside the sandbox's network namespace, to the forwarded port on its
  * loopback.  Within one batch of events, accepts come last, so a slot freed
  * by an earlier event is not reused while later events may still name it.
+ *
+ * Cost (measured on 2 vCPUs, redis-benchmark GET with 50 clients): about
+ * 15-20 us of CPU a request, as much as the client itself spends; under load
+ * an epoll_wait hands over ~40 ready sides, each costs exactly one recv() and
+ * one send(), and no epoll_ctl().  perf: send() is ~64% (most of it the
+ * receiving side's TCP processing and its wake-up, which loopback runs in
+ * the sender's context), recv() ~17%, epoll_wait ~17% (half of it sleeping
+ * and waking), this file's own code ~2%.  Tried and left out, as no faster
+ * there: two threads (one a CPU, each taking clients from the shared
+ * listeners), spinning on epoll_wait(0) for 30-100 us before sleeping.
+ * Reading until EAGAIN (edge-triggered) would only add a recv() a message;
+ * splice() adds two pipe operations a message.
  */
 #include "portfwd_int.h"
 

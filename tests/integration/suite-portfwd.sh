@@ -131,6 +131,30 @@ w_port_forward_flood_is_bounded() {
 	expect_eq "$?" 143 "the sandbox ends on SIGTERM after the flood"
 }
 
+# Under the usual soft RLIMIT_NOFILE (1024; 256 here) with a higher hard one,
+# the supervisor raises its own soft limit once the command runs, so that 150
+# clients are relayed at once (not 32, the rest waiting in the backlog until
+# one ends), while the command keeps the soft limit it was given.
+w_port_forward_past_the_soft_fd_limit() {
+	[ "$(ulimit -Hn)" = unlimited ] || [ "$(ulimit -Hn)" -ge 2048 ] || skip "hard RLIMIT_NOFILE below 2048"
+	write_pfload
+	(ulimit -Sn 256 && exec "$U" -p 18645:7000 -- sh -c 'ulimit -Sn >lim; exec python3 pfload.py server 127.0.0.1 7000') &
+	local pid=$! fds=0 most=0
+	trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' RETURN
+	wait_pf 18645 || return 1
+	python3 pfload.py clients 127.0.0.1 18645 150 2 3 >out &
+	local cl=$!
+	while kill -0 $cl 2>/dev/null; do
+		fds=$(ls /proc/$pid/fd 2>/dev/null | wc -l)
+		[ "$fds" -gt "$most" ] && most=$fds
+		sleep 0.1
+	done
+	wait $cl
+	expect_eq "$(cat out)" "ok 150" "150 clients" &&
+	expect_eq "$(cat lim)" 256 "the command's soft limit" &&
+	{ [ "$most" -gt 300 ] || fail "the supervisor held $most descriptors at most: not 150 connections at once"; }
+}
+
 # The sandbox ends while 30 clients are busy: usbox exits with the command's
 # status at once, every client sees its connection end (none hangs), nothing
 # is left listening.  Run against the ASan build, this is also the check that
