@@ -109,20 +109,27 @@ w_port_forward_many_clients_round_trips() {
 # With RLIMIT_NOFILE at 256, usbox relays 32 connections at once (a quarter of
 # the descriptors, two each); the rest wait in the backlog and are served in
 # turn, and the supervisor's descriptors stay bounded.
-w_port_forward_flood_is_bounded() {
-	write_pfload
-	(ulimit -n 256 && exec "$U" -p 18642:7000 -- python3 pfload.py server 127.0.0.1 7000) &
-	local pid=$! fds=0 most=0 out
-	trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' RETURN
-	wait_pf 18642 || return 1
-	python3 pfload.py clients 127.0.0.1 18642 120 3 0.5 >out &
-	local cl=$!
-	while kill -0 $cl 2>/dev/null; do
-		fds=$(ls /proc/$pid/fd 2>/dev/null | wc -l)
+# most_fds PID CLIENTS: the most descriptors PID held while CLIENTS (a
+# child of ours) ran; waits for CLIENTS.
+most_fds() {
+	local fds most=0
+	while kill -0 "$2" 2>/dev/null; do
+		fds=$(ls "/proc/$1/fd" 2>/dev/null | wc -l)
 		[ "$fds" -gt "$most" ] && most=$fds
 		sleep 0.05
 	done
-	wait $cl
+	wait "$2"
+	echo "$most"
+}
+
+w_port_forward_flood_is_bounded() {
+	write_pfload
+	(ulimit -n 256 && exec "$U" -p 18642:7000 -- python3 pfload.py server 127.0.0.1 7000) &
+	local pid=$! most out
+	trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' RETURN
+	wait_pf 18642 || return 1
+	python3 pfload.py clients 127.0.0.1 18642 120 3 0.5 >out &
+	most=$(most_fds $pid $!)
 	expect_eq "$(cat out)" "ok 120" "120 clients, 32 at a time" &&
 	{ [ "$most" -gt 40 ] && [ "$most" -le $((2 * 32 + 8 + 30)) ]; } ||
 		fail "the supervisor held $most descriptors at most (want more than 40, at most 102)" || return 1
@@ -139,17 +146,11 @@ w_port_forward_past_the_soft_fd_limit() {
 	[ "$(ulimit -Hn)" = unlimited ] || [ "$(ulimit -Hn)" -ge 2048 ] || skip "hard RLIMIT_NOFILE below 2048"
 	write_pfload
 	(ulimit -Sn 256 && exec "$U" -p 18645:7000 -- sh -c 'ulimit -Sn >lim; exec python3 pfload.py server 127.0.0.1 7000') &
-	local pid=$! fds=0 most=0
+	local pid=$! most
 	trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' RETURN
 	wait_pf 18645 || return 1
 	python3 pfload.py clients 127.0.0.1 18645 150 2 3 >out &
-	local cl=$!
-	while kill -0 $cl 2>/dev/null; do
-		fds=$(ls /proc/$pid/fd 2>/dev/null | wc -l)
-		[ "$fds" -gt "$most" ] && most=$fds
-		sleep 0.1
-	done
-	wait $cl
+	most=$(most_fds $pid $!)
 	expect_eq "$(cat out)" "ok 150" "150 clients" &&
 	expect_eq "$(cat lim)" 256 "the command's soft limit" &&
 	{ [ "$most" -gt 300 ] || fail "the supervisor held $most descriptors at most: not 150 connections at once"; }
