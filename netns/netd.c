@@ -344,25 +344,23 @@ static void attach(struct netd *d, struct client *c, int netns_fd, const char *n
 /* 'r' or 'R' with the sandbox's listener (IPv4 or IPv6) of its TCP
  * redirect: relay what it accepts, under the uplink's policy.  Only a
  * listening TCP socket of that family, once per attached client. */
-static void take_relay(struct netd *d, struct client *c, int fd, bool v6, struct ubx_err *e)
+static void take_relay(struct netd *d, struct client *c, int *fd, bool v6, struct ubx_err *e)
 {
 	int acc = 0, proto = 0, domain = 0;
 	socklen_t len = sizeof(int);
 	bool *had = v6 ? &c->relay6 : &c->relay4;
 
-	if (!c->attached || fd < 0 || *had)
+	if (!c->attached || *fd < 0 || *had)
 		return (void)ubx_fail(e, EINVAL, "bad request");
-	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) < 0 || !acc ||
-	    getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) < 0 || proto != IPPROTO_TCP ||
-	    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 || domain != (v6 ? AF_INET6 : AF_INET))
+	if (getsockopt(*fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) < 0 || !acc ||
+	    getsockopt(*fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) < 0 || proto != IPPROTO_TCP ||
+	    getsockopt(*fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 || domain != (v6 ? AF_INET6 : AF_INET))
 		return (void)ubx_fail(e, EINVAL, "not a listening TCP socket");
-	int nb = fcntl(fd, F_GETFL);
-	if (nb < 0 || fcntl(fd, F_SETFL, nb | O_NONBLOCK) < 0)
+	int flags = fcntl(*fd, F_GETFL);
+	if (flags < 0 || fcntl(*fd, F_SETFL, flags | O_NONBLOCK) < 0)
 		return (void)ubx_fail(e, errno, "listener");
-	int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	if (dup_fd < 0)
-		return (void)ubx_fail(e, errno, "listener");
-	if (netns_slirp_relay(d->slirp, c->fd, v6 ? -1 : dup_fd, v6 ? dup_fd : -1, e) == 0)
+	int taken = TAKE_FD(*fd); /* the relay's, also when it fails */
+	if (netns_slirp_relay(d->slirp, c->fd, v6 ? -1 : taken, v6 ? taken : -1, e) == 0)
 		*had = true;
 }
 
@@ -397,7 +395,7 @@ static bool serve(struct netd *d, size_t i)
 		break;
 	case 'r':
 	case 'R':
-		take_relay(d, c, fd, buf[0] == 'R', &rep.err);
+		take_relay(d, c, &fd, buf[0] == 'R', &rep.err);
 		break;
 	case 's':
 		break;

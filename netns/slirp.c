@@ -91,7 +91,7 @@ struct netns_slirp {
 	} *relays;
 	size_t n_relays;
 	unsigned long relayed; /* by relays dropped already */
-	int relay_status;      /* the redirect's child, until it says how the rule went (netns_redirect_status()) */
+	int relay_status;      /* the redirect's commit, until it says how the rule went (netns_redirect_status()) */
 	size_t relay_status_idx;
 	char tcp_path[200];
 	unsigned long allowed, refused; /* the egress policy's decisions worth logging */
@@ -479,7 +479,7 @@ static void run_timers(struct netns_slirp *s)
 	}
 }
 
-/* The redirect's child said how its rule went: "relay", or libslirp and
+/* The redirect's commit said how its rule went: "relay", or libslirp and
  * why (its relays then get nothing). */
 static void relay_status_read(struct netns_slirp *s)
 {
@@ -632,19 +632,17 @@ static int relay_decide(void *ctx, const struct sockaddr_storage *dst, const str
 
 int netns_slirp_relay(struct netns_slirp *s, int id, int listen4, int listen6, struct ubx_err *e)
 {
+	struct tcprelay *relay;
+	int r = tcprelay_new(listen4, listen6, relay_decide, s, &relay, e);
+	if (r < 0)
+		return r;
 	struct slirp_relay *grown = realloc(s->relays, (s->n_relays + 1) * sizeof(*grown));
 	if (!grown) {
-		if (listen4 >= 0)
-			close(listen4);
-		if (listen6 >= 0)
-			close(listen6);
+		tcprelay_free(relay); /* and its listeners */
 		return ubx_fail(e, ENOMEM, "relay");
 	}
 	s->relays = grown;
-	int r = tcprelay_new(listen4, listen6, relay_decide, s, &grown[s->n_relays].relay, e);
-	if (r < 0)
-		return r;
-	grown[s->n_relays++].id = id;
+	grown[s->n_relays++] = (struct slirp_relay){ .relay = relay, .id = id };
 	snprintf(s->tcp_path, sizeof(s->tcp_path), "relay");
 	return 0;
 }

@@ -315,6 +315,8 @@ static void commit_redirect(struct sandbox *sb)
 	int status = -1;
 	if (sb->redirect_nl < 0)
 		return;
+	if (sb->spec->net == NET_SLIRP) /* (a user network's was made with its definition at hand) */
+		netns_redirect_plan(&sb->redirect, NULL, sb->spec->allow_host_loopback);
 	int r = netns_redirect_commit(TAKE_FD(sb->redirect_nl), &sb->redirect, sb->redirect_port,
 				      sb->redirect_v4_only, &status, &e);
 	if (r < 0 && sb->slirp)
@@ -406,8 +408,6 @@ int sandbox_start(struct sandbox *sb, struct ubx_err *e)
 	signals_fill(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	bool net_channel = sb->spec->net == NET_SLIRP || sb->spec->net == NET_USER || sb->pf;
-	if (sb->spec->net == NET_SLIRP)
-		netns_redirect_plan(&sb->redirect, NULL, sb->spec->allow_host_loopback);
 	if ((r = channels_open(&ch, sb->spec->tty, net_channel, sb->spec->root.kind == ROOT_LAYERS, sb->console_fd,
 			       e)) < 0)
 		return r;
