@@ -3,9 +3,10 @@
  * runtime.c - create, start, kill, delete and exec for usbox-oci.
  *
  * DOC: Theory of operation
- * create: make the state directory (locked) with its exec fifo, join the
- *         namespaces config.json names by path, then let sandbox_start()
- *         clone the container's process with the spec's namespaces.  That
+ * create: make the state directory (locked) with its exec fifo, then let
+ *         sandbox_start() clone the container's process with the spec's
+ *         namespaces (through a joiner for those config.json names by path:
+ *         sandbox/nsjoin.c).  That
  *         process builds the root as for `usbox --rootfs`, runs every step
  *         up to execve, closes the report pipe (so sandbox_start() returns)
  *         and blocks reading the fifo.  create records pid and start time
@@ -59,18 +60,6 @@ static int console_connect(const char *path, struct ubx_err *e)
 		return r;
 	}
 	return fd;
-}
-
-/* Joins the namespaces config.json names by path, in this process (the
- * container's process is cloned from it). */
-static int join_namespaces(const struct oci_config *c, struct ubx_err *e)
-{
-	for (size_t i = 0; i < c->n_join; i++) {
-		_cleanup_close_ int fd = open(c->join[i].path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || setns(fd, c->join[i].flag) < 0)
-			return ubx_fail(e, errno, "join the namespace %.200s", c->join[i].path);
-	}
-	return 0;
 }
 
 /* The directory of the pid file @path, opened now (exec writes the file
@@ -257,7 +246,7 @@ int oci_create(const struct oci_create_opts *o, struct oci_config *c, int *pidfd
 		r = console;
 	else if ((r = oci_cgroup_create(&q, &cg, o->note ? o->note : note, o->note ? o->note_len : sizeof(note), e)) ==
 			 0 &&
-		 (r = join_namespaces(c, e)) == 0 && (r = launch(&sb, &prepared, c, fifo, console, &cg, e)) == 0 &&
+		 (r = launch(&sb, &prepared, c, fifo, console, &cg, e)) == 0 &&
 		 (r = record(dir, o, c, sb.pid, cg.path, e)) == 0)
 		r = create_hooks(dir, c, &sb, e);
 	if (r < 0 && prepared && sb.pidfd >= 0) { /* started, but not recorded */

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
+#include <sys/types.h>
 
 #include "../common/error.h"
 #include "../netns/netns.h"
@@ -79,6 +80,19 @@ _Noreturn void init_main(const struct child_params *p);
 _Noreturn void exec_command(const struct child_params *p);
 
 
+
+/*
+ * nsjoin_clone() - for an OCI container with namespaces joined by path
+ * (@o->join): fork a joiner that joins them (the user namespace before
+ * those that need it), checks config.json's id maps against a joined user
+ * namespace's, and clones the init with @flags (into @cgroup_fd when not
+ * -1) as a child of this process.
+ * Return: in the init 0; here its pid, with *@pidfd and *@placed (false:
+ * the caller must move it into its cgroup); or a negative errno with @e
+ * naming the field ("linux.namespaces: ..."), nothing left behind.
+ */
+pid_t nsjoin_clone(const struct spec_oci *o, uint64_t flags, int cgroup_fd, int *pidfd, bool *placed,
+		   struct ubx_err *e);
 
 /* report_failure() - send @e as a report of @kind (best effort). */
 void report_failure(int fd, int kind, const struct ubx_err *e);

@@ -165,6 +165,16 @@ int sandbox_prepare(struct sandbox *sb, const struct ubx_spec *spec, struct ubx_
 	return 0;
 }
 
+/* The namespaces the init is cloned into. */
+static uint64_t init_flags(const struct ubx_spec *spec)
+{
+	const struct spec_oci *o = &spec->oci;
+	if (o->enabled) /* the cgroup namespace: made by the init, as above; a mount namespace new or joined */
+		return (o->ns_new & ~(uint64_t)CLONE_NEWCGROUP) | (o->ns_joined & CLONE_NEWNS ? 0 : CLONE_NEWNS);
+	return CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
+	       (spec->net == NET_HOST ? 0 : CLONE_NEWNET);
+}
+
 /* clone3() into the new namespaces (and straight into the sandbox's cgroup
  * when it has one); clone() where clone3 is refused with ENOSYS (valgrind,
  * older seccomp profiles), with *placed false: the caller must move the child
@@ -172,10 +182,7 @@ int sandbox_prepare(struct sandbox *sb, const struct ubx_spec *spec, struct ubx_
  * by the init itself, once it is in its cgroup, so that its root is there. */
 static pid_t clone_init(const struct sandbox *sb, int *pidfd, bool *placed)
 {
-	uint64_t flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_PIDFD |
-			 (sb->spec->net == NET_HOST ? 0 : CLONE_NEWNET);
-	if (sb->spec->oci.enabled) /* the cgroup namespace: made by the init, as above */
-		flags = (sb->spec->oci.ns_new & ~(uint64_t)CLONE_NEWCGROUP) | CLONE_NEWNS | CLONE_PIDFD;
+	uint64_t flags = init_flags(sb->spec) | CLONE_PIDFD;
 	struct clone_args args = {
 		.flags = flags | (sb->cg.leaf_fd >= 0 ? CLONE_INTO_CGROUP : 0),
 		.pidfd = (uint64_t)(uintptr_t)pidfd,
@@ -424,7 +431,10 @@ int sandbox_start(struct sandbox *sb, struct ubx_err *e)
 		.start_fd = sb->start_fd,
 		.on_start = sb->on_start, .on_start_arg = sb->on_start_arg,
 	};
-	sb->pid = clone_init(sb, &sb->pidfd, &placed);
+	if (sb->spec->oci.n_join) /* namespaces joined by path: through a joiner */
+		sb->pid = nsjoin_clone(&sb->spec->oci, init_flags(sb->spec), sb->cg.leaf_fd, &sb->pidfd, &placed, e);
+	else
+		sb->pid = clone_init(sb, &sb->pidfd, &placed);
 	if (sb->pid == 0) {
 		channels_keep(&ch, true);
 		init_main(&p);
@@ -436,6 +446,8 @@ int sandbox_start(struct sandbox *sb, struct ubx_err *e)
 	_cleanup_close_ int sync_fd = ch.sync[1];
 	_cleanup_close_ int rep_fd = ch.report[0];
 	_cleanup_close_ int tty_sock = ch.tty[0];
+	if (sb->pid < 0 && sb->spec->oci.n_join)
+		return sb->pid;
 	if (sb->pid < 0)
 		return ubx_refuse(e, err, "create the sandbox's namespaces: %s (usbox doctor: user namespaces)",
 				  strerror(err));
