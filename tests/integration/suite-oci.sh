@@ -346,22 +346,28 @@ t_oci_cli_root_propagation() {
 		"an unknown value refused"
 }
 
-# A process of the container watches for `usbox-oci exec` joining it and, before
-# it executes its command (a long PATH to search makes that last), tries to
-# ptrace it and to open its /proc/PID/exe, cwd, root, fd and mem: refused
-# (it is not dumpable until it executes), for every one it caught.
-t_oci_cli_exec_not_reachable() {
-	[ -x "${HELPERS:-}/attempts" ] || { fail "tests/escape/attempts not built"; return; }
+# oci_watch_join_bundle: a bundle whose process watches its pid namespace for
+# joining processes (tests/escape/attempts watch-join) until ctl/stop exists.
+oci_watch_join_bundle() {
+	[ -x "${HELPERS:-}/attempts" ] || { fail "tests/escape/attempts not built"; return 1; }
 	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && oci_bundle /bin/attempts watch-join 120 /ctl/stop &&
 		cp "$HELPERS/attempts" b/rootfs/bin/ && ln -sf busybox b/rootfs/bin/true && ln -sfn usr/lib b/rootfs/lib &&
 		ln -sfn usr/lib64 b/rootfs/lib64 || return 1
-	mkdir -p ctl && python3 - <<'PY' || return 1
+	mkdir -p ctl && python3 - <<'PY'
 import json, os
 c = json.load(open("b/config.json"))
 c["mounts"] += [{"destination": d, "type": "bind", "source": d, "options": ["rbind", "ro"]} for d in ("/usr/lib", "/usr/lib64")]
 c["mounts"].append({"destination": "/ctl", "type": "bind", "source": os.path.abspath("ctl"), "options": ["rbind"]})
 json.dump(c, open("b/config.json", "w"))
 PY
+}
+
+# A process of the container watches for `usbox-oci exec` joining it and, before
+# it executes its command (a long PATH to search makes that last), tries to
+# ptrace it and to open its /proc/PID/exe, cwd, root, fd and mem: refused
+# (it is not dumpable until it executes), for every one it caught.
+t_oci_cli_exec_not_reachable() {
+	oci_watch_join_bundle || return 1
 	local R=(--root "$PWD/state") path i n=0 r=1
 	path="$(printf '/n/%d:' $(seq 10000))/bin"
 	"$OCI" "${R[@]}" create --bundle b w1 </dev/null >out 2>err && "$OCI" "${R[@]}" start w1 || return 1
@@ -704,17 +710,7 @@ t_oci_cli_join_not_owned() {
 # command (it holds the host's fds until then).  The watcher runs in the
 # first container; the second is created (and waits) five times.
 t_oci_cli_join_not_reachable() {
-	[ -x "${HELPERS:-}/attempts" ] || { fail "tests/escape/attempts not built"; return; }
-	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && oci_bundle /bin/attempts watch-join 120 /ctl/stop &&
-		cp "$HELPERS/attempts" b/rootfs/bin/ && ln -sf busybox b/rootfs/bin/true && ln -sfn usr/lib b/rootfs/lib &&
-		ln -sfn usr/lib64 b/rootfs/lib64 || return 1
-	mkdir -p ctl && python3 - <<'PY' || return 1
-import json, os
-c = json.load(open("b/config.json"))
-c["mounts"] += [{"destination": d, "type": "bind", "source": d, "options": ["rbind", "ro"]} for d in ("/usr/lib", "/usr/lib64")]
-c["mounts"].append({"destination": "/ctl", "type": "bind", "source": os.path.abspath("ctl"), "options": ["rbind"]})
-json.dump(c, open("b/config.json", "w"))
-PY
+	oci_watch_join_bundle || return 1
 	local R=(--root "$PWD/state") i pid n=0 r=1
 	"$OCI" "${R[@]}" create --bundle b --pid-file "$PWD/pid" w1 </dev/null >out 2>err && "$OCI" "${R[@]}" start w1 || return 1
 	pid=$(cat pid)
