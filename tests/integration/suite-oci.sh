@@ -648,7 +648,8 @@ PY
 
 # Rootless: joining a user and a mount namespace of the caller's own by
 # path (an unshare'd holder): the container is in both, its maps are the
-# joined ones (spec --rootless's maps are the same, so accepted); other maps,
+# joined ones (spec --rootless's maps are the same, so accepted); its hooks
+# run but createContainer (refused by name); other maps,
 # a bad path and a mount namespace with a new user namespace are refused
 # by name, with nothing left behind.
 t_oci_cli_join_user_and_mount() {
@@ -672,7 +673,23 @@ $(cat /proc/$h/uid_map)
 0" "the holder's user and mount namespaces, the joined maps, root" &&
 	expect_match "$(sed -n 3p <<<"$out")" '^pid:\[[0-9]+\]$' "a pid namespace" &&
 	[ "$(sed -n 3p <<<"$out")" != "$(readlink /proc/self/ns/pid)" ] &&
-	python3 -c 'import json; c=json.load(open("b/config.json")); c["linux"]["uidMappings"][0]["hostID"]+=1; json.dump(c, open("b/config.json","w"))' &&
+	# start sees the program run (its process is not dumpable until then) and
+	# runs poststart; createContainer would need to join that process: refused.
+	# (A new mount namespace: j1 made the holder's root its own.)
+	python3 - "$PWD" <<'PY' &&
+import json, sys
+c = json.load(open("b/config.json"))
+c["linux"]["namespaces"][3] = {"type": "mount"}
+c["hooks"] = {"poststart": [{"path": "/bin/sh", "args": ["sh", "-c", "echo poststart >%s/hook.out" % sys.argv[1]]}],
+              "startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "exit 0"]}]}
+json.dump(c, open("b/config.json", "w"))
+PY
+	"$OCI" "${R[@]}" create --bundle "$PWD/b" j6 </dev/null >/dev/null && "$OCI" "${R[@]}" start j6 &&
+	expect_eq "$(cat hook.out)" poststart "poststart, startContainer" && "$OCI" "${R[@]}" delete --force j6 &&
+	python3 -c 'import json; c=json.load(open("b/config.json")); c["hooks"]={"createContainer": [{"path": "/bin/true"}]}; json.dump(c, open("b/config.json","w"))' &&
+	expect_eq "$("$OCI" "${R[@]}" run --bundle "$PWD/b" j7 2>&1; echo "rc=$?")" "usbox-oci: hooks.createContainer: not run by a rootless usbox-oci in a user namespace joined by path (linux.namespaces)
+rc=1" "createContainer refused" &&
+	python3 -c 'import json; c=json.load(open("b/config.json")); c.pop("hooks"); c["linux"]["uidMappings"][0]["hostID"]+=1; json.dump(c, open("b/config.json","w"))' &&
 	expect_eq "$("$OCI" "${R[@]}" run --bundle "$PWD/b" j2 2>&1; echo "rc=$?")" "usbox-oci: linux.uidMappings: not the maps of the user namespace joined by linux.namespaces (give one or the other)
 rc=1" "other maps with a joined user namespace" &&
 	oci_join_config '[{"type": "pid"}, {"type": "mount"}, {"type": "user", "path": "/nonexistent/ns"}]' &&
