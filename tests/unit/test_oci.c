@@ -186,6 +186,27 @@ START_TEST(hostname_in_joined_uts)
 }
 END_TEST
 
+/* A user and a mount namespace joined by path, with maps (checked when
+ * joined): kept in order, flagged as joined, none made. */
+START_TEST(user_and_mount_joined)
+{
+	struct oci_config c;
+	struct ubx_err e = { 0 };
+	ck_assert_msg(parse("{\"ociVersion\": \"1.0\", \"root\": {\"path\": \"r\"}, " BASE_PROCESS ", \"linux\": "
+			    "{\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"mount\", \"path\": \"/m\"}, "
+			    "{\"type\": \"user\", \"path\": \"/u\"}], "
+			    "\"uidMappings\": [{\"containerID\": 0, \"hostID\": 1000, \"size\": 1}]}}",
+			    &c, &e) == 0, "%s", e.msg);
+	ck_assert_uint_eq(c.spec.oci.n_join, 2);
+	ck_assert_str_eq(c.spec.oci.join[1].path, "/u");
+	ck_assert_uint_eq(c.spec.oci.ns_joined, CLONE_NEWNS | CLONE_NEWUSER);
+	ck_assert_uint_eq(c.spec.oci.ns_new, CLONE_NEWPID);
+	ck_assert_int_eq(oci_config_ns(&c), CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUSER);
+	ck_assert_uint_eq(c.spec.oci.n_uid_map, 1);
+	oci_config_free(&c);
+}
+END_TEST
+
 /* Hooks: each kind in order, with its fields; the object kept as text. */
 START_TEST(hooks_parsed)
 {
@@ -270,4 +291,4 @@ START_TEST(root_propagation)
 END_TEST
 
 UNIT_MAIN("oci", minimal_config, process_details, refusals_name_the_field, refusals_in_sections, limits_are_noticed,
-	  hostname_in_joined_uts, hooks_parsed, devices_parsed, root_propagation)
+	  hostname_in_joined_uts, user_and_mount_joined, hooks_parsed, devices_parsed, root_propagation)
