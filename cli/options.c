@@ -7,7 +7,6 @@
 #include "options.h"
 
 #include "../sandbox/mounts.h"
-#include "../sandbox/sandbox.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -964,7 +963,7 @@ int options_parse(int argc, char **argv, const char *cwd, struct cli_options *cf
 		return ubx_fail(e, 0, "-t and -T (--no-tty) contradict each other");
 	if (cfg->spec.n_ports && cfg->spec.net == NET_HOST)
 		return ubx_fail(e, 0, "--publish needs a network of the sandbox's own, not --net host");
-	if ((r = check_net_policy(&cfg->spec, e)) < 0 || (r = sandbox_ports_resolve(&cfg->spec, e)) < 0)
+	if ((r = check_net_policy(&cfg->spec, e)) < 0)
 		return r;
 	if (cfg->spec.name && !cfg->spec.hostname && (r = set_string(&cfg->spec.hostname, cfg->spec.name, e)) < 0)
 		return r;

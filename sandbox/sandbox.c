@@ -119,7 +119,7 @@ int sandbox_ports_resolve(struct ubx_spec *spec, struct ubx_err *e)
 	}
 	int r = seccomp_guard_available(&why);
 	if (r == 0 && spec->seccomp != SECCOMP_DEFAULT && spec->seccomp != SECCOMP_NESTED_DEFAULT)
-		r = ubx_fail(&why, ENOTSUP, "direct ports need usbox's own seccomp filter, not --seccomp");
+		r = ubx_fail(&why, 0, "direct ports need usbox's own seccomp filter, not --seccomp");
 	if (r < 0 && spec->port_handler == PORTS_DIRECT)
 		return ubx_fail(e, 0, "--port-handler direct: %s (--port-handler relay works everywhere)", why.msg);
 	spec->port_handler = r == 0 ? PORTS_DIRECT : PORTS_RELAY;

@@ -107,13 +107,13 @@ int seccomp_guard_available(struct ubx_err *e)
 {
 	unsigned short len;
 	if (!seccomp_guard_program(&len))
-		return ubx_fail(e, ENOTSUP, "direct ports need x86_64");
+		return ubx_fail(e, 0, "direct ports need x86_64");
 	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
 	if (abi < 0)
-		return ubx_fail(e, errno == ENOSYS || errno == EOPNOTSUPP ? ENOTSUP : errno,
-				"direct ports need Landlock, which this kernel %s", errno == ENOSYS ? "lacks" : "has off");
+		return ubx_fail(e, 0, "direct ports need Landlock, which this kernel %s",
+				errno == ENOSYS ? "lacks" : "has off");
 	if (abi < LANDLOCK_NET_ABI)
-		return ubx_fail(e, ENOTSUP, "direct ports need Landlock's network rules (ABI %d; this kernel has %ld)",
+		return ubx_fail(e, 0, "direct ports need Landlock's network rules (ABI %d; this kernel has %ld)",
 				LANDLOCK_NET_ABI, abi);
 	return 0;
 }
