@@ -61,6 +61,10 @@
 #define PIDFD_THREAD O_EXCL
 #endif
 #define X32_BIT 0x40000000u
+#define SLOW_MAX 256           /* blocking connects under way at once; more wait their turn */
+#define SLOW_STACK (64 * 1024)
+
+static _Atomic int slow_running;
 
 enum { NR_CONNECT = 42, NR_SHUTDOWN = 48, NR_BIND = 49, NR_LISTEN = 50 };
 
@@ -157,6 +161,7 @@ static void *slow_connect_main(void *arg)
 	close(sc->fd);
 	close(sc->notify);
 	free(sc);
+	slow_running--;
 	return NULL;
 }
 
@@ -171,7 +176,7 @@ static int do_connect(const struct portdirect *pd, const struct seccomp_notif *r
 		free(sc);
 		return err ? err : ENOENT;
 	}
-	if (fcntl(fd, F_GETFL) & O_NONBLOCK) {
+	if ((fcntl(fd, F_GETFL) & O_NONBLOCK) || slow_running >= SLOW_MAX) { /* (then it blocks this loop a while) */
 		int r = connect(fd, (struct sockaddr *)&sc->addr, sc->len);
 		free(sc);
 		return r < 0 ? errno : 0;
@@ -183,7 +188,10 @@ static int do_connect(const struct portdirect *pd, const struct seccomp_notif *r
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, SLOW_STACK);
+	slow_running++;
 	if (sc->fd < 0 || sc->notify < 0 || pthread_create(&t, &attr, slow_connect_main, sc) != 0) {
+		slow_running--;
 		if (sc->fd >= 0)
 			close(sc->fd);
 		if (sc->notify >= 0)
