@@ -15,7 +15,10 @@
  * user-mode TCP/IP stack.  A half-closed side is shut down on the other.
  * For UDP, each client address gets its own socket inside, connected to
  * 127.0.0.1:SANDBOXPORT; replies go back to that client from the socket it
- * wrote to.  This file: the ports, the sockets inside, the thread's life.
+ * wrote to.  With direct ports (portdirect.c) a server inside that binds
+ * the sandbox port takes a listener over (portfwd_take()): the thread stops
+ * watching it, and relays the other listener's connections to it.  This
+ * file: the ports, the sockets inside, the thread's life.
  */
 #include "portfwd_int.h"
 
