@@ -287,6 +287,9 @@ int portfwd_take(struct portfwd *pf, int family, uint16_t port)
 		}
 		l->dev[k] = st.st_dev;
 		l->ino[k] = st.st_ino;
+		for (size_t j = 0; j < pf->n; j++) /* every listener of this port: to this one */
+			if (!pf->l[j].spec.udp && pf->l[j].spec.sandbox_port == port && !pf->l[j].to)
+				pf->l[j].to = 1 + 2 * (unsigned)i + (unsigned)k;
 		if (!l->handed[k]) {
 			l->handed[k] = true;
 			if (pf->ep >= 0) /* the relay lets it be from now on */

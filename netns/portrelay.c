@@ -150,23 +150,24 @@ static int connect_inside(struct portfwd *pf, const struct portfwd_spec *s, bool
 	return fd;
 }
 
-/* A socket here connecting to the listener of @l a server inside holds
- * (direct ports): its own address, or loopback for a wildcard one; -1, with
- * errno, when that failed. */
-static int connect_handed(const struct pf_listener *l)
+/* A socket here connecting to the listener a server inside holds (direct
+ * ports), whose place in @pf @to names (pf_listener.to): its own address,
+ * or loopback for a wildcard one; -1, with errno, when that failed. */
+static int connect_handed(const struct portfwd *pf, unsigned to)
 {
-	const struct portfwd_spec *s = &l->spec;
-	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(s->host_port),
-				  .sin_addr.s_addr = s->host_ip ? s->host_ip : htonl(INADDR_LOOPBACK) };
+	const struct portfwd_spec *s = &pf->l[(to - 1) / 2].spec;
+	bool twin = (to - 1) % 2; /* [::] beside 0.0.0.0 */
+	struct sockaddr_in to4 = { .sin_family = AF_INET, .sin_port = htons(s->host_port),
+				   .sin_addr.s_addr = s->host_ip ? s->host_ip : htonl(INADDR_LOOPBACK) };
 	struct sockaddr_in6 to6 = { .sin6_family = AF_INET6, .sin6_port = htons(s->host_port),
 				    .sin6_addr = IN6ADDR_LOOPBACK_INIT };
-	bool v6 = s->ip6 || !l->handed[0];
-	if (s->ip6)
+	bool v6 = s->ip6 || twin;
+	if (s->ip6 && !IN6_IS_ADDR_UNSPECIFIED((const struct in6_addr *)s->host_ip6))
 		memcpy(&to6.sin6_addr, s->host_ip6, 16);
 	int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	int r = v6 ? connect(fd, (struct sockaddr *)&to6, sizeof(to6)) : connect(fd, (struct sockaddr *)&to, sizeof(to));
+	int r = v6 ? connect(fd, (struct sockaddr *)&to6, sizeof(to6)) : connect(fd, (struct sockaddr *)&to4, sizeof(to4));
 	if (r < 0 && errno != EINPROGRESS) {
 		int err = errno;
 		close(fd);
@@ -183,9 +184,9 @@ static int conn_inside(struct portfwd *pf, struct pf_conn *c, bool v6)
 {
 	int one = 1;
 	const struct pf_listener *l = (const struct pf_listener *)(const void *)c->spec; /* its first member */
-	bool handed = l->handed[0] || l->handed[1];
-	c->inside6 = v6 || handed; /* (nothing to try after it) */
-	c->fd[1] = handed ? connect_handed(l) : connect_inside(pf, c->spec, v6);
+	unsigned to = l->to;
+	c->inside6 = v6 || to; /* (nothing to try after it) */
+	c->fd[1] = to ? connect_handed(pf, to) : connect_inside(pf, c->spec, v6);
 	if (c->fd[1] < 0 && errno == ECONNREFUSED && !c->inside6)
 		return conn_inside(pf, c, true);
 	if (c->fd[1] < 0)
