@@ -114,10 +114,12 @@ static pid_t clone_into(int cgroup_fd, int *pidfd)
 /* -p direct: the command's guard is answered by a process of its own,
  * which lives as long as anything is left under the guard (a detached
  * command, what it starts).  It is forked non-dumpable, so that nothing in
- * the sandbox can trace it and take the listener. */
+ * the sandbox can trace it and take the listener, and twice, so that the
+ * sandbox's init adopts and reaps it (its parent is inside). */
 static int serve_guard(struct sandbox *sb, int guard_sock, struct ubx_err *e)
 {
 	char tag = 0;
+	siginfo_t si = { 0 };
 	_cleanup_close_ int notify = fd_receive(guard_sock, &tag);
 	if (notify < 0 || tag != 'G')
 		return ubx_fail(e, EPROTO, "-p: the direct ports' guard did not come");
@@ -125,14 +127,20 @@ static int serve_guard(struct sandbox *sb, int guard_sock, struct ubx_err *e)
 	pid_t pid = fork();
 	if (pid == 0) {
 		const int keep[] = { notify };
-		if (fd_close_all_but(keep, 1) < 0 || setsid() < 0)
+		if (fd_close_all_but(keep, 1) < 0 || setsid() < 0 || (pid = fork()) < 0)
 			_exit(125);
+		if (pid > 0)
+			_exit(0);
 		portdirect_serve(notify, sb->host_netns);
 		_exit(0);
 	}
 	int err = errno;
 	(void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-	return pid < 0 ? ubx_fail(e, err, "-p: the direct ports' guard") : 0;
+	if (pid < 0)
+		return ubx_fail(e, err, "-p: the direct ports' guard");
+	if (waitid(P_PID, (id_t)pid, &si, WEXITED) < 0 || si.si_status != 0)
+		return ubx_fail(e, EAGAIN, "-p: the direct ports' guard");
+	return 0;
 }
 
 static int start_child(struct sandbox *sb, const struct join_request *j, int null_fd, struct ubx_err *e)
