@@ -12,7 +12,7 @@
  *  - connect(): on a socket of the host's namespace (its SO_NETNS_COOKIE) it
  *    fails with EPERM, AF_UNSPEC included.  On an IPv4/IPv6 socket of any
  *    other namespace it is made here, with the address read once from the
- *    caller's memory; a blocking one in a thread of its own, so that a slow
+ *    caller's memory; a blocking one by a pool of threads, so that a slow
  *    peer holds up nothing else.  Other families (unix sockets, whose paths
  *    resolve in the caller's root) go on in the kernel: had the sandbox
  *    swapped a TCP socket in meanwhile, Landlock refuses its connect.
@@ -61,10 +61,8 @@
 #define PIDFD_THREAD O_EXCL
 #endif
 #define X32_BIT 0x40000000u
-#define SLOW_MAX 256           /* blocking connects under way at once; more wait their turn */
+#define SLOW_MAX 64            /* threads for blocking connects; more wait their turn */
 #define SLOW_STACK (64 * 1024)
-
-static _Atomic int slow_running;
 
 enum { NR_CONNECT = 42, NR_SHUTDOWN = 48, NR_BIND = 49, NR_LISTEN = 50 };
 
@@ -77,14 +75,25 @@ struct portdirect {
 	bool started;
 };
 
-/* A blocking connect, made in a thread of its own. */
+/* A blocking connect, made by a thread of the pool. */
 struct slow_connect {
+	struct slow_connect *next;
 	int notify;           /* a descriptor of the listener of its own */
 	int fd;
 	uint64_t id;
 	struct sockaddr_storage addr;
 	socklen_t len;
 };
+
+/* The threads that make blocking connects: made as needed (at most
+ * SLOW_MAX), kept while the process serves, told to end when it stops. */
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct slow_connect *head, *tail;
+	int threads, idle;
+	bool stop;
+} pool = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
 
 int portdirect_cookie(uint64_t *out, struct ubx_err *e)
 {
@@ -153,16 +162,75 @@ static bool in_host(const struct portdirect *pd, int fd)
 	return getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) < 0 || cookie == pd->host;
 }
 
-static void *slow_connect_main(void *arg)
+static void slow_connect_free(struct slow_connect *sc)
 {
-	struct slow_connect *sc = arg;
-	int r = connect(sc->fd, (struct sockaddr *)&sc->addr, sc->len);
-	respond(sc->notify, sc->id, r < 0 ? errno : 0, 0);
-	close(sc->fd);
-	close(sc->notify);
+	if (sc->fd >= 0)
+		close(sc->fd);
+	if (sc->notify >= 0)
+		close(sc->notify);
 	free(sc);
-	slow_running--;
+}
+
+static void *pool_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&pool.mu);
+	for (;;) {
+		while (!pool.head && !pool.stop) {
+			pool.idle++;
+			pthread_cond_wait(&pool.cv, &pool.mu);
+			pool.idle--;
+		}
+		struct slow_connect *sc = pool.head;
+		if (!sc)
+			break;
+		if (!(pool.head = sc->next))
+			pool.tail = NULL;
+		pthread_mutex_unlock(&pool.mu);
+		int r = connect(sc->fd, (struct sockaddr *)&sc->addr, sc->len);
+		respond(sc->notify, sc->id, r < 0 ? errno : 0, 0);
+		slow_connect_free(sc);
+		pthread_mutex_lock(&pool.mu);
+	}
+	pool.threads--;
+	pthread_mutex_unlock(&pool.mu);
 	return NULL;
+}
+
+/* Queues @sc for the pool, with a new thread when none is idle.  Return: 0
+ * or an errno. */
+static int pool_add(struct slow_connect *sc)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	int err = 0;
+	pthread_mutex_lock(&pool.mu);
+	if (!pool.idle && pool.threads < SLOW_MAX) {
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		pthread_attr_setstacksize(&attr, SLOW_STACK);
+		err = pthread_create(&t, &attr, pool_main, NULL);
+		pthread_attr_destroy(&attr);
+		pool.threads += !err;
+	}
+	if (!err || pool.threads) { /* (else nobody would take it) */
+		err = 0;
+		sc->next = NULL;
+		*(pool.tail ? &pool.tail->next : &pool.head) = sc;
+		pool.tail = sc;
+		pthread_cond_signal(&pool.cv);
+	}
+	pthread_mutex_unlock(&pool.mu);
+	return err;
+}
+
+/* Tells the pool's threads to end once the queue is empty. */
+static void pool_stop(void)
+{
+	pthread_mutex_lock(&pool.mu);
+	pool.stop = true;
+	pthread_cond_broadcast(&pool.cv);
+	pthread_mutex_unlock(&pool.mu);
 }
 
 /* connect(): made here on @fd (taken), at once or, blocking, in a thread. */
@@ -176,7 +244,7 @@ static int do_connect(const struct portdirect *pd, const struct seccomp_notif *r
 		free(sc);
 		return err ? err : ENOENT;
 	}
-	if ((fcntl(fd, F_GETFL) & O_NONBLOCK) || slow_running >= SLOW_MAX) { /* (then it blocks this loop a while) */
+	if (fcntl(fd, F_GETFL) & O_NONBLOCK) {
 		int r = connect(fd, (struct sockaddr *)&sc->addr, sc->len);
 		free(sc);
 		return r < 0 ? errno : 0;
@@ -184,23 +252,10 @@ static int do_connect(const struct portdirect *pd, const struct seccomp_notif *r
 	sc->id = req->id;
 	sc->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	sc->notify = fcntl(pd->notify, F_DUPFD_CLOEXEC, 3);
-	pthread_t t;
-	pthread_attr_t attr;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, SLOW_STACK);
-	slow_running++;
-	if (sc->fd < 0 || sc->notify < 0 || pthread_create(&t, &attr, slow_connect_main, sc) != 0) {
-		slow_running--;
-		if (sc->fd >= 0)
-			close(sc->fd);
-		if (sc->notify >= 0)
-			close(sc->notify);
-		free(sc);
-		pthread_attr_destroy(&attr);
-		return EAGAIN;
+	if (sc->fd < 0 || sc->notify < 0 || (err = pool_add(sc)) != 0) {
+		slow_connect_free(sc);
+		return err ? err : EMFILE;
 	}
-	pthread_attr_destroy(&attr);
 	*answered = true;
 	return 0;
 }
@@ -384,6 +439,7 @@ void portdirect_stop(struct portdirect *pd)
 	if (pd->started) {
 		(void)!write(pd->wake, &(uint64_t){ 1 }, sizeof(uint64_t));
 		pthread_join(pd->thread, NULL);
+		pool_stop();
 	}
 	if (pd->wake >= 0)
 		close(pd->wake);
