@@ -22,6 +22,11 @@
  *    relay then stops watching (portfwd_take()); with the caller's blocking
  *    mode.  Any other bind goes on in the kernel, but on a host socket
  *    (EPERM).
+ *  - a socket device ioctl (an interface's addresses, ARP...): refused on a
+ *    host socket (they would tell the host's interfaces); one that only reads
+ *    is made here, its fixed-size argument copied in and back; one that
+ *    changes something goes on in the kernel, which asks CAP_NET_ADMIN over
+ *    the socket's namespace; any other (data behind a pointer) is refused.
  *  - listen() is made here, refused on a host socket other than a handed
  *    listener; shutdown() (never SHUT_WR: the filter lets that through) is
  *    made here, refused on a handed listener, where it would reset it to a
@@ -35,6 +40,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
+#include <net/if.h>
+#include <net/if_arp.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -43,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -64,7 +72,8 @@
 #define SLOW_MAX 64            /* threads for blocking connects; more wait their turn */
 #define SLOW_STACK (64 * 1024)
 
-enum { NR_CONNECT = 42, NR_SHUTDOWN = 48, NR_BIND = 49, NR_LISTEN = 50 };
+enum { NR_IOCTL = 16, NR_CONNECT = 42, NR_SHUTDOWN = 48, NR_BIND = 49, NR_LISTEN = 50 };
+#define IFCONF_MAX (64 * 1024)  /* SIOCGIFCONF's buffer, at most */
 
 struct portdirect {
 	int notify;
@@ -321,6 +330,93 @@ static int do_bind(const struct portdirect *pd, const struct seccomp_notif *req,
 	return 0;
 }
 
+/* The size of what a socket ioctl @cmd that only reads (an interface's
+ * name, flags, addresses, MTU...; an ARP entry) takes and gives back in
+ * place; 0 for any other. */
+static size_t getter_size(unsigned cmd)
+{
+	static const unsigned ifreq_gets[] = { SIOCGIFNAME, SIOCGIFFLAGS, SIOCGIFADDR, SIOCGIFDSTADDR,
+					       SIOCGIFBRDADDR, SIOCGIFNETMASK, SIOCGIFMETRIC, SIOCGIFMEM,
+					       SIOCGIFMTU, SIOCGIFENCAP, SIOCGIFHWADDR, SIOCGIFSLAVE, SIOCGIFINDEX,
+					       SIOCGIFPFLAGS, SIOCGIFCOUNT, SIOCGIFTXQLEN, SIOCGIFMAP };
+	for (size_t i = 0; i < sizeof(ifreq_gets) / sizeof(ifreq_gets[0]); i++)
+		if (cmd == ifreq_gets[i])
+			return sizeof(struct ifreq);
+	return cmd == SIOCGARP ? sizeof(struct arpreq) : 0;
+}
+
+/* Whether @cmd changes something, which the kernel allows only with
+ * CAP_NET_ADMIN over the socket's namespace: harmless whichever socket it
+ * meets, so it may go on in the kernel. */
+static bool setter(unsigned cmd)
+{
+	static const unsigned sets[] = { SIOCSIFLINK, SIOCSIFFLAGS, SIOCSIFADDR, SIOCSIFDSTADDR, SIOCSIFBRDADDR,
+					 SIOCSIFNETMASK, SIOCSIFMETRIC, SIOCSIFMEM, SIOCSIFMTU, SIOCSIFNAME,
+					 SIOCSIFHWADDR, SIOCSIFENCAP, SIOCSIFSLAVE, SIOCADDMULTI, SIOCDELMULTI,
+					 SIOCSIFPFLAGS, SIOCDIFADDR, SIOCSIFHWBROADCAST, SIOCSIFTXQLEN, SIOCSIFMAP,
+					 SIOCDARP, SIOCSARP, SIOCDRARP, SIOCSRARP, SIOCSIFBR, SIOCBRADDBR,
+					 SIOCBRDELBR, SIOCBRADDIF, SIOCBRDELIF };
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
+		if (cmd == sets[i])
+			return true;
+	return false;
+}
+
+static int copy_io(pid_t pid, uint64_t remote_addr, void *buf, size_t len, bool out)
+{
+	struct iovec local = { .iov_base = buf, .iov_len = len };
+	struct iovec remote = { .iov_base = (void *)(uintptr_t)remote_addr, .iov_len = len };
+	ssize_t n = out ? process_vm_writev(pid, &local, 1, &remote, 1, 0) : process_vm_readv(pid, &local, 1, &remote, 1, 0);
+	return n == (ssize_t)len ? 0 : EFAULT;
+}
+
+/* SIOCGIFCONF made here: the caller's buffer filled from ours. */
+static int do_ifconf(const struct seccomp_notif *req, int fd)
+{
+	struct ifconf ifc;
+	int err = copy_io(req->pid, req->data.args[2], &ifc, sizeof(ifc), false);
+	if (err)
+		return err;
+	void *theirs = ifc.ifc_buf;
+	size_t len = ifc.ifc_len < 0 ? 0 : (size_t)ifc.ifc_len > IFCONF_MAX ? IFCONF_MAX : (size_t)ifc.ifc_len;
+	_cleanup_free_ char *buf = theirs && len ? calloc(1, len) : NULL;
+	if (theirs && len && !buf)
+		return ENOMEM;
+	ifc.ifc_len = (int)len;
+	ifc.ifc_buf = theirs ? buf : NULL;
+	if (ioctl(fd, SIOCGIFCONF, &ifc) < 0)
+		return errno;
+	if (theirs && ifc.ifc_len > 0 && (err = copy_io(req->pid, (uint64_t)(uintptr_t)theirs, buf, (size_t)ifc.ifc_len, true)))
+		return err;
+	ifc.ifc_buf = theirs;
+	return copy_io(req->pid, req->data.args[2], &ifc, sizeof(ifc), true);
+}
+
+/* A socket ioctl of the sandbox's (0x8910-0x89ff): on a host socket refused;
+ * one that reads made here and copied back; one that changes something
+ * left to the kernel; any other (driver-private requests, ethtool: data
+ * behind a pointer) refused.  Return: an errno, or -1 to let it go on. */
+static int do_ioctl(const struct seccomp_notif *req, int fd, bool host)
+{
+	unsigned cmd = (unsigned)req->data.args[1];
+	char buf[sizeof(struct arpreq) > sizeof(struct ifreq) ? sizeof(struct arpreq) : sizeof(struct ifreq)];
+	size_t size = getter_size(cmd);
+	if (host)
+		return EPERM;
+	if (setter(cmd))
+		return -1;
+	if (cmd == SIOCGIFCONF)
+		return do_ifconf(req, fd);
+	if (!size)
+		return EOPNOTSUPP;
+	int err = copy_io(req->pid, req->data.args[2], buf, size, false);
+	if (err)
+		return err;
+	if (ioctl(fd, cmd, buf) < 0)
+		return errno;
+	return copy_io(req->pid, req->data.args[2], buf, size, true);
+}
+
 static bool is_handed(const struct portdirect *pd, int fd)
 {
 	struct stat st;
@@ -340,9 +436,11 @@ static int decide(const struct portdirect *pd, const struct seccomp_notif *req, 
 		return errno == EBADF ? EBADF : errno;
 	int domain = sockopt_int(fd, SOL_SOCKET, SO_DOMAIN);
 	if (domain < 0)
-		return ENOTSOCK;
+		return nr == NR_IOCTL ? ENOTTY : ENOTSOCK;
 	bool host = in_host(pd, fd);
 	switch (nr) {
+	case NR_IOCTL:
+		return do_ioctl(req, fd, host);
 	case NR_CONNECT:
 		if (host)
 			return EPERM;

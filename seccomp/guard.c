@@ -45,6 +45,14 @@ struct ll_ruleset_attr {
 /* the send call's flags (argument @i) hold MSG_FASTOPEN: EOPNOTSUPP */
 #define FASTOPEN(nr, i) IS(nr, 4), LD(ARG_LO(i)), BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, MSG_FASTOPEN, 0, 1), \
 	RET(FAIL(EOPNOTSUPP)), RET(ALLOW)
+/* A >= k: on, else skip @n; and the other way round */
+#define GE(k, n) BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, (k), 0, (n))
+#define LT(k, n) BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, (k), (n), 0)
+/* ioctl @nr: the sockets' device requests (SIOC..., 0x8910-0x89ff: the
+ * interfaces, ARP, bridges of the socket's namespace) to @in, the wireless
+ * ones (0x8b..) refused, the rest allowed */
+#define SOCK_IOCTL(nr, in) IS(nr, 8), LD(ARG_LO(1)), GE(0x8910, 5), LT(0x8a00, 1), RET(in), GE(0x8b00, 2), \
+	LT(0x8c00, 1), RET(FAIL(EOPNOTSUPP)), RET(ALLOW)
 
 /* i386: socketcall (arguments in memory), and the direct calls since 4.3 */
 static const struct sock_filter i386_part[] = {
@@ -57,6 +65,7 @@ static const struct sock_filter i386_part[] = {
 	IS(369, 1), RET(FAIL(ENOSYS)), /* sendto */
 	IS(370, 1), RET(FAIL(ENOSYS)), /* sendmsg */
 	IS(373, 1), RET(FAIL(ENOSYS)), /* shutdown */
+	SOCK_IOCTL(54, FAIL(EOPNOTSUPP)),
 	RET(ALLOW),
 };
 
@@ -73,6 +82,8 @@ static const struct sock_filter native_part[] = {
 	FASTOPEN(307, 3), /* sendmmsg */
 	FASTOPEN(518, 2), /* x32 sendmsg */
 	FASTOPEN(538, 3), /* x32 sendmmsg */
+	SOCK_IOCTL(16, NOTIF),
+	SOCK_IOCTL(514, FAIL(EOPNOTSUPP)), /* x32's: its ifconf is laid out otherwise */
 	RET(ALLOW),
 };
 

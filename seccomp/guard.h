@@ -20,8 +20,11 @@
  *    copy of the very socket named, and refuses them on a socket of the
  *    host's namespace (but listen() on the listener it handed over); it
  *    answers a bind() to a forwarded port by putting its host listener in
- *    place of the socket.  send*() with MSG_FASTOPEN (a connect Landlock does
- *    not see) fail with EOPNOTSUPP.  The i386 ABI's socket calls, whose
+ *    place of the socket.  The sockets' device ioctls (0x8910-0x89ff), which
+ *    read or change the interfaces, ARP and bridges of the socket's
+ *    namespace, are notified too (the supervisor refuses them on a host
+ *    socket); wireless ones fail with EOPNOTSUPP.  send*() with MSG_FASTOPEN
+ *    (a connect Landlock does not see) fail with EOPNOTSUPP.  The i386 ABI's socket calls, whose
  *    socketcall() arguments lie in memory out of a filter's reach, fail with
  *    ENOSYS; so does every other architecture than the native one.
  *
