@@ -269,7 +269,7 @@ static _Noreturn void fail_exec(const struct child_params *p, bool started, int 
 
 int ports_guard(const struct child_params *p, struct ubx_err *e)
 {
-	if (p->guard_sock < 0)
+	if (p->guard_sock <= STDERR_FILENO) /* -1; and 0-2 are the command's, never a channel */
 		return 0;
 	int fd = seccomp_guard_install(e);
 	if (fd < 0)
