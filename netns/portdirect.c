@@ -56,7 +56,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "../common/cleanup.h"
@@ -142,18 +141,29 @@ static int thread_pidfd(pid_t tid)
 	return tgid > 0 ? (int)syscall(SYS_pidfd_open, tgid, 0) : -1;
 }
 
+/* @len bytes at @addr in the caller's memory (@mem: its /proc/TID/mem,
+ * opened while the notification was alive, so bound to its memory whatever
+ * becomes of its pid) read into @buf, or with @out written from it.
+ * Return: 0 or EFAULT. */
+static int copy_io(int mem, uint64_t addr, void *buf, size_t len, bool out)
+{
+	if (!len)
+		return 0;
+	if (addr > (uint64_t)INT64_MAX - len)
+		return EFAULT;
+	ssize_t n = out ? pwrite(mem, buf, len, (off_t)addr) : pread(mem, buf, len, (off_t)addr);
+	return n == (ssize_t)len ? 0 : EFAULT;
+}
+
 /* The address argument (@ptr, @len) read from the caller.  Return: 0 or an errno. */
-static int read_addr(pid_t pid, uint64_t ptr, uint64_t len, struct sockaddr_storage *out, socklen_t *outlen)
+static int read_addr(int mem, uint64_t ptr, uint64_t len, struct sockaddr_storage *out, socklen_t *outlen)
 {
 	if (len > sizeof(*out))
 		return EINVAL;
 	memset(out, 0, sizeof(*out));
-	struct iovec local = { .iov_base = out, .iov_len = (size_t)len };
-	struct iovec remote = { .iov_base = (void *)(uintptr_t)ptr, .iov_len = (size_t)len };
-	if (len && process_vm_readv(pid, &local, 1, &remote, 1, 0) != (ssize_t)len)
-		return EFAULT;
+	int err = copy_io(mem, ptr, out, (size_t)len, false);
 	*outlen = (socklen_t)len;
-	return 0;
+	return err;
 }
 
 static int sockopt_int(int fd, int level, int name)
@@ -243,15 +253,15 @@ static void pool_stop(void)
 }
 
 /* connect(): made here on @fd (taken), at once or, blocking, in a thread. */
-static int do_connect(const struct portdirect *pd, const struct seccomp_notif *req, int fd, bool *answered)
+static int do_connect(const struct portdirect *pd, const struct seccomp_notif *req, int mem, int fd, bool *answered)
 {
 	struct slow_connect *sc = calloc(1, sizeof(*sc));
 	if (!sc)
 		return ENOMEM;
-	int err = read_addr(req->pid, req->data.args[1], req->data.args[2], &sc->addr, &sc->len);
-	if (err || !still_valid(pd->notify, req->id)) {
+	int err = read_addr(mem, req->data.args[1], req->data.args[2], &sc->addr, &sc->len);
+	if (err) {
 		free(sc);
-		return err ? err : ENOENT;
+		return err;
 	}
 	if (fcntl(fd, F_GETFL) & O_NONBLOCK) {
 		int r = connect(fd, (struct sockaddr *)&sc->addr, sc->len);
@@ -304,7 +314,7 @@ static unsigned fd_cloexec(pid_t tid, int fd)
 /* bind() of a TCP socket of the sandbox: the host listener in its place when
  * it is to a forwarded port.  Return: an errno, 0 when answered, or -1 to let
  * the kernel go on. */
-static int do_bind(const struct portdirect *pd, const struct seccomp_notif *req, int fd)
+static int do_bind(const struct portdirect *pd, const struct seccomp_notif *req, int mem, int fd)
 {
 	struct sockaddr_storage a;
 	socklen_t len;
@@ -312,7 +322,7 @@ static int do_bind(const struct portdirect *pd, const struct seccomp_notif *req,
 	int domain = sockopt_int(fd, SOL_SOCKET, SO_DOMAIN);
 	if (!pd->pf || sockopt_int(fd, SOL_SOCKET, SO_TYPE) != SOCK_STREAM || (domain != AF_INET && domain != AF_INET6))
 		return -1;
-	if (read_addr(req->pid, req->data.args[1], req->data.args[2], &a, &len) != 0 || a.ss_family != domain ||
+	if (read_addr(mem, req->data.args[1], req->data.args[2], &a, &len) != 0 || a.ss_family != domain ||
 	    !local_port(&a, len, &port))
 		return -1;
 	_cleanup_close_ int l = portfwd_take(pd->pf, domain, port);
@@ -362,19 +372,11 @@ static bool setter(unsigned cmd)
 	return false;
 }
 
-static int copy_io(pid_t pid, uint64_t remote_addr, void *buf, size_t len, bool out)
-{
-	struct iovec local = { .iov_base = buf, .iov_len = len };
-	struct iovec remote = { .iov_base = (void *)(uintptr_t)remote_addr, .iov_len = len };
-	ssize_t n = out ? process_vm_writev(pid, &local, 1, &remote, 1, 0) : process_vm_readv(pid, &local, 1, &remote, 1, 0);
-	return n == (ssize_t)len ? 0 : EFAULT;
-}
-
 /* SIOCGIFCONF made here: the caller's buffer filled from ours. */
-static int do_ifconf(const struct seccomp_notif *req, int fd)
+static int do_ifconf(const struct seccomp_notif *req, int mem, int fd)
 {
 	struct ifconf ifc;
-	int err = copy_io(req->pid, req->data.args[2], &ifc, sizeof(ifc), false);
+	int err = copy_io(mem, req->data.args[2], &ifc, sizeof(ifc), false);
 	if (err)
 		return err;
 	void *theirs = ifc.ifc_buf;
@@ -386,17 +388,17 @@ static int do_ifconf(const struct seccomp_notif *req, int fd)
 	ifc.ifc_buf = theirs ? buf : NULL;
 	if (ioctl(fd, SIOCGIFCONF, &ifc) < 0)
 		return errno;
-	if (theirs && ifc.ifc_len > 0 && (err = copy_io(req->pid, (uint64_t)(uintptr_t)theirs, buf, (size_t)ifc.ifc_len, true)))
+	if (theirs && ifc.ifc_len > 0 && (err = copy_io(mem, (uint64_t)(uintptr_t)theirs, buf, (size_t)ifc.ifc_len, true)))
 		return err;
 	ifc.ifc_buf = theirs;
-	return copy_io(req->pid, req->data.args[2], &ifc, sizeof(ifc), true);
+	return copy_io(mem, req->data.args[2], &ifc, sizeof(ifc), true);
 }
 
 /* A socket ioctl of the sandbox's (0x8910-0x89ff): on a host socket refused;
  * one that reads made here and copied back; one that changes something
  * left to the kernel; any other (driver-private requests, ethtool: data
  * behind a pointer) refused.  Return: an errno, or -1 to let it go on. */
-static int do_ioctl(const struct seccomp_notif *req, int fd, bool host)
+static int do_ioctl(const struct seccomp_notif *req, int mem, int fd, bool host)
 {
 	unsigned cmd = (unsigned)req->data.args[1];
 	char buf[sizeof(struct arpreq) > sizeof(struct ifreq) ? sizeof(struct arpreq) : sizeof(struct ifreq)];
@@ -406,21 +408,35 @@ static int do_ioctl(const struct seccomp_notif *req, int fd, bool host)
 	if (setter(cmd))
 		return -1;
 	if (cmd == SIOCGIFCONF)
-		return do_ifconf(req, fd);
+		return do_ifconf(req, mem, fd);
 	if (!size)
 		return EOPNOTSUPP;
-	int err = copy_io(req->pid, req->data.args[2], buf, size, false);
+	int err = copy_io(mem, req->data.args[2], buf, size, false);
 	if (err)
 		return err;
 	if (ioctl(fd, cmd, buf) < 0)
 		return errno;
-	return copy_io(req->pid, req->data.args[2], buf, size, true);
+	return copy_io(mem, req->data.args[2], buf, size, true);
 }
 
 static bool is_handed(const struct portdirect *pd, int fd)
 {
 	struct stat st;
 	return pd->pf && fstat(fd, &st) == 0 && portfwd_handed(pd->pf, st.st_dev, st.st_ino);
+}
+
+/* The caller's memory, opened while its notification is alive (so that it
+ * is the caller's, whatever becomes of its pid later).  Return: an fd or -1. */
+static int caller_mem(const struct portdirect *pd, const struct seccomp_notif *req)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)req->pid);
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd >= 0 && !still_valid(pd->notify, req->id)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 /* One notification: the answer's errno, 0 with *@answered when it was sent
@@ -431,6 +447,9 @@ static int decide(const struct portdirect *pd, const struct seccomp_notif *req, 
 	_cleanup_close_ int pidfd = thread_pidfd(req->pid);
 	if (pidfd < 0 || !still_valid(pd->notify, req->id))
 		return ESRCH;
+	_cleanup_close_ int mem = nr == NR_LISTEN || nr == NR_SHUTDOWN ? -1 : caller_mem(pd, req);
+	if (mem < 0 && nr != NR_LISTEN && nr != NR_SHUTDOWN)
+		return ESRCH;
 	_cleanup_close_ int fd = (int)syscall(SYS_pidfd_getfd, pidfd, (int)req->data.args[0], 0);
 	if (fd < 0)
 		return errno == EBADF ? EBADF : errno;
@@ -440,17 +459,17 @@ static int decide(const struct portdirect *pd, const struct seccomp_notif *req, 
 	bool host = in_host(pd, fd);
 	switch (nr) {
 	case NR_IOCTL:
-		return do_ioctl(req, fd, host);
+		return do_ioctl(req, mem, fd, host);
 	case NR_CONNECT:
 		if (host)
 			return EPERM;
 		if (domain != AF_INET && domain != AF_INET6)
 			return -1;
-		return do_connect(pd, req, fd, answered);
+		return do_connect(pd, req, mem, fd, answered);
 	case NR_BIND: {
 		if (host)
 			return EPERM;
-		int r = do_bind(pd, req, fd);
+		int r = do_bind(pd, req, mem, fd);
 		*answered = r == 0;
 		return r;
 	}
