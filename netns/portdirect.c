@@ -7,7 +7,10 @@
  * copied here with pidfd_getfd() (after the notification is checked to be
  * still alive, so that the pid was not reused), and every decision is taken
  * on that copy and every call made on it: what is checked is what is acted
- * on, whatever the sandbox does to its descriptor table meanwhile.
+ * on, whatever the sandbox does to its descriptor table meanwhile.  Its
+ * memory (an address, an ioctl's argument) is read once, and written, through
+ * its /proc/TID/mem opened while the notification was alive: never another
+ * process's, should the pid be reused.
  *
  *  - connect(): on a socket of the host's namespace (its SO_NETNS_COOKIE) it
  *    fails with EPERM, AF_UNSPEC included.  On an IPv4/IPv6 socket of any
