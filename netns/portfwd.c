@@ -15,7 +15,10 @@
  * user-mode TCP/IP stack.  A half-closed side is shut down on the other.
  * For UDP, each client address gets its own socket inside, connected to
  * 127.0.0.1:SANDBOXPORT; replies go back to that client from the socket it
- * wrote to.  This file: the ports, the sockets inside, the thread's life.
+ * wrote to.  With direct ports (portdirect.c) a server inside that binds
+ * the sandbox port takes a listener over (portfwd_take()): the thread stops
+ * watching it, and relays the other listener's connections to it.  This
+ * file: the ports, the sockets inside, the thread's life.
  */
 #include "portfwd_int.h"
 
@@ -32,6 +35,7 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../common/fdpass.h"
@@ -262,6 +266,55 @@ int pf_inside_socket(struct portfwd *pf, bool udp, bool v6)
 	if (!pf->n_pool)
 		pf->n_pool = factory_get(pf, 'T', PF_POOL, pf->pool);
 	return pf->n_pool ? pf->pool[--pf->n_pool] : -1;
+}
+
+int portfwd_take(struct portfwd *pf, int family, uint16_t port)
+{
+	for (size_t i = 0; i < pf->n; i++) {
+		struct pf_listener *l = &pf->l[i];
+		if (l->spec.udp || l->spec.sandbox_port != port)
+			continue;
+		/* [0] is IPv6 only for an [V6] address; [1] is always [::] */
+		int k = family == AF_INET ? (l->spec.ip6 ? -1 : 0) : (l->spec.ip6 ? 0 : 1);
+		if (k < 0 || l->fd[k] < 0)
+			continue;
+		int fd = fcntl(l->fd[k], F_DUPFD_CLOEXEC, 3);
+		struct stat st;
+		if (fd < 0 || fstat(fd, &st) < 0) {
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		l->dev[k] = st.st_dev;
+		l->ino[k] = st.st_ino;
+		for (size_t j = 0; j < pf->n; j++) /* every listener of this port: to this one */
+			if (!pf->l[j].spec.udp && pf->l[j].spec.sandbox_port == port && !pf->l[j].to)
+				pf->l[j].to = 1 + 2 * (unsigned)i + (unsigned)k;
+		if (!l->handed[k]) {
+			l->handed[k] = true;
+			if (pf->ep >= 0) /* the relay lets it be from now on */
+				(void)epoll_ctl(pf->ep, EPOLL_CTL_DEL, l->fd[k], NULL);
+		}
+		return fd;
+	}
+	return -1;
+}
+
+bool portfwd_handed(const struct portfwd *pf, dev_t dev, ino_t ino)
+{
+	for (size_t i = 0; i < pf->n; i++)
+		for (int k = 0; k < 2; k++)
+			if (pf->l[i].handed[k] && pf->l[i].dev[k] == dev && pf->l[i].ino[k] == ino)
+				return true;
+	return false;
+}
+
+bool portfwd_tcp(const struct portfwd *pf)
+{
+	for (size_t i = 0; pf && i < pf->n; i++)
+		if (!pf->l[i].spec.udp)
+			return true;
+	return false;
 }
 
 void portfwd_free(struct portfwd *pf)

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "netns.h"
 
@@ -44,6 +45,12 @@ struct pf_udp_peer {
 struct pf_listener {
 	struct portfwd_spec spec;
 	int fd[2];            /* [0] the address asked for, or 0.0.0.0; [1] [::] beside 0.0.0.0, or -1 */
+	_Atomic bool handed[2]; /* fd[k] was handed to a server inside: not watched */
+	_Atomic unsigned to;  /* once a listener of this sandbox port was handed (of this
+			       * spec or another): 1 + 2 * its index + its k, where this
+			       * one's connections go instead of inside; 0 before */
+	dev_t dev[2];         /* fd[k]'s identity, once handed */
+	ino_t ino[2];
 	struct pf_udp_peer peers[PF_MAX_UDP_PEERS];
 };
 

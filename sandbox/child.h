@@ -39,6 +39,8 @@ struct child_params {
 	const char *hosts;      /* a user network's hosts file to bind at /etc/hosts, or NULL ... */
 	int hosts_fd;           /* ... and that file as checked (O_PATH), or -1 */
 	const struct seccomp_prog *seccomp; /* installed just before execve */
+	int guard_sock;         /* -p direct: the guards go on before it, and their seccomp
+				 * listener goes out here (tagged 'G'); else -1 */
 	struct winsize ws;      /* with -t: the user's window size */
 	bool die_with_parent;   /* killed when its parent (usbox exec) dies */
 	int start_fd;           /* an OCI container's exec fifo (read-write), or -1: once set up,
@@ -93,6 +95,13 @@ _Noreturn void exec_command(const struct child_params *p);
  */
 pid_t nsjoin_clone(const struct spec_oci *o, uint64_t flags, int cgroup_fd, int *pidfd, bool *placed,
 		   struct ubx_err *e);
+
+/*
+ * ports_guard() - with @p->guard_sock, put the direct ports' guards on this
+ * process (seccomp/guard.h) and send their listener out.
+ * Return: 0 or a negative errno.
+ */
+int ports_guard(const struct child_params *p, struct ubx_err *e);
 
 /* report_failure() - send @e as a report of @kind (best effort). */
 void report_failure(int fd, int kind, const struct ubx_err *e);

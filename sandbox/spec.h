@@ -151,6 +151,13 @@ struct spec_oci {
 
 enum { SPEC_CAP_BOUNDING, SPEC_CAP_EFFECTIVE, SPEC_CAP_PERMITTED, SPEC_CAP_INHERITABLE, SPEC_CAP_AMBIENT };
 
+/* --port-handler: how a -p TCP port reaches the server inside. */
+enum port_handler {
+	PORTS_AUTO,   /* direct where the kernel allows it, else relay */
+	PORTS_DIRECT, /* the server takes usbox's host listener (netns/portdirect.h) */
+	PORTS_RELAY,  /* usbox accepts and relays each connection (netns/portrelay.c) */
+};
+
 struct ubx_spec {
 	struct spec_root root;
 	struct spec_host_view view;
@@ -181,6 +188,8 @@ struct ubx_spec {
 	char *name;               /* the sandbox's name (hosts entry), or NULL */
 	struct portfwd_spec *ports;
 	size_t n_ports;
+	enum port_handler port_handler; /* how -p's TCP ports reach the server: resolved to
+					 * direct or relay before the sandbox starts */
 	struct netns_allow *allow; /* --net-allow: all that egress may reach (NULL: anything) */
 	size_t n_allow;
 	char *net_log;            /* --net-log: the egress policy's log (absolute), or NULL */
