@@ -307,8 +307,8 @@ int portfwd_attach(struct portfwd *pf, int factory, struct ubx_err *e);
  */
 int portfwd_take(struct portfwd *pf, int family, uint16_t port);
 
-/* portfwd_handed() - whether the socket (@dev, @ino) is a handed listener. */
-bool portfwd_handed(const struct portfwd *pf, dev_t dev, ino_t ino);
+/* portfwd_handed() - whether the socket of SO_COOKIE @cookie is a handed listener. */
+bool portfwd_handed(const struct portfwd *pf, uint64_t cookie);
 
 /* portfwd_tcp() - whether any forwarded port is TCP. */
 bool portfwd_tcp(const struct portfwd *pf);

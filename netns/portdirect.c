@@ -71,10 +71,13 @@
 #define PIDFD_THREAD O_EXCL
 #endif
 #define X32_BIT 0x40000000u
-#define SLOW_MAX 64            /* threads for blocking connects; more wait their turn */
+#define SLOW_MAX 512           /* threads making connects at once; more wait their turn ... */
+#define QUEUE_MAX 4096         /* ... up to this many (each holds two descriptors here): then EAGAIN */
 #define SLOW_STACK (64 * 1024)
 
-enum { NR_IOCTL = 16, NR_CONNECT = 42, NR_SHUTDOWN = 48, NR_BIND = 49, NR_LISTEN = 50 };
+enum { NR_IOCTL = 16, NR_CONNECT = 42, NR_SHUTDOWN = 48, NR_BIND = 49, NR_LISTEN = 50, NR_SETSOCKOPT = 54,
+       NR_GETSOCKOPT = 55, NR_X32_SETSOCKOPT = 541, NR_X32_GETSOCKOPT = 542 };
+#define OPT_MAX 1024            /* a socket option's value, at most */
 #define IFCONF_MAX (64 * 1024)  /* SIOCGIFCONF's buffer, at most */
 
 struct portdirect {
@@ -102,7 +105,7 @@ static struct {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct slow_connect *head, *tail;
-	int threads, idle;
+	int threads, idle, queued;
 	bool stop;
 } pool = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
 
@@ -208,9 +211,12 @@ static void *pool_main(void *arg)
 			break;
 		if (!(pool.head = sc->next))
 			pool.tail = NULL;
+		pool.queued--;
 		pthread_mutex_unlock(&pool.mu);
-		int r = connect(sc->fd, (struct sockaddr *)&sc->addr, sc->len);
-		respond(sc->notify, sc->id, r < 0 ? errno : 0, 0);
+		if (still_valid(sc->notify, sc->id)) { /* (not if the caller gave up, a signal say) */
+			int r = connect(sc->fd, (struct sockaddr *)&sc->addr, sc->len);
+			respond(sc->notify, sc->id, r < 0 ? errno : 0, 0);
+		}
 		slow_connect_free(sc);
 		pthread_mutex_lock(&pool.mu);
 	}
@@ -227,6 +233,10 @@ static int pool_add(struct slow_connect *sc)
 	pthread_t t;
 	int err = 0;
 	pthread_mutex_lock(&pool.mu);
+	if (pool.queued >= QUEUE_MAX) {
+		pthread_mutex_unlock(&pool.mu);
+		return EAGAIN;
+	}
 	if (!pool.idle && pool.threads < SLOW_MAX) {
 		pthread_attr_init(&attr);
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -240,6 +250,7 @@ static int pool_add(struct slow_connect *sc)
 		sc->next = NULL;
 		*(pool.tail ? &pool.tail->next : &pool.head) = sc;
 		pool.tail = sc;
+		pool.queued++;
 		pthread_cond_signal(&pool.cv);
 	}
 	pthread_mutex_unlock(&pool.mu);
@@ -255,7 +266,8 @@ static void pool_stop(void)
 	pthread_mutex_unlock(&pool.mu);
 }
 
-/* connect(): made here on @fd (taken), at once or, blocking, in a thread. */
+/* connect(): made on @fd by a thread of the pool (never this loop's: the
+ * caller may turn the socket blocking at any time). */
 static int do_connect(const struct portdirect *pd, const struct seccomp_notif *req, int mem, int fd, bool *answered)
 {
 	struct slow_connect *sc = calloc(1, sizeof(*sc));
@@ -265,11 +277,6 @@ static int do_connect(const struct portdirect *pd, const struct seccomp_notif *r
 	if (err) {
 		free(sc);
 		return err;
-	}
-	if (fcntl(fd, F_GETFL) & O_NONBLOCK) {
-		int r = connect(fd, (struct sockaddr *)&sc->addr, sc->len);
-		free(sc);
-		return r < 0 ? errno : 0;
 	}
 	sc->id = req->id;
 	sc->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
@@ -406,6 +413,8 @@ static int do_ioctl(const struct seccomp_notif *req, int mem, int fd, bool host)
 	unsigned cmd = (unsigned)req->data.args[1];
 	char buf[sizeof(struct arpreq) > sizeof(struct ifreq) ? sizeof(struct arpreq) : sizeof(struct ifreq)];
 	size_t size = getter_size(cmd);
+	if (cmd == SIOCOUTQNSD) /* (what waits to be sent: nothing of the namespace's) */
+		return -1;
 	if (host)
 		return EPERM;
 	if (setter(cmd))
@@ -424,8 +433,70 @@ static int do_ioctl(const struct seccomp_notif *req, int mem, int fd, bool host)
 
 static bool is_handed(const struct portdirect *pd, int fd)
 {
-	struct stat st;
-	return pd->pf && fstat(fd, &st) == 0 && portfwd_handed(pd->pf, st.st_dev, st.st_ino);
+	uint64_t cookie = 0;
+	socklen_t len = sizeof(cookie);
+	return pd->pf && getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len) == 0 && portfwd_handed(pd->pf, cookie);
+}
+
+/* Whether the caller has @cap in its effective set. */
+static bool caller_can(pid_t tid, unsigned cap)
+{
+	char path[64], line[128];
+	unsigned long long eff = 0;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	FILE *f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return eff & (1ULL << cap);
+}
+
+/* setsockopt() of an option the filter sends (an interface named; TCP_ULP):
+ * refused on a host socket, else made here, with the kernel's one check of
+ * the caller's: binding an already bound socket to another device needs
+ * CAP_NET_RAW. */
+static int do_setsockopt(const struct seccomp_notif *req, int mem, int fd, bool host)
+{
+	int level = (int)req->data.args[1], name = (int)req->data.args[2], bound = 0;
+	uint64_t len = (uint32_t)req->data.args[4];
+	socklen_t blen = sizeof(bound);
+	char buf[OPT_MAX];
+	if (host)
+		return EPERM;
+	if (len > sizeof(buf))
+		return EINVAL;
+	int err = copy_io(mem, req->data.args[3], buf, (size_t)len, false);
+	if (err)
+		return err;
+	if (level == SOL_SOCKET && (name == SO_BINDTODEVICE || name == SO_BINDTOIFINDEX) &&
+	    getsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &bound, &blen) == 0 && bound &&
+	    !caller_can(req->pid, 13 /* CAP_NET_RAW */))
+		return EPERM;
+	return setsockopt(fd, level, name, buf, (socklen_t)len) < 0 ? errno : 0;
+}
+
+/* getsockopt() of an option the filter sends (where packets came in):
+ * refused on a host socket, else made here and copied back. */
+static int do_getsockopt(const struct seccomp_notif *req, int mem, int fd, bool host)
+{
+	socklen_t len = 0;
+	char buf[OPT_MAX];
+	if (host)
+		return EPERM;
+	if (req->data.nr & X32_BIT) /* its control messages are laid out otherwise */
+		return EOPNOTSUPP;
+	int err = copy_io(mem, req->data.args[4], &len, sizeof(len), false);
+	if (err)
+		return err;
+	if (len > sizeof(buf))
+		len = sizeof(buf);
+	if (getsockopt(fd, (int)req->data.args[1], (int)req->data.args[2], buf, &len) < 0)
+		return errno;
+	if ((err = copy_io(mem, req->data.args[3], buf, len, true)))
+		return err;
+	return copy_io(mem, req->data.args[4], &len, sizeof(len), true);
 }
 
 /* The caller's memory, opened while its notification is alive (so that it
@@ -447,6 +518,7 @@ static int caller_mem(const struct portdirect *pd, const struct seccomp_notif *r
 static int decide(const struct portdirect *pd, const struct seccomp_notif *req, bool *answered)
 {
 	unsigned nr = req->data.nr & ~X32_BIT;
+	nr = nr == NR_X32_SETSOCKOPT ? NR_SETSOCKOPT : nr == NR_X32_GETSOCKOPT ? NR_GETSOCKOPT : nr;
 	_cleanup_close_ int pidfd = thread_pidfd(req->pid);
 	if (pidfd < 0 || !still_valid(pd->notify, req->id))
 		return ESRCH;
@@ -463,6 +535,10 @@ static int decide(const struct portdirect *pd, const struct seccomp_notif *req, 
 	switch (nr) {
 	case NR_IOCTL:
 		return do_ioctl(req, mem, fd, host);
+	case NR_SETSOCKOPT:
+		return do_setsockopt(req, mem, fd, host);
+	case NR_GETSOCKOPT:
+		return do_getsockopt(req, mem, fd, host);
 	case NR_CONNECT:
 		if (host)
 			return EPERM;

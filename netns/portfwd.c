@@ -191,6 +191,7 @@ int portfwd_open(const struct portfwd_spec *specs, size_t n, struct portfwd **ou
 		return ubx_fail(e, ENOMEM, "port forwarding");
 	}
 	pf->factory = pf->ep = pf->wake = -1;
+	pthread_mutex_init(&pf->take, NULL);
 	pf->max_conns = conns_allowed(false);
 	conn_reset_all(pf);
 	for (size_t i = 0; i < n; i++) {
@@ -278,15 +279,16 @@ int portfwd_take(struct portfwd *pf, int family, uint16_t port)
 		int k = family == AF_INET ? (l->spec.ip6 ? -1 : 0) : (l->spec.ip6 ? 0 : 1);
 		if (k < 0 || l->fd[k] < 0)
 			continue;
+		uint64_t cookie = 0;
+		socklen_t len = sizeof(cookie);
 		int fd = fcntl(l->fd[k], F_DUPFD_CLOEXEC, 3);
-		struct stat st;
-		if (fd < 0 || fstat(fd, &st) < 0) {
+		if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len) < 0) {
 			if (fd >= 0)
 				close(fd);
 			return -1;
 		}
-		l->dev[k] = st.st_dev;
-		l->ino[k] = st.st_ino;
+		pthread_mutex_lock(&pf->take); /* the relay is not in an accept on it */
+		l->cookie[k] = cookie;
 		for (size_t j = 0; j < pf->n; j++) /* every listener of this port: to this one */
 			if (!pf->l[j].spec.udp && pf->l[j].spec.sandbox_port == port && !pf->l[j].to)
 				pf->l[j].to = 1 + 2 * (unsigned)i + (unsigned)k;
@@ -295,16 +297,17 @@ int portfwd_take(struct portfwd *pf, int family, uint16_t port)
 			if (pf->ep >= 0) /* the relay lets it be from now on */
 				(void)epoll_ctl(pf->ep, EPOLL_CTL_DEL, l->fd[k], NULL);
 		}
+		pthread_mutex_unlock(&pf->take);
 		return fd;
 	}
 	return -1;
 }
 
-bool portfwd_handed(const struct portfwd *pf, dev_t dev, ino_t ino)
+bool portfwd_handed(const struct portfwd *pf, uint64_t cookie)
 {
 	for (size_t i = 0; i < pf->n; i++)
 		for (int k = 0; k < 2; k++)
-			if (pf->l[i].handed[k] && pf->l[i].dev[k] == dev && pf->l[i].ino[k] == ino)
+			if (pf->l[i].handed[k] && pf->l[i].cookie[k] == cookie)
 				return true;
 	return false;
 }
@@ -342,6 +345,7 @@ void portfwd_free(struct portfwd *pf)
 		close(pf->ep);
 	if (pf->wake >= 0)
 		close(pf->wake);
+	pthread_mutex_destroy(&pf->take);
 	free(pf->conns);
 	free(pf->l);
 	free(pf);

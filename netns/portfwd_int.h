@@ -49,8 +49,7 @@ struct pf_listener {
 	_Atomic unsigned to;  /* once a listener of this sandbox port was handed (of this
 			       * spec or another): 1 + 2 * its index + its k, where this
 			       * one's connections go instead of inside; 0 before */
-	dev_t dev[2];         /* fd[k]'s identity, once handed */
-	ino_t ino[2];
+	uint64_t cookie[2];   /* fd[k]'s SO_COOKIE, once handed */
 	struct pf_udp_peer peers[PF_MAX_UDP_PEERS];
 };
 
@@ -58,6 +57,8 @@ struct portfwd {
 	struct pf_listener *l;
 	size_t n;
 	int factory;          /* to the init: sockets of the sandbox's network namespace */
+	pthread_mutex_t take; /* held by the relay across an accept, and by portfwd_take(): a
+			       * listener handed over is never accepted on after */
 	int ep;               /* the relay thread's epoll */
 	int wake;             /* eventfd: readable when the thread must end */
 	bool started;

@@ -216,7 +216,10 @@ static struct pf_conn *conn_slot(struct portfwd *pf)
 static bool accept_one(struct portfwd *pf, struct pf_listener *l, int via)
 {
 	int one = 1;
-	int host = accept4(l->fd[via], NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	pthread_mutex_lock(&pf->take);
+	/* (a listener handed over may have turned blocking meanwhile) */
+	int host = l->handed[via] ? (errno = EAGAIN, -1) : accept4(l->fd[via], NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	pthread_mutex_unlock(&pf->take);
 	if (host < 0) {
 		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
 			listeners_watch(pf, false); /* look again after a while */

@@ -36,6 +36,7 @@
 
 #include "../common/cleanup.h"
 #include "../common/fdpass.h"
+#include "../common/proctitle.h"
 #include "child.h"
 
 /* Whether the sandbox's init @init is in this process's namespace @name. */
@@ -131,6 +132,7 @@ static int serve_guard(struct sandbox *sb, int guard_sock, struct ubx_err *e)
 			_exit(125);
 		if (pid > 0)
 			_exit(0);
+		proctitle_set("usbox-guard"); /* (not the host's path of usbox, and exec's arguments) */
 		portdirect_serve(notify, sb->host_netns);
 		_exit(0);
 	}

@@ -53,6 +53,17 @@ struct ll_ruleset_attr {
  * ones (0x8b..) refused, the rest allowed */
 #define SOCK_IOCTL(nr, in) IS(nr, 8), LD(ARG_LO(1)), GE(0x8910, 5), LT(0x8a00, 1), RET(in), GE(0x8b00, 2), \
 	LT(0x8c00, 1), RET(FAIL(EOPNOTSUPP)), RET(ALLOW)
+/* (level, name) of a socket option: @act, else on to the next (5 instructions) */
+#define PAIR(level, name, act) LD(ARG_LO(1)), IS(level, 3), LD(ARG_LO(2)), IS(name, 1), RET(act)
+/* The options that name an interface of the socket's namespace (so tell
+ * which exist) or turn a TCP socket into another protocol's (a ULP: smc's
+ * connect is no TCP connect to Landlock): SO_BINDTODEVICE, SO_BINDTOIFINDEX,
+ * IP_UNICAST_IF, IPV6_UNICAST_IF, TCP_ULP.  26 instructions. */
+#define SETSOCKOPT_GUARDED(act) PAIR(SOL_SOCKET, 25, act), PAIR(SOL_SOCKET, 62, act), PAIR(0, 50, act), \
+	PAIR(41, 76, act), PAIR(6, 31, act), RET(ALLOW)
+/* What a TCP socket's packets came in on (IP_PKTOPTIONS, IPV6_2292PKTOPTIONS:
+ * an interface's index).  11 instructions. */
+#define GETSOCKOPT_GUARDED(act) PAIR(0, 9, act), PAIR(41, 6, act), RET(ALLOW)
 
 /* i386: socketcall (arguments in memory), and the direct calls since 4.3 */
 static const struct sock_filter i386_part[] = {
@@ -66,6 +77,8 @@ static const struct sock_filter i386_part[] = {
 	IS(370, 1), RET(FAIL(ENOSYS)), /* sendmsg */
 	IS(373, 1), RET(FAIL(ENOSYS)), /* shutdown */
 	SOCK_IOCTL(54, FAIL(EOPNOTSUPP)),
+	IS(366, 26), SETSOCKOPT_GUARDED(FAIL(EPERM)),
+	IS(365, 11), GETSOCKOPT_GUARDED(FAIL(EPERM)),
 	RET(ALLOW),
 };
 
@@ -84,6 +97,8 @@ static const struct sock_filter native_part[] = {
 	FASTOPEN(538, 3), /* x32 sendmmsg */
 	SOCK_IOCTL(16, NOTIF),
 	SOCK_IOCTL(514, FAIL(EOPNOTSUPP)), /* x32's: its ifconf is laid out otherwise */
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 54, 1, 0), IS(541, 26), SETSOCKOPT_GUARDED(NOTIF), /* and x32's */
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 55, 1, 0), IS(542, 11), GETSOCKOPT_GUARDED(NOTIF),
 	RET(ALLOW),
 };
 

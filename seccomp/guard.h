@@ -23,7 +23,12 @@
  *    place of the socket.  The sockets' device ioctls (0x8910-0x89ff), which
  *    read or change the interfaces, ARP and bridges of the socket's
  *    namespace, are notified too (the supervisor refuses them on a host
- *    socket); wireless ones fail with EOPNOTSUPP.  send*() with MSG_FASTOPEN
+ *    socket); wireless ones fail with EOPNOTSUPP.  So are the socket options
+ *    that name an interface (SO_BINDTODEVICE, SO_BINDTOIFINDEX, IP_UNICAST_IF,
+ *    IPV6_UNICAST_IF: whether they succeed tells which exist) or put another
+ *    protocol over TCP (TCP_ULP: smc's connect is not TCP's, Landlock would
+ *    not see it), and those that tell which interface a packet came in on
+ *    (IP_PKTOPTIONS, IPV6_2292PKTOPTIONS).  send*() with MSG_FASTOPEN
  *    (a connect Landlock does not see) fail with EOPNOTSUPP.  The i386 ABI's socket calls, whose
  *    socketcall() arguments lie in memory out of a filter's reach, fail with
  *    ENOSYS; so does every other architecture than the native one.
