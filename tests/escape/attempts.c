@@ -47,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/ptrace.h>
@@ -1713,14 +1714,13 @@ static long pty_ioctl(void *u)
 
 #if defined(__x86_64__)
 /* keyctl(KEYCTL_GET_KEYRING_ID, @s) through the i386 entry point. */
-static long sc_int80_keyctl(void *u)
+/* An i386 system call through int $0x80: its result, or -1 with errno. */
+static long int80(long nr, long a, long b, long c)
 {
-	(void)u;
 	long ret;
 	__asm__ volatile("int $0x80"
 			 : "=a"(ret)
-			 : "a"((long)I386_NR_KEYCTL), "b"((long)KEYCTL_GET_KEYRING_ID), "c"((long)KEY_SPEC_SESSION_KEYRING),
-			   "d"(0L)
+			 : "a"(nr), "b"(a), "c"(b), "d"(c)
 			 : "memory", "r8", "r9", "r10", "r11");
 	int r = (int)ret;
 	if (r < 0 && r > -4096) {
@@ -1728,6 +1728,32 @@ static long sc_int80_keyctl(void *u)
 		return -1;
 	}
 	return r;
+}
+
+static long sc_int80_keyctl(void *u)
+{
+	(void)u;
+	return int80(I386_NR_KEYCTL, KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0);
+}
+
+/* i386 connect(-1, NULL, 0), direct (362) and through socketcall (102,
+ * SYS_CONNECT, its arguments in memory below 4 GiB): EBADF from the kernel,
+ * ENOSYS (each) from the direct ports' guard. */
+static long sc_int80_connect(void *u)
+{
+	(void)u;
+	uint32_t *args = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	if (args == MAP_FAILED)
+		return -1;
+	args[0] = (uint32_t)-1, args[1] = 0, args[2] = 0;
+	long direct = int80(362, -1, 0, 0);
+	int err = errno;
+	long viacall = int80(102, 3 /* SYS_CONNECT */, (long)(uintptr_t)args, 0);
+	if (direct < 0 && viacall < 0 && errno != err) {
+		errno = EPROTO; /* (they differ: say so as "EPROTO") */
+		return -1;
+	}
+	return direct < 0 ? viacall : direct;
 }
 
 /* The same through the x32 ABI (the syscall number with bit 30 set). */
@@ -1780,6 +1806,7 @@ static const struct sc {
 	{ "tiocsti-hibit", pty_ioctl, 0x100000000UL | TIOCSTI },
 #if defined(__x86_64__)
 	{ "int80-keyctl", sc_int80_keyctl, 0 },
+	{ "int80-connect", sc_int80_connect, 0 },
 	{ "x32-keyctl", sc_x32_keyctl, 0 },
 #endif
 };

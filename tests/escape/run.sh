@@ -693,6 +693,14 @@ pf_exec() {
 	[ "$k" = ok ] || out="$out (knock: ${k:-none})"
 	reached tcp4 "$before" "$out"
 }
+# pf_i386 HANDLER: i386 connect(), direct and through socketcall(), in a
+# sandbox with -p of HANDLER (where the host kernel runs i386 code at all).
+pf_i386() {
+	local hp
+	[ "$("$ATT" sc int80-keyctl 2>&1)" = "killed by SIGSEGV" ] && { echo "n/a: this kernel has no i386 system calls (IA32_EMULATION)"; return 3; }
+	hp=$("$ATT" free-port)
+	box --net slirp -p "$hp:7100" --port-handler "$1" -- sc int80-connect
+}
 PFN="; nothing reached the host"
 E="E[A-Z0-9]+"
 row "direct: disconnect the accepted socket"      "direct; EPERM, $E$PFN"  pf unspec
@@ -702,6 +710,8 @@ row "direct: shutdown(listener, 1<<32|SHUT_RD)"   "direct; EPERM, $E, $E$PFN"  p
 row "direct: TCP Fast Open (sendto/msg/mmsg)"     "direct; EOPNOTSUPP, EOPNOTSUPP, EOPNOTSUPP, (EOPNOTSUPP|EISCONN)$PFN"  pf fastopen
 row "direct: listen() on the accepted socket"     "direct; EPERM, ok$PFN"  pf listen
 row "direct: race: fd flipped under connect"      "direct; [0-9]{3,} tries, the host socket kept its connection$PFN"  pf race
+row "direct: i386 connect, socketcall(CONNECT)"  ENOSYS  pf_i386 direct
+row "control: i386 connect, relayed -p"           EBADF   pf_i386 relay
 row "direct: the host's interfaces (SIOCGIFCONF)" "direct; (EPERM|the sandbox's own interfaces)$PFN"  pf ifconf
 row "exec: disconnect a server's accepted socket" "direct; EPERM, $E$PFN"  pf_exec unspec
 row "exec: shutdown(a server's listener, SHUT_RD)" "direct; EPERM, $E, $E$PFN"  pf_exec shut-rd
