@@ -1098,8 +1098,8 @@ static void pf_race(int c, int port, char *out, size_t len)
 	if (left && !was && getsockname(c, (struct sockaddr *)&me, &mlen) == 0 && me.sin_port)
 		snprintf(out, len, "THE HOST SOCKET LEFT ITS CONNECTION after %lu tries, then was bound anew to the host's port %u",
 			 left, ntohs(me.sin_port));
-	else if (left)
-		snprintf(out, len, "THE HOST SOCKET LEFT ITS CONNECTION after %lu tries", left);
+	else if (left) /* docs/SECURITY.md: a race can disconnect it, and that is all */
+		snprintf(out, len, "the host socket left its connection after %lu tries, and took no port", left);
 	else
 		snprintf(out, len, "%lu tries, the host socket kept its connection", tries);
 }
