@@ -23,8 +23,11 @@
  *    wildcard or loopback address gets, in its place, a new descriptor of
  *    the host listener (SECCOMP_IOCTL_NOTIF_ADDFD with SETFD), which the
  *    relay then stops watching (portfwd_take()); with the caller's blocking
- *    mode.  Any other bind goes on in the kernel, but on a host socket
- *    (EPERM).
+ *    mode.  Another TCP bind is made here (Landlock refuses the sandbox's
+ *    own), a port below 1024 only for a caller with CAP_NET_BIND_SERVICE
+ *    (the sandbox's net.ipv4.ip_unprivileged_port_start is taken to be the
+ *    default); on a host socket it is refused (EPERM).  Other binds (UDP,
+ *    unix) go on in the kernel.
  *  - a socket device ioctl (an interface's addresses, ARP...): refused on a
  *    host socket (they would tell the host's interfaces); one that only reads
  *    is made here, its fixed-size argument copied in and back; one that
@@ -305,6 +308,21 @@ static bool local_port(const struct sockaddr_storage *a, socklen_t len, uint16_t
 	return false;
 }
 
+/* Whether the caller has @cap in its effective set. */
+static bool caller_can(pid_t tid, unsigned cap)
+{
+	char path[64], line[128];
+	unsigned long long eff = 0;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	FILE *f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return eff & (1ULL << cap);
+}
+
 /* O_CLOEXEC when the caller's descriptor @fd has it (a copy's flags are the
  * copy's own: the caller's are in its fdinfo). */
 static unsigned fd_cloexec(pid_t tid, int fd)
@@ -324,28 +342,31 @@ static unsigned fd_cloexec(pid_t tid, int fd)
 /* bind() of a TCP socket of the sandbox: the host listener in its place when
  * it is to a forwarded port.  Return: an errno, 0 when answered, or -1 to let
  * the kernel go on. */
-static int do_bind(const struct portdirect *pd, const struct seccomp_notif *req, int mem, int fd)
+static int do_bind(const struct portdirect *pd, const struct seccomp_notif *req, int mem, int fd, bool *answered)
 {
 	struct sockaddr_storage a;
 	socklen_t len;
-	uint16_t port;
+	uint16_t port = 0;
 	int domain = sockopt_int(fd, SOL_SOCKET, SO_DOMAIN);
-	if (!pd->pf || sockopt_int(fd, SOL_SOCKET, SO_TYPE) != SOCK_STREAM || (domain != AF_INET && domain != AF_INET6))
-		return -1;
-	if (read_addr(mem, req->data.args[1], req->data.args[2], &a, &len) != 0 || a.ss_family != domain ||
-	    !local_port(&a, len, &port))
-		return -1;
-	_cleanup_close_ int l = portfwd_take(pd->pf, domain, port);
-	if (l < 0)
-		return -1;
+	if (sockopt_int(fd, SOL_SOCKET, SO_TYPE) != SOCK_STREAM || (domain != AF_INET && domain != AF_INET6))
+		return -1; /* (Landlock refuses a TCP socket swapped in meanwhile) */
+	int err = read_addr(mem, req->data.args[1], req->data.args[2], &a, &len);
+	if (err)
+		return err;
+	bool local = a.ss_family == domain && local_port(&a, len, &port);
+	_cleanup_close_ int l = local && pd->pf ? portfwd_take(pd->pf, domain, port) : -1;
+	if (l < 0) /* made here (Landlock refuses the sandbox's own TCP binds), as the kernel would */
+		return port && port < 1024 && !caller_can(req->pid, 10 /* CAP_NET_BIND_SERVICE */) ? EACCES
+		       : bind(fd, (struct sockaddr *)&a, len) < 0 ? errno : 0;
 	int flags = fcntl(fd, F_GETFL);
 	if (flags >= 0)
 		(void)fcntl(l, F_SETFL, (fcntl(l, F_GETFL) & ~O_NONBLOCK) | (flags & O_NONBLOCK));
 	struct seccomp_notif_addfd add = { .id = req->id, .flags = SECCOMP_ADDFD_FLAG_SETFD, .srcfd = (uint32_t)l,
 					   .newfd = (uint32_t)req->data.args[0],
 					   .newfd_flags = fd_cloexec(req->pid, (int)req->data.args[0]) };
+	*answered = true;
 	if (ioctl(pd->notify, SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0)
-		return errno == ENOENT ? 0 : errno;
+		return errno == ENOENT ? 0 : (*answered = false, errno);
 	respond(pd->notify, req->id, 0, 0);
 	return 0;
 }
@@ -438,20 +459,6 @@ static bool is_handed(const struct portdirect *pd, int fd)
 	return pd->pf && getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len) == 0 && portfwd_handed(pd->pf, cookie);
 }
 
-/* Whether the caller has @cap in its effective set. */
-static bool caller_can(pid_t tid, unsigned cap)
-{
-	char path[64], line[128];
-	unsigned long long eff = 0;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
-	FILE *f = fopen(path, "re");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %llx", &eff) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return eff & (1ULL << cap);
-}
 
 /* setsockopt() of an option the filter sends (an interface named; TCP_ULP):
  * refused on a host socket, else made here, with the kernel's one check of
@@ -545,13 +552,8 @@ static int decide(const struct portdirect *pd, const struct seccomp_notif *req, 
 		if (domain != AF_INET && domain != AF_INET6)
 			return -1;
 		return do_connect(pd, req, mem, fd, answered);
-	case NR_BIND: {
-		if (host)
-			return EPERM;
-		int r = do_bind(pd, req, mem, fd);
-		*answered = r == 0;
-		return r;
-	}
+	case NR_BIND:
+		return host ? EPERM : do_bind(pd, req, mem, fd, answered);
 	case NR_LISTEN:
 		if (host && !is_handed(pd, fd))
 			return EPERM;

@@ -21,6 +21,7 @@
 #define LANDLOCK_CREATE_RULESET_VERSION (1U << 0)
 #endif
 #define LANDLOCK_NET_ABI 4                 /* the first with network rules */
+#define LANDLOCK_ACCESS_NET_BIND_TCP_ (1ULL << 0)
 #define LANDLOCK_ACCESS_NET_CONNECT_TCP_ (1ULL << 1)
 #ifndef SO_NETNS_COOKIE
 #define SO_NETNS_COOKIE 71
@@ -144,10 +145,11 @@ int seccomp_guard_available(struct ubx_err *e)
 	return 0;
 }
 
-/* Every TCP connect() of this thread and what it starts refused. */
+/* Every TCP bind() and connect() of this thread and what it starts refused. */
 static int landlock_no_connect(struct ubx_err *e)
 {
-	struct ll_ruleset_attr attr = { .handled_access_net = LANDLOCK_ACCESS_NET_CONNECT_TCP_ };
+	struct ll_ruleset_attr attr = { .handled_access_net = LANDLOCK_ACCESS_NET_BIND_TCP_ |
+							      LANDLOCK_ACCESS_NET_CONNECT_TCP_ };
 	int fd = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
 	if (fd < 0)
 		return ubx_fail(e, errno, "Landlock ruleset");

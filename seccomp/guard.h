@@ -9,10 +9,10 @@
  * Two layers, both put on the command's process before execve and inherited
  * by everything it starts (seccomp_guard_install()):
  *
- *  - Landlock (network rules, ABI 4 and later) with TCP connect handled and
- *    nothing allowed: no process in the sandbox can connect() a TCP socket
- *    itself, whatever descriptor it names, with no race the kernel does not
- *    close.  (An AF_UNSPEC "disconnect" passes Landlock.)
+ *  - Landlock (network rules, ABI 4 and later) with TCP bind and connect
+ *    handled and nothing allowed: no process in the sandbox can bind() or
+ *    connect() a TCP socket itself, whatever descriptor it names, with no
+ *    race the kernel does not close.  (An AF_UNSPEC "disconnect" passes.)
  *  - a small seccomp filter, beside the sandbox's own, whose user
  *    notifications go to the supervisor (netns/portdirect.c): connect(),
  *    bind(), listen() and shutdown() other than SHUT_WR.  The supervisor
@@ -20,7 +20,9 @@
  *    copy of the very socket named, and refuses them on a socket of the
  *    host's namespace (but listen() on the listener it handed over); it
  *    answers a bind() to a forwarded port by putting its host listener in
- *    place of the socket.  The sockets' device ioctls (0x8910-0x89ff), which
+ *    place of the socket, and makes any other TCP bind() itself (refusing a
+ *    port below 1024 to a caller without CAP_NET_BIND_SERVICE, as the kernel
+ *    does).  The sockets' device ioctls (0x8910-0x89ff), which
  *    read or change the interfaces, ARP and bridges of the socket's
  *    namespace, are notified too (the supervisor refuses them on a host
  *    socket); wireless ones fail with EOPNOTSUPP.  So are the socket options
