@@ -1129,6 +1129,9 @@ static bool if_names(int fd, char *out, size_t len)
  *   listen     listen(c); listen(l) again
  *   race       pf_race()
  *   ifconf     the interfaces SIOCGIFCONF lists through c, against the sandbox's own
+ *   ifindex    setsockopt(c, SO_BINDTOIFINDEX, 1), IP_UNICAST_IF 1, IPV6_UNICAST_IF 1 on l,
+ *              getsockopt(c, IP_PKTOPTIONS): each would tell the host's interfaces
+ *   ulp        setsockopt(c, TCP_ULP, "smc"), then "tls" (another protocol over TCP)
  */
 static void pf_attempt(const char *what, int c, int l, int port, char *out, size_t len)
 {
@@ -1175,6 +1178,17 @@ static void pf_attempt(const char *what, int c, int l, int port, char *out, size
 		else
 			snprintf(out, len, "THE HOST'S INTERFACES: %.60s", got);
 		close(s);
+	} else if (strcmp(what, "ifindex") == 0) {
+		int one = 1, be1 = (int)htonl(1);
+		char opts[256];
+		socklen_t olen = sizeof(opts);
+		note(out, len, setsockopt(c, SOL_SOCKET, 62 /* SO_BINDTOIFINDEX */, &one, sizeof(one)));
+		note(out, len, setsockopt(c, IPPROTO_IP, 50 /* IP_UNICAST_IF */, &be1, sizeof(be1)));
+		note(out, len, setsockopt(l, IPPROTO_IPV6, 76 /* IPV6_UNICAST_IF */, &one, sizeof(one)));
+		note(out, len, getsockopt(c, IPPROTO_IP, 9 /* IP_PKTOPTIONS */, opts, &olen));
+	} else if (strcmp(what, "ulp") == 0) {
+		note(out, len, setsockopt(c, IPPROTO_TCP, 31 /* TCP_ULP */, "smc", 4));
+		note(out, len, setsockopt(c, IPPROTO_TCP, 31, "tls", 4));
 	} else {
 		snprintf(out, len, "no attempt %s", what);
 	}

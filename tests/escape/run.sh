@@ -715,6 +715,8 @@ row "direct: race: fd flipped under connect"      "direct; ([0-9]{3,} tries, the
 row "direct: i386 connect, socketcall(CONNECT)"  ENOSYS  pf_i386 direct
 row "control: i386 connect, relayed -p"           EBADF   pf_i386 relay
 row "direct: the host's interfaces (SIOCGIFCONF)" "direct; (EPERM|the sandbox's own interfaces)$PFN"  pf ifconf
+row "direct: the host's interfaces (socket options)" "direct; EPERM, EPERM, EPERM, EPERM$PFN"  pf ifindex
+row "direct: another protocol over TCP (TCP_ULP)"  "direct; EPERM, EPERM$PFN"  pf ulp
 row "exec: disconnect a server's accepted socket" "direct; EPERM, $E$PFN"  pf_exec unspec
 row "exec: shutdown(a server's listener, SHUT_RD)" "direct; EPERM, $E, $E$PFN"  pf_exec shut-rd
 row "exec: TCP Fast Open on a server's socket"    "direct; EOPNOTSUPP, EOPNOTSUPP, EOPNOTSUPP, (EOPNOTSUPP|EISCONN)$PFN"  pf_exec fastopen
