@@ -447,6 +447,12 @@ static uint32_t guard_verdict(const struct seccomp_prog *p, uint32_t arch, uint3
 	return run_bpf(p, &d);
 }
 
+static uint32_t guard_opt(const struct seccomp_prog *p, uint32_t arch, uint32_t nr, uint32_t level, uint32_t name)
+{
+	struct seccomp_data d = { .nr = (int)nr, .arch = arch, .args = { 3, level, name } };
+	return run_bpf(p, &d);
+}
+
 /* connect, bind, listen, shutdown but SHUT_WR, and a socket's device
  * ioctls go to the supervisor; the send calls with MSG_FASTOPEN fail; i386's
  * socket calls are ENOSYS; the rest, and other architectures (the sandbox's
@@ -508,6 +514,25 @@ START_TEST(guard_program)
 		ck_assert_uint_eq(guard_verdict(&p, X86_64, X32(514), 1, other_ioctls[i]), ALLOW);
 		ck_assert_uint_eq(guard_verdict(&p, I386, 54, 1, other_ioctls[i]), ALLOW);
 	}
+	/* the socket options that name an interface or set a ULP, and those that
+	 * tell where packets came in: to the supervisor; i386's refused */
+	static const uint32_t sets[][2] = { { SOL_SOCKET, 25 }, { SOL_SOCKET, 62 }, { 0, 50 }, { 41, 76 }, { 6, 31 } };
+	static const uint32_t gets[][2] = { { 0, 9 }, { 41, 6 } };
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+		ck_assert_uint_eq(guard_opt(&p, X86_64, 54, sets[i][0], sets[i][1]), NOTIF);
+		ck_assert_uint_eq(guard_opt(&p, X86_64, X32(541), sets[i][0], sets[i][1]), NOTIF);
+		ck_assert_uint_eq(guard_opt(&p, I386, 366, sets[i][0], sets[i][1]), SECCOMP_RET_ERRNO | EPERM);
+		ck_assert_uint_eq(guard_opt(&p, X86_64, 55, sets[i][0], sets[i][1]), ALLOW); /* reading them: fine */
+	}
+	for (size_t i = 0; i < sizeof(gets) / sizeof(gets[0]); i++) {
+		ck_assert_uint_eq(guard_opt(&p, X86_64, 55, gets[i][0], gets[i][1]), NOTIF);
+		ck_assert_uint_eq(guard_opt(&p, X86_64, X32(542), gets[i][0], gets[i][1]), NOTIF);
+		ck_assert_uint_eq(guard_opt(&p, I386, 365, gets[i][0], gets[i][1]), SECCOMP_RET_ERRNO | EPERM);
+	}
+	ck_assert_uint_eq(guard_opt(&p, X86_64, 54, SOL_SOCKET, 2 /* SO_REUSEADDR */), ALLOW);
+	ck_assert_uint_eq(guard_opt(&p, X86_64, 54, 6, 1 /* TCP_NODELAY */), ALLOW);
+	ck_assert_uint_eq(guard_opt(&p, X86_64, 54, 0, 25 /* level and name crossed */), ALLOW);
+	ck_assert_uint_eq(guard_opt(&p, I386, 366, SOL_SOCKET, 2), ALLOW);
 	/* every other native and x32 call passes, whatever its arguments */
 	for (uint32_t nr = 0; nr < 600; nr++) {
 		bool mine = nr == 16 || nr == 514 || nr == 42 || nr == 48 || nr == 49 || nr == 50;
