@@ -132,21 +132,32 @@ static bool still_valid(int notify, uint64_t id)
 	return ioctl(notify, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
 }
 
+/* The number on the line "@key N" of /proc/@tid/@file, in @base; 0 when
+ * there is none. */
+static unsigned long long proc_field(pid_t tid, const char *file, const char *key, int base)
+{
+	char path[64], line[256];
+	unsigned long long v = 0;
+	size_t klen = strlen(key);
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)tid, file);
+	FILE *f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, key, klen) == 0) {
+			v = strtoull(line + klen, NULL, base);
+			break;
+		}
+	if (f)
+		fclose(f);
+	return v;
+}
+
 /* A pidfd of the thread @tid (of its process before Linux 6.9). */
 static int thread_pidfd(pid_t tid)
 {
 	int fd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
 	if (fd >= 0 || errno != EINVAL)
 		return fd;
-	char path[64], line[128];
-	pid_t tgid = -1;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
-	FILE *f = fopen(path, "re");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "Tgid: %d", &tgid) == 1)
-			break;
-	if (f)
-		fclose(f);
+	pid_t tgid = (pid_t)proc_field(tid, "status", "Tgid:", 10);
 	return tgid > 0 ? (int)syscall(SYS_pidfd_open, tgid, 0) : -1;
 }
 
@@ -311,32 +322,16 @@ static bool local_port(const struct sockaddr_storage *a, socklen_t len, uint16_t
 /* Whether the caller has @cap in its effective set. */
 static bool caller_can(pid_t tid, unsigned cap)
 {
-	char path[64], line[128];
-	unsigned long long eff = 0;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
-	FILE *f = fopen(path, "re");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %llx", &eff) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return eff & (1ULL << cap);
+	return proc_field(tid, "status", "CapEff:", 16) & (1ULL << cap);
 }
 
 /* O_CLOEXEC when the caller's descriptor @fd has it (a copy's flags are the
  * copy's own: the caller's are in its fdinfo). */
 static unsigned fd_cloexec(pid_t tid, int fd)
 {
-	char path[64], line[128];
-	unsigned flags = 0;
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)tid, fd);
-	FILE *f = fopen(path, "re");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "flags: %o", &flags) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return flags & O_CLOEXEC;
+	char file[32];
+	snprintf(file, sizeof(file), "fdinfo/%d", fd);
+	return (unsigned)proc_field(tid, file, "flags:", 8) & O_CLOEXEC;
 }
 
 /* bind() of a TCP socket of the sandbox: the host listener in its place when

@@ -129,6 +129,18 @@ void pf_conn_close(struct portfwd *pf, struct pf_conn *c)
 		listeners_watch(pf, true);
 }
 
+/* @fd (non-blocking; -1: a failure, with errno) connecting to @to: @fd, or
+ * -1 with errno when the connect failed at once. */
+static int start_connect(int fd, const struct sockaddr *to, socklen_t len)
+{
+	if (fd < 0 || connect(fd, to, len) == 0 || errno == EINPROGRESS)
+		return fd;
+	int err = errno;
+	close(fd);
+	errno = err;
+	return -1;
+}
+
 /* A socket inside connecting to the sandbox port on 127.0.0.1, or with @v6
  * on ::1; -1, with errno, when that failed. */
 static int connect_inside(struct portfwd *pf, const struct portfwd_spec *s, bool v6)
@@ -137,17 +149,8 @@ static int connect_inside(struct portfwd *pf, const struct portfwd_spec *s, bool
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	struct sockaddr_in6 to6 = { .sin6_family = AF_INET6, .sin6_port = htons(s->sandbox_port),
 				    .sin6_addr = IN6ADDR_LOOPBACK_INIT };
-	int fd = pf_inside_socket(pf, s->udp, v6);
-	if (fd < 0)
-		return -1;
-	int r = v6 ? connect(fd, (struct sockaddr *)&to6, sizeof(to6)) : connect(fd, (struct sockaddr *)&to, sizeof(to));
-	if (r < 0 && errno != EINPROGRESS) {
-		int err = errno;
-		close(fd);
-		errno = err;
-		return -1;
-	}
-	return fd;
+	return start_connect(pf_inside_socket(pf, s->udp, v6), v6 ? (struct sockaddr *)&to6 : (struct sockaddr *)&to,
+			     v6 ? sizeof(to6) : sizeof(to));
 }
 
 /* A socket here connecting to the listener a server inside holds (direct
@@ -164,17 +167,8 @@ static int connect_handed(const struct portfwd *pf, unsigned to)
 	bool v6 = s->ip6 || twin;
 	if (s->ip6 && !IN6_IS_ADDR_UNSPECIFIED((const struct in6_addr *)s->host_ip6))
 		memcpy(&to6.sin6_addr, s->host_ip6, 16);
-	int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	int r = v6 ? connect(fd, (struct sockaddr *)&to6, sizeof(to6)) : connect(fd, (struct sockaddr *)&to4, sizeof(to4));
-	if (r < 0 && errno != EINPROGRESS) {
-		int err = errno;
-		close(fd);
-		errno = err;
-		return -1;
-	}
-	return fd;
+	return start_connect(socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0),
+			     v6 ? (struct sockaddr *)&to6 : (struct sockaddr *)&to4, v6 ? sizeof(to6) : sizeof(to4));
 }
 
 /* The sandbox side of @c: to 127.0.0.1, else (refused at once) to ::1 - or
