@@ -8,9 +8,11 @@
  * still alive, so that the pid was not reused), and every decision is taken
  * on that copy and every call made on it: what is checked is what is acted
  * on, whatever the sandbox does to its descriptor table meanwhile.  Its
- * memory (an address, an ioctl's argument) is read once, and written, through
- * its /proc/TID/mem opened while the notification was alive: never another
- * process's, should the pid be reused.
+ * memory (an address, an option's value) is read once, and checked to have
+ * been its own (the notification still alive afterwards); what is written
+ * back (an ioctl's or getsockopt's result) goes through its /proc/TID/mem,
+ * opened while the notification was alive: never another process's, should
+ * the pid be reused.
  *
  *  - connect(): on a socket of the host's namespace (its SO_NETNS_COOKIE) it
  *    fails with EPERM, AF_UNSPEC included.  On an IPv4/IPv6 socket of any
@@ -62,6 +64,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "../common/cleanup.h"
@@ -161,27 +164,43 @@ static int thread_pidfd(pid_t tid)
 	return tgid > 0 ? (int)syscall(SYS_pidfd_open, tgid, 0) : -1;
 }
 
-/* @len bytes at @addr in the caller's memory (@mem: its /proc/TID/mem,
- * opened while the notification was alive, so bound to its memory whatever
- * becomes of its pid) read into @buf, or with @out written from it.
- * Return: 0 or EFAULT. */
-static int copy_io(int mem, uint64_t addr, void *buf, size_t len, bool out)
+/* The thread whose notification is answered, and how to reach its memory. */
+struct caller {
+	pid_t tid;
+	int mem;              /* its /proc/TID/mem, opened while the notification was alive (so
+			       * bound to its memory whatever becomes of its pid), for what is
+			       * written back; -1: reads only */
+	int notify;
+	uint64_t id;
+};
+
+/* @len bytes at @addr in the caller's memory read into @buf, or with @out
+ * written from it (through c->mem).  A read without c->mem is checked
+ * afterwards to have been the caller's.  Return: 0, EFAULT or ESRCH. */
+static int copy_io(const struct caller *c, uint64_t addr, void *buf, size_t len, bool out)
 {
+	struct iovec local = { .iov_base = buf, .iov_len = len };
+	struct iovec remote = { .iov_base = (void *)(uintptr_t)addr, .iov_len = len };
+	ssize_t n;
 	if (!len)
 		return 0;
-	if (addr > (uint64_t)INT64_MAX - len)
+	if (addr > (uint64_t)INT64_MAX - len || (out && c->mem < 0))
 		return EFAULT;
-	ssize_t n = out ? pwrite(mem, buf, len, (off_t)addr) : pread(mem, buf, len, (off_t)addr);
+	if (c->mem >= 0)
+		n = out ? pwrite(c->mem, buf, len, (off_t)addr) : pread(c->mem, buf, len, (off_t)addr);
+	else if ((n = process_vm_readv(c->tid, &local, 1, &remote, 1, 0)) == (ssize_t)len && !still_valid(c->notify, c->id))
+		return ESRCH; /* (its pid may have gone to another) */
 	return n == (ssize_t)len ? 0 : EFAULT;
 }
 
 /* The address argument (@ptr, @len) read from the caller.  Return: 0 or an errno. */
-static int read_addr(int mem, uint64_t ptr, uint64_t len, struct sockaddr_storage *out, socklen_t *outlen)
+static int read_addr(const struct caller *c, uint64_t ptr, uint64_t len, struct sockaddr_storage *out,
+		     socklen_t *outlen)
 {
 	if (len > sizeof(*out))
 		return EINVAL;
 	memset(out, 0, sizeof(*out));
-	int err = copy_io(mem, ptr, out, (size_t)len, false);
+	int err = copy_io(c, ptr, out, (size_t)len, false);
 	*outlen = (socklen_t)len;
 	return err;
 }
@@ -282,12 +301,13 @@ static void pool_stop(void)
 
 /* connect(): made on @fd by a thread of the pool (never this loop's: the
  * caller may turn the socket blocking at any time). */
-static int do_connect(const struct portdirect *pd, const struct seccomp_notif *req, int mem, int fd, bool *answered)
+static int do_connect(const struct portdirect *pd, const struct seccomp_notif *req, const struct caller *c, int fd,
+		      bool *answered)
 {
 	struct slow_connect *sc = calloc(1, sizeof(*sc));
 	if (!sc)
 		return ENOMEM;
-	int err = read_addr(mem, req->data.args[1], req->data.args[2], &sc->addr, &sc->len);
+	int err = read_addr(c, req->data.args[1], req->data.args[2], &sc->addr, &sc->len);
 	if (err) {
 		free(sc);
 		return err;
@@ -337,7 +357,8 @@ static unsigned fd_cloexec(pid_t tid, int fd)
 /* bind() of a TCP socket of the sandbox: the host listener in its place when
  * it is to a forwarded port.  Return: an errno, 0 when answered, or -1 to let
  * the kernel go on. */
-static int do_bind(const struct portdirect *pd, const struct seccomp_notif *req, int mem, int fd, bool *answered)
+static int do_bind(const struct portdirect *pd, const struct seccomp_notif *req, const struct caller *c, int fd,
+		   bool *answered)
 {
 	struct sockaddr_storage a;
 	socklen_t len;
@@ -345,7 +366,7 @@ static int do_bind(const struct portdirect *pd, const struct seccomp_notif *req,
 	int domain = sockopt_int(fd, SOL_SOCKET, SO_DOMAIN);
 	if (sockopt_int(fd, SOL_SOCKET, SO_TYPE) != SOCK_STREAM || (domain != AF_INET && domain != AF_INET6))
 		return -1; /* (Landlock refuses a TCP socket swapped in meanwhile) */
-	int err = read_addr(mem, req->data.args[1], req->data.args[2], &a, &len);
+	int err = read_addr(c, req->data.args[1], req->data.args[2], &a, &len);
 	if (err)
 		return err;
 	bool local = a.ss_family == domain && local_port(&a, len, &port);
@@ -399,10 +420,10 @@ static bool setter(unsigned cmd)
 }
 
 /* SIOCGIFCONF made here: the caller's buffer filled from ours. */
-static int do_ifconf(const struct seccomp_notif *req, int mem, int fd)
+static int do_ifconf(const struct seccomp_notif *req, const struct caller *c, int fd)
 {
 	struct ifconf ifc;
-	int err = copy_io(mem, req->data.args[2], &ifc, sizeof(ifc), false);
+	int err = copy_io(c, req->data.args[2], &ifc, sizeof(ifc), false);
 	if (err)
 		return err;
 	void *theirs = ifc.ifc_buf;
@@ -414,17 +435,17 @@ static int do_ifconf(const struct seccomp_notif *req, int mem, int fd)
 	ifc.ifc_buf = theirs ? buf : NULL;
 	if (ioctl(fd, SIOCGIFCONF, &ifc) < 0)
 		return errno;
-	if (theirs && ifc.ifc_len > 0 && (err = copy_io(mem, (uint64_t)(uintptr_t)theirs, buf, (size_t)ifc.ifc_len, true)))
+	if (theirs && ifc.ifc_len > 0 && (err = copy_io(c, (uint64_t)(uintptr_t)theirs, buf, (size_t)ifc.ifc_len, true)))
 		return err;
 	ifc.ifc_buf = theirs;
-	return copy_io(mem, req->data.args[2], &ifc, sizeof(ifc), true);
+	return copy_io(c, req->data.args[2], &ifc, sizeof(ifc), true);
 }
 
 /* A socket ioctl of the sandbox's (0x8910-0x89ff): on a host socket refused;
  * one that reads made here and copied back; one that changes something
  * left to the kernel; any other (driver-private requests, ethtool: data
  * behind a pointer) refused.  Return: an errno, or -1 to let it go on. */
-static int do_ioctl(const struct seccomp_notif *req, int mem, int fd, bool host)
+static int do_ioctl(const struct seccomp_notif *req, const struct caller *c, int fd, bool host)
 {
 	unsigned cmd = (unsigned)req->data.args[1];
 	char buf[sizeof(struct arpreq) > sizeof(struct ifreq) ? sizeof(struct arpreq) : sizeof(struct ifreq)];
@@ -436,15 +457,15 @@ static int do_ioctl(const struct seccomp_notif *req, int mem, int fd, bool host)
 	if (setter(cmd))
 		return -1;
 	if (cmd == SIOCGIFCONF)
-		return do_ifconf(req, mem, fd);
+		return do_ifconf(req, c, fd);
 	if (!size)
 		return EOPNOTSUPP;
-	int err = copy_io(mem, req->data.args[2], buf, size, false);
+	int err = copy_io(c, req->data.args[2], buf, size, false);
 	if (err)
 		return err;
 	if (ioctl(fd, cmd, buf) < 0)
 		return errno;
-	return copy_io(mem, req->data.args[2], buf, size, true);
+	return copy_io(c, req->data.args[2], buf, size, true);
 }
 
 static bool is_handed(const struct portdirect *pd, int fd)
@@ -459,7 +480,7 @@ static bool is_handed(const struct portdirect *pd, int fd)
  * refused on a host socket, else made here, with the kernel's one check of
  * the caller's: binding an already bound socket to another device needs
  * CAP_NET_RAW. */
-static int do_setsockopt(const struct seccomp_notif *req, int mem, int fd, bool host)
+static int do_setsockopt(const struct seccomp_notif *req, const struct caller *c, int fd, bool host)
 {
 	int level = (int)req->data.args[1], name = (int)req->data.args[2], bound = 0;
 	uint64_t len = (uint32_t)req->data.args[4];
@@ -469,7 +490,7 @@ static int do_setsockopt(const struct seccomp_notif *req, int mem, int fd, bool 
 		return EPERM;
 	if (len > sizeof(buf))
 		return EINVAL;
-	int err = copy_io(mem, req->data.args[3], buf, (size_t)len, false);
+	int err = copy_io(c, req->data.args[3], buf, (size_t)len, false);
 	if (err)
 		return err;
 	if (level == SOL_SOCKET && (name == SO_BINDTODEVICE || name == SO_BINDTOIFINDEX) &&
@@ -481,7 +502,7 @@ static int do_setsockopt(const struct seccomp_notif *req, int mem, int fd, bool 
 
 /* getsockopt() of an option the filter sends (where packets came in):
  * refused on a host socket, else made here and copied back. */
-static int do_getsockopt(const struct seccomp_notif *req, int mem, int fd, bool host)
+static int do_getsockopt(const struct seccomp_notif *req, const struct caller *c, int fd, bool host)
 {
 	socklen_t len = 0;
 	char buf[OPT_MAX];
@@ -489,16 +510,16 @@ static int do_getsockopt(const struct seccomp_notif *req, int mem, int fd, bool 
 		return EPERM;
 	if (req->data.nr & X32_BIT) /* its control messages are laid out otherwise */
 		return EOPNOTSUPP;
-	int err = copy_io(mem, req->data.args[4], &len, sizeof(len), false);
+	int err = copy_io(c, req->data.args[4], &len, sizeof(len), false);
 	if (err)
 		return err;
 	if (len > sizeof(buf))
 		len = sizeof(buf);
 	if (getsockopt(fd, (int)req->data.args[1], (int)req->data.args[2], buf, &len) < 0)
 		return errno;
-	if ((err = copy_io(mem, req->data.args[3], buf, len, true)))
+	if ((err = copy_io(c, req->data.args[3], buf, len, true)))
 		return err;
-	return copy_io(mem, req->data.args[4], &len, sizeof(len), true);
+	return copy_io(c, req->data.args[4], &len, sizeof(len), true);
 }
 
 /* The caller's memory, opened while its notification is alive (so that it
@@ -524,9 +545,11 @@ static int decide(const struct portdirect *pd, const struct seccomp_notif *req, 
 	_cleanup_close_ int pidfd = thread_pidfd(req->pid);
 	if (pidfd < 0 || !still_valid(pd->notify, req->id))
 		return ESRCH;
-	_cleanup_close_ int mem = nr == NR_LISTEN || nr == NR_SHUTDOWN ? -1 : caller_mem(pd, req);
-	if (mem < 0 && nr != NR_LISTEN && nr != NR_SHUTDOWN)
+	bool writes = nr == NR_IOCTL || nr == NR_GETSOCKOPT; /* (the others read, if anything) */
+	_cleanup_close_ int mem = writes ? caller_mem(pd, req) : -1;
+	if (writes && mem < 0)
 		return ESRCH;
+	const struct caller c = { .tid = req->pid, .mem = mem, .notify = pd->notify, .id = req->id };
 	_cleanup_close_ int fd = (int)syscall(SYS_pidfd_getfd, pidfd, (int)req->data.args[0], 0);
 	if (fd < 0)
 		return errno == EBADF ? EBADF : errno;
@@ -536,19 +559,19 @@ static int decide(const struct portdirect *pd, const struct seccomp_notif *req, 
 	bool host = in_host(pd, fd);
 	switch (nr) {
 	case NR_IOCTL:
-		return do_ioctl(req, mem, fd, host);
+		return do_ioctl(req, &c, fd, host);
 	case NR_SETSOCKOPT:
-		return do_setsockopt(req, mem, fd, host);
+		return do_setsockopt(req, &c, fd, host);
 	case NR_GETSOCKOPT:
-		return do_getsockopt(req, mem, fd, host);
+		return do_getsockopt(req, &c, fd, host);
 	case NR_CONNECT:
 		if (host)
 			return EPERM;
 		if (domain != AF_INET && domain != AF_INET6)
 			return -1;
-		return do_connect(pd, req, mem, fd, answered);
+		return do_connect(pd, req, &c, fd, answered);
 	case NR_BIND:
-		return host ? EPERM : do_bind(pd, req, mem, fd, answered);
+		return host ? EPERM : do_bind(pd, req, &c, fd, answered);
 	case NR_LISTEN:
 		if (host && !is_handed(pd, fd))
 			return EPERM;
