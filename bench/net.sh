@@ -97,11 +97,13 @@ while True: threading.Thread(target=echo, args=(s.accept()[0],), daemon=True).st
 		res[c.veth]+=" $($CONN)"
 		res[c.usbox]+=" $("$U" -- $CONN)"
 		res[c.allow]+=" $("$U" --net-allow 10.77.0.1:7777 -- $CONN)"
+		res[c.direct]+=" $("$U" -p 15399:1 -- $CONN)"
 		res[c.unet]+=" $("$U" --net benchnet -- $CONN)"
 	done
 	printf '%-44s %10s\n' "veth, no sandbox" "$(median <<<"${res[c.veth]}")"
 	printf '%-44s %10s\n' "usbox slirp (the relay)" "$(median <<<"${res[c.usbox]}")"
 	printf '%-44s %10s\n' "usbox slirp --net-allow 10.77.0.1:7777" "$(median <<<"${res[c.allow]}")"
+	printf '%-44s %10s\n' "usbox slirp -p (direct: usbox makes each connect)" "$(median <<<"${res[c.direct]}")"
 	printf '%-44s %10s\n' "usbox user network (its helper's relay)" "$(median <<<"${res[c.unet]}")"
 	echo
 	printf '%-44s %10s\n' "network helper RSS during a transfer, MB" ""

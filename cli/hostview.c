@@ -26,6 +26,7 @@
 #include "../common/pathfind.h"
 #include "../common/statedir.h"
 #include "../sandbox/mounts.h"
+#include "../sandbox/sandbox.h"
 #include "env.h"
 
 #define CAP_BIT(c) (1ULL << (c))
@@ -213,8 +214,9 @@ int cli_finish_spec(struct cli_options *o, char *const *environ, const char *cwd
 		     s->seccomp_profile    ? SECCOMP_PROFILE_FILE :
 		     o->nested             ? SECCOMP_NESTED_DEFAULT : SECCOMP_DEFAULT;
 	s->stats = o->stats != STATS_NONE;
-	if (s->root.kind != ROOT_HOST)
-		return 0;
+	int r = sandbox_ports_resolve(s, e);
+	if (r < 0 || s->root.kind != ROOT_HOST)
+		return r;
 	s->env = env_build(environ, o->clearenv, o->env, o->n_env);
 	s->cwd = strdup(o->workdir ? o->workdir : cwd);
 	if (!s->env || !s->cwd)

@@ -510,6 +510,20 @@ static int set_net_log(struct cli_options *cfg, const char *arg, struct parse_ct
 	return 0;
 }
 
+static int set_port_handler(struct cli_options *cfg, const char *arg, struct parse_ctx *ctx, struct ubx_err *e)
+{
+	(void)ctx;
+	if (strcmp(arg, "direct") == 0)
+		cfg->spec.port_handler = PORTS_DIRECT;
+	else if (strcmp(arg, "relay") == 0)
+		cfg->spec.port_handler = PORTS_RELAY;
+	else if (strcmp(arg, "auto") == 0)
+		cfg->spec.port_handler = PORTS_AUTO;
+	else
+		return ubx_fail(e, 0, "--port-handler %.40s: give direct, relay or auto", arg);
+	return 0;
+}
+
 /* --net-allow and --net-log belong to --net slirp (a user network has its own). */
 static int check_net_policy(const struct ubx_spec *s, struct ubx_err *e)
 {
@@ -810,6 +824,8 @@ static const struct option_def option_table[] = {
 	{ "name", 0, "NAME", set_name, "the sandbox's name: its host name, and its entry in a user network's /etc/hosts",
 	  false },
 	{ "publish", 'p', "[IP:]HP:SP[/udp]", add_port, "forward host port HP to port SP inside (repeatable)", false },
+	{ "port-handler", 0, "direct|relay", set_port_handler,
+	  "-p's TCP: the server takes the host's socket, or usbox relays (default: direct where possible)", false },
 	{ "net-allow", 0, "DEST", add_net_allow,
 	  "egress only to DEST: HOST, *.DOMAIN, IP, CIDR[:PORT|:LOW-HIGH] (repeatable)", false },
 	{ "net-log", 0, "FILE", set_net_log, "log --net-allow's decisions to FILE, a JSON object a line", false },

@@ -297,6 +297,22 @@ int portfwd_open(const struct portfwd_spec *specs, size_t n, struct portfwd **ou
  */
 int portfwd_attach(struct portfwd *pf, int factory, struct ubx_err *e);
 
+/*
+ * portfwd_take() - hand a host listener to a server inside (direct ports):
+ * the TCP listener forwarded to sandbox port @port for a socket of @family
+ * (AF_INET: the IPv4 one; AF_INET6: the IPv6 one, [::] beside 0.0.0.0),
+ * which the relay stops watching from now on.  Connections to the other
+ * listener of the same port are relayed to the handed one.
+ * Return: a new descriptor of it (close-on-exec), or -1 when there is none.
+ */
+int portfwd_take(struct portfwd *pf, int family, uint16_t port);
+
+/* portfwd_handed() - whether the socket of SO_COOKIE @cookie is a handed listener. */
+bool portfwd_handed(const struct portfwd *pf, uint64_t cookie);
+
+/* portfwd_tcp() - whether any forwarded port is TCP. */
+bool portfwd_tcp(const struct portfwd *pf);
+
 /* portfwd_free() - stop the thread (and wait for it), close every socket. */
 void portfwd_free(struct portfwd *pf);
 

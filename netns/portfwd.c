@@ -15,7 +15,10 @@
  * user-mode TCP/IP stack.  A half-closed side is shut down on the other.
  * For UDP, each client address gets its own socket inside, connected to
  * 127.0.0.1:SANDBOXPORT; replies go back to that client from the socket it
- * wrote to.  This file: the ports, the sockets inside, the thread's life.
+ * wrote to.  With direct ports (portdirect.c) a server inside that binds
+ * the sandbox port takes a listener over (portfwd_take()): the thread stops
+ * watching it, and relays the other listener's connections to it.  This
+ * file: the ports, the sockets inside, the thread's life.
  */
 #include "portfwd_int.h"
 
@@ -32,6 +35,7 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../common/fdpass.h"
@@ -187,6 +191,7 @@ int portfwd_open(const struct portfwd_spec *specs, size_t n, struct portfwd **ou
 		return ubx_fail(e, ENOMEM, "port forwarding");
 	}
 	pf->factory = pf->ep = pf->wake = -1;
+	pthread_mutex_init(&pf->take, NULL);
 	pf->max_conns = conns_allowed(false);
 	conn_reset_all(pf);
 	for (size_t i = 0; i < n; i++) {
@@ -264,6 +269,57 @@ int pf_inside_socket(struct portfwd *pf, bool udp, bool v6)
 	return pf->n_pool ? pf->pool[--pf->n_pool] : -1;
 }
 
+int portfwd_take(struct portfwd *pf, int family, uint16_t port)
+{
+	for (size_t i = 0; i < pf->n; i++) {
+		struct pf_listener *l = &pf->l[i];
+		if (l->spec.udp || l->spec.sandbox_port != port)
+			continue;
+		/* [0] is IPv6 only for an [V6] address; [1] is always [::] */
+		int k = family == AF_INET ? (l->spec.ip6 ? -1 : 0) : (l->spec.ip6 ? 0 : 1);
+		if (k < 0 || l->fd[k] < 0)
+			continue;
+		uint64_t cookie = 0;
+		socklen_t len = sizeof(cookie);
+		int fd = fcntl(l->fd[k], F_DUPFD_CLOEXEC, 3);
+		if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len) < 0) {
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		pthread_mutex_lock(&pf->take); /* the relay is not in an accept on it */
+		l->cookie[k] = cookie;
+		for (size_t j = 0; j < pf->n; j++) /* every listener of this port: to this one */
+			if (!pf->l[j].spec.udp && pf->l[j].spec.sandbox_port == port && !pf->l[j].to)
+				pf->l[j].to = 1 + 2 * (unsigned)i + (unsigned)k;
+		if (!l->handed[k]) {
+			l->handed[k] = true;
+			if (pf->ep >= 0) /* the relay lets it be from now on */
+				(void)epoll_ctl(pf->ep, EPOLL_CTL_DEL, l->fd[k], NULL);
+		}
+		pthread_mutex_unlock(&pf->take);
+		return fd;
+	}
+	return -1;
+}
+
+bool portfwd_handed(const struct portfwd *pf, uint64_t cookie)
+{
+	for (size_t i = 0; i < pf->n; i++)
+		for (int k = 0; k < 2; k++)
+			if (pf->l[i].handed[k] && pf->l[i].cookie[k] == cookie)
+				return true;
+	return false;
+}
+
+bool portfwd_tcp(const struct portfwd *pf)
+{
+	for (size_t i = 0; pf && i < pf->n; i++)
+		if (!pf->l[i].spec.udp)
+			return true;
+	return false;
+}
+
 void portfwd_free(struct portfwd *pf)
 {
 	if (!pf)
@@ -289,6 +345,7 @@ void portfwd_free(struct portfwd *pf)
 		close(pf->ep);
 	if (pf->wake >= 0)
 		close(pf->wake);
+	pthread_mutex_destroy(&pf->take);
 	free(pf->conns);
 	free(pf->l);
 	free(pf);

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "netns.h"
 
@@ -44,6 +45,11 @@ struct pf_udp_peer {
 struct pf_listener {
 	struct portfwd_spec spec;
 	int fd[2];            /* [0] the address asked for, or 0.0.0.0; [1] [::] beside 0.0.0.0, or -1 */
+	_Atomic bool handed[2]; /* fd[k] was handed to a server inside: not watched */
+	_Atomic unsigned to;  /* once a listener of this sandbox port was handed (of this
+			       * spec or another): 1 + 2 * its index + its k, where this
+			       * one's connections go instead of inside; 0 before */
+	uint64_t cookie[2];   /* fd[k]'s SO_COOKIE, once handed */
 	struct pf_udp_peer peers[PF_MAX_UDP_PEERS];
 };
 
@@ -51,6 +57,8 @@ struct portfwd {
 	struct pf_listener *l;
 	size_t n;
 	int factory;          /* to the init: sockets of the sandbox's network namespace */
+	pthread_mutex_t take; /* held by the relay across an accept, and by portfwd_take(): a
+			       * listener handed over is never accepted on after */
 	int ep;               /* the relay thread's epoll */
 	int wake;             /* eventfd: readable when the thread must end */
 	bool started;

@@ -82,7 +82,7 @@ static void listeners_watch(struct portfwd *pf, bool on)
 {
 	for (size_t i = 0; i < pf->n; i++)
 		for (int k = 0; k < 2; k++)
-			if (pf->l[i].fd[k] >= 0 && !pf->l[i].spec.udp)
+			if (pf->l[i].fd[k] >= 0 && !pf->l[i].spec.udp && !pf->l[i].handed[k])
 				(void)watch(pf, EPOLL_CTL_MOD, pf->l[i].fd[k], on ? EPOLLIN : 0, tag(EV_LISTEN, (uint32_t)i, (uint32_t)k));
 	pf->paused = !on;
 }
@@ -129,6 +129,18 @@ void pf_conn_close(struct portfwd *pf, struct pf_conn *c)
 		listeners_watch(pf, true);
 }
 
+/* @fd (non-blocking; -1: a failure, with errno) connecting to @to: @fd, or
+ * -1 with errno when the connect failed at once. */
+static int start_connect(int fd, const struct sockaddr *to, socklen_t len)
+{
+	if (fd < 0 || connect(fd, to, len) == 0 || errno == EINPROGRESS)
+		return fd;
+	int err = errno;
+	close(fd);
+	errno = err;
+	return -1;
+}
+
 /* A socket inside connecting to the sandbox port on 127.0.0.1, or with @v6
  * on ::1; -1, with errno, when that failed. */
 static int connect_inside(struct portfwd *pf, const struct portfwd_spec *s, bool v6)
@@ -137,27 +149,39 @@ static int connect_inside(struct portfwd *pf, const struct portfwd_spec *s, bool
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	struct sockaddr_in6 to6 = { .sin6_family = AF_INET6, .sin6_port = htons(s->sandbox_port),
 				    .sin6_addr = IN6ADDR_LOOPBACK_INIT };
-	int fd = pf_inside_socket(pf, s->udp, v6);
-	if (fd < 0)
-		return -1;
-	int r = v6 ? connect(fd, (struct sockaddr *)&to6, sizeof(to6)) : connect(fd, (struct sockaddr *)&to, sizeof(to));
-	if (r < 0 && errno != EINPROGRESS) {
-		int err = errno;
-		close(fd);
-		errno = err;
-		return -1;
-	}
-	return fd;
+	return start_connect(pf_inside_socket(pf, s->udp, v6), v6 ? (struct sockaddr *)&to6 : (struct sockaddr *)&to,
+			     v6 ? sizeof(to6) : sizeof(to));
 }
 
-/* The sandbox side of @c: to 127.0.0.1, else (refused at once) to ::1;
- * watched for the end of the connect.  Return: 0 or -1. */
+/* A socket here connecting to the listener a server inside holds (direct
+ * ports), whose place in @pf @to names (pf_listener.to): its own address,
+ * or loopback for a wildcard one; -1, with errno, when that failed. */
+static int connect_handed(const struct portfwd *pf, unsigned to)
+{
+	const struct portfwd_spec *s = &pf->l[(to - 1) / 2].spec;
+	bool twin = (to - 1) % 2; /* [::] beside 0.0.0.0 */
+	struct sockaddr_in to4 = { .sin_family = AF_INET, .sin_port = htons(s->host_port),
+				   .sin_addr.s_addr = s->host_ip ? s->host_ip : htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in6 to6 = { .sin6_family = AF_INET6, .sin6_port = htons(s->host_port),
+				    .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	bool v6 = s->ip6 || twin;
+	if (s->ip6 && !IN6_IS_ADDR_UNSPECIFIED((const struct in6_addr *)s->host_ip6))
+		memcpy(&to6.sin6_addr, s->host_ip6, 16);
+	return start_connect(socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0),
+			     v6 ? (struct sockaddr *)&to6 : (struct sockaddr *)&to4, v6 ? sizeof(to6) : sizeof(to4));
+}
+
+/* The sandbox side of @c: to 127.0.0.1, else (refused at once) to ::1 - or
+ * to the listener a server inside took over; watched for the end of the
+ * connect.  Return: 0 or -1. */
 static int conn_inside(struct portfwd *pf, struct pf_conn *c, bool v6)
 {
 	int one = 1;
-	c->inside6 = v6;
-	c->fd[1] = connect_inside(pf, c->spec, v6);
-	if (c->fd[1] < 0 && errno == ECONNREFUSED && !v6)
+	const struct pf_listener *l = (const struct pf_listener *)(const void *)c->spec; /* its first member */
+	unsigned to = l->to;
+	c->inside6 = v6 || to; /* (nothing to try after it) */
+	c->fd[1] = to ? connect_handed(pf, to) : connect_inside(pf, c->spec, v6);
+	if (c->fd[1] < 0 && errno == ECONNREFUSED && !c->inside6)
 		return conn_inside(pf, c, true);
 	if (c->fd[1] < 0)
 		return -1;
@@ -186,7 +210,10 @@ static struct pf_conn *conn_slot(struct portfwd *pf)
 static bool accept_one(struct portfwd *pf, struct pf_listener *l, int via)
 {
 	int one = 1;
-	int host = accept4(l->fd[via], NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	pthread_mutex_lock(&pf->take);
+	/* (a listener handed over may have turned blocking meanwhile) */
+	int host = l->handed[via] ? (errno = EAGAIN, -1) : accept4(l->fd[via], NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	pthread_mutex_unlock(&pf->take);
 	if (host < 0) {
 		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
 			listeners_watch(pf, false); /* look again after a while */
@@ -369,7 +396,7 @@ static int watch_all(struct portfwd *pf)
 		return -1;
 	for (size_t i = 0; i < pf->n; i++)
 		for (int k = 0; k < 2; k++)
-			if (pf->l[i].fd[k] >= 0 &&
+			if (pf->l[i].fd[k] >= 0 && !pf->l[i].handed[k] &&
 			    watch(pf, EPOLL_CTL_ADD, pf->l[i].fd[k], EPOLLIN, tag(EV_LISTEN, (uint32_t)i, (uint32_t)k)) < 0)
 				return -1;
 	return 0;

@@ -489,21 +489,17 @@ static int parse_namespace(const struct ctx *x, struct json_object *o, const cha
 	int flag = ns_flag(type);
 	if (!flag)
 		return oci_field_bad(&x->f, g, "namespace \"%.20s\" is not supported by usbox-oci", type);
-	bool seen = c->spec.oci.ns_new & (uint64_t)flag;
-	for (size_t i = 0; i < c->n_join; i++)
-		seen |= c->join[i].flag == flag;
-	if (seen)
+	struct spec_oci *so = &c->spec.oci;
+	if ((so->ns_new | so->ns_joined) & (uint64_t)flag)
 		return oci_field_bad(&x->f, g, "namespace \"%.20s\" given twice", type);
 	if (!path || !path[0]) {
-		c->spec.oci.ns_new |= (uint64_t)flag;
+		so->ns_new |= (uint64_t)flag;
 		return 0;
 	}
 	if (path[0] != '/')
 		return oci_field_bad(&x->f, oci_field_at(g, f, "path"), "\"%.60s\" is not absolute", path);
-	if (flag == CLONE_NEWUSER || flag == CLONE_NEWNS)
-		return oci_field_bad(&x->f, oci_field_at(g, f, "path"), "joining a %s namespace is not supported by "
-				     "usbox-oci (a new one is: no path)", type);
-	c->join[c->n_join++] = (struct oci_join){ .flag = flag, .path = TAKE_PTR(path) };
+	so->join[so->n_join++] = (struct spec_ns_join){ .flag = flag, .path = TAKE_PTR(path) };
+	so->ns_joined |= (uint64_t)flag;
 	return 0;
 }
 
@@ -513,13 +509,17 @@ static int parse_namespaces(const struct ctx *x, struct json_object *lx)
 	char f[FIELD];
 	size_t n = 0;
 	int r = o ? oci_field_array(&x->f, o, "linux.namespaces", &n) : 0;
-	if (r == 0 && n > OCI_MAX_JOIN)
-		return oci_field_bad(&x->f, "linux.namespaces", "more than %d entries", OCI_MAX_JOIN);
+	if (r == 0 && n > SPEC_MAX_JOIN)
+		return oci_field_bad(&x->f, "linux.namespaces", "more than %d entries", SPEC_MAX_JOIN);
 	for (size_t i = 0; i < n && r == 0; i++)
 		r = parse_namespace(x, jsonc.json_object_array_get_idx(o, i),
 				    oci_field_at_index(f, "linux.namespaces", i));
-	if (r == 0 && !(x->c->spec.oci.ns_new & CLONE_NEWNS))
-		return oci_field_bad(&x->f, "linux.namespaces", "a new mount namespace is required");
+	const struct spec_oci *so = &x->c->spec.oci;
+	if (r == 0 && (so->ns_joined & CLONE_NEWNS) && (so->ns_new & CLONE_NEWUSER)) /* it could not mount there */
+		return oci_field_bad(&x->f, "linux.namespaces", "a mount namespace joined by path needs the user "
+				     "namespace that owns it (joined by path too), not a new one");
+	if (r == 0 && !(oci_config_ns(x->c) & CLONE_NEWNS))
+		return oci_field_bad(&x->f, "linux.namespaces", "a mount namespace (new, or joined by path) is required");
 	return r;
 }
 
@@ -763,8 +763,10 @@ static int parse_linux(const struct ctx *x, struct json_object *top)
 	    (r = refuse_nonempty(x, o, "personality")) < 0 || (r = refuse_nonempty(x, o, "timeOffsets")) < 0 ||
 	    (r = refuse_nonempty(x, o, "memoryPolicy")) < 0)
 		return r;
-	if ((oc->n_uid_map || oc->n_gid_map) && !(oc->ns_new & CLONE_NEWUSER))
-		return oci_field_bad(&x->f, "linux.uidMappings", "given without a new user namespace");
+	/* with a joined user namespace, maps are accepted only when they are its
+	 * own (checked as it is joined), as runc does */
+	if ((oc->n_uid_map || oc->n_gid_map) && !((oc->ns_new | oc->ns_joined) & CLONE_NEWUSER))
+		return oci_field_bad(&x->f, "linux.uidMappings", "given without a user namespace of the container");
 	return parse_propagation(x, o);
 }
 
@@ -878,18 +880,13 @@ int oci_config_load(const char *bundle, struct oci_config *c, struct ubx_err *e)
 
 int oci_config_ns(const struct oci_config *c)
 {
-	int flags = (int)c->spec.oci.ns_new;
-	for (size_t i = 0; i < c->n_join; i++)
-		flags |= c->join[i].flag;
-	return flags;
+	return (int)(c->spec.oci.ns_new | c->spec.oci.ns_joined);
 }
 
 void oci_config_free(struct oci_config *c)
 {
 	spec_free(&c->spec);
 	free(c->bundle);
-	for (size_t i = 0; i < c->n_join; i++)
-		free(c->join[i].path);
 	seccomp_prog_free(&c->seccomp);
 	free(c->annotations);
 	free(c->cgroups_path);

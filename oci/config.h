@@ -4,7 +4,7 @@
  *
  * oci_config_load() reads BUNDLE/config.json and fills a struct ubx_spec
  * (with spec.oci.enabled) plus what only the OCI runtime command line uses:
- * the namespaces to join by path, the seccomp program, the annotations.
+ * the seccomp program, the annotations.
  * Every field is checked; an unknown or malformed one fails with its path
  * ("config.json: process.user.uid: not an integer but a string") and
  * nothing is kept.  What usbox cannot do is refused by name, never ignored,
@@ -25,20 +25,9 @@
 #include "resources.h"
 
 #define OCI_SPEC_VERSION "1.2.0"
-#define OCI_MAX_JOIN 8
-
-/* A namespace the container joins instead of making: its CLONE_NEW* flag
- * and the path of the namespace file. */
-struct oci_join {
-	int flag;
-	char *path;
-};
-
 struct oci_config {
 	struct ubx_spec spec;
 	char *bundle;                  /* absolute */
-	struct oci_join join[OCI_MAX_JOIN];
-	size_t n_join;
 	struct seccomp_prog seccomp;   /* linux.seccomp compiled; empty without one */
 	char *annotations;             /* the annotations object as JSON text, or NULL */
 	char *cgroups_path;            /* linux.cgroupsPath, or NULL */

@@ -3,9 +3,10 @@
  * runtime.c - create, start, kill, delete and exec for usbox-oci.
  *
  * DOC: Theory of operation
- * create: make the state directory (locked) with its exec fifo, join the
- *         namespaces config.json names by path, then let sandbox_start()
- *         clone the container's process with the spec's namespaces.  That
+ * create: make the state directory (locked) with its exec fifo, then let
+ *         sandbox_start() clone the container's process with the spec's
+ *         namespaces (through a joiner for those config.json names by path:
+ *         sandbox/nsjoin.c).  That
  *         process builds the root as for `usbox --rootfs`, runs every step
  *         up to execve, closes the report pipe (so sandbox_start() returns)
  *         and blocks reading the fifo.  create records pid and start time
@@ -59,18 +60,6 @@ static int console_connect(const char *path, struct ubx_err *e)
 		return r;
 	}
 	return fd;
-}
-
-/* Joins the namespaces config.json names by path, in this process (the
- * container's process is cloned from it). */
-static int join_namespaces(const struct oci_config *c, struct ubx_err *e)
-{
-	for (size_t i = 0; i < c->n_join; i++) {
-		_cleanup_close_ int fd = open(c->join[i].path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || setns(fd, c->join[i].flag) < 0)
-			return ubx_fail(e, errno, "join the namespace %.200s", c->join[i].path);
-	}
-	return 0;
 }
 
 /* The directory of the pid file @path, opened now (exec writes the file
@@ -207,17 +196,33 @@ static int create_hooks(int dir, const struct oci_config *c, const struct sandbo
 	return r;
 }
 
-/* Waits (up to 1 s) until the process of @exe_link no longer runs @before:
- * it executed the container's program (poststart hooks run after that). */
-static void wait_exec(const char *exe_link, const char *before)
+/* What the process @pid runs, as "@before" and "now" are compared: its exe
+ * link; "comm:" and its name where the link cannot be read (a rootless
+ * caller, and a process not dumpable until it executes its program: one
+ * that joined a user namespace by path).  Return: its length, or -1. */
+static ssize_t running_what(pid_t pid, char *out, size_t len)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	ssize_t n = readlink(path, out, len - 1);
+	if (n < 0 && errno == EACCES) {
+		snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+		_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+		n = fd < 0 ? -1 : read(fd, out + 5, len - 6);
+		n = n <= 0 ? -1 : (memcpy(out, "comm:", 5), n + 5);
+	}
+	if (n >= 0)
+		out[n] = '\0';
+	return n;
+}
+
+/* Waits (up to 1 s) until the process @pid no longer runs @before: it
+ * executed the container's program (poststart hooks run after that). */
+static void wait_exec(pid_t pid, const char *before)
 {
 	char now[4096];
 	for (int i = 0; i < 1000; i++) {
-		ssize_t n = readlink(exe_link, now, sizeof(now) - 1);
-		if (n < 0)
-			return;
-		now[n] = '\0';
-		if (strcmp(now, before) != 0)
+		if (running_what(pid, now, sizeof(now)) < 0 || strcmp(now, before) != 0)
 			return;
 		usleep(1000);
 	}
@@ -242,6 +247,11 @@ int oci_create(const struct oci_create_opts *o, struct oci_config *c, int *pidfd
 
 	if (c->spec.tty && !o->console_socket)
 		return ubx_refuse(e, EINVAL, "process.terminal needs --console-socket");
+	/* its process is not dumpable until it runs its program: only a
+	 * runtime with capabilities where it was made can join it */
+	if (c->hooks.n[OCI_HOOK_CREATE_CONTAINER] && (c->spec.oci.ns_joined & CLONE_NEWUSER) && geteuid() != 0)
+		return ubx_refuse(e, EINVAL, "hooks.createContainer: not run by a rootless usbox-oci in a user namespace "
+				  "joined by path (linux.namespaces)");
 	c->spec.oci.preserve_fds = o->preserve_fds;
 	_cleanup_close_ int dir = oci_state_create(o->root, o->id, e);
 	if (dir < 0)
@@ -257,7 +267,7 @@ int oci_create(const struct oci_create_opts *o, struct oci_config *c, int *pidfd
 		r = console;
 	else if ((r = oci_cgroup_create(&q, &cg, o->note ? o->note : note, o->note ? o->note_len : sizeof(note), e)) ==
 			 0 &&
-		 (r = join_namespaces(c, e)) == 0 && (r = launch(&sb, &prepared, c, fifo, console, &cg, e)) == 0 &&
+		 (r = launch(&sb, &prepared, c, fifo, console, &cg, e)) == 0 &&
 		 (r = record(dir, o, c, sb.pid, cg.path, e)) == 0)
 		r = create_hooks(dir, c, &sb, e);
 	if (r < 0 && prepared && sb.pidfd >= 0) { /* started, but not recorded */
@@ -299,16 +309,16 @@ static int send_start(int fifo, const char *text, struct ubx_err *e)
 	return 0;
 }
 
-/* Waits until the process of @pidfd (its exe link @exe_link, now @before)
- * has executed the container's program after its startContainer hooks;
- * fails when it ended instead. */
-static int wait_started(int pidfd, const char *exe_link, const char *before, struct ubx_err *e)
+/* Waits until the process of @pidfd (@pid, running @before) has executed
+ * the container's program after its startContainer hooks; fails when it
+ * ended instead. */
+static int wait_started(int pidfd, pid_t pid, const char *before, struct ubx_err *e)
 {
 	for (;;) {
 		struct pollfd p = { .fd = pidfd, .events = POLLIN };
 		char now[4096];
-		ssize_t n = readlink(exe_link, now, sizeof(now) - 1);
-		if (n >= 0 && (now[n] = '\0', strcmp(now, before) != 0))
+		ssize_t n = running_what(pid, now, sizeof(now));
+		if (n >= 0 && strcmp(now, before) != 0)
 			return 0;
 		if (n < 0 || poll(&p, 1, 10) > 0)
 			return ubx_fail(e, 0, "the container's process ended in its startContainer hooks "
@@ -324,8 +334,8 @@ int oci_start(const char *root, const char *id, struct ubx_err *e)
 		return dir;
 	int r = 0;
 	const char *status = oci_state_status(dir, &s);
-	char exe_link[64], exe[4096];
-	snprintf(exe_link, sizeof(exe_link), "/proc/%d/exe", (int)s.pid);
+	char exe[4096];
+	pid_t pid = s.pid;
 	_cleanup_close_ int pidfd = oci_state_pidfd(&s);
 	oci_state_free(&s);
 	if (strcmp(status, "created") != 0)
@@ -334,7 +344,7 @@ int oci_start(const char *root, const char *id, struct ubx_err *e)
 	if ((r = oci_hooks_load(dir, &h, e)) < 0)
 		return r;
 	bool inside = h.n[OCI_HOOK_START_CONTAINER] > 0;
-	ssize_t n = h.n[OCI_HOOK_POSTSTART] || inside ? readlink(exe_link, exe, sizeof(exe) - 1) : -1;
+	ssize_t n = h.n[OCI_HOOK_POSTSTART] || inside ? running_what(pid, exe, sizeof(exe)) : -1;
 	_cleanup_free_ char *sent = inside ? hook_state(dir, e) : NULL;
 	if (inside && (!sent || n < 0 || pidfd < 0))
 		return sent ? ubx_fail(e, errno ? errno : ESRCH, "the container's process") : -EIO;
@@ -345,12 +355,10 @@ int oci_start(const char *root, const char *id, struct ubx_err *e)
 		return ubx_fail(e, errno, "remove the exec fifo");
 	if ((r = send_start(fifo, sent, e)) < 0)
 		return r;
-	if (n > 0)
-		exe[n] = '\0';
-	if (inside && (r = wait_started(pidfd, exe_link, exe, e)) < 0)
+	if (inside && (r = wait_started(pidfd, pid, exe, e)) < 0)
 		return r;
 	if (n > 0 && !inside)
-		wait_exec(exe_link, exe);
+		wait_exec(pid, exe);
 	struct ubx_err ignore = { 0 };
 	_cleanup_free_ char *state = h.n[OCI_HOOK_POSTSTART] && n > 0 ? hook_state(dir, &ignore) : NULL;
 	return after_hooks(&h, OCI_HOOK_POSTSTART, state, e);

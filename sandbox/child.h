@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
+#include <sys/types.h>
 
 #include "../common/error.h"
 #include "../netns/netns.h"
@@ -38,6 +39,8 @@ struct child_params {
 	const char *hosts;      /* a user network's hosts file to bind at /etc/hosts, or NULL ... */
 	int hosts_fd;           /* ... and that file as checked (O_PATH), or -1 */
 	const struct seccomp_prog *seccomp; /* installed just before execve */
+	int guard_sock;         /* -p direct: the guards go on before it, and their seccomp
+				 * listener goes out here (tagged 'G'); else -1 */
 	struct winsize ws;      /* with -t: the user's window size */
 	bool die_with_parent;   /* killed when its parent (usbox exec) dies */
 	int start_fd;           /* an OCI container's exec fifo (read-write), or -1: once set up,
@@ -79,6 +82,26 @@ _Noreturn void init_main(const struct child_params *p);
 _Noreturn void exec_command(const struct child_params *p);
 
 
+
+/*
+ * nsjoin_clone() - for an OCI container with namespaces joined by path
+ * (@o->join): fork a joiner that joins them (the user namespace before
+ * those that need it), checks config.json's id maps against a joined user
+ * namespace's, and clones the init with @flags (into @cgroup_fd when not
+ * -1) as a child of this process.
+ * Return: in the init 0; here its pid, with *@pidfd and *@placed (false:
+ * the caller must move it into its cgroup); or a negative errno with @e
+ * naming the field ("linux.namespaces: ..."), nothing left behind.
+ */
+pid_t nsjoin_clone(const struct spec_oci *o, uint64_t flags, int cgroup_fd, int *pidfd, bool *placed,
+		   struct ubx_err *e);
+
+/*
+ * ports_guard() - with @p->guard_sock, put the direct ports' guards on this
+ * process (seccomp/guard.h) and send their listener out.
+ * Return: 0 or a negative errno.
+ */
+int ports_guard(const struct child_params *p, struct ubx_err *e);
 
 /* report_failure() - send @e as a report of @kind (best effort). */
 void report_failure(int fd, int kind, const struct ubx_err *e);

@@ -7,7 +7,9 @@
 #include "child.h"
 #include "tty.h"
 
+#include "../common/fdpass.h"
 #include "../common/pathfind.h"
+#include "../seccomp/guard.h"
 
 #include "../common/cleanup.h"
 
@@ -265,6 +267,18 @@ static _Noreturn void fail_exec(const struct child_params *p, bool started, int 
 	_exit(status);
 }
 
+int ports_guard(const struct child_params *p, struct ubx_err *e)
+{
+	if (p->guard_sock <= STDERR_FILENO) /* -1; and 0-2 are the command's, never a channel */
+		return 0;
+	int fd = seccomp_guard_install(e);
+	if (fd < 0)
+		return fd;
+	int r = fd_send(p->guard_sock, fd, 'G');
+	close(fd);
+	return r < 0 ? ubx_fail(e, -r, "hand the direct ports' guard to usbox") : 0;
+}
+
 _Noreturn void exec_command(const struct child_params *p)
 {
 	struct ubx_err e = { 0 };
@@ -278,6 +292,8 @@ _Noreturn void exec_command(const struct child_params *p)
 	if (started && wait_for_start(p, &e) < 0)
 		fail_exec(p, true, REPORT_SETUP, &e, 125);
 	/* The filter last: it refuses calls set-up makes (setns, mounts, keyctl). */
+	if (err == 0 && ports_guard(p, &e) < 0)
+		fail_exec(p, started, REPORT_SETUP, &e, 125);
 	if (err == 0 && !filter_early(p) && seccomp_install(p->seccomp, &e) < 0)
 		fail_exec(p, started, REPORT_SETUP, &e, 125);
 	if (err == 0) {

@@ -311,6 +311,14 @@ static _Noreturn void init_loop(pid_t command, int net_sock)
 	}
 }
 
+/* Whether setgroups() is allowed in this process's user namespace. */
+static bool setgroups_allowed(void)
+{
+	char buf[8] = "";
+	_cleanup_close_ int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+	return fd < 0 || read(fd, buf, sizeof(buf) - 1) <= 0 || strncmp(buf, "deny", 4) != 0;
+}
+
 _Noreturn void init_main(const struct child_params *p)
 {
 	struct ubx_err e = { 0 };
@@ -337,12 +345,19 @@ _Noreturn void init_main(const struct child_params *p)
 		single.full_map = false;
 		p = &single;
 	}
+	if ((oci->ns_joined & CLONE_NEWUSER) && p->full_map && !setgroups_allowed()) { /* a map of one id */
+		single = *p;
+		single.full_map = false;
+		p = &single;
+	}
 	close(p->sync_fd);
 	/* An OCI user namespace's maps need not hold the creator's own ids (root's,
 	 * under containerd): become its root, as runc's init does, or nothing
 	 * that makes files (mount points, /dev) can work. */
-	if (oci->enabled && (oci->ns_new & CLONE_NEWUSER) && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
-		ubx_fail(&e, errno, "become root in the container's user namespace (linux.uidMappings without 0?)");
+	if (oci->enabled && ((oci->ns_new | oci->ns_joined) & CLONE_NEWUSER) &&
+	    (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
+		ubx_fail(&e, errno, "become root in the container's user namespace (%s without 0?)",
+			 oci->ns_joined & CLONE_NEWUSER ? "the joined namespace's maps" : "linux.uidMappings");
 		report_failure(p->report_fd, REPORT_SETUP, &e);
 		_exit(125);
 	}

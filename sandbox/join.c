@@ -35,6 +35,8 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
+#include "../common/fdpass.h"
+#include "../common/proctitle.h"
 #include "child.h"
 
 /* Whether the sandbox's init @init is in this process's namespace @name. */
@@ -110,16 +112,51 @@ static pid_t clone_into(int cgroup_fd, int *pidfd)
 	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 }
 
+/* -p direct: the command's guard is answered by a process of its own,
+ * which lives as long as anything is left under the guard (a detached
+ * command, what it starts).  It is forked non-dumpable, so that nothing in
+ * the sandbox can trace it and take the listener, and twice, so that the
+ * sandbox's init adopts and reaps it (its parent is inside). */
+static int serve_guard(struct sandbox *sb, int guard_sock, struct ubx_err *e)
+{
+	char tag = 0;
+	siginfo_t si = { 0 };
+	_cleanup_close_ int notify = fd_receive(guard_sock, &tag);
+	if (notify < 0 || tag != 'G')
+		return ubx_fail(e, EPROTO, "-p: the direct ports' guard did not come");
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		const int keep[] = { notify };
+		if (fd_close_all_but(keep, 1) < 0 || setsid() < 0 || (pid = fork()) < 0)
+			_exit(125);
+		if (pid > 0)
+			_exit(0);
+		proctitle_set("usbox-guard"); /* (not the host's path of usbox, and exec's arguments) */
+		portdirect_serve(notify, sb->host_netns);
+		_exit(0);
+	}
+	int err = errno;
+	(void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+	if (pid < 0)
+		return ubx_fail(e, err, "-p: the direct ports' guard");
+	if (waitid(P_PID, (id_t)pid, &si, WEXITED) < 0 || si.si_status != 0)
+		return ubx_fail(e, EAGAIN, "-p: the direct ports' guard");
+	return 0;
+}
+
 static int start_child(struct sandbox *sb, const struct join_request *j, int null_fd, struct ubx_err *e)
 {
-	int report[2] = { -1, -1 }, tty[2] = { -1, -1 };
-	if (pipe2(report, O_CLOEXEC) < 0 ||
+	int report[2] = { -1, -1 }, tty[2] = { -1, -1 }, guard[2] = { -1, -1 };
+	if ((j->spec->port_handler == PORTS_DIRECT && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, guard) < 0) ||
+	    pipe2(report, O_CLOEXEC) < 0 ||
 	    (j->spec->tty && j->console_fd < 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, tty) < 0) ||
 	    (j->spec->tty && j->console_fd >= 0 && (tty[1] = fcntl(j->console_fd, F_DUPFD_CLOEXEC, 3)) < 0))
 		return ubx_fail(e, errno, "pipe");
 	struct child_params p = { .spec = j->spec, .uid = j->spec->uid, .gid = j->spec->gid, .full_map = j->full_map,
 				  .sync_fd = -1, .report_fd = report[1], .tty_sock = tty[1], .ws = sb->ws,
 				  .net_sock = -1, .hosts_fd = -1, .seccomp = &sb->seccomp, .start_fd = -1,
+				  .guard_sock = guard[1],
 				  .die_with_parent = !j->detach && !j->orphan };
 	sb->pid = clone_into(j->cgroup_fd, &sb->pidfd);
 	if (sb->pid != 0) /* (the child stays non-dumpable until it execs; this process is out of the
@@ -130,12 +167,17 @@ static int start_child(struct sandbox *sb, const struct join_request *j, int nul
 		close(report[0]);
 		if (tty[0] >= 0)
 			close(tty[0]);
+		if (guard[0] >= 0)
+			close(guard[0]);
 		child(j, &p, null_fd);
 	}
 	int err = errno;
 	close(report[1]);
 	if (tty[1] >= 0)
 		close(tty[1]);
+	if (guard[1] >= 0)
+		close(guard[1]);
+	_cleanup_close_ int guard_sock = guard[0];
 	_cleanup_close_ int rep = report[0];
 	_cleanup_close_ int tty_sock = tty[0];
 	if (sb->pid < 0)
@@ -152,6 +194,8 @@ static int start_child(struct sandbox *sb, const struct join_request *j, int nul
 	}
 	if (n != 0)
 		return ubx_fail(e, EIO, "the command ended during set-up");
+	if (guard_sock >= 0 && (n = serve_guard(sb, guard_sock, e)) < 0)
+		return (int)n;
 	if (j->detach && j->orphan)
 		return 0;
 	if (j->detach) { /* the first child has left its command behind: reap it */
@@ -182,6 +226,8 @@ int sandbox_join(struct sandbox *sb, const struct join_request *j, struct ubx_er
 	_cleanup_close_ int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (null_fd < 0)
 		return ubx_fail(e, errno, "/dev/null");
+	if (j->spec->port_handler == PORTS_DIRECT && (r = portdirect_cookie(&sb->host_netns, e)) < 0)
+		return r;
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		return ubx_fail(e, errno, "PR_SET_DUMPABLE");
 	int flags = join_flags(j->init_pid) & (j->only_ns ? j->only_ns : ~0);

@@ -34,6 +34,7 @@
 
 #include "../common/cleanup.h"
 #include "../common/fdpass.h"
+#include "../seccomp/guard.h"
 #include "child.h"
 #include "rootfs.h"
 
@@ -106,6 +107,25 @@ static int oci_ids(struct sandbox *sb, struct ubx_err *e)
 	return 0;
 }
 
+int sandbox_ports_resolve(struct ubx_spec *spec, struct ubx_err *e)
+{
+	struct ubx_err why = { 0 };
+	bool tcp = false;
+	for (size_t i = 0; i < spec->n_ports; i++)
+		tcp |= !spec->ports[i].udp;
+	if (!tcp || spec->port_handler == PORTS_RELAY) {
+		spec->port_handler = PORTS_RELAY;
+		return 0;
+	}
+	int r = seccomp_guard_available(&why);
+	if (r == 0 && spec->seccomp != SECCOMP_DEFAULT && spec->seccomp != SECCOMP_NESTED_DEFAULT)
+		r = ubx_fail(&why, 0, "direct ports need usbox's own seccomp filter, not --seccomp");
+	if (r < 0 && spec->port_handler == PORTS_DIRECT)
+		return ubx_fail(e, 0, "--port-handler direct: %s (--port-handler relay works everywhere)", why.msg);
+	spec->port_handler = r == 0 ? PORTS_DIRECT : PORTS_RELAY;
+	return 0;
+}
+
 /* sandbox_prepare() for an OCI container: no terminal of usbox's (a console
  * socket takes the pty), no ports, no resolver of usbox's. */
 static int prepare_oci(struct sandbox *sb, struct ubx_err *e)
@@ -139,6 +159,8 @@ int sandbox_prepare(struct sandbox *sb, const struct ubx_spec *spec, struct ubx_
 	/* Bound first: a port in use fails before anything else is made. */
 	if (spec->n_ports && (r = portfwd_open(spec->ports, spec->n_ports, &sb->pf, e)) < 0)
 		return r;
+	if (spec->port_handler == PORTS_DIRECT && (r = portdirect_cookie(&sb->host_netns, e)) < 0)
+		return r;
 	sb->ids.uid = getuid();
 	sb->ids.gid = getgid();
 	sb->ids.inside_uid = spec->root_is_caller ? 0 : spec->uid;
@@ -165,6 +187,16 @@ int sandbox_prepare(struct sandbox *sb, const struct ubx_spec *spec, struct ubx_
 	return 0;
 }
 
+/* The namespaces the init is cloned into. */
+static uint64_t init_flags(const struct ubx_spec *spec)
+{
+	const struct spec_oci *o = &spec->oci;
+	if (o->enabled) /* the cgroup namespace: made by the init, as above; a mount namespace new or joined */
+		return (o->ns_new & ~(uint64_t)CLONE_NEWCGROUP) | (o->ns_joined & CLONE_NEWNS ? 0 : CLONE_NEWNS);
+	return CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
+	       (spec->net == NET_HOST ? 0 : CLONE_NEWNET);
+}
+
 /* clone3() into the new namespaces (and straight into the sandbox's cgroup
  * when it has one); clone() where clone3 is refused with ENOSYS (valgrind,
  * older seccomp profiles), with *placed false: the caller must move the child
@@ -172,10 +204,7 @@ int sandbox_prepare(struct sandbox *sb, const struct ubx_spec *spec, struct ubx_
  * by the init itself, once it is in its cgroup, so that its root is there. */
 static pid_t clone_init(const struct sandbox *sb, int *pidfd, bool *placed)
 {
-	uint64_t flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_PIDFD |
-			 (sb->spec->net == NET_HOST ? 0 : CLONE_NEWNET);
-	if (sb->spec->oci.enabled) /* the cgroup namespace: made by the init, as above */
-		flags = (sb->spec->oci.ns_new & ~(uint64_t)CLONE_NEWCGROUP) | CLONE_NEWNS | CLONE_PIDFD;
+	uint64_t flags = init_flags(sb->spec) | CLONE_PIDFD;
 	struct clone_args args = {
 		.flags = flags | (sb->cg.leaf_fd >= 0 ? CLONE_INTO_CGROUP : 0),
 		.pidfd = (uint64_t)(uintptr_t)pidfd,
@@ -373,11 +402,31 @@ static int start_network(struct sandbox *sb, struct ubx_err *e)
 	return 0;
 }
 
-/* After the exec: with -t, take the pty and start relaying; start forwarding. */
+/* -p direct: the guard's listener, which the command sent just before its
+ * exec (so it is the next message from the sandbox). */
+static int take_guard(struct sandbox *sb, struct ubx_err *e)
+{
+	char tag = 0;
+	int fd = fd_receive(sb->net_sock, &tag);
+	if (fd >= 0 && tag == 'G')
+		return fd;
+	if (fd >= 0)
+		close(fd);
+	return ubx_fail(e, EPROTO, "-p: the direct ports' guard did not come");
+}
+
+/* After the exec: with -t, take the pty and start relaying; start forwarding
+ * (the relay first: a bind answered directly stops it watching a listener). */
 static int after_exec(struct sandbox *sb, int tty_sock, struct ubx_err *e)
 {
 	commit_redirect(sb);
+	bool direct = sb->pf && sb->spec->port_handler == PORTS_DIRECT;
+	_cleanup_close_ int guard = direct ? take_guard(sb, e) : -1;
+	if (direct && guard < 0)
+		return guard;
 	int r = sb->pf ? portfwd_attach(sb->pf, sb->net_sock, e) : 0;
+	if (r == 0 && direct)
+		r = portdirect_start(TAKE_FD(guard), sb->pf, sb->host_netns, &sb->pd, e);
 	if (r < 0)
 		return r;
 	if (sb->spec->oci.enabled) /* the pty went to the console socket */
@@ -421,10 +470,14 @@ int sandbox_start(struct sandbox *sb, struct ubx_err *e)
 		.hosts = sb->spec->net == NET_USER && sb->netconn.hosts[0] ? sb->netconn.hosts : NULL,
 		.hosts_fd = sb->spec->net == NET_USER && sb->netconn.hosts[0] ? sb->netconn.hosts_fd : -1,
 		.seccomp = &sb->seccomp,
+		.guard_sock = sb->pf && sb->spec->port_handler == PORTS_DIRECT ? ch.net[1] : -1,
 		.start_fd = sb->start_fd,
 		.on_start = sb->on_start, .on_start_arg = sb->on_start_arg,
 	};
-	sb->pid = clone_init(sb, &sb->pidfd, &placed);
+	if (sb->spec->oci.n_join) /* namespaces joined by path: through a joiner */
+		sb->pid = nsjoin_clone(&sb->spec->oci, init_flags(sb->spec), sb->cg.leaf_fd, &sb->pidfd, &placed, e);
+	else
+		sb->pid = clone_init(sb, &sb->pidfd, &placed);
 	if (sb->pid == 0) {
 		channels_keep(&ch, true);
 		init_main(&p);
@@ -436,6 +489,8 @@ int sandbox_start(struct sandbox *sb, struct ubx_err *e)
 	_cleanup_close_ int sync_fd = ch.sync[1];
 	_cleanup_close_ int rep_fd = ch.report[0];
 	_cleanup_close_ int tty_sock = ch.tty[0];
+	if (sb->pid < 0 && sb->spec->oci.n_join)
+		return sb->pid;
 	if (sb->pid < 0)
 		return ubx_refuse(e, err, "create the sandbox's namespaces: %s (usbox doctor: user namespaces)",
 				  strerror(err));
@@ -545,6 +600,7 @@ void sandbox_destroy(struct sandbox *sb)
 {
 	tty_restore(&sb->tty);
 	netns_slirp_free(sb->slirp);
+	portdirect_stop(sb->pd); /* (it hands out the listeners of sb->pf) */
 	portfwd_free(sb->pf);
 	if (sb->net_sock >= 0)
 		close(sb->net_sock);

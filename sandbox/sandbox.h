@@ -20,6 +20,7 @@
 #include "../common/overlay.h"
 #include "../idmap/idmap.h"
 #include "../netns/netns.h"
+#include "../netns/portdirect.h"
 #include "../seccomp/seccomp.h"
 #include "spec.h"
 #include "tty.h"
@@ -50,6 +51,8 @@ struct sandbox {
 	struct cgroup_stats stats; /* after wait, with --stats */
 	struct netns_slirp *slirp; /* --net slirp: the user-mode stack */
 	struct portfwd *pf;        /* -p: forwarded ports */
+	struct portdirect *pd;     /* -p direct: the guard's notifications answered */
+	uint64_t host_netns;       /* -p direct: the cookie of the host's network namespace */
 	int net_sock;              /* to the init: TAP hand-over, lease, sockets inside */
 	struct netns_conn netconn; /* --net NAME: to the network's helper */
 	struct netns_lease lease;  /* --net NAME: the sandbox's address there */
@@ -133,6 +136,16 @@ struct join_request {
  * sb->exit_status 125, 126 or 127 as sandbox_start().
  */
 int sandbox_join(struct sandbox *sb, const struct join_request *j, struct ubx_err *e);
+
+/*
+ * sandbox_ports_resolve() - decide how @spec's -p TCP ports reach the server
+ * (spec->port_handler becomes PORTS_DIRECT or PORTS_RELAY): direct when asked
+ * or by default where seccomp_guard_available() and the filter is one of
+ * usbox's own (a profile of the user's may allow io_uring, which the guards
+ * do not see); relay when asked, or when there is no TCP port.
+ * Return: 0, or a negative errno when direct was asked and cannot be.
+ */
+int sandbox_ports_resolve(struct ubx_spec *spec, struct ubx_err *e);
 
 /* sandbox_destroy() - release what prepare and start acquired. */
 void sandbox_destroy(struct sandbox *sb);

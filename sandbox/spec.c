@@ -67,5 +67,7 @@ void spec_free(struct ubx_spec *s)
 	for (size_t i = 0; i < s->oci.n_devices; i++)
 		free(s->oci.devices[i].path);
 	free(s->oci.devices);
+	for (size_t i = 0; i < s->oci.n_join; i++)
+		free(s->oci.join[i].path);
 	*s = (struct ubx_spec){ 0 };
 }

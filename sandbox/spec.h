@@ -112,6 +112,15 @@ struct spec_device {
  * all zero for usbox's own command line, which always makes every namespace
  * and keeps its own init as PID 1.
  */
+/* A namespace an OCI container joins instead of making: its CLONE_NEW* flag
+ * and the path of its namespace file. */
+struct spec_ns_join {
+	int flag;
+	char *path;
+};
+
+#define SPEC_MAX_JOIN 8
+
 struct spec_oci {
 	bool enabled;              /* the process is PID 1 itself (no usbox init), waits for
 				    * `start`, and outlives the process that created it */
@@ -134,9 +143,20 @@ struct spec_oci {
 	struct spec_device *devices; /* linux.devices: nodes made in /dev */
 	size_t n_devices;
 	unsigned long root_propagation; /* MS_SHARED etc. (| MS_REC) for / after pivot_root, or 0 */
+	struct spec_ns_join join[SPEC_MAX_JOIN]; /* joined by the container's process (the user
+				    * namespace first) before it makes those of ns_new */
+	size_t n_join;
+	uint64_t ns_joined;        /* the CLONE_NEW* flags of join[] */
 };
 
 enum { SPEC_CAP_BOUNDING, SPEC_CAP_EFFECTIVE, SPEC_CAP_PERMITTED, SPEC_CAP_INHERITABLE, SPEC_CAP_AMBIENT };
+
+/* --port-handler: how a -p TCP port reaches the server inside. */
+enum port_handler {
+	PORTS_AUTO,   /* direct where the kernel allows it, else relay */
+	PORTS_DIRECT, /* the server takes usbox's host listener (netns/portdirect.h) */
+	PORTS_RELAY,  /* usbox accepts and relays each connection (netns/portrelay.c) */
+};
 
 struct ubx_spec {
 	struct spec_root root;
@@ -168,6 +188,8 @@ struct ubx_spec {
 	char *name;               /* the sandbox's name (hosts entry), or NULL */
 	struct portfwd_spec *ports;
 	size_t n_ports;
+	enum port_handler port_handler; /* how -p's TCP ports reach the server: resolved to
+					 * direct or relay before the sandbox starts */
 	struct netns_allow *allow; /* --net-allow: all that egress may reach (NULL: anything) */
 	size_t n_allow;
 	char *net_log;            /* --net-log: the egress policy's log (absolute), or NULL */

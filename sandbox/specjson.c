@@ -93,6 +93,7 @@ static struct json_object *network_json(const struct ubx_spec *s)
 		jsonc.json_object_array_add(ports, jsonc.json_object_new_string(text));
 	}
 	add(o, "ports", ports);
+	add(o, "port_handler", jsonc.json_object_new_string(s->port_handler == PORTS_DIRECT ? "direct" : "relay"));
 	if (s->n_allow) { /* --net-allow: the egress policy */
 		struct json_object *allow = jsonc.json_object_new_array();
 		for (size_t i = 0; i < s->n_allow; i++) {
@@ -253,13 +254,26 @@ static int read_security(struct json_object *o, const char *what, struct ubx_spe
 	return ubx_fail(e, EINVAL, "%s: security.seccomp: unknown mode", what);
 }
 
+/* network.port_handler: whether the sandbox's ports are direct (what a
+ * process joining it must be guarded for); absent in older state: relay. */
+static int read_port_handler(struct json_object *o, const char *what, struct ubx_spec *s, struct ubx_err *e)
+{
+	struct json_object *net, *h;
+	int r = want(o, "network", json_type_object, true, what, &net, e);
+	if (r < 0 || !net || (r = want(net, "port_handler", json_type_string, true, what, &h, e)) < 0 || !h)
+		return r;
+	s->port_handler = strcmp(jsonc.json_object_get_string(h), "direct") == 0 ? PORTS_DIRECT : PORTS_RELAY;
+	return 0;
+}
+
 int spec_from_json(struct json_object *o, const char *what, struct ubx_spec *s, struct ubx_err *e)
 {
 	struct json_object *p;
 	*s = (struct ubx_spec){ 0 };
 	int r = want(o, "process", json_type_object, false, what, &p, e);
 	if (r < 0 || (r = read_process(p, what, s, e)) < 0 || (r = read_str(o, "hostname", what, &s->hostname, e)) < 0 ||
-	    (r = read_str(o, "name", what, &s->name, e)) < 0 || (r = read_security(o, what, s, e)) < 0) {
+	    (r = read_str(o, "name", what, &s->name, e)) < 0 || (r = read_security(o, what, s, e)) < 0 ||
+	    (r = read_port_handler(o, what, s, e)) < 0) {
 		spec_free(s);
 		return r;
 	}

@@ -36,6 +36,7 @@
 #include <netinet/tcp.h>
 #include <netinet/udp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -46,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/ptrace.h>
@@ -55,6 +57,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <sys/timex.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -974,6 +977,401 @@ static int a_listen(char **av)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- -p: direct ports */
+
+/*
+ * With direct ports, the server inside holds sockets of the HOST's network
+ * namespace: the listener usbox handed over at its bind(), and what it
+ * accepts there.  These attempts try to turn one of them into a connection
+ * to the host's own loopback (TARGET: a port of a `listen tcp4` there): a
+ * disconnect and a new connect, a listener shut down back to CLOSE, TCP Fast
+ * Open, listen(), and a race swapping the descriptor under a check.  Each
+ * prints "direct" or "relay (port N)" first: direct when the listener's own
+ * port is the HOST port (only the handed-over socket has it), which is what
+ * makes the rest mean anything.
+ */
+
+static struct sockaddr_in loop4(int port)
+{
+	return (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				     .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+}
+
+/* The errno's name after r < 0, else "ok", appended to @out. */
+static void note(char *out, size_t len, long r)
+{
+	size_t n = strlen(out);
+	snprintf(out + n, len - n, "%s%s", n ? ", " : "", r < 0 ? errname(errno) : "ok");
+}
+
+/* connect(@fd) to 127.0.0.1:@port, never waiting more than 3 s. */
+static long connect_target(int fd, int port)
+{
+	struct sockaddr_in t = loop4(port);
+	struct timeval tv = { .tv_sec = 3 };
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	return connect(fd, (struct sockaddr *)&t, sizeof(t));
+}
+
+static long disconnect(int fd)
+{
+	struct sockaddr sa = { .sa_family = AF_UNSPEC };
+	return connect(fd, &sa, sizeof(sa));
+}
+
+static long fastopen(int fd, int port)
+{
+	struct sockaddr_in t = loop4(port);
+	return sendto(fd, "x", 1, MSG_FASTOPEN | MSG_NOSIGNAL, (struct sockaddr *)&t, sizeof(t));
+}
+
+static int tcp_state(int fd)
+{
+	struct tcp_info ti = { 0 };
+	socklen_t len = sizeof(ti);
+	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ? -1 : ti.tcpi_state;
+}
+
+/* The race: one thread flips @slot between the host socket and a unix one. */
+struct pf_race {
+	int slot, host, unix_sock, target;
+	volatile bool stop;
+};
+
+static void *pf_flip(void *arg)
+{
+	struct pf_race *r = arg;
+	while (!r->stop) {
+		dup2(r->host, r->slot);
+		dup2(r->unix_sock, r->slot);
+	}
+	return NULL;
+}
+
+/* ~2 s of disconnect + connect on the flipping slot, until the host socket
+ * (watched through its own descriptor) has left its connection; then binds
+ * through the slot, to see whether it can take a port of the host's. */
+static void pf_race(int c, int port, char *out, size_t len)
+{
+	struct pf_race r = { .host = c, .target = port, .unix_sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0) };
+	struct timeval tv = { .tv_sec = 1 };
+	unsigned long tries = 0, left = 0; /* left: the try after which it had left (1-based) */
+	pthread_t th;
+
+	r.slot = dup(c);
+	setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (tcp_state(c) != TCP_ESTABLISHED && tcp_state(c) != TCP_CLOSE_WAIT) {
+		snprintf(out, len, "setup: the accepted socket is in TCP state %d", tcp_state(c));
+		return;
+	}
+	if (r.unix_sock < 0 || r.slot < 0 || pthread_create(&th, NULL, pf_flip, &r) != 0) {
+		snprintf(out, len, "setup: %s", errname(errno));
+		return;
+	}
+	struct sockaddr_in t = loop4(port);
+	for (time_t end = time(NULL) + 2; time(NULL) < end; tries++) {
+		disconnect(r.slot);
+		connect(r.slot, (struct sockaddr *)&t, sizeof(t));
+		struct sockaddr_in peer;
+		socklen_t plen = sizeof(peer);
+		if (tcp_state(c) == TCP_CLOSE ||
+		    (getpeername(c, (struct sockaddr *)&peer, &plen) == 0 && ntohs(peer.sin_port) == port)) {
+			left = tries + 1;
+			break;
+		}
+	}
+	/* then, disconnected, a bind (to a port of the host's, free) the same way */
+	struct sockaddr_in any = { .sin_family = AF_INET }, me = { 0 };
+	socklen_t mlen = sizeof(me);
+	uint16_t was = 0;
+	if (left && getsockname(c, (struct sockaddr *)&me, &mlen) == 0)
+		was = me.sin_port; /* (0 when the disconnect let its port go) */
+	for (time_t end = time(NULL) + 2; left && !was && time(NULL) < end;) {
+		mlen = sizeof(me);
+		if (bind(r.slot, (struct sockaddr *)&any, sizeof(any)) == 0 ||
+		    (getsockname(c, (struct sockaddr *)&me, &mlen) == 0 && me.sin_port))
+			break;
+	}
+	r.stop = true;
+	pthread_join(th, NULL);
+	mlen = sizeof(me);
+	if (left && !was && getsockname(c, (struct sockaddr *)&me, &mlen) == 0 && me.sin_port)
+		snprintf(out, len, "THE HOST SOCKET LEFT ITS CONNECTION after %lu tries, then was bound anew to the host's port %u",
+			 left, ntohs(me.sin_port));
+	else if (left) /* docs/SECURITY.md: a race can disconnect it, and that is all */
+		snprintf(out, len, "the host socket left its connection after %lu tries, and took no port", left);
+	else
+		snprintf(out, len, "%lu tries, the host socket kept its connection", tries);
+}
+
+/* The interface names SIOCGIFCONF lists through @fd ("" and errno on failure). */
+static bool if_names(int fd, char *out, size_t len)
+{
+	struct ifreq r[32];
+	struct ifconf ic = { .ifc_len = sizeof(r), .ifc_req = r };
+	out[0] = '\0';
+	if (ioctl(fd, SIOCGIFCONF, &ic) < 0)
+		return false;
+	for (size_t i = 0; i < ic.ifc_len / sizeof(r[0]); i++) {
+		size_t n = strlen(out);
+		snprintf(out + n, len - n, "%s%s", n ? "," : "", r[i].ifr_name);
+	}
+	return true;
+}
+
+/*
+ * One attempt on the accepted socket @c and the listener @l, TARGET @port:
+ *   unspec     connect(c, AF_UNSPEC); connect(c, TARGET)
+ *   shut-rd    shutdown(l, SHUT_RD); connect(l, TARGET); sendto(l, MSG_FASTOPEN, TARGET)
+ *   shut-rdwr  the same with SHUT_RDWR
+ *   shut-rd-hi the same with SHUT_RD | 1 << 32 (the kernel reads an int)
+ *   fastopen   sendto/sendmsg/sendmmsg(MSG_FASTOPEN) on a fresh socket; sendto(c, MSG_FASTOPEN)
+ *   listen     listen(c); listen(l) again
+ *   race       pf_race()
+ *   ifconf     the interfaces SIOCGIFCONF lists through c, against the sandbox's own
+ *   ifindex    setsockopt(c, SO_BINDTOIFINDEX, 1), IP_UNICAST_IF 1, IPV6_UNICAST_IF 1 on l,
+ *              getsockopt(c, IP_PKTOPTIONS): each would tell the host's interfaces
+ *   ulp        setsockopt(c, TCP_ULP, "smc"), then "tls" (another protocol over TCP)
+ */
+static void pf_attempt(const char *what, int c, int l, int port, char *out, size_t len)
+{
+	out[0] = '\0';
+	if (strcmp(what, "unspec") == 0) {
+		note(out, len, disconnect(c));
+		note(out, len, connect_target(c, port));
+	} else if (strncmp(what, "shut-", 5) == 0) {
+		unsigned long how = strcmp(what, "shut-rdwr") == 0 ? SHUT_RDWR : SHUT_RD;
+		if (strcmp(what, "shut-rd-hi") == 0)
+			how |= 1UL << 32;
+		note(out, len, syscall(SYS_shutdown, l, how));
+		note(out, len, connect_target(l, port));
+		note(out, len, fastopen(l, port));
+	} else if (strcmp(what, "fastopen") == 0) {
+		struct sockaddr_in t = loop4(port);
+		char x = 'x';
+		struct iovec iov = { .iov_base = &x, .iov_len = 1 };
+		struct mmsghdr mm = { .msg_hdr = { .msg_name = &t, .msg_namelen = sizeof(t), .msg_iov = &iov,
+						   .msg_iovlen = 1 } };
+		int f[3];
+		for (int i = 0; i < 3; i++)
+			f[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		note(out, len, fastopen(f[0], port));
+		note(out, len, sendmsg(f[1], &mm.msg_hdr, MSG_FASTOPEN | MSG_NOSIGNAL));
+		note(out, len, sendmmsg(f[2], &mm, 1, MSG_FASTOPEN | MSG_NOSIGNAL));
+		note(out, len, fastopen(c, port));
+		for (int i = 0; i < 3; i++)
+			close(f[i]);
+	} else if (strcmp(what, "listen") == 0) {
+		note(out, len, listen(c, 8));
+		note(out, len, listen(l, 16));
+	} else if (strcmp(what, "race") == 0) {
+		pf_race(c, port, out, len);
+	} else if (strcmp(what, "ifconf") == 0) {
+		char mine[128], got[128];
+		int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (!if_names(s, mine, sizeof(mine)))
+			snprintf(out, len, "own: %s", errname(errno));
+		else if (!if_names(c, got, sizeof(got)))
+			snprintf(out, len, "%s", errname(errno));
+		else if (strcmp(mine, got) == 0)
+			snprintf(out, len, "the sandbox's own interfaces");
+		else
+			snprintf(out, len, "THE HOST'S INTERFACES: %.60s", got);
+		close(s);
+	} else if (strcmp(what, "ifindex") == 0) {
+		int one = 1, be1 = (int)htonl(1);
+		char opts[256];
+		socklen_t olen = sizeof(opts);
+		note(out, len, setsockopt(c, SOL_SOCKET, 62 /* SO_BINDTOIFINDEX */, &one, sizeof(one)));
+		note(out, len, setsockopt(c, IPPROTO_IP, 50 /* IP_UNICAST_IF */, &be1, sizeof(be1)));
+		note(out, len, setsockopt(l, IPPROTO_IPV6, 76 /* IPV6_UNICAST_IF */, &one, sizeof(one)));
+		note(out, len, getsockopt(c, IPPROTO_IP, 9 /* IP_PKTOPTIONS */, opts, &olen));
+	} else if (strcmp(what, "ulp") == 0) {
+		note(out, len, setsockopt(c, IPPROTO_TCP, 31 /* TCP_ULP */, "smc", 4));
+		note(out, len, setsockopt(c, IPPROTO_TCP, 31, "tls", 4));
+	} else {
+		snprintf(out, len, "no attempt %s", what);
+	}
+}
+
+/* "direct" when listener @l has the host port @hp, else "relay (port N)". */
+static const char *pf_kind(int l, int hp)
+{
+	static char buf[64];
+	struct sockaddr_in6 a = { 0 };
+	socklen_t len = sizeof(a);
+	if (getsockname(l, (struct sockaddr *)&a, &len) < 0)
+		snprintf(buf, sizeof(buf), "getsockname: %s", errname(errno));
+	else if (ntohs(a.sin6_port) == hp) /* (sin_port and sin6_port are at one offset) */
+		return "direct";
+	else
+		snprintf(buf, sizeof(buf), "relay (port %u)", ntohs(a.sin6_port));
+	return buf;
+}
+
+/* Gives @c and @l (in that order) to every client of the unix listener
+ * @u, for 120 s. */
+static void pf_hand_out(int u, int c, int l)
+{
+	for (time_t end = time(NULL) + 120; time(NULL) < end;) {
+		struct pollfd pfd = { .fd = u, .events = POLLIN };
+		if (poll(&pfd, 1, 1000) <= 0)
+			continue;
+		int k = accept4(u, NULL, NULL, SOCK_CLOEXEC);
+		if (k < 0)
+			continue;
+		char cbuf[CMSG_SPACE(2 * sizeof(int))] = { 0 }, x = 'f';
+		struct iovec iov = { .iov_base = &x, .iov_len = 1 };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(2 * sizeof(int));
+		memcpy(CMSG_DATA(cm), (int[]){ c, l }, 2 * sizeof(int));
+		(void)!sendmsg(k, &m, MSG_NOSIGNAL);
+		close(k);
+	}
+}
+
+/*
+ * pf-serve HOSTPORT PORT WHAT TARGET [UNIXPATH]: (inside, with -p
+ * HOSTPORT:PORT) a server on 0.0.0.0:PORT; accepts one client (30 s at
+ * most), greets it with "!", then makes pf_attempt() WHAT on its sockets and
+ * prints "direct|relay (port N); RESULT".  WHAT "hold": instead hands both
+ * sockets (SCM_RIGHTS) to whoever connects to UNIXPATH, for 120 s.
+ */
+static int a_pf_serve(char **av)
+{
+	int hp = atoi(av[0]), target = atoi(av[3]), one = 1;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(av[1])) };
+	bool hold = strcmp(av[2], "hold") == 0;
+	char out[256];
+	int u = -1;
+
+	if (hold) {
+		struct sockaddr_un ua;
+		socklen_t ulen = unix_addr(&ua, av[4] ? av[4] : "/tmp/pf.sock");
+		u = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (u < 0 || bind(u, (struct sockaddr *)&ua, ulen) < 0 || listen(u, 8) < 0) {
+			say("unix listener: %s", errname(errno));
+			return 0;
+		}
+	}
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (l < 0)
+		return fail_errno();
+	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(l, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(l, 16) < 0) {
+		say("server: %s", errname(errno));
+		return 0;
+	}
+	struct pollfd pfd = { .fd = l, .events = POLLIN };
+	int c = poll(&pfd, 1, 30000) == 1 ? accept4(l, NULL, NULL, SOCK_CLOEXEC) : -1;
+	if (c < 0) {
+		say("%s; no client", pf_kind(l, hp));
+		return 0;
+	}
+	(void)!write(c, "!", 1);
+	if (hold) {
+		pf_hand_out(u, c, l);
+		return 0;
+	}
+	pf_attempt(av[2], c, l, target, out, sizeof(out));
+	say("%s; %s", pf_kind(l, hp), out);
+	return 0;
+}
+
+/*
+ * pf-steal UNIXPATH HOSTPORT WHAT TARGET: takes a server's two sockets from
+ * UNIXPATH (pf-serve ... hold; 10 s to appear) and makes WHAT on them, as
+ * pf-serve would.
+ */
+static int a_pf_steal(char **av)
+{
+	struct sockaddr_un ua;
+	socklen_t ulen = unix_addr(&ua, av[0]);
+	char cbuf[CMSG_SPACE(2 * sizeof(int))] = { 0 }, x, out[256];
+	struct iovec iov = { .iov_base = &x, .iov_len = 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	int fds[2], k = -1;
+
+	for (int i = 0; i < 100; i++) {
+		k = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (k < 0)
+			return fail_errno();
+		if (connect(k, (struct sockaddr *)&ua, ulen) == 0)
+			break;
+		close(k);
+		k = -1;
+		usleep(100000);
+	}
+	if (k < 0) {
+		say("connect %s: %s", av[0], errname(errno));
+		return 0;
+	}
+	struct cmsghdr *cm;
+	if (recvmsg(k, &m, MSG_CMSG_CLOEXEC) != 1 || !(cm = CMSG_FIRSTHDR(&m)) ||
+	    cm->cmsg_len != CMSG_LEN(2 * sizeof(int))) {
+		say("no sockets from %s", av[0]);
+		return 0;
+	}
+	memcpy(fds, CMSG_DATA(cm), sizeof(fds));
+	pf_attempt(av[2], fds[0], fds[1], atoi(av[3]), out, sizeof(out));
+	say("%s; %s", pf_kind(fds[1], atoi(av[1])), out);
+	return 0;
+}
+
+/*
+ * knock PORT [HOLD]: (outside) connects to 127.0.0.1:PORT until a server
+ * greets with "!" (20 s at most: a relay may take the connection before the
+ * server listens), prints "ok" (or what went wrong), then keeps the
+ * connection until the server ends it, HOLD seconds at most (30).
+ */
+static int a_knock(char **av)
+{
+	int port = atoi(av[0]), hold = av[1] ? atoi(av[1]) : 30;
+	time_t end = time(NULL) + 20;
+	for (; time(NULL) < end; usleep(100000)) {
+		int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		char b = 0;
+		if (connect_target(s, port) < 0) {
+			close(s);
+			continue;
+		}
+		/* a direct server takes it from the backlog when it starts; a
+		 * relay ends it when nothing listens inside yet */
+		struct pollfd pfd = { .fd = s, .events = POLLIN };
+		while (time(NULL) < end && poll(&pfd, 1, 500) == 0)
+			;
+		if (!(pfd.revents & POLLIN) || read(s, &b, 1) != 1 || b != '!') {
+			close(s);
+			continue;
+		}
+		say("ok");
+		for (time_t stop = time(NULL) + hold; time(NULL) < stop;)
+			if (poll(&pfd, 1, 500) == 1 && read(s, &b, 1) <= 0)
+				break;
+		close(s);
+		return 0;
+	}
+	say("no greeting on port %d", port);
+	return 0;
+}
+
+/* free-port: a TCP port free on [::] and 0.0.0.0 (as usbox binds -p's). */
+static int a_free_port(char **av)
+{
+	(void)av;
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6 };
+	socklen_t len = sizeof(a);
+	int s = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || bind(s, (struct sockaddr *)&a, len) < 0 || getsockname(s, (struct sockaddr *)&a, &len) < 0)
+		return fail_errno();
+	say("%u", ntohs(a.sin6_port));
+	close(s);
+	return 0;
+}
+
 /* ---------------------------------------------------------------- keyrings */
 
 /* key-read ID: the payload of the key with serial ID. */
@@ -1330,14 +1728,13 @@ static long pty_ioctl(void *u)
 
 #if defined(__x86_64__)
 /* keyctl(KEYCTL_GET_KEYRING_ID, @s) through the i386 entry point. */
-static long sc_int80_keyctl(void *u)
+/* An i386 system call through int $0x80: its result, or -1 with errno. */
+static long int80(long nr, long a, long b, long c)
 {
-	(void)u;
 	long ret;
 	__asm__ volatile("int $0x80"
 			 : "=a"(ret)
-			 : "a"((long)I386_NR_KEYCTL), "b"((long)KEYCTL_GET_KEYRING_ID), "c"((long)KEY_SPEC_SESSION_KEYRING),
-			   "d"(0L)
+			 : "a"(nr), "b"(a), "c"(b), "d"(c)
 			 : "memory", "r8", "r9", "r10", "r11");
 	int r = (int)ret;
 	if (r < 0 && r > -4096) {
@@ -1345,6 +1742,32 @@ static long sc_int80_keyctl(void *u)
 		return -1;
 	}
 	return r;
+}
+
+static long sc_int80_keyctl(void *u)
+{
+	(void)u;
+	return int80(I386_NR_KEYCTL, KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0);
+}
+
+/* i386 connect(-1, NULL, 0), direct (362) and through socketcall (102,
+ * SYS_CONNECT, its arguments in memory below 4 GiB): EBADF from the kernel,
+ * ENOSYS (each) from the direct ports' guard. */
+static long sc_int80_connect(void *u)
+{
+	(void)u;
+	uint32_t *args = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	if (args == MAP_FAILED)
+		return -1;
+	args[0] = (uint32_t)-1, args[1] = 0, args[2] = 0;
+	long direct = int80(362, -1, 0, 0);
+	int err = errno;
+	long viacall = int80(102, 3 /* SYS_CONNECT */, (long)(uintptr_t)args, 0);
+	if (direct < 0 && viacall < 0 && errno != err) {
+		errno = EPROTO; /* (they differ: say so as "EPROTO") */
+		return -1;
+	}
+	return direct < 0 ? viacall : direct;
 }
 
 /* The same through the x32 ABI (the syscall number with bit 30 set). */
@@ -1397,6 +1820,7 @@ static const struct sc {
 	{ "tiocsti-hibit", pty_ioctl, 0x100000000UL | TIOCSTI },
 #if defined(__x86_64__)
 	{ "int80-keyctl", sc_int80_keyctl, 0 },
+	{ "int80-connect", sc_int80_connect, 0 },
 	{ "x32-keyctl", sc_x32_keyctl, 0 },
 #endif
 };
@@ -1478,6 +1902,10 @@ static const struct attempt {
 	{ "key-put", 2, a_key_put, "NAME DATA [SECONDS]" },
 	{ "key-get", 1, a_key_get, "NAME" },
 	{ "sc", 1, a_sc, "SYSCALL: a system call the default filter refuses, for real" },
+	{ "pf-serve", 4, a_pf_serve, "HOSTPORT PORT WHAT|hold TARGET [UNIXPATH]: (with -p) a server that tries WHAT" },
+	{ "pf-steal", 4, a_pf_steal, "UNIXPATH HOSTPORT WHAT TARGET: WHAT on a pf-serve's sockets" },
+	{ "knock", 1, a_knock, "PORT [HOLD]: (host side) be pf-serve's client" },
+	{ "free-port", 0, a_free_port, ": (host side) a free TCP port" },
 };
 
 int main(int argc, char **argv)

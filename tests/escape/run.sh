@@ -53,7 +53,7 @@ cleanup() {
 	wait 2>/dev/null
 	[ -n "${TM:-}" ] && $TM kill-server 2>/dev/null
 	"$U" network rm "$NET" "$NETL" >/dev/null 2>&1
-	"$U" rm -f "escd$$" >/dev/null 2>&1
+	"$U" rm -f "escd$$" "escpf$$" >/dev/null 2>&1
 	rm -f /tmp/usbox-escape-marker.$$ "/var/tmp/usbox-escape-probe.$$" "/dev/shm/usbox-escape-probe.$$" \
 		"$HOME/usbox-escape-probe.$$" "$HOME/usbox-escape-target.$$" "$HOME/usbox-escape-own.$$" 2>/dev/null
 	rm -rf "$work" "$tmpd" /tmp/usbox-escape-tmux-$me.$$ 2>/dev/null
@@ -650,6 +650,78 @@ joining_watched() {
 	cat "$work/watch"
 }
 row "exec: ptrace or /proc/PID/* of one joining"  "EPERM|EACCES"  joining_watched
+
+# ================================================================ 10. -p: direct ports
+section "10. -p: the server's sockets of the host's namespace"
+# With direct ports the server inside holds the host's listener and what it
+# accepts there (sockets of the host's network namespace).  pf WHAT: a server
+# (attempts pf-serve) behind -p HP:7100 is reached from here, then tries WHAT
+# on those sockets against the host's tcp4 listener on 127.0.0.1; the line
+# says "direct" first only when the server's listener has the host's port.
+pf() {
+	local what=$1 hp tp before out k b
+	tp=$(port_of tcp4) || { echo "n/a: $tp"; return 3; }
+	hp=$("$ATT" free-port)
+	[[ $hp =~ ^[0-9]+$ ]] || { echo "setup: free-port: $hp"; return 1; }
+	before=$(arrivals tcp4)
+	box --net slirp -p "$hp:7100" -- pf-serve "$hp" 7100 "$what" "$tp" >"$work/pf.out" &
+	b=$!
+	k=$("$ATT" knock "$hp" 30)
+	wait $b
+	out=$(cat "$work/pf.out")
+	[ "$k" = ok ] || out="$out (knock: $k)"
+	reached tcp4 "$before" "$out"
+}
+# pf_exec WHAT: the same WHAT from a process `usbox exec` started in a
+# detached container whose server handed it its sockets (SCM_RIGHTS).
+pf_exec() {
+	local what=$1 hp tp before out k kp name=escpf$$
+	tp=$(port_of tcp4) || { echo "n/a: $tp"; return 3; }
+	hp=$("$ATT" free-port)
+	[[ $hp =~ ^[0-9]+$ ]] || { echo "setup: free-port: $hp"; return 1; }
+	"$U" rm -f "$name" >/dev/null 2>&1
+	(cd "$work/cwd" && "$U" run -d --name "$name" --net slirp -p "$hp:7100" -- "$ATT" pf-serve "$hp" 7100 hold "$tp" /tmp/pf.sock \
+		</dev/null >/dev/null 2>"$work/err") || { echo "no container: $(head -n1 "$work/err")"; return 0; }
+	"$ATT" knock "$hp" 60 >"$work/knock" &
+	kp=$!
+	for _ in $(seq 200); do [ -s "$work/knock" ] && break; sleep 0.1; done
+	k=$(cat "$work/knock")
+	before=$(arrivals tcp4)
+	out=$(sandbox exec "$name" "$ATT" pf-steal /tmp/pf.sock "$hp" "$what" "$tp")
+	"$U" rm -f "$name" >/dev/null 2>&1
+	kill "$kp" 2>/dev/null; wait "$kp" 2>/dev/null
+	[ "$k" = ok ] || out="$out (knock: ${k:-none})"
+	reached tcp4 "$before" "$out"
+}
+# pf_i386 HANDLER: i386 connect(), direct and through socketcall(), in a
+# sandbox with -p of HANDLER (where the host kernel runs i386 code at all).
+pf_i386() {
+	local hp
+	[ "$("$ATT" sc int80-keyctl 2>&1)" = "killed by SIGSEGV" ] && { echo "n/a: this kernel has no i386 system calls (IA32_EMULATION)"; return 3; }
+	hp=$("$ATT" free-port)
+	box --net slirp -p "$hp:7100" --port-handler "$1" -- sc int80-connect
+}
+PFN="; nothing reached the host"
+E="E[A-Z0-9]+"
+row "direct: disconnect the accepted socket"      "direct; EPERM, $E$PFN"  pf unspec
+row "direct: shutdown(listener, SHUT_RD), connect" "direct; EPERM, $E, $E$PFN"  pf shut-rd
+row "direct: shutdown(listener, SHUT_RDWR)"       "direct; EPERM, $E, $E$PFN"  pf shut-rdwr
+row "direct: shutdown(listener, 1<<32|SHUT_RD)"   "direct; EPERM, $E, $E$PFN"  pf shut-rd-hi
+row "direct: TCP Fast Open (sendto/msg/mmsg)"     "direct; EOPNOTSUPP, EOPNOTSUPP, EOPNOTSUPP, (EOPNOTSUPP|EISCONN)$PFN"  pf fastopen
+row "direct: listen() on the accepted socket"     "direct; EPERM, ok$PFN"  pf listen
+# (a unix socket's connect goes on in the kernel: the race may disconnect the
+# host socket, which then can do nothing more - docs/SECURITY.md)
+row "direct: race: fd flipped under connect"      "direct; ([0-9]{3,} tries, the host socket kept its connection|the host socket left its connection after [0-9]+ tries, and took no port)$PFN"  pf race
+row "direct: i386 connect, socketcall(CONNECT)"  ENOSYS  pf_i386 direct
+row "control: i386 connect, relayed -p"           EBADF   pf_i386 relay
+row "direct: the host's interfaces (SIOCGIFCONF)" "direct; (EPERM|the sandbox's own interfaces)$PFN"  pf ifconf
+row "direct: the host's interfaces (socket options)" "direct; EPERM, EPERM, EPERM, EPERM$PFN"  pf ifindex
+row "direct: another protocol over TCP (TCP_ULP)"  "direct; EPERM, EPERM$PFN"  pf ulp
+row "exec: disconnect a server's accepted socket" "direct; EPERM, $E$PFN"  pf_exec unspec
+row "exec: shutdown(a server's listener, SHUT_RD)" "direct; EPERM, $E, $E$PFN"  pf_exec shut-rd
+row "exec: TCP Fast Open on a server's socket"    "direct; EOPNOTSUPP, EOPNOTSUPP, EOPNOTSUPP, (EOPNOTSUPP|EISCONN)$PFN"  pf_exec fastopen
+row "exec: listen() on a server's accepted socket" "direct; EPERM, (ok|EPERM)$PFN"  pf_exec listen
+row "exec: race on a server's accepted socket"    "direct; ([0-9]{3,} tries, the host socket kept its connection|the host socket left its connection after [0-9]+ tries, and took no port)$PFN"  pf_exec race
 
 line
 if [ ${#skips[@]} -gt 0 ]; then

@@ -17,7 +17,7 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 rc = int(sys.argv[2])
 ids = ["kernel", "container", "userns", "apparmor", "no_new_privs", "subids", "subid_source", "newuidmap",
-       "id_map", "cgroup_v2", "cgroup_self", "systemd_user", "linger", "limits", "tun", "libslirp", "tcp_relay", "overlayfs",
+       "id_map", "cgroup_v2", "cgroup_self", "systemd_user", "linger", "limits", "tun", "libslirp", "tcp_relay", "direct_ports", "overlayfs",
        "fuse_overlayfs", "seccomp", "holder", "networks", "stale"]
 assert r["version"] == 1, r["version"]
 assert [c["id"] for c in r["checks"]] == ids, [c["id"] for c in r["checks"]]

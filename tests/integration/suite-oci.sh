@@ -346,22 +346,28 @@ t_oci_cli_root_propagation() {
 		"an unknown value refused"
 }
 
-# A process of the container watches for `usbox-oci exec` joining it and, before
-# it executes its command (a long PATH to search makes that last), tries to
-# ptrace it and to open its /proc/PID/exe, cwd, root, fd and mem: refused
-# (it is not dumpable until it executes), for every one it caught.
-t_oci_cli_exec_not_reachable() {
-	[ -x "${HELPERS:-}/attempts" ] || { fail "tests/escape/attempts not built"; return; }
+# oci_watch_join_bundle: a bundle whose process watches its pid namespace for
+# joining processes (tests/escape/attempts watch-join) until ctl/stop exists.
+oci_watch_join_bundle() {
+	[ -x "${HELPERS:-}/attempts" ] || { fail "tests/escape/attempts not built"; return 1; }
 	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && oci_bundle /bin/attempts watch-join 120 /ctl/stop &&
 		cp "$HELPERS/attempts" b/rootfs/bin/ && ln -sf busybox b/rootfs/bin/true && ln -sfn usr/lib b/rootfs/lib &&
 		ln -sfn usr/lib64 b/rootfs/lib64 || return 1
-	mkdir -p ctl && python3 - <<'PY' || return 1
+	mkdir -p ctl && python3 - <<'PY'
 import json, os
 c = json.load(open("b/config.json"))
 c["mounts"] += [{"destination": d, "type": "bind", "source": d, "options": ["rbind", "ro"]} for d in ("/usr/lib", "/usr/lib64")]
 c["mounts"].append({"destination": "/ctl", "type": "bind", "source": os.path.abspath("ctl"), "options": ["rbind"]})
 json.dump(c, open("b/config.json", "w"))
 PY
+}
+
+# A process of the container watches for `usbox-oci exec` joining it and, before
+# it executes its command (a long PATH to search makes that last), tries to
+# ptrace it and to open its /proc/PID/exe, cwd, root, fd and mem: refused
+# (it is not dumpable until it executes), for every one it caught.
+t_oci_cli_exec_not_reachable() {
+	oci_watch_join_bundle || return 1
 	local R=(--root "$PWD/state") path i n=0 r=1
 	path="$(printf '/n/%d:' $(seq 10000))/bin"
 	"$OCI" "${R[@]}" create --bundle b w1 </dev/null >out 2>err && "$OCI" "${R[@]}" start w1 || return 1
@@ -620,4 +626,178 @@ r_oci_container_hooks() {
 	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && oci_bundle true || return 1
 	oci_root_namespaces || return 1
 	oci_container_hooks
+}
+
+# oci_join_config NAMESPACES_JSON [MAP_HOST_ID]: linux.namespaces set (the
+# hostname dropped without a uts namespace), and the id maps dropped (or one
+# range of 65536 from MAP_HOST_ID).
+oci_join_config() {
+	python3 - "$@" <<'PY'
+import json, sys
+c = json.load(open("b/config.json"))
+c["linux"]["namespaces"] = json.loads(sys.argv[1])
+if "uts" not in [n["type"] for n in c["linux"]["namespaces"]]:
+    c.pop("hostname", None)
+for k in ("uidMappings", "gidMappings"):
+    c["linux"].pop(k, None)
+    if len(sys.argv) > 2:
+        c["linux"][k] = [{"containerID": 0, "hostID": int(sys.argv[2]), "size": 65536}]
+json.dump(c, open("b/config.json", "w"))
+PY
+}
+
+# Rootless: joining a user and a mount namespace of the caller's own by
+# path (an unshare'd holder): the container is in both, its maps are the
+# joined ones (spec --rootless's maps are the same, so accepted); its hooks
+# run but createContainer (refused by name); other maps,
+# a bad path and a mount namespace with a new user namespace are refused
+# by name, with nothing left behind.
+t_oci_cli_join_user_and_mount() {
+	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci &&
+		oci_bundle sh -c 'for n in user mnt pid; do readlink /proc/self/ns/$n; done; cat /proc/self/uid_map; id -u' ||
+		return 1
+	unshare -r -m sleep 100 &
+	local h=$! out r=1 R=(--root "$PWD/state")
+	sleep 0.2
+	python3 - "$h" <<'PY' || { kill $h; return 1; }
+import json, sys
+c = json.load(open("b/config.json"))
+c["linux"]["namespaces"] = [{"type": "pid"}, {"type": "ipc"}, {"type": "uts"},
+                            {"type": "mount", "path": "/proc/%s/ns/mnt" % sys.argv[1]},
+                            {"type": "user", "path": "/proc/%s/ns/user" % sys.argv[1]}]
+json.dump(c, open("b/config.json", "w"))
+PY
+	out=$("$OCI" "${R[@]}" run --bundle "$PWD/b" j1 2>&1) || fail "run: $out"
+	expect_eq "$(sed 3d <<<"$out")" "$(readlink /proc/$h/ns/user /proc/$h/ns/mnt)
+$(cat /proc/$h/uid_map)
+0" "the holder's user and mount namespaces, the joined maps, root" &&
+	expect_match "$(sed -n 3p <<<"$out")" '^pid:\[[0-9]+\]$' "a pid namespace" &&
+	[ "$(sed -n 3p <<<"$out")" != "$(readlink /proc/self/ns/pid)" ] &&
+	# start sees the program run (its process is not dumpable until then) and
+	# runs poststart; createContainer would need to join that process: refused.
+	# (A new mount namespace: j1 made the holder's root its own.)
+	python3 - "$PWD" <<'PY' &&
+import json, sys
+c = json.load(open("b/config.json"))
+c["linux"]["namespaces"][3] = {"type": "mount"}
+c["hooks"] = {"poststart": [{"path": "/bin/sh", "args": ["sh", "-c", "echo poststart >%s/hook.out" % sys.argv[1]]}],
+              "startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "exit 0"]}]}
+json.dump(c, open("b/config.json", "w"))
+PY
+	"$OCI" "${R[@]}" create --bundle "$PWD/b" j6 </dev/null >/dev/null && "$OCI" "${R[@]}" start j6 &&
+	expect_eq "$(cat hook.out)" poststart "poststart, startContainer" && "$OCI" "${R[@]}" delete --force j6 &&
+	python3 -c 'import json; c=json.load(open("b/config.json")); c["hooks"]={"createContainer": [{"path": "/bin/true"}]}; json.dump(c, open("b/config.json","w"))' &&
+	expect_eq "$("$OCI" "${R[@]}" run --bundle "$PWD/b" j7 2>&1; echo "rc=$?")" "usbox-oci: hooks.createContainer: not run by a rootless usbox-oci in a user namespace joined by path (linux.namespaces)
+rc=1" "createContainer refused" &&
+	python3 -c 'import json; c=json.load(open("b/config.json")); c.pop("hooks"); c["linux"]["uidMappings"][0]["hostID"]+=1; json.dump(c, open("b/config.json","w"))' &&
+	expect_eq "$("$OCI" "${R[@]}" run --bundle "$PWD/b" j2 2>&1; echo "rc=$?")" "usbox-oci: linux.uidMappings: not the maps of the user namespace joined by linux.namespaces (give one or the other)
+rc=1" "other maps with a joined user namespace" &&
+	oci_join_config '[{"type": "pid"}, {"type": "mount"}, {"type": "user", "path": "/nonexistent/ns"}]' &&
+	expect_eq "$("$OCI" "${R[@]}" run --bundle "$PWD/b" j3 2>&1; echo "rc=$?")" "usbox-oci: linux.namespaces: /nonexistent/ns: No such file or directory
+rc=1" "a bad path" &&
+	oci_join_config '[{"type": "pid"}, {"type": "mount"}, {"type": "user", "path": "'"/proc/$h/ns/net"'"}]' &&
+	expect_eq "$("$OCI" "${R[@]}" run --bundle "$PWD/b" j4 2>&1; echo "rc=$?")" "usbox-oci: linux.namespaces: /proc/$h/ns/net is not a user namespace, or it is the caller's own
+rc=1" "not a user namespace" &&
+	oci_join_config '[{"type": "pid"}, {"type": "mount", "path": "'"/proc/$h/ns/mnt"'"}, {"type": "user"}]' $(id -u) &&
+	expect_eq "$("$OCI" "${R[@]}" run --bundle "$PWD/b" j5 2>&1; echo "rc=$?")" "usbox-oci: config.json: linux.namespaces: a mount namespace joined by path needs the user namespace that owns it (joined by path too), not a new one
+rc=1" "a joined mount namespace with a new user namespace" &&
+	expect_eq "$(ls -A state)" "" "nothing left behind" && r=0
+	kill $h; wait $h 2>/dev/null
+	return $r
+}
+
+# Escape: namespaces the caller does not own cannot be joined (the host's
+# mount and user namespaces, through /proc/1), and nothing is left behind.
+t_oci_cli_join_not_owned() {
+	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && oci_bundle true || return 1
+	local R=(--root "$PWD/state") ns
+	for ns in '[{"type": "pid"}, {"type": "mount", "path": "/proc/1/ns/mnt"}]' \
+		'[{"type": "pid"}, {"type": "mount"}, {"type": "user", "path": "/proc/1/ns/user"}]'; do
+		oci_join_config "$ns" &&
+		expect_match "$("$OCI" "${R[@]}" run --bundle "$PWD/b" n1 2>&1; echo "rc=$?")" \
+			$'^usbox-oci: linux.namespaces: (join the [a-z]+ namespace )?/proc/1/ns/[a-z]+: (Permission denied|Operation not permitted)\nrc=1$' \
+			"refused: $ns" || return 1
+	done
+	expect_eq "$(ls -A state)" "" "nothing left behind"
+}
+
+# Escape: a container that shares its user and pid namespaces with another
+# (as a pod's containers may) cannot ptrace, or open /proc/PID/{exe,cwd,root,
+# fd,mem} of, the joining container's process before that one executes its
+# command (it holds the host's fds until then).  The watcher runs in the
+# first container; the second is created (and waits) five times.
+t_oci_cli_join_not_reachable() {
+	oci_watch_join_bundle || return 1
+	local R=(--root "$PWD/state") i pid n=0 r=1
+	"$OCI" "${R[@]}" create --bundle b --pid-file "$PWD/pid" w1 </dev/null >out 2>err && "$OCI" "${R[@]}" start w1 || return 1
+	pid=$(cat pid)
+	cp -a b b2 && (cd b2 && python3 - "$pid" <<'PY') || { "$OCI" "${R[@]}" delete --force w1; return 1; }
+import json, sys
+c = json.load(open("config.json"))
+c["process"]["args"] = ["true"]
+c["linux"]["namespaces"] = [{"type": "mount"}, {"type": "ipc"}, {"type": "uts"}] + [
+    {"type": t, "path": "/proc/%s/ns/%s" % (sys.argv[1], t)} for t in ("user", "pid")]
+json.dump(c, open("config.json", "w"))
+PY
+	for i in 1 2 3 4 5; do
+		"$OCI" "${R[@]}" create --bundle b2 j$i </dev/null >/dev/null 2>>join-err && n=$((n + 1)) && sleep 0.5
+		"$OCI" "${R[@]}" delete --force j$i 2>/dev/null
+	done
+	touch ctl/stop
+	for i in $(seq 50); do [[ $("$OCI" "${R[@]}" state w1) == *'"status":"stopped"'* ]] && break; sleep 0.2; done
+	expect_eq "$n" 5 "the joining containers were created ($(cat join-err))" &&
+	expect_match "$(cat out)" '^(EPERM|EACCES)$' "refused (the watcher: $(cat out err))" &&
+	expect_match "$(cat err)" '(^|\n)[1-9][0-9]* caught while joining' "caught joining at least once" && r=0
+	"$OCI" "${R[@]}" delete --force w1
+	return $r
+}
+
+# As root: a container joins another's user namespace (made with a map of
+# its own), and a mount namespace (an unshare'd holder's, no user namespace):
+# runtime-tools' linux_ns_path does the latter.  A user namespace the caller
+# does not own (root's, persisted on a file) cannot be joined by nobody.
+r_oci_join_user_and_mount() {
+	local t
+	t=$(mktemp -d /tmp/uo-j.XXXXXX) && chmod 755 "$t" && cd "$t" || return 1 # root's home: not for uid 300000
+	oci_join_as_root
+	local r=$?
+	cd / && rm -rf "$t"
+	return $r
+}
+
+oci_join_as_root() {
+	mkdir -p bin && ln -sf "$U" bin/usbox-oci && OCI=$PWD/bin/usbox-oci && oci_bundle sleep 100 || return 1
+	local R=(--root "$PWD/state") pid h out r=1
+	oci_join_config '[{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}, {"type": "user"}]' 300000 &&
+		chown -R 300000:300000 b/rootfs &&
+		"$OCI" "${R[@]}" create --bundle b --pid-file "$PWD/pid" c1 </dev/null >/dev/null 2>&1 || return 1
+	pid=$(cat pid)
+	unshare -m --propagation private sleep 100 &
+	h=$!
+	sleep 0.2
+	python3 -c 'import json; c=json.load(open("b/config.json")); c["process"]["args"]=["sh","-c","readlink /proc/self/ns/user; readlink /proc/self/ns/mnt; cat /proc/self/uid_map; id -u"]; json.dump(c, open("b/config.json","w"))' &&
+	oci_join_config '[{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}, {"type": "user", "path": "'"/proc/$pid/ns/user"'"}]' &&
+	out=$("$OCI" "${R[@]}" run --bundle b c2 2>&1) &&
+	expect_match "$out" "^$(readlink /proc/$pid/ns/user | sed 's/[][]/\\&/g')
+mnt:\\[[0-9]+\\]
+ +0 +300000 +65536
+0\$" "c1's user namespace, its maps, root" &&
+	[ "$(echo "$out" | sed -n 2p)" != "$(readlink /proc/$pid/ns/mnt)" ] &&
+	oci_join_config '[{"type": "pid"}, {"type": "mount", "path": "'"/proc/$h/ns/mnt"'"}]' &&
+	expect_eq "$("$OCI" "${R[@]}" run --bundle b c3 2>&1 | sed -n 2p)" "$(readlink /proc/$h/ns/mnt)" "the holder's mount namespace" &&
+	# nobody, given an open fd of c1's user namespace, reopens it by
+	# /proc/self/fd/3 but cannot join it
+	local d
+	d=$(mktemp -d /tmp/uo-nb.XXXXXX) && chmod 755 "$d" && cp -a b "$d/" && ln -s "$U" "$d/usbox-oci" &&
+	mkdir -m 777 "$d/st" && (cd "$d" && oci_join_config '[{"type": "pid"}, {"type": "mount"}, {"type": "user", "path": "/proc/self/fd/3"}]') &&
+	expect_eq "$(cd "$d" && setpriv --reuid=65534 --regid=65534 --clear-groups "$d/usbox-oci" --root "$d/st/r" \
+		run --bundle b n1 3<"/proc/$pid/ns/user" 2>&1; echo "rc=$?")" \
+		"usbox-oci: linux.namespaces: join the user namespace /proc/self/fd/3: Operation not permitted
+rc=1" "nobody cannot join root's user namespace" &&
+	expect_eq "$(ls -A "$d/st/r" 2>/dev/null)" "" "nothing left behind" && r=0
+	rm -rf "$d"
+	kill $h; wait $h 2>/dev/null
+	"$OCI" "${R[@]}" delete --force c1
+	[ -z "$(ls -A state)" ] || { fail "state left behind"; r=1; }
+	return $r
 }

@@ -80,8 +80,8 @@ START_TEST(process_details)
 	ck_assert_str_eq(c.spec.mounts[0].src, "/b/d");
 	ck_assert(c.spec.mounts[0].readonly && c.spec.mounts[0].attrs == MOUNT_ATTR_NOSUID);
 	ck_assert_uint_eq(c.spec.mounts[1].mode, 0700);
-	ck_assert_uint_eq(c.n_join, 1);
-	ck_assert_int_eq(c.join[0].flag, CLONE_NEWNET);
+	ck_assert_uint_eq(c.spec.oci.n_join, 1);
+	ck_assert_int_eq(c.spec.oci.join[0].flag, CLONE_NEWNET);
 	ck_assert_str_eq(c.spec.oci.sysctl[0], "net.ipv4.ping_group_range=0 0");
 	ck_assert_str_eq(c.spec.masked_paths[0], "/m");
 	oci_config_free(&c);
@@ -131,7 +131,7 @@ START_TEST(refusals_in_sections)
 		  " \"apparmorProfile\": \"p\"}, " BASE_LINUX "}",
 		  "config.json: process.apparmorProfile: AppArmor is not supported by usbox-oci (asked for \"p\")" },
 		{ "{\"ociVersion\": \"1.0\", \"root\": {\"path\": \"r\"}, " BASE_PROCESS ", \"linux\": {\"namespaces\": "
-		  "[{\"type\": \"pid\"}]}}", "config.json: linux.namespaces: a new mount namespace is required" },
+		  "[{\"type\": \"pid\"}]}}", "config.json: linux.namespaces: a mount namespace (new, or joined by path) is required" },
 		{ "{\"ociVersion\": \"1.0\", \"root\": {\"path\": \"r\"}, " BASE_PROCESS ", \"linux\": {\"namespaces\": "
 		  "[{\"type\": \"mount\"}], \"sysctl\": {\"../x\": \"1\"}}}",
 		  "config.json: linux.sysctl[\"../x\"]: not a sysctl name" },
@@ -139,9 +139,12 @@ START_TEST(refusals_in_sections)
 		  "[{\"type\": \"mount\"}, {\"type\": \"mount\"}]}}",
 		  "config.json: linux.namespaces[1].type: namespace \"mount\" given twice" },
 		{ "{\"ociVersion\": \"1.0\", \"root\": {\"path\": \"r\"}, " BASE_PROCESS ", \"linux\": {\"namespaces\": "
-		  "[{\"type\": \"mount\"}, {\"type\": \"user\", \"path\": \"/proc/1/ns/user\"}]}}",
-		  "config.json: linux.namespaces[1].path: joining a user namespace is not supported by usbox-oci (a new one "
-		  "is: no path)" },
+		  "[{\"type\": \"mount\", \"path\": \"/proc/1/ns/mnt\"}, {\"type\": \"user\"}]}}",
+		  "config.json: linux.namespaces: a mount namespace joined by path needs the user namespace that owns it "
+		  "(joined by path too), not a new one" },
+		{ "{\"ociVersion\": \"1.0\", \"root\": {\"path\": \"r\"}, " BASE_PROCESS ", \"linux\": {\"namespaces\": "
+		  "[{\"type\": \"mount\"}], \"uidMappings\": [{\"containerID\": 0, \"hostID\": 1, \"size\": 1}]}}",
+		  "config.json: linux.uidMappings: given without a user namespace of the container" },
 		{ "{\"ociVersion\": \"1.0\", \"root\": {\"path\": \"r\"}, " BASE_PROCESS ", \"linux\": {\"namespaces\": "
 		  "[{\"type\": \"mount\"}], \"rootfsPropagation\": \"rrshared\"}}",
 		  "config.json: linux.rootfsPropagation: \"rrshared\" is not [r]shared, [r]slave, [r]private or [r]unbindable" },
@@ -177,8 +180,29 @@ START_TEST(hostname_in_joined_uts)
 			    " \"linux\": {\"namespaces\": [{\"type\": \"mount\"}, {\"type\": \"uts\", \"path\": \"/u\"}]}}",
 			    &c, &e) == 0, "%s", e.msg);
 	ck_assert_str_eq(c.spec.hostname, "h");
-	ck_assert_uint_eq(c.n_join, 1);
-	ck_assert_int_eq(c.join[0].flag, CLONE_NEWUTS);
+	ck_assert_uint_eq(c.spec.oci.n_join, 1);
+	ck_assert_int_eq(c.spec.oci.join[0].flag, CLONE_NEWUTS);
+	oci_config_free(&c);
+}
+END_TEST
+
+/* A user and a mount namespace joined by path, with maps (checked when
+ * joined): kept in order, flagged as joined, none made. */
+START_TEST(user_and_mount_joined)
+{
+	struct oci_config c;
+	struct ubx_err e = { 0 };
+	ck_assert_msg(parse("{\"ociVersion\": \"1.0\", \"root\": {\"path\": \"r\"}, " BASE_PROCESS ", \"linux\": "
+			    "{\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"mount\", \"path\": \"/m\"}, "
+			    "{\"type\": \"user\", \"path\": \"/u\"}], "
+			    "\"uidMappings\": [{\"containerID\": 0, \"hostID\": 1000, \"size\": 1}]}}",
+			    &c, &e) == 0, "%s", e.msg);
+	ck_assert_uint_eq(c.spec.oci.n_join, 2);
+	ck_assert_str_eq(c.spec.oci.join[1].path, "/u");
+	ck_assert_uint_eq(c.spec.oci.ns_joined, CLONE_NEWNS | CLONE_NEWUSER);
+	ck_assert_uint_eq(c.spec.oci.ns_new, CLONE_NEWPID);
+	ck_assert_int_eq(oci_config_ns(&c), CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUSER);
+	ck_assert_uint_eq(c.spec.oci.n_uid_map, 1);
 	oci_config_free(&c);
 }
 END_TEST
@@ -267,4 +291,4 @@ START_TEST(root_propagation)
 END_TEST
 
 UNIT_MAIN("oci", minimal_config, process_details, refusals_name_the_field, refusals_in_sections, limits_are_noticed,
-	  hostname_in_joined_uts, hooks_parsed, devices_parsed, root_propagation)
+	  hostname_in_joined_uts, user_and_mount_joined, hooks_parsed, devices_parsed, root_propagation)

@@ -23,12 +23,15 @@
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
+#include "../../seccomp/guard.h"
 #include "../../seccomp/seccomp.h"
 
 static char dir[32];
@@ -423,6 +426,189 @@ START_TEST(default_argument_rules)
 }
 END_TEST
 
+/* --- the direct ports' guard (seccomp/guard.h) ----------------------------- */
+
+#define NOTIF SECCOMP_RET_USER_NOTIF
+#define NOTSUPP (SECCOMP_RET_ERRNO | EOPNOTSUPP)
+
+static struct seccomp_prog guard_prog(void)
+{
+	unsigned short len = 0;
+	const struct sock_filter *f = seccomp_guard_program(&len);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_gt(len, 0);
+	return (struct seccomp_prog){ .filter = (struct sock_filter *)f, .len = len };
+}
+
+static uint32_t guard_verdict(const struct seccomp_prog *p, uint32_t arch, uint32_t nr, int i, uint64_t v)
+{
+	struct seccomp_data d = { .nr = (int)nr, .arch = arch };
+	d.args[i] = v;
+	return run_bpf(p, &d);
+}
+
+static uint32_t guard_opt(const struct seccomp_prog *p, uint32_t arch, uint32_t nr, uint32_t level, uint32_t name)
+{
+	struct seccomp_data d = { .nr = (int)nr, .arch = arch, .args = { 3, level, name } };
+	return run_bpf(p, &d);
+}
+
+/* connect, bind, listen, shutdown but SHUT_WR, and a socket's device
+ * ioctls go to the supervisor; the send calls with MSG_FASTOPEN fail; i386's
+ * socket calls are ENOSYS; the rest, and other architectures (the sandbox's
+ * own filter's), pass. */
+START_TEST(guard_program)
+{
+	struct seccomp_prog p = guard_prog();
+	static const uint32_t caught[] = { 42 /* connect */, 49 /* bind */, 50 /* listen */ };
+	/* { nr, flags' argument } of sendto, sendmsg, sendmmsg; x32's own sendmsg, sendmmsg */
+	static const uint32_t sends[][2] = { { 44, 3 }, { 46, 2 }, { 307, 3 }, { X32(44), 3 }, { X32(518), 2 },
+					     { X32(538), 3 } };
+	static const uint32_t i386_socket[] = { 102, 345, 361, 362, 363, 369, 370, 373 };
+
+	for (size_t i = 0; i < 3; i++) {
+		ck_assert_uint_eq(guard_verdict(&p, X86_64, caught[i], 1, 0), NOTIF);
+		ck_assert_uint_eq(guard_verdict(&p, X86_64, X32(caught[i]), 1, 0), NOTIF);
+	}
+	for (uint32_t x = 0; x <= X32(0); x += X32(0)) {
+		ck_assert_uint_eq(guard_verdict(&p, X86_64, x | 48, 1, SHUT_WR), ALLOW);
+		ck_assert_uint_eq(guard_verdict(&p, X86_64, x | 48, 1, SHUT_RD), NOTIF);
+		ck_assert_uint_eq(guard_verdict(&p, X86_64, x | 48, 1, SHUT_RDWR), NOTIF);
+		/* the kernel reads an int: the upper half changes nothing */
+		ck_assert_uint_eq(guard_verdict(&p, X86_64, x | 48, 1, 1ull << 32 | SHUT_RD), NOTIF);
+		ck_assert_uint_eq(guard_verdict(&p, X86_64, x | 48, 1, 1ull << 32 | SHUT_WR), ALLOW);
+	}
+	for (size_t i = 0; i < sizeof(sends) / sizeof(sends[0]); i++) {
+		int a = (int)sends[i][1];
+		ck_assert_uint_eq(guard_verdict(&p, X86_64, sends[i][0], a, MSG_FASTOPEN), NOTSUPP);
+		ck_assert_uint_eq(guard_verdict(&p, X86_64, sends[i][0], a, MSG_FASTOPEN | MSG_NOSIGNAL | MSG_DONTWAIT),
+				  NOTSUPP);
+		ck_assert_uint_eq(guard_verdict(&p, X86_64, sends[i][0], a, 0), ALLOW);
+		ck_assert_uint_eq(guard_verdict(&p, X86_64, sends[i][0], a, MSG_NOSIGNAL | MSG_MORE), ALLOW);
+		/* MSG_FASTOPEN in another argument is no send flag */
+		ck_assert_uint_eq(guard_verdict(&p, X86_64, sends[i][0], a == 3 ? 2 : 3, MSG_FASTOPEN), ALLOW);
+	}
+	for (size_t i = 0; i < sizeof(i386_socket) / sizeof(i386_socket[0]); i++)
+		ck_assert_uint_eq(guard_verdict(&p, I386, i386_socket[i], 1, 0), NOSYS);
+	ck_assert_uint_eq(guard_verdict(&p, I386, 20 /* getpid */, 0, 0), ALLOW);
+	ck_assert_uint_eq(guard_verdict(&p, I386, 364 /* accept4 */, 0, 0), ALLOW);
+	ck_assert_uint_eq(guard_verdict(&p, AUDIT_ARCH_AARCH64, 203 /* connect */, 0, 0), ALLOW);
+	ck_assert_uint_eq(guard_verdict(&p, AUDIT_ARCH_AARCH64, 42, 0, 0), ALLOW);
+	/* a socket's device ioctls (0x8910-0x89ff) to the supervisor; wireless
+	 * extensions (0x8b00-0x8bff) refused; i386's and x32's both refused */
+	static const uint64_t sock_ioctls[] = { 0x8910, 0x8912 /* SIOCGIFCONF */, 0x8915, 0x894c, 0x89ff,
+						1ull << 32 | 0x8912 };
+	static const uint64_t other_ioctls[] = { 0x5401 /* TCGETS */, 0x5412 /* TIOCSTI: the sandbox's own filter's */,
+						 0x890f, 0x8a00, 0x8aff, 0x8c00, 0xffffffff, 0x8906 /* SIOCGSTAMP */ };
+	for (size_t i = 0; i < sizeof(sock_ioctls) / sizeof(sock_ioctls[0]); i++) {
+		ck_assert_uint_eq(guard_verdict(&p, X86_64, 16, 1, sock_ioctls[i]), NOTIF);
+		ck_assert_uint_eq(guard_verdict(&p, X86_64, X32(514), 1, sock_ioctls[i]), NOTSUPP);
+		ck_assert_uint_eq(guard_verdict(&p, I386, 54, 1, sock_ioctls[i]), NOTSUPP);
+	}
+	for (uint64_t w = 0x8b00; w <= 0x8bff; w += 0x7f) {
+		ck_assert_uint_eq(guard_verdict(&p, X86_64, 16, 1, w), NOTSUPP);
+		ck_assert_uint_eq(guard_verdict(&p, I386, 54, 1, w), NOTSUPP);
+	}
+	for (size_t i = 0; i < sizeof(other_ioctls) / sizeof(other_ioctls[0]); i++) {
+		ck_assert_uint_eq(guard_verdict(&p, X86_64, 16, 1, other_ioctls[i]), ALLOW);
+		ck_assert_uint_eq(guard_verdict(&p, X86_64, X32(514), 1, other_ioctls[i]), ALLOW);
+		ck_assert_uint_eq(guard_verdict(&p, I386, 54, 1, other_ioctls[i]), ALLOW);
+	}
+	/* the socket options that name an interface or set a ULP, and those that
+	 * tell where packets came in: to the supervisor; i386's refused */
+	static const uint32_t sets[][2] = { { SOL_SOCKET, 25 }, { SOL_SOCKET, 62 }, { 0, 50 }, { 41, 76 }, { 6, 31 } };
+	static const uint32_t gets[][2] = { { 0, 9 }, { 41, 6 } };
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+		ck_assert_uint_eq(guard_opt(&p, X86_64, 54, sets[i][0], sets[i][1]), NOTIF);
+		ck_assert_uint_eq(guard_opt(&p, X86_64, X32(541), sets[i][0], sets[i][1]), NOTIF);
+		ck_assert_uint_eq(guard_opt(&p, I386, 366, sets[i][0], sets[i][1]), SECCOMP_RET_ERRNO | EPERM);
+		ck_assert_uint_eq(guard_opt(&p, X86_64, 55, sets[i][0], sets[i][1]), ALLOW); /* reading them: fine */
+	}
+	for (size_t i = 0; i < sizeof(gets) / sizeof(gets[0]); i++) {
+		ck_assert_uint_eq(guard_opt(&p, X86_64, 55, gets[i][0], gets[i][1]), NOTIF);
+		ck_assert_uint_eq(guard_opt(&p, X86_64, X32(542), gets[i][0], gets[i][1]), NOTIF);
+		ck_assert_uint_eq(guard_opt(&p, I386, 365, gets[i][0], gets[i][1]), SECCOMP_RET_ERRNO | EPERM);
+	}
+	ck_assert_uint_eq(guard_opt(&p, X86_64, 54, SOL_SOCKET, 2 /* SO_REUSEADDR */), ALLOW);
+	ck_assert_uint_eq(guard_opt(&p, X86_64, 54, 6, 1 /* TCP_NODELAY */), ALLOW);
+	ck_assert_uint_eq(guard_opt(&p, X86_64, 54, 0, 25 /* level and name crossed */), ALLOW);
+	ck_assert_uint_eq(guard_opt(&p, I386, 366, SOL_SOCKET, 2), ALLOW);
+	/* every other native and x32 call passes, whatever its arguments */
+	for (uint32_t nr = 0; nr < 600; nr++) {
+		bool mine = nr == 16 || nr == 514 || nr == 42 || nr == 48 || nr == 49 || nr == 50;
+		for (size_t i = 0; i < sizeof(sends) / sizeof(sends[0]); i++)
+			mine |= nr == (sends[i][0] & ~X32(0));
+		if (mine)
+			continue;
+		for (int a = 0; a < 6; a++)
+			if (guard_verdict(&p, X86_64, nr, a, ~0ull) != ALLOW ||
+			    guard_verdict(&p, X86_64, X32(nr), a, ~0ull) != ALLOW)
+				ck_abort_msg("call %u (argument %d all ones) does not pass", nr, a);
+	}
+}
+END_TEST
+
+/* In a child under the real guards (Landlock and the filter), whose
+ * notifications a thread of its own lets go on in the kernel: the send
+ * calls with MSG_FASTOPEN fail; a TCP connect, which the kernel then makes,
+ * is refused by Landlock, to a listener of the child's own. */
+static int guard_notify = -1;
+
+static void *guard_continue(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		struct seccomp_notif req;
+		memset(&req, 0, sizeof(req));
+		if (ioctl(guard_notify, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) {
+			if (errno == ENOENT || errno == EINTR)
+				continue;
+			return NULL;
+		}
+		struct seccomp_notif_resp resp = { .id = req.id, .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE };
+		(void)ioctl(guard_notify, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+	}
+}
+
+static void guarded_calls(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	EXPECT_OK(l);
+	EXPECT_OK(bind(l, (struct sockaddr *)&a, sizeof(a)));
+	EXPECT_OK(listen(l, 4));
+	EXPECT_OK(getsockname(l, (struct sockaddr *)&a, &len));
+	struct ubx_err e = { 0 };
+	guard_notify = seccomp_guard_install(&e);
+	EXPECT(guard_notify >= 0, "seccomp_guard_install: %s", e.msg);
+	pthread_t t;
+	EXPECT(pthread_create(&t, NULL, guard_continue, NULL) == 0, "pthread_create");
+	int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	EXPECT_ERRNO(connect(c, (struct sockaddr *)&a, sizeof(a)), EACCES);
+	EXPECT_ERRNO(sendto(c, "x", 1, MSG_FASTOPEN, (struct sockaddr *)&a, sizeof(a)), EOPNOTSUPP);
+	struct iovec iov = { .iov_base = "x", .iov_len = 1 };
+	struct msghdr m = { .msg_name = &a, .msg_namelen = sizeof(a), .msg_iov = &iov, .msg_iovlen = 1 };
+	EXPECT_ERRNO(sendmsg(c, &m, MSG_FASTOPEN), EOPNOTSUPP);
+	EXPECT_ERRNO(shutdown(c, SHUT_WR), ENOTCONN); /* (not caught: the kernel's answer) */
+	EXPECT_ERRNO(accept4(l, NULL, NULL, SOCK_CLOEXEC), EAGAIN); /* nothing reached it */
+	int u[2];
+	EXPECT_OK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, u));
+	EXPECT_OK(write(u[0], "y", 1));
+}
+
+START_TEST(guard_installed)
+{
+	struct ubx_err e = { 0 };
+	if (seccomp_guard_available(&e) < 0) {
+		fprintf(stderr, "guard_installed: not run: %s\n", e.msg);
+		return;
+	}
+	struct seccomp_prog none = { 0 }; /* (run_filtered's own filter: none) */
+	run_filtered(&none, guarded_calls);
+}
+END_TEST
+
 /* --nested: namespaces and mounts reach the kernel, which answers itself. */
 static void nested_calls(void)
 {
@@ -678,6 +864,7 @@ START_TEST(profile_file)
 END_TEST
 
 UNIT_MAIN_FIXTURE("seccomp", setup, teardown, default_program, default_allows_ordinary_calls, default_refuses,
-		  default_personality, default_ioctl, default_compat_arches, default_argument_rules,
+		  default_personality, default_ioctl, default_compat_arches, default_argument_rules, guard_program,
+		  guard_installed,
 		  nested_allows_namespaces, unconfined_is_empty, profile_blocks_getpid, profile_docker_features,
 		  profile_errors, profile_nul_byte, profile_file)
