@@ -660,6 +660,7 @@ section "10. -p: the server's sockets of the host's namespace"
 # says "direct" first only when the server's listener has the host's port.
 pf() {
 	local what=$1 hp tp before out k b
+	[ -n "$NO_DIRECT" ] && { echo "n/a: $NO_DIRECT"; return 3; }
 	tp=$(port_of tcp4) || { echo "n/a: $tp"; return 3; }
 	hp=$("$ATT" free-port)
 	[[ $hp =~ ^[0-9]+$ ]] || { echo "setup: free-port: $hp"; return 1; }
@@ -676,6 +677,7 @@ pf() {
 # detached container whose server handed it its sockets (SCM_RIGHTS).
 pf_exec() {
 	local what=$1 hp tp before out k kp name=escpf$$
+	[ -n "$NO_DIRECT" ] && { echo "n/a: $NO_DIRECT"; return 3; }
 	tp=$(port_of tcp4) || { echo "n/a: $tp"; return 3; }
 	hp=$("$ATT" free-port)
 	[[ $hp =~ ^[0-9]+$ ]] || { echo "setup: free-port: $hp"; return 1; }
@@ -697,11 +699,15 @@ pf_exec() {
 # sandbox with -p of HANDLER (where the host kernel runs i386 code at all).
 pf_i386() {
 	local hp
+	[ "$1" = direct ] && [ -n "$NO_DIRECT" ] && { echo "n/a: $NO_DIRECT"; return 3; }
 	[ "$("$ATT" sc int80-keyctl 2>&1)" = "killed by SIGSEGV" ] && { echo "n/a: this kernel has no i386 system calls (IA32_EMULATION)"; return 3; }
 	hp=$("$ATT" free-port)
 	box --net slirp -p "$hp:7100" --port-handler "$1" -- sc int80-connect
 }
 PFN="; nothing reached the host"
+# Direct ports need Landlock's network rules (usbox doctor: direct_ports).
+NO_DIRECT=
+"$U" doctor 2>/dev/null | grep -q '^ok .*Direct -p ports' || NO_DIRECT="no direct ports on this kernel (usbox doctor: direct_ports)"
 E="E[A-Z0-9]+"
 row "direct: disconnect the accepted socket"      "direct; EPERM, $E$PFN"  pf unspec
 row "direct: shutdown(listener, SHUT_RD), connect" "direct; EPERM, $E, $E$PFN"  pf shut-rd
