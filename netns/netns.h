@@ -310,9 +310,6 @@ int portfwd_take(struct portfwd *pf, int family, uint16_t port);
 /* portfwd_handed() - whether the socket of SO_COOKIE @cookie is a handed listener. */
 bool portfwd_handed(const struct portfwd *pf, uint64_t cookie);
 
-/* portfwd_tcp() - whether any forwarded port is TCP. */
-bool portfwd_tcp(const struct portfwd *pf);
-
 /* portfwd_free() - stop the thread (and wait for it), close every socket. */
 void portfwd_free(struct portfwd *pf);
 

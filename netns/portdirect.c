@@ -17,10 +17,11 @@
  *  - connect(): on a socket of the host's namespace (its SO_NETNS_COOKIE) it
  *    fails with EPERM, AF_UNSPEC included.  On an IPv4/IPv6 socket of any
  *    other namespace it is made here, with the address read once from the
- *    caller's memory; a blocking one by a pool of threads, so that a slow
- *    peer holds up nothing else.  Other families (unix sockets, whose paths
- *    resolve in the caller's root) go on in the kernel: had the sandbox
- *    swapped a TCP socket in meanwhile, Landlock refuses its connect.
+ *    caller's memory, by a pool of threads, never this loop's: a slow peer,
+ *    or a socket the caller turned blocking meanwhile, holds up nothing
+ *    else.  Other families (unix sockets, whose paths resolve in the
+ *    caller's root) go on in the kernel: had the sandbox swapped a TCP
+ *    socket in meanwhile, Landlock refuses its connect.
  *  - bind(): a TCP socket of the sandbox bound to a forwarded port on the
  *    wildcard or loopback address gets, in its place, a new descriptor of
  *    the host listener (SECCOMP_IOCTL_NOTIF_ADDFD with SETFD), which the
@@ -62,7 +63,6 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -77,9 +77,9 @@
 #define PIDFD_THREAD O_EXCL
 #endif
 #define X32_BIT 0x40000000u
-#define SLOW_MAX 512           /* threads making connects at once; more wait their turn ... */
+#define POOL_MAX 512           /* threads making connects at once; more wait their turn ... */
 #define QUEUE_MAX 4096         /* ... up to this many (each holds two descriptors here): then EAGAIN */
-#define SLOW_STACK (64 * 1024)
+#define POOL_STACK (64 * 1024)
 
 enum { NR_IOCTL = 16, NR_CONNECT = 42, NR_SHUTDOWN = 48, NR_BIND = 49, NR_LISTEN = 50, NR_SETSOCKOPT = 54,
        NR_GETSOCKOPT = 55, NR_X32_SETSOCKOPT = 541, NR_X32_GETSOCKOPT = 542 };
@@ -95,9 +95,9 @@ struct portdirect {
 	bool started;
 };
 
-/* A blocking connect, made by a thread of the pool. */
-struct slow_connect {
-	struct slow_connect *next;
+/* A connect of the sandbox's, made by a thread of the pool. */
+struct connect_job {
+	struct connect_job *next;
 	int notify;           /* a descriptor of the listener of its own */
 	int fd;
 	uint64_t id;
@@ -105,12 +105,12 @@ struct slow_connect {
 	socklen_t len;
 };
 
-/* The threads that make blocking connects: made as needed (at most
- * SLOW_MAX), kept while the process serves, told to end when it stops. */
+/* The threads that make the sandbox's connects: made as needed (at most
+ * POOL_MAX), kept while the process serves, told to end when it stops. */
 static struct {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct slow_connect *head, *tail;
+	struct connect_job *head, *tail;
 	int threads, idle, queued;
 	bool stop;
 } pool = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
@@ -220,7 +220,7 @@ static bool in_host(const struct portdirect *pd, int fd)
 	return getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) < 0 || cookie == pd->host;
 }
 
-static void slow_connect_free(struct slow_connect *sc)
+static void job_free(struct connect_job *sc)
 {
 	if (sc->fd >= 0)
 		close(sc->fd);
@@ -239,7 +239,7 @@ static void *pool_main(void *arg)
 			pthread_cond_wait(&pool.cv, &pool.mu);
 			pool.idle--;
 		}
-		struct slow_connect *sc = pool.head;
+		struct connect_job *sc = pool.head;
 		if (!sc)
 			break;
 		if (!(pool.head = sc->next))
@@ -250,7 +250,7 @@ static void *pool_main(void *arg)
 			int r = connect(sc->fd, (struct sockaddr *)&sc->addr, sc->len);
 			respond(sc->notify, sc->id, r < 0 ? errno : 0, 0);
 		}
-		slow_connect_free(sc);
+		job_free(sc);
 		pthread_mutex_lock(&pool.mu);
 	}
 	pool.threads--;
@@ -260,7 +260,7 @@ static void *pool_main(void *arg)
 
 /* Queues @sc for the pool, with a new thread when none is idle.  Return: 0
  * or an errno. */
-static int pool_add(struct slow_connect *sc)
+static int pool_add(struct connect_job *sc)
 {
 	pthread_attr_t attr;
 	pthread_t t;
@@ -270,10 +270,10 @@ static int pool_add(struct slow_connect *sc)
 		pthread_mutex_unlock(&pool.mu);
 		return EAGAIN;
 	}
-	if (!pool.idle && pool.threads < SLOW_MAX) {
+	if (!pool.idle && pool.threads < POOL_MAX) {
 		pthread_attr_init(&attr);
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		pthread_attr_setstacksize(&attr, SLOW_STACK);
+		pthread_attr_setstacksize(&attr, POOL_STACK);
 		err = pthread_create(&t, &attr, pool_main, NULL);
 		pthread_attr_destroy(&attr);
 		pool.threads += !err;
@@ -299,12 +299,12 @@ static void pool_stop(void)
 	pthread_mutex_unlock(&pool.mu);
 }
 
-/* connect(): made on @fd by a thread of the pool (never this loop's: the
- * caller may turn the socket blocking at any time). */
-static int do_connect(const struct portdirect *pd, const struct seccomp_notif *req, const struct caller *c, int fd,
+/* connect(): made on *@fd (taken) by a thread of the pool (never this
+ * loop's: the caller may turn the socket blocking at any time). */
+static int do_connect(const struct portdirect *pd, const struct seccomp_notif *req, const struct caller *c, int *fd,
 		      bool *answered)
 {
-	struct slow_connect *sc = calloc(1, sizeof(*sc));
+	struct connect_job *sc = calloc(1, sizeof(*sc));
 	if (!sc)
 		return ENOMEM;
 	int err = read_addr(c, req->data.args[1], req->data.args[2], &sc->addr, &sc->len);
@@ -313,10 +313,10 @@ static int do_connect(const struct portdirect *pd, const struct seccomp_notif *r
 		return err;
 	}
 	sc->id = req->id;
-	sc->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	sc->fd = TAKE_FD(*fd);
 	sc->notify = fcntl(pd->notify, F_DUPFD_CLOEXEC, 3);
 	if (sc->fd < 0 || sc->notify < 0 || (err = pool_add(sc)) != 0) {
-		slow_connect_free(sc);
+		job_free(sc);
 		return err ? err : EMFILE;
 	}
 	*answered = true;
@@ -569,7 +569,7 @@ static int decide(const struct portdirect *pd, const struct seccomp_notif *req, 
 			return EPERM;
 		if (domain != AF_INET && domain != AF_INET6)
 			return -1;
-		return do_connect(pd, req, &c, fd, answered);
+		return do_connect(pd, req, &c, &fd, answered);
 	case NR_BIND:
 		return host ? EPERM : do_bind(pd, req, &c, fd, answered);
 	case NR_LISTEN:

@@ -35,7 +35,6 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../common/fdpass.h"
@@ -309,14 +308,6 @@ bool portfwd_handed(const struct portfwd *pf, uint64_t cookie)
 		for (int k = 0; k < 2; k++)
 			if (pf->l[i].handed[k] && pf->l[i].cookie[k] == cookie)
 				return true;
-	return false;
-}
-
-bool portfwd_tcp(const struct portfwd *pf)
-{
-	for (size_t i = 0; pf && i < pf->n; i++)
-		if (!pf->l[i].spec.udp)
-			return true;
 	return false;
 }
 

@@ -103,6 +103,13 @@ pid_t nsjoin_clone(const struct spec_oci *o, uint64_t flags, int cgroup_fd, int 
  */
 int ports_guard(const struct child_params *p, struct ubx_err *e);
 
+/*
+ * ports_guard_take() - the other end: the guard's listener, the next
+ * message on @sock (usbox's end of the channel ports_guard() sent it on).
+ * Return: the descriptor, or a negative errno.
+ */
+int ports_guard_take(int sock, struct ubx_err *e);
+
 /* report_failure() - send @e as a report of @kind (best effort). */
 void report_failure(int fd, int kind, const struct ubx_err *e);
 

@@ -279,6 +279,17 @@ int ports_guard(const struct child_params *p, struct ubx_err *e)
 	return r < 0 ? ubx_fail(e, -r, "hand the direct ports' guard to usbox") : 0;
 }
 
+int ports_guard_take(int sock, struct ubx_err *e)
+{
+	char tag = 0;
+	int fd = fd_receive(sock, &tag);
+	if (fd >= 0 && tag == 'G')
+		return fd;
+	if (fd >= 0)
+		close(fd);
+	return ubx_fail(e, EPROTO, "-p: the direct ports' guard did not come");
+}
+
 _Noreturn void exec_command(const struct child_params *p)
 {
 	struct ubx_err e = { 0 };

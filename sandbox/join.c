@@ -119,11 +119,10 @@ static pid_t clone_into(int cgroup_fd, int *pidfd)
  * sandbox's init adopts and reaps it (its parent is inside). */
 static int serve_guard(struct sandbox *sb, int guard_sock, struct ubx_err *e)
 {
-	char tag = 0;
 	siginfo_t si = { 0 };
-	_cleanup_close_ int notify = fd_receive(guard_sock, &tag);
-	if (notify < 0 || tag != 'G')
-		return ubx_fail(e, EPROTO, "-p: the direct ports' guard did not come");
+	_cleanup_close_ int notify = ports_guard_take(guard_sock, e);
+	if (notify < 0)
+		return notify;
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	pid_t pid = fork();
 	if (pid == 0) {

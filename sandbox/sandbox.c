@@ -402,26 +402,14 @@ static int start_network(struct sandbox *sb, struct ubx_err *e)
 	return 0;
 }
 
-/* -p direct: the guard's listener, which the command sent just before its
- * exec (so it is the next message from the sandbox). */
-static int take_guard(struct sandbox *sb, struct ubx_err *e)
-{
-	char tag = 0;
-	int fd = fd_receive(sb->net_sock, &tag);
-	if (fd >= 0 && tag == 'G')
-		return fd;
-	if (fd >= 0)
-		close(fd);
-	return ubx_fail(e, EPROTO, "-p: the direct ports' guard did not come");
-}
-
 /* After the exec: with -t, take the pty and start relaying; start forwarding
  * (the relay first: a bind answered directly stops it watching a listener). */
 static int after_exec(struct sandbox *sb, int tty_sock, struct ubx_err *e)
 {
 	commit_redirect(sb);
 	bool direct = sb->pf && sb->spec->port_handler == PORTS_DIRECT;
-	_cleanup_close_ int guard = direct ? take_guard(sb, e) : -1;
+	/* the guard's listener: the command sent it just before its exec */
+	_cleanup_close_ int guard = direct ? ports_guard_take(sb->net_sock, e) : -1;
 	if (direct && guard < 0)
 		return guard;
 	int r = sb->pf ? portfwd_attach(sb->pf, sb->net_sock, e) : 0;
